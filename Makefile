@@ -1,0 +1,55 @@
+# Baton: `make run` sets up everything and starts the system; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RASA_VENV := .venv/rasa
+GATEWAY_VENV := .venv/gateway
+RASA_PY := $(RASA_VENV)/bin/python
+GATEWAY_PY := $(GATEWAY_VENV)/bin/python
+export RASA_TELEMETRY_ENABLED := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install train run test evaluate bench browser clean
+
+help:
+	@echo "make run       set up everything and start Baton (widget demo, agent console)"
+	@echo "make test      set up everything and run every test"
+	@echo "make evaluate  measure the assistant on the development data in ../shared/data"
+	@echo "make bench     run the benchmarks under bench/"
+
+$(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-nodeps.txt
+	@test -x $(RASA_PY) || $$(scripts/find_python.sh 3.10) -m venv $(RASA_VENV)
+	$(RASA_PY) -m pip install -q --upgrade pip
+	$(RASA_PY) -m pip install -q -r requirements/rasa.txt
+	$(RASA_PY) -m pip install -q --no-deps -r requirements/rasa-nodeps.txt
+	@touch $@
+
+$(GATEWAY_VENV)/.installed: requirements/gateway.txt requirements/gateway-test.txt
+	@test -x $(GATEWAY_PY) || $$(scripts/find_python.sh 3.11) -m venv $(GATEWAY_VENV)
+	$(GATEWAY_PY) -m pip install -q --upgrade pip
+	$(GATEWAY_PY) -m pip install -q -r requirements/gateway-test.txt
+	@touch $@
+
+install: $(RASA_VENV)/.installed $(GATEWAY_VENV)/.installed
+
+# Trains only when no model was trained from the same inputs (cached by their hash).
+train: install
+	PYTHONPATH=. $(RASA_PY) scripts/train.py
+
+browser:
+	scripts/install_chromium.sh
+
+run: train
+	$(GATEWAY_PY) scripts/run_all.py
+
+test: train browser
+	scripts/run_tests.sh
+
+evaluate: train
+	PYTHONPATH=. $(RASA_PY) scripts/evaluate.py
+
+bench: train
+	PYTHONPATH=. $(RASA_PY) bench/train_time.py
+
+clean:
+	rm -rf .venv models var results artifacts

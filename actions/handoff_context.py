@@ -1,0 +1,130 @@
+"""The handoff payload of docs/contract.md, built from the tracker's events."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from bot.assessment import (
+    BOT_FAILURE,
+    DISRUPTION,
+    FRUSTRATION,
+    REQUESTED,
+    Assessment,
+)
+from bot.conversation import UserTurn
+from actions.topics import DISRUPTION_PHRASES, join_words, topics_asked
+
+MAX_QUOTE_CHARS = 120
+
+
+def _compact_code(value: Any) -> str:
+    return "".join(str(value).split()).upper()
+
+
+def _unique(values: List[str]) -> List[str]:
+    seen: List[str] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
+
+
+def collect_entities(turns: Sequence[UserTurn]) -> Dict[str, Any]:
+    """Booking reference, flight number (latest mentioned), dates and places (all)."""
+    found: Dict[str, Any] = {
+        "booking_reference": None,
+        "flight_number": None,
+        "dates": [],
+        "places": [],
+    }
+    for turn in turns:
+        for entity in turn.entities:
+            name, value = entity.get("entity"), entity.get("value")
+            if value in (None, ""):
+                continue
+            if name in ("booking_reference", "flight_number"):
+                found[name] = _compact_code(value)
+            elif name == "date":
+                found["dates"].append(str(value))
+            elif name == "place":
+                found["places"].append(str(value))
+    found["dates"] = _unique(found["dates"])
+    found["places"] = _unique(found["places"])
+    return found
+
+
+def intents_seen(turns: Sequence[UserTurn]) -> List[str]:
+    return _unique([turn.intent for turn in turns if turn.intent])
+
+
+def _signals_text(signals: List[str]) -> str:
+    return join_words([signal.replace("_", " ") for signal in signals])
+
+
+def _need_sentence(
+    reason: str, assessment: Assessment, topics: List[str], entities: Mapping[str, Any]
+) -> str:
+    if reason == DISRUPTION:
+        what = DISRUPTION_PHRASES.get(assessment.disruption or "", "a disrupted trip")
+        flight = entities.get("flight_number")
+        return f"The customer reports {what}" + (f" on flight {flight}." if flight else ".")
+    if reason == FRUSTRATION:
+        detail = f"score {assessment.frustration_score:.2f}"
+        if assessment.frustration_signals:
+            detail += f": {_signals_text(assessment.frustration_signals)}"
+        return f"The customer is frustrated ({detail}) and needs a person to take over."
+    if reason == BOT_FAILURE:
+        return "The assistant did not understand the customer's last two messages."
+    return "The customer asked to talk to a person."
+
+
+def _details_sentence(entities: Mapping[str, Any]) -> Optional[str]:
+    parts = []
+    if entities.get("booking_reference"):
+        parts.append(f"booking {entities['booking_reference']}")
+    if entities.get("flight_number"):
+        parts.append(f"flight {entities['flight_number']}")
+    parts += list(entities.get("dates") or []) + list(entities.get("places") or [])
+    if not parts:
+        return None
+    return f"They mentioned {join_words(parts)}."
+
+
+def summarise(
+    reason: str, assessment: Assessment, turns: Sequence[UserTurn], entities: Mapping[str, Any]
+) -> str:
+    """Two or three sentences on what the customer needs, for the agent who takes over."""
+    topics = topics_asked(turn.intent for turn in turns if turn.intent)
+    sentences = [_need_sentence(reason, assessment, topics, entities)]
+    if topics:
+        sentences.append(f"They asked about {join_words(topics)}.")
+    details = _details_sentence(entities)
+    if details:
+        sentences.append(details)
+    if len(sentences) < 3 and turns and turns[-1].text:
+        quote = turns[-1].text.strip()
+        if len(quote) > MAX_QUOTE_CHARS:
+            quote = quote[: MAX_QUOTE_CHARS - 3].rstrip() + "..."
+        sentences.append(f'Their last message: "{quote}"')
+    if len(sentences) < 2:
+        sentences.append("No topic was identified before the handoff.")
+    return " ".join(sentences[:3])
+
+
+def build_handoff(
+    assessment: Assessment,
+    all_turns: Sequence[UserTurn],
+) -> Dict[str, Any]:
+    """The ``handoff`` object of the contract. Without another reason it is a request."""
+    reason = assessment.reason or REQUESTED
+    entities = collect_entities(all_turns)
+    return {
+        "reason": reason,
+        "disruption": assessment.disruption,
+        "context": {
+            "summary": summarise(reason, assessment, all_turns, entities),
+            **entities,
+            "frustration": assessment.frustration,
+            "intents_seen": intents_seen(all_turns),
+        },
+    }

@@ -1,0 +1,183 @@
+"""The ``baton`` input channel: the gateway's one door into Rasa (docs/contract.md).
+
+Every request says who has the conversation (``mode``); the channel first makes the
+tracker agree (pause for a human, resume for the bot), then handles the message and
+answers with the bot's messages, what the NLU understood, the paused flag and the handoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
+
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import ConversationPaused, ConversationResumed, Event, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.conversation import disruption_of, frustration_of
+
+logger = logging.getLogger(__name__)
+
+MODES = ("bot", "human")
+AGENT_HELPED_SLOT = "agent_helped"
+ENTITY_KEYS = ("entity", "value", "start", "end")
+
+
+class BadRequest(ValueError):
+    """The request body does not follow the contract."""
+
+
+def mode_events(paused: bool, mode: Text) -> List[Event]:
+    """The events that make a tracker's paused flag agree with who has the conversation."""
+    if mode == "human" and not paused:
+        return [ConversationPaused()]
+    if mode == "bot" and paused:
+        return [ConversationResumed(), SlotSet(AGENT_HELPED_SLOT, True)]
+    return []
+
+
+def nlu_of(parse_data: Mapping[Text, Any]) -> Dict[Text, Any]:
+    """What the NLU understood of the latest message, in the contract's shape."""
+    intent = parse_data.get("intent") or {}
+    return {
+        "intent": {"name": intent.get("name"), "confidence": intent.get("confidence")},
+        "intent_ranking": [
+            {"name": ranked.get("name"), "confidence": ranked.get("confidence")}
+            for ranked in parse_data.get("intent_ranking") or []
+        ],
+        "entities": [
+            {key: entity.get(key) for key in ENTITY_KEYS}
+            for entity in parse_data.get("entities") or []
+        ],
+        "frustration": frustration_of(parse_data),
+        "disruption": disruption_of(parse_data),
+    }
+
+
+def shape_reply(
+    collected: List[Dict[Text, Any]], parse_data: Mapping[Text, Any], paused: bool
+) -> Dict[Text, Any]:
+    """The webhook's answer; a ``{"handoff": ...}`` custom message moves to ``handoff``."""
+    messages: List[Dict[Text, Any]] = []
+    handoff: Optional[Dict[Text, Any]] = None
+    for message in collected:
+        custom = message.get("custom")
+        if isinstance(custom, Mapping) and "handoff" in custom:
+            handoff = custom["handoff"]
+            continue
+        shaped: Dict[Text, Any] = {
+            "text": message.get("text"),
+            "buttons": [
+                {"title": button.get("title"), "payload": button.get("payload")}
+                for button in message.get("buttons") or []
+            ],
+        }
+        if custom is not None:
+            shaped["custom"] = custom
+        messages.append(shaped)
+    return {"messages": messages, "nlu": nlu_of(parse_data), "paused": paused, "handoff": handoff}
+
+
+def _json_body(request: Request) -> Dict[Text, Any]:
+    try:
+        body = request.json
+    except Exception as error:  # Sanic raises its own InvalidUsage for broken JSON
+        raise BadRequest("the body is not JSON") from error
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not sender:
+        raise BadRequest("'sender' must be a non-empty string")
+    mode = body.get("mode", "bot")
+    if mode not in MODES:
+        raise BadRequest("'mode' must be 'bot' or 'human'")
+    return body
+
+
+async def sync_mode(agent: Agent, sender: Text, mode: Text) -> DialogueStateTracker:
+    """Pauses or resumes the tracker so that it agrees with ``mode``, and saves it."""
+    assert agent.processor is not None
+    async with agent.lock_store.lock(sender):
+        tracker = await agent.processor.fetch_tracker_with_initial_session(
+            sender, CollectingOutputChannel()
+        )
+        events = mode_events(tracker.is_paused(), mode)
+        if events:
+            for event in events:
+                tracker.update(event, agent.domain)
+            await agent.tracker_store.save(tracker)
+    return tracker
+
+
+class BatonInput(InputChannel):
+    """Input channel registered in credentials.yml as ``bot.channel.BatonInput``."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "baton"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = Blueprint("baton_webhook", __name__)
+
+        def ready_agent(request: Request) -> Optional[Agent]:
+            agent: Optional[Agent] = getattr(request.app.ctx, "agent", None)
+            return agent if agent is not None and agent.is_ready() else None
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            if ready_agent(request) is None:
+                return response.json({"status": "loading"}, status=503)
+            return response.json({"status": "ok"})
+
+        @webhook.route("/state", methods=["POST"])
+        async def state(request: Request) -> HTTPResponse:
+            agent = ready_agent(request)
+            if agent is None:
+                return response.json({"error": "no model loaded"}, status=503)
+            try:
+                body = _json_body(request)
+            except BadRequest as error:
+                return response.json({"error": str(error)}, status=400)
+            tracker = await sync_mode(agent, body["sender"], body.get("mode", "bot"))
+            return response.json({"paused": tracker.is_paused()})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            agent = ready_agent(request)
+            if agent is None:
+                return response.json({"error": "no model loaded"}, status=503)
+            try:
+                body = _json_body(request)
+                text = body.get("message")
+                if not isinstance(text, str):
+                    raise BadRequest("'message' must be a string")
+            except BadRequest as error:
+                return response.json({"error": str(error)}, status=400)
+            sender: Text = body["sender"]
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+
+            await sync_mode(agent, sender, body.get("mode", "bot"))
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    sender,
+                    input_channel=self.name(),
+                    message_id=body.get("message_id"),
+                    metadata=metadata,
+                )
+            )
+            tracker = await agent.tracker_store.retrieve(sender)
+            if tracker is None:  # the tracker store lost it; answer what we have
+                return response.json(shape_reply(collector.messages, {}, False))
+            parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
+            return response.json(shape_reply(collector.messages, parse_data, tracker.is_paused()))
+
+        return webhook

@@ -1,0 +1,264 @@
+"""Scores how frustrated each customer message sounds, from 0 to 1, with named signals.
+
+Two sources of evidence are combined in one logistic score:
+- lexicon rules, each a named signal (angry wording, sarcasm, shouting, ...);
+- a small logistic regression on the MiniLM sentence vector, trained on hand-written
+  examples (bot/nlu/data/frustration_examples.yml) against the calm NLU training data.
+A score of 0.5 or more means "frustrated" (the dialogue policy hands off on it). The
+conversation-level picture (repeats, bot failures, trend) is the policy's job.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Pattern, Text, Tuple, Type
+
+import numpy as np
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.encoder import SentenceEncoderFeaturizer, sentence_embeddings
+from bot.nlu.linear import LinearModel
+from bot.nlu.minilm import shared_encoder
+
+logger = logging.getLogger(__name__)
+
+EXAMPLES_FILE = Path(__file__).parent / "data" / "frustration_examples.yml"
+FRUSTRATION = "frustration"
+
+
+def _words(*alternatives: str) -> Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")", re.IGNORECASE)
+
+
+# Each rule is (signal, pattern). Patterns look at the lower-cased, apostrophe-normalised text.
+LEXICON: List[Tuple[str, Pattern[str]]] = [
+    (
+        "angry_wording",
+        _words(
+            r"ridiculous", r"unacceptable", r"unbelievabl", r"worst\b", r"terribl", r"horribl",
+            r"horrendous", r"awful", r"pathetic", r"disgrac", r"disgust", r"furious", r"angry",
+            r"livid", r"upset", r"(?:very |so |really |extremely )?disappoint", r"useless",
+            r"incompeten", r"rude\b", r"a joke\b", r"nightmare", r"fed up", r"sick (?:and tired )?of",
+            r"frustrat", r"annoy", r"appall", r"hate\b", r"sucks?\b", r"\bfail", r"lousy",
+            r"shameful", r"embarrass", r"not happy", r"unhappy", r"not impressed", r"not cool",
+            r"poor (?:service|customer|communication|job|experience)", r"no excuse",
+            r"ruin", r"rip ?off", r"scam", r"cheated", r"ridic", r"absurd", r"insane",
+            r"outrage", r"inexcusable", r"unprofessional", r"mess\b", r"fiasco", r"clueless",
+            r"what a joke", r"are you (?:kidding|serious)", r"you(?:'ve| have)? got to be kidding",
+            r"seriously\?", r"really\?", r"smh\b", r"ugh+\b", r"(?:^|\s)sigh\b", r"wors[te]",
+            r"never again", r"lost a customer", r"stranded", r"no one (?:cares|helps|answers)",
+            r"nobody (?:cares|helps|answers|knows|tells)", r"don'?t care", r"doesn'?t care",
+            r"still (?:no|nothing|waiting|not)", r"no (?:help|response|reply|answer|update|info)",
+            r"not (?:acceptable|ok|okay|good enough)", r"hung up", r"disconnected",
+            r"lied\b", r"lying\b", r"excuses?\b", r"lame\b", r"bad (?:service|experience|customer)",
+        ),
+    ),
+    (
+        "sarcasm",
+        re.compile(
+            r"(?:^|[.!?]\s*)(?:oh\s+)?(?:great|perfect|wonderful|fantastic|awesome|brilliant|lovely|"
+            r"nice|super|yay|way to go|good job|great job|nice job|love it|just great)\b[^.!?]{0,12}[.,!]"
+            r"|thanks? (?:a lot |so much )?for (?:nothing|ruining|the \d+|making me|leaving|losing|"
+            r"wasting|cancel+ing|delaying|another|the (?:delay|wait|hassle))"
+            r"|just (?:perfect|great|lovely|wonderful|fantastic)"
+            r"|(?:love|loving|enjoy|enjoying) (?:spending|sitting|waiting|being stuck|being on hold|"
+            r"the (?:delay|wait)|how you)"
+            r"|so much for\b|what a (?:great|wonderful|fantastic) (?:way|start|experience)"
+            r"|(?:really|truly) appreciate (?:the|being|it) (?:delay|wait|ignored|hours)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "long_wait",
+        re.compile(
+            r"on hold|hold (?:time|for)|(?:been|still|keep|kept) waiting|waiting (?:for|on) (?:\w+ ){0,3}"
+            r"(?:hours?|hrs?|forever|days?|weeks?|ages|an? (?:hour|answer|response|reply|call))"
+            r"|(?:\d+|two|three|four|five|six|several|many|few) ?(?:\+ )?(?:hours?|hrs?|days?|weeks?|mins?|minutes)"
+            r"\b.{0,30}(?:wait|hold|line|tarmac|runway|gate|sitting|stuck|later|late|delay|no (?:word|update|response))"
+            r"|(?:wait|hold|sitting|stuck|sat)(?:ing)?\b.{0,30}(?:\d+|two|three|several) ?(?:hours?|hrs?|days?|mins?|minutes)"
+            r"|call(?:ed|ing)? back|no (?:one|body) (?:answer|pick)|(?:stuck|sitting|sat) (?:on|at|in) the "
+            r"(?:tarmac|runway|gate|plane|airport)|still on the (?:plane|tarmac|runway)|forever\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "threat_to_leave",
+        re.compile(
+            r"never (?:again|fly|flying|book|booking|use|using|travel|choose|recommend)|last time (?:i|we)"
+            r"|switch(?:ing)? (?:to|airlines)|(?:another|other|different|a better) airline|lost (?:a|my|our) "
+            r"(?:customer|business|loyalty)|won'?t be (?:flying|booking|using|back)|(?:file|filing|lodge|make) a "
+            r"(?:formal )?complaint|complain(?:ing)? (?:to|with)|department of transportation|\bdot\b|\bbbb\b"
+            r"|better business bureau|lawyer|attorney|\bsue\b|small claims|chargeback|dispute (?:the|my) charge"
+            r"|(?:post|tweet|write|blog)(?:ing)? (?:about|this)|tell (?:every|all)|going viral|social media"
+            r"|cancel (?:my|our) (?:membership|account|credit card)|done with (?:you|this)|i'?m done\b|take my business",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "profanity",
+        _words(
+            r"fuck", r"f\*+", r"shit", r"sh\*t", r"damn", r"wtf\b", r"wth\b", r"crap", r"bs\b",
+            r"bullshit", r"hell\b", r"ass\b", r"asshole", r"pissed", r"screw(?:ed)?\b", r"bitch",
+            r"bastard", r"omfg", r"ffs\b", r"idiot", r"stupid", r"dumb\b", r"morons?\b",
+        ),
+    ),
+]
+
+REPEATED_PUNCTUATION = re.compile(r"[!?]{2,}|\?!|!\?|\.{4,}")
+# Words in capitals that are names, not shouting: airport codes, booking references, "I", "OK".
+CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+
+
+def _shouting(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 8:
+        return False
+    upper = sum(c.isupper() for c in letters) / len(letters)
+    long_caps_words = [w for w in CAPS_WORD.findall(text) if len(w) >= 4 and not any(ch.isdigit() for ch in w)]
+    return upper >= 0.6 or len(long_caps_words) >= 2 or (len(long_caps_words) >= 1 and upper >= 0.3)
+
+
+def rule_signals(text: str) -> List[str]:
+    """The named lexical signals that fire on ``text``, in a fixed order."""
+    normalised = text.replace("’", "'").replace("‘", "'")
+    fired = [name for name, pattern in LEXICON if pattern.search(normalised)]
+    if _shouting(normalised):
+        fired.append("shouting")
+    if REPEATED_PUNCTUATION.search(normalised):
+        fired.append("repeated_punctuation")
+    return fired
+
+
+def combine(probability: float, signals: List[str], weights: Dict[str, float], bias: float, slope: float) -> float:
+    """Logistic combination of the classifier's probability and the fired signals."""
+    p = min(max(probability, 1e-4), 1 - 1e-4)
+    z = bias + slope * math.log(p / (1 - p)) + sum(weights.get(s, 0.0) for s in signals)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def load_examples(path: Path = EXAMPLES_FILE) -> Dict[str, List[str]]:
+    with path.open(encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    return {"frustrated": list(data["frustrated"]), "calm": list(data["calm"])}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class FrustrationScorer(GraphComponent):
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [SentenceEncoderFeaturizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "examples_file": None,  # None: the hand-written examples shipped next to this module
+            # NLU intents whose examples are frustrated too (not used as calm examples)
+            "frustrated_intents": ["complain", "frustrated", "human_handoff_angry"],
+            "C": 3.0,
+            "bias": 0.0,
+            "slope": 1.0,
+            # a signal's weight adds to the logit; negative_sentiment fires at p >= sentiment_threshold
+            "weights": {
+                "angry_wording": 1.5,
+                "sarcasm": 1.5,
+                "shouting": 1.0,
+                "repeated_punctuation": 0.8,
+                "long_wait": 1.5,
+                "threat_to_leave": 1.5,
+                "profanity": 1.5,
+            },
+            "sentiment_threshold": 0.5,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[LinearModel] = None,
+    ) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "FrustrationScorer":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        path = Path(self.config["examples_file"]) if self.config["examples_file"] else EXAMPLES_FILE
+        examples = load_examples(path)
+        frustrated_intents = set(self.config["frustrated_intents"])
+        nlu_calm = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT) not in frustrated_intents]
+        nlu_frustrated = [m for m in training_data.intent_examples if m.get(INTENT) in frustrated_intents]
+        encoder = shared_encoder()
+        X = np.vstack(
+            [
+                encoder.encode(examples["frustrated"]),
+                sentence_embeddings(nlu_frustrated),
+                encoder.encode(examples["calm"]),
+                sentence_embeddings(nlu_calm),
+            ]
+        )
+        n_frustrated = len(examples["frustrated"]) + len(nlu_frustrated)
+        y = ["frustrated"] * n_frustrated + ["calm"] * (len(X) - n_frustrated)
+        self.model = LinearModel.fit(X, y, C=self.config["C"], class_weight="balanced")
+        with self._model_storage.write_to(self._resource) as directory:
+            self.model.save(directory, "frustration")
+        return self._resource
+
+    def score(self, text: str, embedding: np.ndarray) -> Dict[str, Any]:
+        signals = rule_signals(text)
+        probability = 0.0
+        if self.model is not None:
+            row = self.model.predict_proba(embedding[None, :])[0]
+            probability = float(row[self.model.classes.index("frustrated")])
+            if probability >= self.config["sentiment_threshold"]:
+                signals.append("negative_sentiment")
+        score = combine(probability, signals, self.config["weights"], self.config["bias"], self.config["slope"])
+        return {"score": round(score, 4), "signals": signals}
+
+    def _annotate(self, messages: List[Message]) -> None:
+        with_text = [m for m in messages if m.get(TEXT)]
+        for message, embedding in zip(with_text, sentence_embeddings(with_text)):
+            message.set(FRUSTRATION, self.score(message.get(TEXT), embedding), add_to_output=True)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data  # training examples need no score
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._annotate(messages)
+        return messages
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "FrustrationScorer":
+        try:
+            with model_storage.read_from(resource) as directory:
+                return cls(config, model_storage, resource, LinearModel.load(directory, "frustration"))
+        except ValueError:
+            logger.warning("No trained FrustrationScorer found; scoring with the lexicon only.")
+            return cls(config, model_storage, resource)

@@ -1,0 +1,1 @@
+"""Baton's gateway: owns every conversation between the widget, Rasa and the agents."""

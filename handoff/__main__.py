@@ -1,0 +1,87 @@
+"""`python -m handoff [serve|migrate|ensure-agent]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from aiohttp import web
+
+from .app import create_app
+from .settings import ROOT, Settings
+
+DEMO_AGENT_FILE = ROOT / "var" / "demo-agent.json"
+
+
+def _demo_credentials() -> dict[str, str]:
+    if DEMO_AGENT_FILE.exists():
+        return json.loads(DEMO_AGENT_FILE.read_text())
+    credentials = {
+        "email": "maya@baton.example",
+        "password": secrets.token_urlsafe(12),
+        "name": "Maya",
+    }
+    DEMO_AGENT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_AGENT_FILE.write_text(json.dumps(credentials))
+    DEMO_AGENT_FILE.chmod(0o600)
+    return credentials
+
+
+def ensure_agent_command(settings: Settings, args: argparse.Namespace) -> None:
+    from .agents import ensure_agent
+
+    email = args.email or os.environ.get("BATON_AGENT_EMAIL")
+    password = args.password or os.environ.get("BATON_AGENT_PASSWORD")
+    name = args.name or os.environ.get("BATON_AGENT_NAME")
+    if email and password:
+        demo = False
+        name = name or email.split("@")[0].capitalize()
+    else:
+        demo = True
+        credentials = _demo_credentials()
+        email, password, name = credentials["email"], credentials["password"], credentials["name"]
+    asyncio.run(ensure_agent(settings.database_url, email, password, name, args.role))
+    if demo:
+        print(f"Demo agent: {email} / {password}")
+    else:
+        print(f"Agent: {email} (password from BATON_AGENT_PASSWORD)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m handoff")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the gateway (the default)")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--host")
+    sub.add_parser("migrate", help="apply database migrations")
+    agent = sub.add_parser("ensure-agent", help="make sure an agent account exists")
+    agent.add_argument("--email")
+    agent.add_argument("--password")
+    agent.add_argument("--name")
+    agent.add_argument("--role", default="agent", choices=["agent", "supervisor"])
+    args = parser.parse_args()
+
+    logging.basicConfig(
+        level=os.environ.get("BATON_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = Settings.from_env()
+    if args.command == "migrate":
+        from .db import upgrade
+
+        upgrade(settings.database_url)
+    elif args.command == "ensure-agent":
+        ensure_agent_command(settings, args)
+    else:
+        host = getattr(args, "host", None) or settings.host
+        port = getattr(args, "port", None) or settings.port
+        web.run_app(create_app(settings), host=host, port=port, print=None)
+
+
+if __name__ == "__main__":
+    main()

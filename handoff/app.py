@@ -1,0 +1,74 @@
+"""The application factory: settings, database, Rasa client, sockets, routes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from . import keys
+from .db import setup_database
+from .errors import error_middleware
+from .rasa_client import setup_rasa_client
+from .settings import Settings
+from .sockets import close_all_sockets, setup_sockets
+from .turns import setup_turns
+from .views import agent, customer, ops, pages
+from .views.origins import origin_allowed
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Lets the widget, embedded on an allowed site, call the customer API."""
+    widget_api = request.path.startswith("/api/conversations")
+    origin = request.headers.get("Origin")
+    if widget_api and request.method == "OPTIONS" and origin:
+        if not origin_allowed(request):
+            return web.json_response({"error": {"status": 403, "message": "origin not allowed"}}, status=403)
+        response: web.StreamResponse = web.Response(status=204)
+    else:
+        response = await handler(request)
+    if widget_api and origin and origin_allowed(request) and not response.prepared:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path in ("/", "/agent"):
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
+
+
+def setup_routes(app: web.Application) -> None:
+    for module in (customer, agent, ops, pages):
+        app.router.add_routes(module.routes)
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or Settings.from_env()
+    app = web.Application(
+        middlewares=[security_headers, cors_middleware, error_middleware],
+        client_max_size=64 * 1024,
+    )
+    app[keys.SETTINGS] = settings
+    app.cleanup_ctx.extend([setup_database, setup_rasa_client, setup_sockets, setup_turns])
+    app.on_shutdown.append(close_all_sockets)
+    setup_routes(app)
+    return app

@@ -1,0 +1,125 @@
+"""Who is asking: customers hold a conversation's token, agents a session token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+from .errors import json_error
+from .models import Agent, AgentSession, Conversation, utcnow
+
+SESSION_COOKIE = "baton_session"
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+async def authenticate_agent(
+    db: AsyncSession, email: str, password: str
+) -> Agent | None:
+    agent = await db.scalar(select(Agent).where(Agent.email == email.strip().lower()))
+    if agent is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    return agent if verify_password(agent.password_hash, password) else None
+
+
+async def open_session(db: AsyncSession, agent: Agent, ttl_seconds: int) -> str:
+    token = new_token()
+    db.add(
+        AgentSession(
+            token_hash=token_hash(token),
+            agent_id=agent.id,
+            expires_at=utcnow() + dt.timedelta(seconds=ttl_seconds),
+        )
+    )
+    return token
+
+
+async def agent_for_token(db: AsyncSession, token: str) -> Agent | None:
+    session = await db.scalar(
+        select(AgentSession).where(AgentSession.token_hash == token_hash(token))
+    )
+    if session is None or session.revoked_at is not None or session.expires_at <= utcnow():
+        return None
+    return session.agent
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    return origin in (f"{request.scheme}://{request.host}", f"http://{request.host}", f"https://{request.host}")
+
+
+async def require_agent(request: web.Request, db: AsyncSession) -> Agent:
+    """The agent behind a Bearer token or the console's session cookie, or 401.
+
+    A state-changing request authenticated by the cookie alone must come from the
+    console's own origin (CSRF).
+    """
+    token = bearer_token(request) or request.query.get("token")
+    from_cookie = False
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+        from_cookie = token is not None
+    if not token:
+        raise json_error(web.HTTPUnauthorized, "authentication required")
+    agent = await agent_for_token(db, token)
+    if agent is None:
+        raise json_error(web.HTTPUnauthorized, "invalid or expired session")
+    if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
+        raise json_error(web.HTTPForbidden, "cross-origin request refused")
+    return agent
+
+
+async def require_conversation(
+    request: web.Request, db: AsyncSession, conversation_id: str, token: str | None = None
+) -> Conversation:
+    """The conversation whose token the customer presented; 401 without one, 404 otherwise."""
+    token = token or bearer_token(request)
+    if not token:
+        raise json_error(web.HTTPUnauthorized, "conversation token required")
+    conversation = await db.get(Conversation, conversation_id)
+    # One answer for an unknown conversation and a wrong token: nothing to probe.
+    if conversation is None or not hmac.compare_digest(conversation.token_hash, token_hash(token)):
+        raise json_error(web.HTTPNotFound, "conversation not found")
+    return conversation
+
+

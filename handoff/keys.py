@@ -1,0 +1,22 @@
+"""Typed keys for what lives in the application's state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .db import Database
+    from .events import Publisher
+    from .rasa_client import RasaClient
+    from .settings import Settings
+    from .sockets import SocketRegistry
+    from .turns import TurnLocks
+
+SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
+DB: web.AppKey["Database"] = web.AppKey("db")
+RASA: web.AppKey["RasaClient"] = web.AppKey("rasa")
+SOCKETS: web.AppKey["SocketRegistry"] = web.AppKey("sockets")
+PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
+TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")

@@ -1,0 +1,154 @@
+"""The gateway's tables: conversations, their messages, handoffs and agents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores UTC and always hands back aware datetimes, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# Conversation.status values
+STATUS_BOT = "bot"
+STATUS_WAITING = "waiting"
+STATUS_AGENT = "agent"
+STATUSES = (STATUS_BOT, STATUS_WAITING, STATUS_AGENT)
+
+SENDERS = ("customer", "bot", "agent", "system")
+HANDOFF_REASONS = ("requested", "frustration", "disruption", "bot_failure", "bot_unavailable")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32), default="agent")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AgentSession(Base):
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[Optional[dt.datetime]]
+
+    agent: Mapped[Agent] = relationship(lazy="joined")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_BOT, index=True)
+    # The highest seq handed out; messages take last_seq + 1 inside the writing transaction.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The open handoff while status is waiting or agent.
+    handoff_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("handoffs.id", use_alter=True, name="fk_conversations_handoff_id")
+    )
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+
+    handoff: Mapped[Optional["Handoff"]] = relationship(
+        foreign_keys=[handoff_id], lazy="joined", post_update=True
+    )
+    agent: Mapped[Optional[Agent]] = relationship(foreign_keys=[agent_id], lazy="joined")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        UniqueConstraint(
+            "conversation_id", "client_message_id", name="uq_messages_conversation_client_id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int]
+    sender: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    client_message_id: Mapped[Optional[str]] = mapped_column(String(64))
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    # Quick-reply buttons of a bot message: [{"title", "payload"}].
+    buttons: Mapped[Optional[list[Any]]]
+    # What the assistant understood of a customer message (intent, entities, scores).
+    nlu: Mapped[Optional[dict[str, Any]]]
+
+    agent: Mapped[Optional[Agent]] = relationship(lazy="joined")
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_open", "resolved_at", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(32))
+    disruption: Mapped[Optional[str]] = mapped_column(String(32))
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The customer message whose turn triggered the handoff.
+    trigger_seq: Mapped[Optional[int]]
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[Optional[dt.datetime]]
+    resolved_at: Mapped[Optional[dt.datetime]]
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    outcome: Mapped[Optional[str]] = mapped_column(String(64))
+
+    agent: Mapped[Optional[Agent]] = relationship(lazy="joined")

@@ -1,0 +1,407 @@
+"""The OpenAPI 3.1 description of the gateway's HTTP API, served at /api/openapi.json.
+
+tests/gateway/test_openapi.py validates every response the tests see against it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "Malformed input",
+        401: "Not authenticated",
+        403: "Refused",
+        404: "Not found",
+        409: "Not allowed in the conversation's current state",
+        413: "Too large",
+        503: "Not ready",
+    }
+    return {str(code): _json(_ref("Error"), text[code]) for code in codes}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_NULLABLE_STR = {"type": ["string", "null"]}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "message"],
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "Status": {"type": "string", "enum": ["bot", "waiting", "agent"]},
+    "Button": {
+        "type": "object",
+        "required": ["title", "payload"],
+        "properties": {"title": {"type": "string"}, "payload": {"type": "string"}},
+    },
+    "Message": {
+        "type": "object",
+        "required": ["seq", "sender", "text", "created_at", "buttons", "author"],
+        "properties": {
+            "seq": {"type": "integer", "minimum": 1},
+            "sender": {"type": "string", "enum": ["customer", "bot", "agent", "system"]},
+            "text": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "buttons": {"type": "array", "items": _ref("Button")},
+            "author": _NULLABLE_STR,
+        },
+    },
+    "Nlu": {
+        "type": ["object", "null"],
+        "required": ["intent", "confidence", "entities", "frustration", "disruption"],
+        "properties": {
+            "intent": _NULLABLE_STR,
+            "confidence": {"type": "number"},
+            "intent_ranking": {"type": "array"},
+            "entities": {"type": "array"},
+            "frustration": {
+                "type": "object",
+                "required": ["score", "signals"],
+                "properties": {
+                    "score": {"type": "number", "minimum": 0, "maximum": 1},
+                    "signals": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "disruption": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {"type": _NULLABLE_STR},
+            },
+        },
+    },
+    "AgentMessage": {
+        "allOf": [_ref("Message")],
+        "properties": {"nlu": _ref("Nlu")},
+    },
+    "AgentRef": {
+        "type": ["object", "null"],
+        "required": ["id", "name"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+    },
+    "Handoff": {
+        "type": "object",
+        "required": ["reason", "disruption", "context", "requested_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reason": {
+                "type": "string",
+                "enum": ["requested", "frustration", "disruption", "bot_failure", "bot_unavailable"],
+            },
+            "disruption": _NULLABLE_STR,
+            "context": {"type": "object"},
+            "requested_at": {"type": "string", "format": "date-time"},
+            "claimed_at": _NULLABLE_STR,
+            "resolved_at": _NULLABLE_STR,
+            "agent": _ref("AgentRef"),
+            "outcome": _NULLABLE_STR,
+        },
+    },
+    "QueueEntry": {
+        "type": "object",
+        "required": ["id", "status", "handoff"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": _ref("Status"),
+            "handoff": {"anyOf": [_ref("Handoff"), {"type": "null"}]},
+            "agent": _ref("AgentRef"),
+        },
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/api/conversations": {
+        "post": {
+            "summary": "Open a conversation (widget)",
+            "responses": {
+                "201": _json(
+                    {
+                        "type": "object",
+                        "required": ["id", "token"],
+                        "properties": {"id": {"type": "string"}, "token": {"type": "string"}},
+                    },
+                    "Created",
+                ),
+                **_errors(403),
+            },
+        }
+    },
+    "/api/conversations/{id}": {
+        "get": {
+            "summary": "A conversation's status",
+            "security": [{"conversationToken": []}],
+            "parameters": [_ID],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["id", "status"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "status": _ref("Status"),
+                            "agent": {
+                                "type": ["object", "null"],
+                                "properties": {"name": {"type": "string"}},
+                            },
+                        },
+                    }
+                ),
+                **_errors(401, 404),
+            },
+        }
+    },
+    "/api/conversations/{id}/messages": {
+        "get": {
+            "summary": "Messages after a seq",
+            "security": [{"conversationToken": []}],
+            "parameters": [
+                _ID,
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["messages"],
+                        "properties": {"messages": {"type": "array", "items": _ref("Message")}},
+                    }
+                ),
+                **_errors(400, 401, 404),
+            },
+        },
+        "post": {
+            "summary": "Send a customer message; answers with the turn it started",
+            "security": [{"conversationToken": []}],
+            "parameters": [_ID],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["text"],
+                    "properties": {
+                        "text": {"type": "string", "minLength": 1},
+                        "payload": {"type": "string"},
+                        "client_message_id": {"type": "string", "maxLength": 64},
+                    },
+                }
+            ),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["status", "messages"],
+                        "properties": {
+                            "status": _ref("Status"),
+                            "messages": {"type": "array", "items": _ref("Message")},
+                        },
+                    }
+                ),
+                **_errors(400, 401, 404, 413),
+            },
+        },
+    },
+    "/api/agent/login": {
+        "post": {
+            "summary": "Log an agent in (also sets the console's session cookie)",
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["email", "password"],
+                    "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+                }
+            ),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["token", "agent"],
+                        "properties": {"token": {"type": "string"}, "agent": {"type": "object"}},
+                    }
+                ),
+                **_errors(400, 401),
+            },
+        }
+    },
+    "/api/agent/logout": {
+        "post": {
+            "summary": "End the agent's session",
+            "security": [{"agentToken": []}, {"agentCookie": []}],
+            "responses": {"200": _json({"type": "object"}), **_errors(401)},
+        }
+    },
+    "/api/agent/me": {
+        "get": {
+            "summary": "The logged-in agent",
+            "security": [{"agentToken": []}, {"agentCookie": []}],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["id", "name", "email", "role"],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "name": {"type": "string"},
+                            "email": {"type": "string"},
+                            "role": {"type": "string"},
+                        },
+                    }
+                ),
+                **_errors(401),
+            },
+        }
+    },
+    "/api/agent/queue": {
+        "get": {
+            "summary": "Handed-off conversations: waiting first, oldest first",
+            "security": [{"agentToken": []}, {"agentCookie": []}],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["conversations"],
+                        "properties": {
+                            "conversations": {"type": "array", "items": _ref("QueueEntry")}
+                        },
+                    }
+                ),
+                **_errors(401),
+            },
+        }
+    },
+    "/api/agent/conversations/{id}": {
+        "get": {
+            "summary": "A conversation with its handoff and whole transcript",
+            "security": [{"agentToken": []}, {"agentCookie": []}],
+            "parameters": [_ID],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["id", "status", "handoff", "messages"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "status": _ref("Status"),
+                            "agent": _ref("AgentRef"),
+                            "handoff": {"anyOf": [_ref("Handoff"), {"type": "null"}]},
+                            "handoffs": {"type": "array", "items": _ref("Handoff")},
+                            "messages": {"type": "array", "items": _ref("AgentMessage")},
+                        },
+                    }
+                ),
+                **_errors(401, 404),
+            },
+        }
+    },
+    "/api/agent/conversations/{id}/claim": {
+        "post": {
+            "summary": "Take a waiting conversation",
+            "security": [{"agentToken": []}, {"agentCookie": []}],
+            "parameters": [_ID],
+            "responses": {"200": _json(_ref("QueueEntry")), **_errors(401, 403, 404, 409)},
+        }
+    },
+    "/api/agent/conversations/{id}/messages": {
+        "post": {
+            "summary": "Reply to the customer",
+            "security": [{"agentToken": []}, {"agentCookie": []}],
+            "parameters": [_ID],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string", "minLength": 1}},
+                }
+            ),
+            "responses": {
+                "201": _json(
+                    {
+                        "type": "object",
+                        "required": ["message"],
+                        "properties": {"message": _ref("Message")},
+                    },
+                    "Sent",
+                ),
+                **_errors(400, 401, 403, 404, 409, 413),
+            },
+        }
+    },
+    "/api/agent/conversations/{id}/resolve": {
+        "post": {
+            "summary": "Resolve: the conversation goes back to the bot",
+            "security": [{"agentToken": []}, {"agentCookie": []}],
+            "parameters": [_ID],
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "properties": {"outcome": {"type": "string"}}}
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["id", "status"],
+                        "properties": {"id": {"type": "string"}, "status": _ref("Status")},
+                    }
+                ),
+                **_errors(400, 401, 403, 404, 409),
+            },
+        }
+    },
+    "/healthz": {
+        "get": {"summary": "The gateway is up", "responses": {"200": _json({"type": "object"})}}
+    },
+    "/readyz": {
+        "get": {
+            "summary": "The gateway, Rasa and the action server all answer",
+            "responses": {
+                "200": _json({"type": "object"}),
+                "503": _json({"type": "object"}, "Not ready"),
+            },
+        }
+    },
+}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Baton gateway",
+            "version": "0.1.0",
+            "description": "Widget, console and operations API. WebSockets: "
+            "/api/conversations/{id}/ws?token=&after= and /api/agent/ws "
+            "(events in handoff/events.py).",
+        },
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "conversationToken": {"type": "http", "scheme": "bearer"},
+                "agentToken": {"type": "http", "scheme": "bearer"},
+                "agentCookie": {"type": "apiKey", "in": "cookie", "name": "baton_session"},
+            },
+        },
+    }

@@ -1,0 +1,120 @@
+"""The gateway's client of Rasa's `baton` input channel (see docs/contract.md)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from . import keys
+
+log = logging.getLogger(__name__)
+
+
+class BotUnavailable(Exception):
+    """Rasa or its action server did not give a usable answer in time."""
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BotTurn:
+    messages: list[BotMessage]
+    nlu: dict[str, Any]
+    paused: bool
+    handoff: dict[str, Any] | None
+
+
+def _parse_turn(body: Any) -> BotTurn:
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        raise BotUnavailable(f"unexpected answer from Rasa: {body!r:.200}")
+    messages = []
+    for item in body["messages"]:
+        if not isinstance(item, dict):
+            continue
+        text = item.get("text")
+        buttons = [
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in item.get("buttons") or []
+            if isinstance(b, dict)
+        ]
+        if isinstance(text, str) and text:
+            messages.append(BotMessage(text=text, buttons=buttons))
+    handoff = body.get("handoff")
+    return BotTurn(
+        messages=messages,
+        nlu=body.get("nlu") if isinstance(body.get("nlu"), dict) else {},
+        paused=bool(body.get("paused")),
+        handoff=handoff if isinstance(handoff, dict) else None,
+    )
+
+
+class RasaClient:
+    def __init__(self, session: aiohttp.ClientSession, rasa_url: str, actions_url: str) -> None:
+        self._session = session
+        self._webhook = f"{rasa_url}/webhooks/baton/webhook"
+        self._state = f"{rasa_url}/webhooks/baton/state"
+        self._health = f"{rasa_url}/webhooks/baton/"
+        self._actions_health = f"{actions_url}/health"
+
+    async def send(
+        self, conversation_id: str, text: str, message_id: str, mode: str
+    ) -> BotTurn:
+        payload = {
+            "sender": conversation_id,
+            "message": text,
+            "message_id": message_id,
+            "mode": mode,
+            "metadata": {},
+        }
+        try:
+            async with self._session.post(self._webhook, json=payload) as response:
+                if response.status != 200:
+                    raise BotUnavailable(f"Rasa answered {response.status}")
+                body = await response.json()
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise BotUnavailable(str(exc) or type(exc).__name__) from exc
+        turn = _parse_turn(body)
+        if turn.handoff is None and not turn.paused and mode == "bot" and not turn.messages:
+            # Rasa answers an empty turn when the action server fails.
+            raise BotUnavailable("Rasa gave no answer")
+        return turn
+
+    async def set_mode(self, conversation_id: str, mode: str) -> None:
+        try:
+            async with self._session.post(
+                self._state, json={"sender": conversation_id, "mode": mode}
+            ) as response:
+                if response.status != 200:
+                    raise BotUnavailable(f"Rasa answered {response.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise BotUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def ready(self) -> dict[str, bool]:
+        return {
+            "rasa": await self._answers(self._health),
+            "actions": await self._answers(self._actions_health),
+        }
+
+    async def _answers(self, url: str) -> bool:
+        try:
+            async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
+                return response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+
+async def setup_rasa_client(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    timeout = aiohttp.ClientTimeout(total=settings.rasa_timeout)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        app[keys.RASA] = RasaClient(session, settings.rasa_url, settings.actions_url)
+        yield

@@ -1,0 +1,75 @@
+"""Rows to the JSON shapes of the API (docs/contract.md, handoff/openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Conversation, Handoff, Message
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def message_dict(message: Message, *, for_agent: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "seq": message.seq,
+        "sender": message.sender,
+        "text": message.text,
+        "created_at": iso(message.created_at),
+        "buttons": message.buttons or [],
+        "author": message.agent.name if message.agent is not None else None,
+    }
+    if for_agent and message.sender == "customer":
+        data["nlu"] = message.nlu
+    return data
+
+
+def handoff_dict(handoff: Handoff | None) -> dict[str, Any] | None:
+    if handoff is None:
+        return None
+    return {
+        "id": handoff.id,
+        "reason": handoff.reason,
+        "disruption": handoff.disruption,
+        "context": handoff.context,
+        "requested_at": iso(handoff.requested_at),
+        "claimed_at": iso(handoff.claimed_at),
+        "resolved_at": iso(handoff.resolved_at),
+        "agent": {"id": handoff.agent.id, "name": handoff.agent.name} if handoff.agent else None,
+        "outcome": handoff.outcome,
+    }
+
+
+def queue_entry(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "handoff": handoff_dict(conversation.handoff),
+        "agent": (
+            {"id": conversation.agent.id, "name": conversation.agent.name}
+            if conversation.agent is not None
+            else None
+        ),
+    }
+
+
+def nlu_annotation(nlu: dict[str, Any]) -> dict[str, Any]:
+    """What the gateway keeps of Rasa's parse of a customer message."""
+    intent = nlu.get("intent") or {}
+    return {
+        "intent": intent.get("name"),
+        "confidence": float(intent.get("confidence") or 0.0),
+        "intent_ranking": [
+            {"intent": item.get("name"), "confidence": float(item.get("confidence") or 0.0)}
+            for item in (nlu.get("intent_ranking") or [])[:5]
+            if isinstance(item, dict)
+        ],
+        "entities": [
+            {key: entity.get(key) for key in ("entity", "value", "start", "end")}
+            for entity in nlu.get("entities") or []
+            if isinstance(entity, dict)
+        ],
+        "frustration": nlu.get("frustration") or {"score": 0.0, "signals": []},
+        "disruption": nlu.get("disruption") or {"type": None},
+    }

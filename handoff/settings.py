@@ -1,0 +1,72 @@
+"""Configuration, read from the environment in this one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{ROOT / 'var' / 'baton.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 8000
+    database_url: str = field(default_factory=default_database_url)
+    rasa_url: str = "http://127.0.0.1:5005"
+    actions_url: str = "http://127.0.0.1:5055"
+    # A bot turn slower than this is treated as the bot being unavailable.
+    rasa_timeout: float = 10.0
+    # Site origins allowed to embed the widget; empty means any origin.
+    allowed_origins: tuple[str, ...] = ()
+    # Mark cookies Secure: set when the gateway is served behind TLS.
+    secure_cookies: bool = False
+    session_ttl_seconds: int = 12 * 3600
+    max_message_chars: int = 4000
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        rasa_port = _int(env, "RASA_PORT", 5005)
+        actions_port = _int(env, "ACTIONS_PORT", 5055)
+        return cls(
+            host=env.get("BATON_HOST", "0.0.0.0"),
+            port=_int(env, "BATON_PORT", 8000),
+            database_url=env.get("DATABASE_URL") or default_database_url(),
+            rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}",
+            actions_url=env.get("ACTIONS_URL") or f"http://127.0.0.1:{actions_port}",
+            rasa_timeout=_float(env, "BATON_RASA_TIMEOUT", 10.0),
+            allowed_origins=_list(env, "BATON_ALLOWED_ORIGINS"),
+            secure_cookies=env.get("BATON_SECURE_COOKIES", "") in ("1", "true", "yes"),
+            session_ttl_seconds=_int(env, "BATON_SESSION_TTL", 12 * 3600),
+            max_message_chars=_int(env, "BATON_MAX_MESSAGE_CHARS", 4000),
+        )

@@ -1,0 +1,601 @@
+/*
+ * Baton agent console: login, live queue, context panel, transcript, claim/reply/resolve.
+ * Plain DOM, no framework. Every piece of conversation text is set with textContent.
+ */
+(function () {
+  "use strict";
+
+  var TOKEN_KEY = "baton.agent.token";
+  var NAME_KEY = "baton.agent.name";
+  var TYPING_IDLE_MS = 3000;
+  var CUSTOMER_TYPING_TIMEOUT_MS = 8000;
+
+  var REASONS = {
+    requested: "Asked for a person",
+    frustration: "Frustrated customer",
+    disruption: "Travel disruption",
+    bot_failure: "Bot could not help",
+    bot_unavailable: "Bot unavailable",
+  };
+  var DISRUPTIONS = {
+    cancelled: "Cancelled flight",
+    delayed: "Delayed flight",
+    missed_connection: "Missed connection",
+    lost_luggage: "Lost luggage",
+    damaged_luggage: "Damaged luggage",
+    downgraded: "Downgraded",
+    schedule_change: "Schedule change",
+  };
+
+  var $ = function (id) { return document.getElementById(id); };
+  var token = sessionStorage.getItem(TOKEN_KEY);
+  var queue = {}; // id -> {id, status, handoff, unread, agent}
+  var selected = null; // {id, status, handoff, messages, seqs: {}}
+  var socket = null;
+  var reconnectDelay = 1000;
+  var reconnectTimer = null;
+  var ticker = null;
+  var typingSent = false;
+  var typingTimer = null;
+  var customerTypingTimer = null;
+
+  document.addEventListener("DOMContentLoaded", init);
+
+  function init() {
+    $("login-form").addEventListener("submit", onLogin);
+    $("logout").addEventListener("click", logout);
+    $("claim").addEventListener("click", claim);
+    $("resolve").addEventListener("click", resolve);
+    $("reply-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      sendReply();
+    });
+    $("reply-input").addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        sendReply();
+      }
+    });
+    $("reply-input").addEventListener("input", noteTyping);
+    if (token) showApp();
+    else showLogin();
+  }
+
+  // ---- session -------------------------------------------------------------------
+  function showLogin(message) {
+    closeSocket();
+    clearInterval(ticker);
+    $("app-view").hidden = true;
+    $("login-view").hidden = false;
+    showError("login-error", message || "");
+    $("login-email").focus();
+  }
+
+  function onLogin(e) {
+    e.preventDefault();
+    var email = $("login-email").value.trim();
+    var password = $("login-password").value;
+    if (!email || !password) {
+      showError("login-error", "Enter your email and password.");
+      return;
+    }
+    var button = e.target.querySelector("button[type=submit]");
+    button.disabled = true;
+    fetch("/api/agent/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ email: email, password: password }),
+    })
+      .then(function (res) {
+        if (res.status === 401 || res.status === 403) throw new Error("That email and password don't match an agent account.");
+        if (!res.ok) throw new Error("Sign-in failed (" + res.status + "). Try again in a moment.");
+        return res.json();
+      })
+      .then(function (body) {
+        token = body.token;
+        sessionStorage.setItem(TOKEN_KEY, token);
+        var name = (body.agent && (body.agent.name || body.agent.display_name)) || body.name || email;
+        sessionStorage.setItem(NAME_KEY, name);
+        $("login-password").value = "";
+        showApp();
+      })
+      .catch(function (err) {
+        showError("login-error", err.message === "Failed to fetch" ? "Can't reach the server." : err.message);
+      })
+      .then(function () { button.disabled = false; });
+  }
+
+  function logout() {
+    api("POST", "/api/agent/logout").catch(function () {});
+    token = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(NAME_KEY);
+    queue = {};
+    selected = null;
+    showLogin();
+  }
+
+  function showApp() {
+    $("login-view").hidden = true;
+    $("app-view").hidden = false;
+    $("agent-name").textContent = sessionStorage.getItem(NAME_KEY) || "";
+    loadQueue();
+    connect();
+    clearInterval(ticker);
+    ticker = setInterval(function () {
+      renderQueue();
+      if (selected) renderWaiting();
+    }, 15000);
+  }
+
+  // ---- HTTP ----------------------------------------------------------------------
+  function api(method, path, body) {
+    var headers = { Accept: "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
+    if (body) headers["Content-Type"] = "application/json";
+    return fetch(path, {
+      method: method,
+      headers: headers,
+      credentials: "same-origin",
+      body: body ? JSON.stringify(body) : undefined,
+    }).then(function (res) {
+      if (res.status === 401) {
+        token = null;
+        sessionStorage.removeItem(TOKEN_KEY);
+        showLogin("Your session has ended. Please sign in again.");
+        throw httpError(res.status);
+      }
+      if (!res.ok) {
+        return res.json().catch(function () { return {}; }).then(function (b) {
+          var msg = b && b.error && (typeof b.error === "string" ? b.error : b.error.message);
+          throw httpError(res.status, msg);
+        });
+      }
+      return res.status === 204 ? {} : res.json();
+    });
+  }
+
+  function httpError(status, message) {
+    var err = new Error(message || "Request failed (" + status + ")");
+    err.status = status;
+    return err;
+  }
+
+  // ---- queue ---------------------------------------------------------------------
+  function loadQueue() {
+    return api("GET", "/api/agent/queue").then(function (body) {
+      var fresh = {};
+      (body.conversations || []).forEach(function (c) {
+        var old = queue[c.id];
+        fresh[c.id] = merge(c, { unread: old ? old.unread : 0 });
+      });
+      queue = fresh;
+      renderQueue();
+    }, function () {});
+  }
+
+  function upsertQueue(c) {
+    if (!c || !c.id) return;
+    if (c.status === "bot" || c.status === "resolved") {
+      delete queue[c.id];
+    } else {
+      queue[c.id] = merge(queue[c.id] || { unread: 0 }, c);
+    }
+    renderQueue();
+  }
+
+  function renderQueue() {
+    var list = $("queue-list");
+    var items = Object.keys(queue).map(function (k) { return queue[k]; });
+    items.sort(function (a, b) {
+      var sa = a.status === "waiting" ? 0 : 1;
+      var sb = b.status === "waiting" ? 0 : 1;
+      if (sa !== sb) return sa - sb;
+      return requestedAt(a) - requestedAt(b);
+    });
+    list.textContent = "";
+    items.forEach(function (c) {
+      var h = c.handoff || {};
+      var li = document.createElement("li");
+      var btn = el("button", "queue-item");
+      btn.type = "button";
+      btn.setAttribute("data-id", c.id);
+      btn.setAttribute("data-status", c.status);
+      if (selected && selected.id === c.id) btn.setAttribute("aria-current", "true");
+
+      var top = el("div", "qi-top");
+      var reason = el("span", "badge reason-" + (h.reason || "unknown"), REASONS[h.reason] || h.reason || "Handoff");
+      reason.setAttribute("data-reason", h.reason || "");
+      top.appendChild(reason);
+      top.appendChild(el("span", "qi-wait", waitedFor(c)));
+      btn.appendChild(top);
+
+      var summary = (h.context && h.context.summary) || "";
+      btn.appendChild(el("p", "qi-summary", summary || "No summary"));
+
+      var bottom = el("div", "qi-bottom");
+      if (h.disruption) bottom.appendChild(el("span", "tag tag-warn", DISRUPTIONS[h.disruption] || h.disruption));
+      var st = c.status === "waiting" ? "Waiting" : c.status === "agent" ? "With " + ((c.agent && c.agent.name) || "an agent") : c.status;
+      bottom.appendChild(el("span", "status status-" + c.status, st));
+      if (c.unread) bottom.appendChild(el("span", "unread", c.unread + " new"));
+      btn.appendChild(bottom);
+
+      btn.addEventListener("click", function () { select(c.id); });
+      li.appendChild(btn);
+      list.appendChild(li);
+    });
+    $("queue-count").textContent = String(items.length);
+    $("queue-empty").hidden = items.length > 0;
+  }
+
+  function requestedAt(c) {
+    var t = c.handoff && c.handoff.requested_at ? Date.parse(c.handoff.requested_at) : NaN;
+    return isNaN(t) ? Date.now() : t;
+  }
+
+  function waitedFor(c) {
+    return duration(Date.now() - requestedAt(c));
+  }
+
+  function duration(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return "just now";
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + " min";
+    var h = Math.floor(m / 60);
+    return h + " h " + (m % 60) + " min";
+  }
+
+  // ---- selected conversation ---------------------------------------------------------
+  function select(id) {
+    if (selected && selected.id !== id) stopTyping();
+    if (queue[id]) queue[id].unread = 0;
+    selected = { id: id, status: null, handoff: null, seqs: {}, loading: true };
+    $("conv-empty").hidden = true;
+    $("conv-view").hidden = false;
+    $("context").hidden = false;
+    $("transcript").textContent = "";
+    $("customer-typing").hidden = true;
+    showError("conv-error", "");
+    renderQueue();
+    return loadConversation(id);
+  }
+
+  function loadConversation(id) {
+    return api("GET", "/api/agent/conversations/" + encodeURIComponent(id)).then(function (c) {
+      if (!selected || selected.id !== id) return;
+      selected.status = c.status;
+      selected.handoff = c.handoff;
+      selected.agent = c.agent || null;
+      selected.loading = false;
+      $("transcript").textContent = "";
+      selected.seqs = {};
+      (c.messages || []).forEach(addMessage);
+      renderHeader();
+      renderContext();
+      scrollTranscript();
+    }, function (err) {
+      showError("conv-error", err.message);
+    });
+  }
+
+  function renderHeader() {
+    var s = selected;
+    $("conv-title").textContent = "Conversation " + shortId(s.id);
+    var sub = s.status === "waiting" ? "Waiting for an agent" :
+      s.status === "agent" ? "With " + ((s.agent && s.agent.name) || "an agent") :
+      s.status === "bot" ? "Resolved — back with the bot" : s.status || "";
+    $("conv-sub").textContent = sub;
+    $("conv-view").setAttribute("data-status", s.status || "");
+    $("claim").hidden = s.status !== "waiting";
+    $("resolve").hidden = s.status !== "agent";
+    var canReply = s.status === "agent";
+    $("reply-input").disabled = !canReply;
+    $("reply-send").disabled = !canReply;
+    $("reply-input").placeholder = canReply ? "Write a reply…" :
+      s.status === "waiting" ? "Claim the conversation to reply" : "This conversation is with the bot";
+  }
+
+  function renderContext() {
+    var h = selected.handoff || {};
+    var ctx = h.context || {};
+    text("ctx-reason", REASONS[h.reason] || h.reason || "—");
+    text("ctx-disruption", h.disruption ? DISRUPTIONS[h.disruption] || h.disruption : "—");
+    text("ctx-booking", ctx.booking_reference || "—");
+    text("ctx-flight", ctx.flight_number || "—");
+    text("ctx-dates", (ctx.dates || []).join(", ") || "—");
+    text("ctx-places", (ctx.places || []).join(", ") || "—");
+    renderWaiting();
+    text("ctx-summary", ctx.summary || "No summary.");
+    var fr = ctx.frustration || {};
+    var score = typeof fr.score === "number" ? fr.score : 0;
+    var bar = $("ctx-frustration-bar");
+    bar.style.width = Math.round(Math.min(1, Math.max(0, score)) * 100) + "%";
+    bar.className = "meter-bar " + (score >= 0.6 ? "high" : score >= 0.3 ? "mid" : "low");
+    text("ctx-frustration", "Score " + score.toFixed(2) + (score >= 0.6 ? " — high" : score >= 0.3 ? " — moderate" : " — calm"));
+    tags("ctx-signals", fr.signals || [], "No signals");
+    tags("ctx-intents", ctx.intents_seen || [], "None");
+  }
+
+  function renderWaiting() {
+    var h = selected && selected.handoff;
+    if (!h || !h.requested_at) {
+      text("ctx-requested", "—");
+      return;
+    }
+    var d = new Date(h.requested_at);
+    text("ctx-requested", formatTime(d) + " (" + duration(Date.now() - d.getTime()) + ")");
+  }
+
+  function tags(id, values, empty) {
+    var ul = $(id);
+    ul.textContent = "";
+    if (!values.length) {
+      ul.appendChild(el("li", "tag tag-empty", empty));
+      return;
+    }
+    values.forEach(function (v) {
+      ul.appendChild(el("li", "tag", typeof v === "string" ? v : v.name || JSON.stringify(v)));
+    });
+  }
+
+  function addMessage(m) {
+    if (!selected || typeof m.seq !== "number" || selected.seqs[m.seq]) return;
+    selected.seqs[m.seq] = true;
+    var li = el("li", "tm tm-" + m.sender);
+    li.setAttribute("data-seq", String(m.seq));
+    if (m.sender === "system") {
+      li.appendChild(el("span", "tm-system", m.text));
+    } else {
+      var head = el("div", "tm-head");
+      var who = m.sender === "customer" ? "Customer" : m.sender === "bot" ? "Bot" : m.author || "Agent";
+      head.appendChild(el("span", "tm-who", who));
+      head.appendChild(el("time", "tm-time", formatTime(new Date(m.created_at))));
+      li.appendChild(head);
+      li.appendChild(el("div", "tm-text", m.text));
+      if (m.buttons && m.buttons.length) {
+        li.appendChild(el("div", "tm-buttons", "Buttons: " + m.buttons.map(function (b) { return b.title; }).join(" · ")));
+      }
+      if (m.sender === "customer" && m.nlu) li.appendChild(nluLine(m.nlu));
+    }
+    // Keep seq order even when a live event overtakes the HTTP answer.
+    var list = $("transcript");
+    var after = null;
+    for (var i = 0; i < list.children.length; i++) {
+      if (Number(list.children[i].getAttribute("data-seq")) > m.seq) { after = list.children[i]; break; }
+    }
+    list.insertBefore(li, after);
+  }
+
+  function nluLine(nlu) {
+    var intent = nlu.intent && typeof nlu.intent === "object" ? nlu.intent.name : nlu.intent;
+    var conf = nlu.intent && typeof nlu.intent === "object" ? nlu.intent.confidence : nlu.confidence;
+    var parts = [];
+    if (intent) parts.push(intent + (typeof conf === "number" ? " · " + Math.round(conf * 100) + "%" : ""));
+    if (nlu.frustration && nlu.frustration.score > 0) parts.push("frustration " + nlu.frustration.score.toFixed(2));
+    if (nlu.disruption && nlu.disruption.type) parts.push("disruption: " + nlu.disruption.type);
+    var line = el("div", "tm-nlu", parts.join("  ·  "));
+    line.title = "What the bot understood";
+    if (typeof conf === "number" && conf < 0.5) line.classList.add("low");
+    return line;
+  }
+
+  function scrollTranscript() {
+    var t = $("transcript");
+    t.scrollTop = t.scrollHeight;
+  }
+
+  // ---- actions -------------------------------------------------------------------
+  function claim() {
+    if (!selected) return;
+    var id = selected.id;
+    $("claim").disabled = true;
+    api("POST", "/api/agent/conversations/" + encodeURIComponent(id) + "/claim")
+      .then(function () {
+        return Promise.all([loadConversation(id), loadQueue()]);
+      })
+      .then(function () {
+        announce("You have the conversation.");
+        $("reply-input").focus();
+      }, function (err) {
+        showError("conv-error", err.status === 409 ? "Another agent has already claimed this conversation." : err.message);
+        loadConversation(id);
+      })
+      .then(function () { $("claim").disabled = false; });
+  }
+
+  function resolve() {
+    if (!selected) return;
+    var id = selected.id;
+    $("resolve").disabled = true;
+    stopTyping();
+    api("POST", "/api/agent/conversations/" + encodeURIComponent(id) + "/resolve", {})
+      .then(function () {
+        delete queue[id];
+        renderQueue();
+        announce("Resolved. The conversation is back with the bot.");
+        return loadConversation(id);
+      }, function (err) {
+        showError("conv-error", err.message);
+      })
+      .then(function () { $("resolve").disabled = false; });
+  }
+
+  function sendReply() {
+    var input = $("reply-input");
+    var value = input.value.trim();
+    if (!selected || !value || input.disabled) return;
+    var id = selected.id;
+    $("reply-send").disabled = true;
+    stopTyping();
+    api("POST", "/api/agent/conversations/" + encodeURIComponent(id) + "/messages", { text: value })
+      .then(function (res) {
+        input.value = "";
+        showError("conv-error", "");
+        if (!selected || selected.id !== id) return;
+        if (res.message) addMessage(res.message);
+        (res.messages || []).forEach(addMessage);
+        scrollTranscript();
+      }, function (err) {
+        showError("conv-error", "Not sent: " + err.message);
+      })
+      .then(function () {
+        $("reply-send").disabled = !(selected && selected.status === "agent");
+        input.focus();
+      });
+  }
+
+  // ---- typing --------------------------------------------------------------------
+  function noteTyping() {
+    if (!selected || selected.status !== "agent") return;
+    if (!typingSent) {
+      typingSent = true;
+      sendSocket({ type: "typing", conversation_id: selected.id, typing: true });
+    }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingTimer);
+    if (typingSent && selected) sendSocket({ type: "typing", conversation_id: selected.id, typing: false });
+    typingSent = false;
+  }
+
+  // ---- socket --------------------------------------------------------------------
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (!token || (socket && socket.readyState <= 1)) return;
+    var proto = location.protocol === "https:" ? "wss:" : "ws:";
+    var ws = new WebSocket(proto + "//" + location.host + "/api/agent/ws?token=" + encodeURIComponent(token));
+    socket = ws;
+    setLive("connecting");
+    ws.onopen = function () {
+      reconnectDelay = 1000;
+      setLive("live");
+      // The console socket does not replay what happened while it was down: refetch.
+      loadQueue();
+      if (selected) loadConversation(selected.id);
+    };
+    ws.onmessage = function (e) {
+      var ev;
+      try { ev = JSON.parse(e.data); } catch (err) { return; }
+      handleEvent(ev);
+    };
+    ws.onclose = function (e) {
+      if (socket !== ws) return;
+      socket = null;
+      typingSent = false;
+      if (!token) return;
+      if (e.code === 4401 || e.code === 4403) {
+        showLogin("Your session has ended. Please sign in again.");
+        return;
+      }
+      setLive("offline");
+      reconnectTimer = setTimeout(connect, reconnectDelay + Math.random() * 300);
+      reconnectDelay = Math.min(reconnectDelay * 2, 30000);
+    };
+  }
+
+  function closeSocket() {
+    clearTimeout(reconnectTimer);
+    if (socket) {
+      var s = socket;
+      socket = null;
+      try { s.close(1000); } catch (e) { /* already closed */ }
+    }
+  }
+
+  function sendSocket(obj) {
+    if (socket && socket.readyState === 1) socket.send(JSON.stringify(obj));
+  }
+
+  function setLive(state) {
+    var node = $("live-state");
+    node.setAttribute("data-state", state);
+    node.textContent = state === "live" ? "Live" : state === "offline" ? "Offline — reconnecting…" : "Connecting…";
+  }
+
+  function handleEvent(ev) {
+    if (!ev || !ev.type) return;
+    var id = ev.conversation_id;
+    if (ev.type === "hello" && ev.agent) {
+      sessionStorage.setItem(NAME_KEY, ev.agent.name);
+      $("agent-name").textContent = ev.agent.name;
+    } else if (ev.type === "handoff" && ev.conversation) {
+      var isNew = !queue[ev.conversation.id];
+      upsertQueue(ev.conversation);
+      if (isNew) {
+        var r = ev.conversation.handoff && ev.conversation.handoff.reason;
+        announce("New conversation in the queue: " + (REASONS[r] || r || "handoff"));
+      }
+      if (selected && selected.id === ev.conversation.id) loadConversation(selected.id);
+    } else if (ev.type === "status") {
+      if (queue[id]) upsertQueue({ id: id, status: ev.status, agent: ev.agent });
+      else if (ev.status === "waiting") loadQueue();
+      if (selected && selected.id === id) {
+        selected.status = ev.status;
+        if (ev.agent) selected.agent = ev.agent;
+        renderHeader();
+      }
+    } else if (ev.type === "message" && ev.message) {
+      if (selected && selected.id === id) {
+        addMessage(ev.message);
+        if (ev.message.sender === "customer") {
+          $("customer-typing").hidden = true;
+          announce("Customer: " + ev.message.text);
+        }
+        scrollTranscript();
+      } else if (queue[id] && ev.message.sender === "customer") {
+        queue[id].unread = (queue[id].unread || 0) + 1;
+        renderQueue();
+      }
+    } else if (ev.type === "typing" && ev.sender === "customer" && selected && selected.id === id) {
+      var line = $("customer-typing");
+      line.hidden = !ev.typing;
+      clearTimeout(customerTypingTimer);
+      if (ev.typing) customerTypingTimer = setTimeout(function () { line.hidden = true; }, CUSTOMER_TYPING_TIMEOUT_MS);
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------
+  function el(tag, className, content) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (content !== undefined && content !== null) node.textContent = content;
+    return node;
+  }
+
+  function text(id, value) {
+    $(id).textContent = value;
+  }
+
+  function merge(a, b) {
+    var out = {};
+    Object.keys(a).forEach(function (k) { out[k] = a[k]; });
+    Object.keys(b).forEach(function (k) { if (b[k] !== undefined) out[k] = b[k]; });
+    return out;
+  }
+
+  function showError(id, message) {
+    var node = $(id);
+    node.textContent = message;
+    node.hidden = !message;
+  }
+
+  function announce(message) {
+    var node = $("announcer");
+    node.textContent = "";
+    setTimeout(function () { node.textContent = message; }, 50);
+  }
+
+  function shortId(id) {
+    return String(id).slice(0, 8);
+  }
+
+  function formatTime(d) {
+    if (!(d instanceof Date) || isNaN(d)) return "";
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+})();

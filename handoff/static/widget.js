@@ -1,0 +1,820 @@
+/*
+ * Baton chat widget.
+ *
+ * Embed with one tag:
+ *   <script src="https://support.example.com/widget.js" data-title="Help"></script>
+ *
+ * Optional data- attributes on that tag:
+ *   data-gateway   origin of the Baton gateway (default: where this script came from)
+ *   data-title     header title                 (default: "Support")
+ *   data-subtitle  header line under the title  (default: "We usually reply in a few minutes")
+ *   data-greeting  first bubble shown before the customer writes
+ *   data-color     accent colour, any CSS colour (default: #1f5eff)
+ *   data-position  "right" (default) or "left"
+ *   data-open      "true" opens the panel on load
+ *
+ * Everything lives in one shadow root so the host page's CSS cannot reach in and ours
+ * cannot leak out. Customer, bot and agent text is only ever set with textContent.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || window.__batonWidget) return;
+
+  var cfg = readConfig(script);
+  var STORAGE_KEY = "baton:conversation:" + cfg.gateway;
+  var TYPING_IDLE_MS = 3000;
+  var AGENT_TYPING_TIMEOUT_MS = 8000;
+
+  var ICONS = {
+    chat: "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 3.6c-.5.4-1.3.1-1.3-.6V16A2.5 2.5 0 0 1 4 13.5v-8Z",
+    close: "M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6 6.4 5Z",
+    minimise: "M5 11h14v2H5z",
+    send: "M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2v6.4Z",
+    bot: "M11 2h2v2h4a3 3 0 0 1 3 3v9a3 3 0 0 1-3 3h-3.6L9 22v-3H7a3 3 0 0 1-3-3V7a3 3 0 0 1 3-3h4V2Zm-2 8a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3Zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3Z",
+  };
+
+  // ---- state -------------------------------------------------------------------
+  var conv = loadConversation(); // {id, token} or null
+  var creating = null; // in-flight POST /api/conversations
+  var lastSeq = 0;
+  var rendered = {}; // seq -> element, for dedupe and ordering
+  var status = "bot";
+  var agentName = null;
+  var socket = null;
+  var socketWanted = false;
+  var reconnectDelay = 1000;
+  var reconnectTimer = null;
+  var historyLoaded = false;
+  var unread = 0;
+  var open = false;
+  var typingSent = false;
+  var typingTimer = null;
+  var agentTypingTimer = null;
+
+  // ---- DOM -----------------------------------------------------------------------
+  var host = document.createElement("div");
+  host.setAttribute("data-baton-widget", "");
+  var root = host.attachShadow({ mode: "open" });
+  applyStyles(root, css(cfg));
+
+  var launcher = el("button", {
+    class: "launcher",
+    type: "button",
+    "aria-label": "Open chat: " + cfg.title,
+    "aria-expanded": "false",
+    "aria-controls": "baton-panel",
+  });
+  launcher.appendChild(icon("chat"));
+  launcher.appendChild(icon("close"));
+  var badge = el("span", { class: "badge", hidden: "" });
+  launcher.appendChild(badge);
+
+  var panel = el("section", {
+    class: "panel",
+    id: "baton-panel",
+    role: "dialog",
+    "aria-label": cfg.title + " chat",
+    hidden: "",
+  });
+
+  var header = el("header", { class: "header" });
+  var avatar = el("div", { class: "avatar", "aria-hidden": "true" });
+  avatar.appendChild(icon("bot"));
+  var titles = el("div", { class: "titles" });
+  var titleEl = el("h2", { class: "title" }, cfg.title);
+  var subtitleEl = el("p", { class: "subtitle" }, cfg.subtitle);
+  titles.appendChild(titleEl);
+  titles.appendChild(subtitleEl);
+  var closeBtn = el("button", { class: "icon-btn", type: "button", "aria-label": "Minimise chat" });
+  closeBtn.appendChild(icon("minimise"));
+  header.appendChild(avatar);
+  header.appendChild(titles);
+  header.appendChild(closeBtn);
+
+  var banner = el("div", { class: "banner", role: "status", hidden: "" });
+  var connection = el("div", { class: "connection", role: "status", hidden: "" });
+
+  var log = el("div", {
+    class: "log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-relevant": "additions",
+    "aria-label": "Conversation",
+    tabindex: "0",
+  });
+
+  var typingRow = el("div", { class: "typing", hidden: "", "aria-live": "polite" });
+  var typingDots = el("span", { class: "dots", "aria-hidden": "true" });
+  typingDots.appendChild(el("i"));
+  typingDots.appendChild(el("i"));
+  typingDots.appendChild(el("i"));
+  var typingLabel = el("span", { class: "sr-only" }, "");
+  typingRow.appendChild(typingDots);
+  typingRow.appendChild(typingLabel);
+
+  var form = el("form", { class: "composer" });
+  var input = el("textarea", {
+    class: "input",
+    rows: "1",
+    placeholder: "Write a message…",
+    "aria-label": "Message",
+    maxlength: "4000",
+  });
+  var sendBtn = el("button", { class: "send", type: "submit", "aria-label": "Send message" });
+  sendBtn.appendChild(icon("send"));
+  form.appendChild(input);
+  form.appendChild(sendBtn);
+
+  var footer = el("p", { class: "footer" }, "Powered by Baton");
+
+  panel.appendChild(header);
+  panel.appendChild(banner);
+  panel.appendChild(connection);
+  panel.appendChild(log);
+  panel.appendChild(typingRow);
+  panel.appendChild(form);
+  panel.appendChild(footer);
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  if (cfg.greeting) {
+    log.appendChild(bubble({ sender: "bot", text: cfg.greeting }, { local: true }));
+  }
+
+  // ---- events --------------------------------------------------------------------
+  launcher.addEventListener("click", function () {
+    setOpen(!open);
+  });
+  closeBtn.addEventListener("click", function () {
+    setOpen(false);
+  });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      setOpen(false);
+    }
+  });
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    submitInput();
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      submitInput();
+    }
+  });
+  input.addEventListener("input", function () {
+    autosize();
+    noteTyping();
+  });
+  window.addEventListener("online", function () {
+    if (socketWanted && !socketOpen()) connectNow();
+  });
+  window.addEventListener("storage", function (e) {
+    // Another tab started the conversation: join it rather than start a second one.
+    if (e.key === STORAGE_KEY && !conv) {
+      conv = loadConversation();
+      if (conv) resume();
+    }
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    window.__batonWidget = { open: function () { setOpen(true); }, close: function () { setOpen(false); } };
+    if (conv) resume();
+    if (cfg.open) setOpen(true);
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+
+  // ---- panel ---------------------------------------------------------------------
+  function setOpen(value) {
+    open = value;
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    launcher.setAttribute("aria-label", (open ? "Close chat: " : "Open chat: ") + cfg.title);
+    launcher.classList.toggle("is-open", open);
+    if (open) {
+      unread = 0;
+      renderBadge();
+      scrollToEnd();
+      input.focus();
+      if (conv && !historyLoaded) resume();
+    } else if (root.activeElement && panel.contains(root.activeElement)) {
+      launcher.focus();
+    }
+  }
+
+  function renderBadge() {
+    badge.hidden = unread === 0;
+    badge.textContent = unread > 9 ? "9+" : String(unread);
+    badge.setAttribute("aria-label", unread + " unread");
+  }
+
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 120) + "px";
+  }
+
+  // ---- conversation --------------------------------------------------------------
+  function resume() {
+    loadHistory().then(function () {
+      socketWanted = true;
+      connectNow();
+    });
+  }
+
+  function ensureConversation() {
+    if (conv) return Promise.resolve(conv);
+    if (creating) return creating;
+    creating = request("POST", "/api/conversations", null, {}).then(
+      function (body) {
+        conv = { id: body.id, token: body.token };
+        saveConversation(conv);
+        historyLoaded = true;
+        socketWanted = true;
+        connectNow();
+        creating = null;
+        return conv;
+      },
+      function (err) {
+        creating = null;
+        throw err;
+      }
+    );
+    return creating;
+  }
+
+  function loadHistory() {
+    var id = conv.id;
+    return Promise.all([
+      request("GET", convPath("/messages?after=" + lastSeq), conv.token),
+      request("GET", convPath(""), conv.token).catch(function () { return null; }),
+    ]).then(
+      function (results) {
+        if (!conv || conv.id !== id) return;
+        historyLoaded = true;
+        (results[0].messages || []).forEach(function (m) { addMessage(m, { quiet: true }); });
+        if (results[1]) applyStatus(results[1].status, results[1].agent, { quiet: true, info: results[1] });
+        scrollToEnd();
+      },
+      function (err) {
+        if (err.status === 401 || err.status === 403 || err.status === 404) {
+          // The gateway no longer knows this conversation: start afresh on the next message.
+          forgetConversation();
+        }
+      }
+    );
+  }
+
+  function forgetConversation() {
+    conv = null;
+    socketWanted = false;
+    closeSocket();
+    try { localStorage.removeItem(STORAGE_KEY); } catch (e) { /* storage disabled */ }
+  }
+
+  function convPath(suffix) {
+    return "/api/conversations/" + encodeURIComponent(conv.id) + suffix;
+  }
+
+  // ---- sending -------------------------------------------------------------------
+  function submitInput() {
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    autosize();
+    stopTyping();
+    send(text, null);
+  }
+
+  function send(text, payload) {
+    clearQuickReplies();
+    var pending = bubble({ sender: "customer", text: text }, { pending: true });
+    var clientId = uuid();
+    pending.setAttribute("data-client-id", clientId);
+    log.appendChild(pending);
+    scrollToEnd();
+    attempt(pending, text, payload, clientId, 0);
+  }
+
+  function attempt(pending, text, payload, clientId, tries) {
+    setPendingState(pending, "sending");
+    var body = { text: text, client_message_id: clientId };
+    if (payload) body.payload = payload;
+    ensureConversation()
+      .then(function (c) {
+        return request("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/messages", c.token, body);
+      })
+      .then(
+        function (res) {
+          var msgs = res.messages || [];
+          msgs.forEach(function (m) { addMessage(m, { pending: pending }); });
+          if (pending.parentNode && !pending.hasAttribute("data-seq")) pending.remove();
+          if (res.status) applyStatus(res.status, res.agent, { info: res });
+        },
+        function (err) {
+          // Network errors and 5xx are retried with the same client_message_id, so the
+          // gateway stores the message once however many times we send it.
+          var retriable = !err.status || err.status >= 500 || err.status === 429;
+          if (retriable && tries < 4) {
+            setPendingState(pending, "retrying");
+            setTimeout(function () { attempt(pending, text, payload, clientId, tries + 1); }, 800 * Math.pow(2, tries));
+            return;
+          }
+          if (err.status === 401 || err.status === 404) forgetConversation();
+          setPendingState(pending, "failed", function () { attempt(pending, text, payload, clientId, 0); });
+        }
+      );
+  }
+
+  function setPendingState(node, state, retry) {
+    var meta = node.querySelector(".meta");
+    meta.textContent = "";
+    node.classList.toggle("is-failed", state === "failed");
+    if (state === "failed") {
+      meta.appendChild(document.createTextNode("Not sent. "));
+      var b = el("button", { type: "button", class: "link" }, "Try again");
+      b.addEventListener("click", function () { retry(); });
+      meta.appendChild(b);
+    } else {
+      meta.textContent = state === "retrying" ? "Reconnecting…" : "Sending…";
+    }
+  }
+
+  // ---- rendering -----------------------------------------------------------------
+  function addMessage(m, opts) {
+    opts = opts || {};
+    if (typeof m.seq !== "number" || rendered[m.seq]) return;
+    var node;
+    var pending = m.sender === "customer" ? findPending(m.text, opts.pending) : null;
+    if (pending) {
+      node = pending;
+      node.classList.remove("is-pending", "is-failed");
+      node.querySelector(".meta").textContent = "";
+      node.querySelector(".bubble").title = formatTime(m.created_at);
+    } else {
+      node = bubble(m, {});
+    }
+    node.setAttribute("data-seq", String(m.seq));
+    rendered[m.seq] = node;
+    insertInOrder(node, m.seq);
+    if (m.seq > lastSeq) lastSeq = m.seq;
+
+    if (m.sender === "agent" || m.sender === "bot") {
+      hideAgentTyping();
+      if (!open && !opts.quiet) {
+        unread += 1;
+        renderBadge();
+      }
+    }
+    if (m.sender === "agent" && m.author && !agentName) agentName = m.author;
+    if (m.buttons && m.buttons.length && isLast(node)) showQuickReplies(node, m.buttons);
+    else if (!isLast(node)) {
+      /* an older message arrived late; leave the current quick replies alone */
+    } else clearQuickReplies();
+    scrollToEnd();
+  }
+
+  function findPending(text, preferred) {
+    if (preferred && preferred.parentNode && !preferred.hasAttribute("data-seq") &&
+        preferred.getAttribute("data-text") === text) return preferred;
+    var nodes = log.querySelectorAll(".msg.is-pending");
+    for (var i = 0; i < nodes.length; i++) {
+      if (nodes[i].getAttribute("data-text") === text) return nodes[i];
+    }
+    return null;
+  }
+
+  function insertInOrder(node, seq) {
+    // Keep confirmed messages in seq order; pending ones stay at the end.
+    var children = log.children;
+    for (var i = 0; i < children.length; i++) {
+      var c = children[i];
+      if (c === node) continue;
+      var s = c.getAttribute("data-seq");
+      if ((s !== null && Number(s) > seq) || (s === null && c.classList.contains("is-pending"))) {
+        if (node.nextSibling !== c) log.insertBefore(node, c);
+        return;
+      }
+    }
+    if (node.parentNode !== log || node !== log.lastElementChild) log.appendChild(node);
+  }
+
+  function isLast(node) {
+    return node === log.lastElementChild;
+  }
+
+  function bubble(m, opts) {
+    var sender = m.sender || "bot";
+    if (sender === "system") {
+      var note = el("div", { class: "note" });
+      note.appendChild(el("span", {}, m.text));
+      return note;
+    }
+    var row = el("div", { class: "msg from-" + sender + (opts.pending ? " is-pending" : "") });
+    if (opts.pending) row.setAttribute("data-text", m.text);
+    var label = sender === "customer" ? "You" : sender === "agent" ? (m.author || agentName || "Support agent") : cfg.botName;
+    row.appendChild(el("span", { class: "sr-only" }, label + ": "));
+    var time = opts.local ? "" : formatTime(m.created_at);
+    if (sender !== "customer") {
+      row.appendChild(el("span", { class: "author", "aria-hidden": "true" }, label + (time ? " · " + time : "")));
+    }
+    var body = el("div", { class: "bubble" });
+    if (time) body.title = time;
+    appendLinkified(body, m.text || "");
+    row.appendChild(body);
+    row.appendChild(el("span", { class: "meta" }));
+    return row;
+  }
+
+  // Turns http(s) URLs into links; everything else stays a text node.
+  function appendLinkified(parent, text) {
+    var re = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+    var last = 0;
+    var match;
+    while ((match = re.exec(text))) {
+      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var a = el("a", { href: match[0], target: "_blank", rel: "noopener noreferrer nofollow" }, match[0]);
+      parent.appendChild(a);
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  var quickReplies = null;
+  function showQuickReplies(afterNode, buttons) {
+    clearQuickReplies();
+    quickReplies = el("div", { class: "quick", role: "group", "aria-label": "Suggested replies" });
+    buttons.forEach(function (b) {
+      var btn = el("button", { type: "button", class: "chip" }, b.title);
+      btn.addEventListener("click", function () {
+        send(b.title, b.payload || null);
+        input.focus();
+      });
+      quickReplies.appendChild(btn);
+    });
+    afterNode.appendChild(quickReplies);
+  }
+
+  function clearQuickReplies() {
+    if (quickReplies) quickReplies.remove();
+    quickReplies = null;
+  }
+
+  function addNote(text) {
+    var note = el("div", { class: "note" });
+    note.appendChild(el("span", {}, text));
+    log.appendChild(note);
+    scrollToEnd();
+  }
+
+  function scrollToEnd() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // ---- status --------------------------------------------------------------------
+  function applyStatus(next, agent, opts) {
+    opts = opts || {};
+    var info = opts.info || {};
+    if (agent && agent.name) agentName = agent.name;
+    var prev = status;
+    status = next || status;
+    panel.setAttribute("data-status", status);
+
+    if (status === "waiting") {
+      banner.hidden = false;
+      banner.textContent = "";
+      banner.appendChild(el("strong", {}, "A colleague is on the way."));
+      banner.appendChild(el("span", {}, " They'll see this conversation, so there's no need to repeat anything."));
+      var wait = waitText(info);
+      if (wait) banner.appendChild(el("span", { class: "wait" }, wait));
+      subtitleEl.textContent = "Connecting you to our team…";
+      setAvatar("bot");
+    } else if (status === "agent") {
+      banner.hidden = true;
+      var name = agentName || "A member";
+      subtitleEl.textContent = (agentName || "An agent") + " · " + cfg.title + " team";
+      setAvatar("agent", name);
+      if (prev !== "agent" && !opts.quiet) addNote(name + " from our team has joined");
+    } else {
+      banner.hidden = true;
+      subtitleEl.textContent = cfg.subtitle;
+      setAvatar("bot");
+      if (prev === "agent" && !opts.quiet) {
+        addNote((agentName || "Our colleague") + " has left the chat. Our assistant is here if you need anything else.");
+      }
+      agentName = null;
+    }
+    scrollToEnd();
+  }
+
+  function waitText(info) {
+    var parts = [];
+    if (typeof info.queue_position === "number") parts.push("You're number " + info.queue_position + " in the queue");
+    if (typeof info.estimated_wait_seconds === "number") {
+      var mins = Math.max(1, Math.round(info.estimated_wait_seconds / 60));
+      parts.push("about " + mins + " min");
+    }
+    return parts.join(" · ");
+  }
+
+  function setAvatar(kind, name) {
+    avatar.textContent = "";
+    avatar.classList.toggle("is-agent", kind === "agent");
+    if (kind === "agent") avatar.textContent = (name || "?").trim().charAt(0).toUpperCase();
+    else avatar.appendChild(icon("bot"));
+  }
+
+  // ---- typing --------------------------------------------------------------------
+  function noteTyping() {
+    if (!conv || !socketOpen()) return;
+    if (!typingSent) {
+      typingSent = true;
+      sendSocket({ type: "typing", typing: true });
+    }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingTimer);
+    if (typingSent) {
+      typingSent = false;
+      sendSocket({ type: "typing", typing: false });
+    }
+  }
+
+  function showAgentTyping() {
+    typingLabel.textContent = (agentName || "Agent") + " is typing";
+    typingRow.hidden = false;
+    scrollToEnd();
+    clearTimeout(agentTypingTimer);
+    agentTypingTimer = setTimeout(hideAgentTyping, AGENT_TYPING_TIMEOUT_MS);
+  }
+
+  function hideAgentTyping() {
+    clearTimeout(agentTypingTimer);
+    typingRow.hidden = true;
+  }
+
+  // ---- socket --------------------------------------------------------------------
+  function socketOpen() {
+    return socket && socket.readyState === 1;
+  }
+
+  function connectNow() {
+    clearTimeout(reconnectTimer);
+    if (!conv || !socketWanted) return;
+    if (socket && socket.readyState <= 1) return;
+    var url = cfg.gateway.replace(/^http/, "ws") + convPath("/ws") +
+      "?token=" + encodeURIComponent(conv.token) + "&after=" + lastSeq;
+    var ws;
+    try {
+      ws = new WebSocket(url);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    ws.onmessage = function (e) {
+      // Connected for real once the gateway speaks (it always sends the status first
+      // or right after the missed messages), not merely when the socket opened.
+      reconnectDelay = 1000;
+      connection.hidden = true;
+      var ev;
+      try { ev = JSON.parse(e.data); } catch (err) { return; }
+      handleEvent(ev);
+    };
+    ws.onclose = function (e) {
+      if (socket !== ws) return;
+      socket = null;
+      typingSent = false;
+      if (!socketWanted) return;
+      if (e.code === 4401 || e.code === 4403 || e.code === 4404) {
+        forgetConversation();
+        return;
+      }
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    if (!socketWanted) return;
+    connection.hidden = false;
+    connection.textContent = "Connection lost. Reconnecting…";
+    var jitter = Math.random() * 0.3 * reconnectDelay;
+    reconnectTimer = setTimeout(connectNow, reconnectDelay + jitter);
+    reconnectDelay = Math.min(reconnectDelay * 2, 30000);
+  }
+
+  function closeSocket() {
+    clearTimeout(reconnectTimer);
+    if (socket) {
+      var s = socket;
+      socket = null;
+      try { s.close(1000); } catch (e) { /* already closed */ }
+    }
+  }
+
+  function sendSocket(obj) {
+    if (socketOpen()) socket.send(JSON.stringify(obj));
+  }
+
+  function handleEvent(ev) {
+    if (!ev || !conv) return;
+    if (ev.conversation_id && ev.conversation_id !== conv.id) return;
+    if (ev.type === "message" && ev.message) addMessage(ev.message, {});
+    else if (ev.type === "status") applyStatus(ev.status, ev.agent, { info: ev });
+    else if (ev.type === "typing" && ev.sender === "agent") {
+      if (ev.typing) showAgentTyping();
+      else hideAgentTyping();
+    }
+  }
+
+  // ---- HTTP ----------------------------------------------------------------------
+  function request(method, path, token, body) {
+    var headers = { Accept: "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
+    if (body) headers["Content-Type"] = "application/json";
+    return fetch(cfg.gateway + path, {
+      method: method,
+      headers: headers,
+      body: body ? JSON.stringify(body) : undefined,
+      credentials: "omit",
+      mode: "cors",
+    }).then(function (res) {
+      if (!res.ok) {
+        var err = new Error("HTTP " + res.status);
+        err.status = res.status;
+        throw err;
+      }
+      return res.status === 204 ? {} : res.json();
+    });
+  }
+
+  // ---- helpers -------------------------------------------------------------------
+  function readConfig(s) {
+    var d = s.dataset;
+    var origin;
+    try { origin = new URL(s.src, document.baseURI).origin; } catch (e) { origin = window.location.origin; }
+    return {
+      gateway: (d.gateway || origin).replace(/\/+$/, ""),
+      title: d.title || "Support",
+      subtitle: d.subtitle || "We usually reply in a few minutes",
+      greeting: d.greeting === undefined ? "Hi there! Ask me anything about your booking or trip." : d.greeting,
+      botName: d.botName || "Assistant",
+      color: d.color || "#1f5eff",
+      position: d.position === "left" ? "left" : "right",
+      open: d.open === "true",
+    };
+  }
+
+  function loadConversation() {
+    try {
+      var raw = localStorage.getItem(STORAGE_KEY);
+      var c = raw && JSON.parse(raw);
+      return c && c.id && c.token ? c : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function saveConversation(c) {
+    try { localStorage.setItem(STORAGE_KEY, JSON.stringify(c)); } catch (e) { /* private mode */ }
+  }
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function formatTime(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    if (isNaN(d)) return "";
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      for (var k in attrs) {
+        if (Object.prototype.hasOwnProperty.call(attrs, k)) node.setAttribute(k, attrs[k]);
+      }
+    }
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function icon(name) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "icon icon-" + name);
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  // A constructed stylesheet is not an inline <style>, so a strict style-src CSP allows it.
+  function applyStyles(shadow, text) {
+    if ("adoptedStyleSheets" in shadow && typeof CSSStyleSheet === "function") {
+      try {
+        var sheet = new CSSStyleSheet();
+        sheet.replaceSync(text);
+        shadow.adoptedStyleSheets = [sheet];
+        return;
+      } catch (e) { /* fall through */ }
+    }
+    var style = document.createElement("style");
+    style.textContent = text;
+    shadow.appendChild(style);
+  }
+
+  function css(c) {
+    var side = c.position;
+    return [
+      ":host{all:initial;--accent:" + c.color + ";--ink:#1a1d24;--muted:#6b7280;--line:#e5e7eb;--bg:#fff;--soft:#f4f5f7;",
+      "font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--ink)}",
+      "*{box-sizing:border-box}",
+      "[hidden]{display:none!important}",
+      ".sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
+      ".icon{width:24px;height:24px;display:block}",
+      "button{font:inherit;color:inherit;cursor:pointer}",
+      ":focus-visible{outline:3px solid color-mix(in srgb,var(--accent) 45%,transparent);outline-offset:2px}",
+      ".launcher{position:fixed;bottom:20px;" + side + ":20px;z-index:2147483000;width:56px;height:56px;border:0;border-radius:50%;",
+      "background:var(--accent);color:#fff;display:grid;place-items:center;box-shadow:0 6px 20px rgba(15,23,42,.25);transition:transform .15s}",
+      ".launcher:hover{transform:scale(1.05)}",
+      ".launcher .icon-close,.launcher.is-open .icon-chat{display:none}.launcher.is-open .icon-close{display:block}",
+      ".badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#e11d48;",
+      "color:#fff;font-size:12px;font-weight:700;line-height:20px;text-align:center;border:2px solid #fff}",
+      ".panel{position:fixed;bottom:88px;" + side + ":20px;z-index:2147483000;width:380px;height:min(640px,calc(100vh - 112px));",
+      "display:flex;flex-direction:column;background:var(--bg);border-radius:16px;overflow:hidden;",
+      "box-shadow:0 12px 48px rgba(15,23,42,.22),0 0 0 1px rgba(15,23,42,.06)}",
+      ".header{display:flex;align-items:center;gap:12px;padding:16px 12px 16px 16px;background:var(--accent);color:#fff}",
+      ".avatar{flex:none;width:40px;height:40px;border-radius:50%;background:rgba(255,255,255,.2);display:grid;place-items:center;font-weight:700;font-size:17px}",
+      ".avatar.is-agent{background:#fff;color:var(--accent)}",
+      ".titles{flex:1;min-width:0}",
+      ".title{margin:0;font-size:16px;font-weight:650;line-height:1.25}",
+      ".subtitle{margin:2px 0 0;font-size:13px;opacity:.88;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+      ".icon-btn{flex:none;width:36px;height:36px;border:0;border-radius:8px;background:transparent;color:#fff;display:grid;place-items:center}",
+      ".icon-btn:hover{background:rgba(255,255,255,.15)}",
+      ".banner{padding:10px 16px;background:#fff8e6;border-bottom:1px solid #f5e3b3;color:#5c4100;font-size:13px}",
+      ".banner strong{font-weight:650}.banner .wait{display:block;margin-top:2px;color:#7a5a12}",
+      ".connection{padding:6px 16px;background:#fef2f2;color:#991b1b;font-size:12px;text-align:center}",
+      ".log{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:10px;background:var(--soft);}",
+      ".log:focus-visible{outline-offset:-3px}",
+      ".msg{display:flex;flex-direction:column;align-items:flex-start;max-width:85%}",
+      ".msg.from-customer{align-self:flex-end;align-items:flex-end}",
+      ".from-bot+.from-bot,.from-agent+.from-agent,.from-customer+.from-customer{margin-top:-6px}",
+      ".from-bot+.from-bot .author,.from-agent+.from-agent .author{display:none}",
+      ".author{font-size:12px;color:var(--muted);margin:0 0 3px 4px}",
+      ".bubble{padding:9px 13px;border-radius:16px;background:#fff;white-space:pre-wrap;overflow-wrap:anywhere;",
+      "box-shadow:0 1px 2px rgba(15,23,42,.08)}",
+      ".from-bot .bubble,.from-agent .bubble{border-bottom-left-radius:4px}",
+      ".from-agent .bubble{background:#eef6ff;box-shadow:inset 0 0 0 1px #cfe3fb}",
+      ".from-customer .bubble{background:var(--accent);color:#fff;border-bottom-right-radius:4px}",
+      ".from-customer .bubble a{color:#fff}",
+      ".bubble a{color:var(--accent)}",
+      ".meta{font-size:11px;color:var(--muted);margin:3px 4px 0;min-height:0}",
+      ".meta:empty{display:none}",
+      ".is-pending .bubble{opacity:.7}",
+      ".is-failed .bubble{background:#fee2e2;color:#7f1d1d}",
+      ".is-failed .meta{color:#b91c1c}",
+      ".link{border:0;background:none;padding:0;color:var(--accent);text-decoration:underline;font-size:inherit}",
+      ".note{align-self:center;text-align:center;font-size:12px;color:var(--muted);padding:2px 8px}",
+      ".note span{display:inline-block;background:#e9ebef;border-radius:999px;padding:4px 12px}",
+      ".quick{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px}",
+      ".chip{border:1px solid var(--accent);color:var(--accent);background:#fff;border-radius:999px;padding:6px 12px;font-size:13px;line-height:1.2}",
+      ".chip:hover{background:var(--accent);color:#fff}",
+      ".typing{display:flex;align-items:center;gap:8px;padding:0 16px 8px;background:var(--soft)}",
+      ".dots{display:inline-flex;gap:4px;padding:10px 12px;background:#fff;border-radius:16px;box-shadow:0 1px 2px rgba(15,23,42,.08)}",
+      ".dots i{width:6px;height:6px;border-radius:50%;background:#9ca3af;animation:blink 1.2s infinite both}",
+      ".dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}",
+      "@keyframes blink{0%,80%,100%{opacity:.3}40%{opacity:1}}",
+      ".composer{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid var(--line);background:#fff}",
+      ".input{flex:1;resize:none;border:1px solid var(--line);border-radius:12px;padding:9px 12px;font:inherit;color:inherit;",
+      "max-height:120px;min-height:40px;background:#fff;line-height:1.4}",
+      ".input:focus{outline:none;border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 20%,transparent)}",
+      ".send{flex:none;width:40px;height:40px;border:0;border-radius:12px;background:var(--accent);color:#fff;display:grid;place-items:center}",
+      ".send .icon{width:20px;height:20px}",
+      ".footer{margin:0;padding:0 0 8px;text-align:center;font-size:11px;color:#9ca3af;background:#fff}",
+      "@media (max-width:480px){.panel{top:0;left:0;right:0;bottom:0;width:auto;height:auto;border-radius:0}",
+      ".launcher.is-open{display:none}}",
+      "@media (prefers-reduced-motion:reduce){.dots i{animation:none}.launcher{transition:none}}",
+    ].join("\n");
+  }
+})();

@@ -1,0 +1,194 @@
+"""The console's API: agents log in, see the queue, claim, reply and resolve."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import select
+
+from .. import keys
+from ..actions import do_agent_message, do_claim, do_resolve
+from ..auth import (
+    SESSION_COOKIE,
+    authenticate_agent,
+    bearer_token,
+    open_session,
+    require_agent,
+    token_hash,
+)
+from ..errors import json_error
+from ..events import hello_event, typing_event
+from ..models import STATUS_AGENT, STATUS_WAITING, AgentSession, Conversation, Handoff, Message, utcnow
+from ..serializers import handoff_dict, message_dict, queue_entry
+from ..validation import read_json, text_field
+from .origins import check_origin
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/agent/login")
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    email = text_field(body, "email", max_chars=320)
+    password = body.get("password")
+    if not isinstance(password, str) or not password:
+        raise json_error(web.HTTPBadRequest, "'password' is required", field="password")
+    settings = request.app[keys.SETTINGS]
+    assert email is not None
+    async with request.app[keys.DB].write() as db:
+        agent = await authenticate_agent(db, email, password[:1024])
+        if agent is None:
+            raise json_error(web.HTTPUnauthorized, "wrong e-mail or password")
+        token = await open_session(db, agent, settings.session_ttl_seconds)
+        agent_data = {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
+    response = web.json_response({"token": token, "agent": agent_data})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_seconds,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+@routes.post("/api/agent/logout")
+async def logout(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].write() as db:
+        await require_agent(request, db)
+        token = bearer_token(request) or request.cookies.get(SESSION_COOKIE, "")
+        session = await db.scalar(
+            select(AgentSession).where(AgentSession.token_hash == token_hash(token))
+        )
+        if session is not None:
+            session.revoked_at = utcnow()
+    response = web.json_response({"ok": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/api/agent/me")
+async def me(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].read() as db:
+        agent = await require_agent(request, db)
+        return web.json_response(
+            {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
+        )
+
+
+@routes.get("/api/agent/queue")
+async def queue(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].read() as db:
+        await require_agent(request, db)
+        rows = (
+            await db.scalars(
+                select(Conversation)
+                .join(Handoff, Conversation.handoff_id == Handoff.id)
+                .where(Conversation.status.in_((STATUS_WAITING, STATUS_AGENT)))
+                .order_by(Conversation.status.desc(), Handoff.requested_at)
+            )
+        ).unique().all()
+        return web.json_response({"conversations": [queue_entry(c) for c in rows]})
+
+
+@routes.get("/api/agent/conversations/{id}")
+async def conversation_detail(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].read() as db:
+        await require_agent(request, db)
+        conversation = await db.get(Conversation, request.match_info["id"])
+        if conversation is None:
+            raise json_error(web.HTTPNotFound, "conversation not found")
+        messages = (
+            await db.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation.id)
+                .order_by(Message.seq)
+            )
+        ).all()
+        handoffs = (
+            await db.scalars(
+                select(Handoff)
+                .where(Handoff.conversation_id == conversation.id)
+                .order_by(Handoff.requested_at)
+            )
+        ).unique().all()
+        latest = conversation.handoff or (handoffs[-1] if handoffs else None)
+        return web.json_response(
+            {
+                "id": conversation.id,
+                "status": conversation.status,
+                "agent": (
+                    {"id": conversation.agent.id, "name": conversation.agent.name}
+                    if conversation.agent
+                    else None
+                ),
+                "handoff": handoff_dict(latest),
+                "handoffs": [handoff_dict(h) for h in handoffs],
+                "messages": [message_dict(m, for_agent=True) for m in messages],
+            }
+        )
+
+
+async def _agent(request: web.Request):  # type: ignore[no-untyped-def]
+    async with request.app[keys.DB].read() as db:
+        return await require_agent(request, db)
+
+
+@routes.post("/api/agent/conversations/{id}/claim")
+async def claim(request: web.Request) -> web.Response:
+    agent = await _agent(request)
+    conversation = await do_claim(request.app, request.match_info["id"], agent)
+    return web.json_response(queue_entry(conversation))
+
+
+@routes.post("/api/agent/conversations/{id}/messages")
+async def agent_message(request: web.Request) -> web.Response:
+    agent = await _agent(request)
+    body = await read_json(request)
+    text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
+    assert text is not None
+    message = await do_agent_message(request.app, request.match_info["id"], agent, text)
+    return web.json_response({"message": message_dict(message)}, status=201)
+
+
+@routes.post("/api/agent/conversations/{id}/resolve")
+async def resolve(request: web.Request) -> web.Response:
+    agent = await _agent(request)
+    body = await read_json(request) if request.can_read_body else {}
+    outcome = text_field(body, "outcome", max_chars=64, required=False)
+    conversation = await do_resolve(request.app, request.match_info["id"], agent, outcome)
+    return web.json_response({"id": conversation.id, "status": conversation.status})
+
+
+@routes.get("/api/agent/ws")
+async def agent_socket(request: web.Request) -> web.WebSocketResponse:
+    check_origin(request)
+    agent = await _agent(request)
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    registry = request.app[keys.SOCKETS]
+    registry.add_agent(agent.id, ws)
+    try:
+        await ws.send_json(hello_event(agent.id, agent.name))
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(frame.data)
+            except ValueError:
+                continue
+            if (
+                isinstance(data, dict)
+                and data.get("type") == "typing"
+                and isinstance(data.get("conversation_id"), str)
+            ):
+                await request.app[keys.PUBLISHER].to_conversation(
+                    data["conversation_id"],
+                    typing_event(data["conversation_id"], "agent", bool(data.get("typing"))),
+                )
+    finally:
+        registry.remove_agent(ws)
+    return ws

@@ -1,0 +1,156 @@
+"""Starts and stops Baton's three processes: action server, Rasa, gateway.
+
+Used by `make run` (scripts/run_all.py) and by the end-to-end tests, so both start the
+system the same way. Standard library only: it runs under either environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
+GATEWAY_PY = ROOT / ".venv" / "gateway" / "bin" / "python"
+MODEL = ROOT / "models" / "baton.tar.gz"
+
+
+@dataclass
+class Ports:
+    gateway: int = 8000
+    rasa: int = 5005
+    actions: int = 5055
+
+
+@dataclass
+class Stack:
+    ports: Ports
+    var_dir: Path
+    database_url: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PYTHONPATH": str(ROOT),
+                "RASA_TELEMETRY_ENABLED": "false",
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "BATON_PORT": str(self.ports.gateway),
+                "RASA_PORT": str(self.ports.rasa),
+                "ACTIONS_PORT": str(self.ports.actions),
+                "DATABASE_URL": self.database_url,
+                "HF_HUB_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _start(self, name: str, argv: list[str]) -> None:
+        logs = self.var_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = open(logs / f"{name}.log", "ab")
+        try:
+            self.processes[name] = subprocess.Popen(
+                argv, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+
+    def start_actions(self) -> None:
+        self._start("actions", [str(RASA_PY), "-m", "actions.server"])
+
+    def start_rasa(self) -> None:
+        # endpoints.yml keeps Rasa's trackers in var/rasa/ under the repository.
+        (ROOT / "var" / "rasa").mkdir(parents=True, exist_ok=True)
+        self._start(
+            "rasa",
+            [
+                str(RASA_PY), "-m", "rasa", "run",
+                "--model", str(MODEL),
+                "--credentials", "credentials.yml",
+                "--endpoints", "endpoints.yml",
+                "--interface", "127.0.0.1",
+                "--port", str(self.ports.rasa),
+            ],
+        )
+
+    def start_gateway(self) -> None:
+        self._start("gateway", [str(GATEWAY_PY), "-m", "handoff", "serve"])
+
+    def migrate(self) -> None:
+        subprocess.run(
+            [str(GATEWAY_PY), "-m", "handoff", "migrate"], cwd=ROOT, env=self.env(), check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def ensure_agent(self, email: str | None = None, password: str | None = None,
+                     name: str | None = None, role: str = "agent") -> str:
+        argv = [str(GATEWAY_PY), "-m", "handoff", "ensure-agent", "--role", role]
+        for flag, value in (("--email", email), ("--password", password), ("--name", name)):
+            if value:
+                argv += [flag, value]
+        done = subprocess.run(argv, cwd=ROOT, env=self.env(), check=True, capture_output=True,
+                              text=True)
+        return done.stdout.strip()
+
+    def start(self, timeout: float = 180.0) -> None:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.migrate()
+        self.start_actions()
+        self.start_rasa()
+        self.start_gateway()
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode}; see "
+                        f"{self.var_dir / 'logs' / (name + '.log')}"
+                    )
+            if ready(self.base_url):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"Baton was not ready within {timeout:.0f} s")
+
+    def stop(self, name: str | None = None, sig: int = signal.SIGTERM) -> None:
+        names = [name] if name else list(self.processes)
+        for key in names:
+            process = self.processes.get(key)
+            if process is None or process.poll() is not None:
+                continue
+            os.killpg(process.pid, sig)
+        for key in names:
+            process = self.processes.pop(key, None)
+            if process is None:
+                continue
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def ready(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:
+            return json.load(response).get("status") == "ready"
+    except (urllib.error.URLError, OSError, ValueError):
+        return False

@@ -1,0 +1,146 @@
+"""Page objects: what a customer does in the widget and an agent in the console.
+
+Playwright's CSS locators pierce the widget's open shadow root, so `.msg` etc. reach
+inside it; JavaScript helpers go through `shadowRoot` explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from playwright.sync_api import Locator, Page, expect
+
+BOT_TURN_MS = 30_000  # a bot turn goes through Rasa; the first one can be slow
+
+_TRANSCRIPT_JS = """
+() => {
+  const root = document.querySelector('[data-baton-widget]').shadowRoot;
+  return [...root.querySelectorAll('.msg[data-seq]')].map(n => ({
+    seq: Number(n.dataset.seq),
+    sender: [...n.classList].find(c => c.startsWith('from-')).slice(5),
+    text: n.querySelector('.bubble').textContent,
+  }));
+}
+"""
+
+
+@dataclass(frozen=True)
+class Line:
+    seq: int
+    sender: str
+    text: str
+
+
+class Widget:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.launcher = page.get_by_role("button", name=re.compile(r"^(Open|Close) chat"))
+        self.panel = page.locator(".panel")
+        self.input = page.get_by_role("textbox", name="Message")
+        self.banner = page.locator(".banner")
+        self.notes = page.locator(".note")
+
+    def visit(self, path: str = "/") -> "Widget":
+        self.page.goto(path)
+        expect(self.launcher).to_be_visible()
+        return self
+
+    def open(self) -> "Widget":
+        if self.panel.is_hidden():
+            self.launcher.click()
+        expect(self.panel).to_be_visible()
+        return self
+
+    def send(self, text: str) -> int:
+        """Sends text and returns the seq the gateway gave the customer's message."""
+        before = self.last_seq()
+        self.input.fill(text)
+        self.input.press("Enter")
+        mine = self.page.locator(".msg.from-customer[data-seq]").filter(has_text=text).last
+        expect(mine).to_be_visible()
+        seq = int(mine.get_attribute("data-seq") or 0)
+        assert seq > before, f"customer message got seq {seq}, not after {before}"
+        return seq
+
+    def transcript(self) -> list[Line]:
+        return [Line(**item) for item in self.page.evaluate(_TRANSCRIPT_JS)]
+
+    def last_seq(self) -> int:
+        lines = self.transcript()
+        return max((line.seq for line in lines), default=0)
+
+    def replies_after(self, seq: int, sender: str) -> list[Line]:
+        return [line for line in self.transcript() if line.seq > seq and line.sender == sender]
+
+    def wait_for_reply(self, after_seq: int, sender: str, timeout: float = BOT_TURN_MS) -> Line:
+        self.page.wait_for_function(
+            """([after, sender]) => {
+                const root = document.querySelector('[data-baton-widget]').shadowRoot;
+                return [...root.querySelectorAll('.msg.from-' + sender + '[data-seq]')]
+                  .some(n => Number(n.dataset.seq) > after);
+            }""",
+            arg=[after_seq, sender],
+            timeout=timeout,
+        )
+        return self.replies_after(after_seq, sender)[0]
+
+    def status(self) -> str | None:
+        return self.panel.get_attribute("data-status")
+
+    def conversation_id(self) -> str:
+        stored = self.page.evaluate(
+            """() => Object.keys(localStorage)
+                 .filter(k => k.startsWith('baton:conversation:'))
+                 .map(k => JSON.parse(localStorage.getItem(k)).id)"""
+        )
+        assert len(stored) == 1, f"expected one stored conversation, found {stored}"
+        return str(stored[0])
+
+
+class Console:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.transcript = page.locator("#transcript")
+        self.reply_box = page.get_by_label("Reply to the customer")
+        self.claim_button = page.get_by_role("button", name="Claim")
+        self.resolve_button = page.get_by_role("button", name="Resolve")
+        self.context = page.locator("#context")
+
+    def login(self, email: str, password: str) -> "Console":
+        self.page.goto("/agent")
+        self.page.get_by_label("Email").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.locator("#live-state")).to_have_attribute("data-state", "live")
+        return self
+
+    def agent_name(self) -> str:
+        name = self.page.locator("#agent-name")
+        expect(name).not_to_be_empty()
+        return name.inner_text().strip()
+
+    def queue_item(self, conversation_id: str) -> Locator:
+        return self.page.locator(f'.queue-item[data-id="{conversation_id}"]')
+
+    def open(self, conversation_id: str) -> "Console":
+        self.queue_item(conversation_id).click()
+        expect(self.page.locator("#conv-view")).to_be_visible()
+        expect(self.transcript.locator("li").first).to_be_visible()
+        return self
+
+    def message(self, sender: str, text: str) -> Locator:
+        return self.transcript.locator(f".tm-{sender}").filter(has_text=text)
+
+    def claim(self) -> None:
+        self.claim_button.click()
+        expect(self.page.locator("#conv-view")).to_have_attribute("data-status", "agent")
+
+    def reply(self, text: str) -> None:
+        self.reply_box.fill(text)
+        self.reply_box.press("Enter")
+        expect(self.message("agent", text)).to_be_visible()
+
+    def resolve(self) -> None:
+        self.resolve_button.click()
+        expect(self.page.locator("#conv-view")).to_have_attribute("data-status", "bot")

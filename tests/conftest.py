@@ -1,0 +1,66 @@
+"""The running system for end-to-end and browser tests: real Rasa, action server, gateway.
+
+Started once per test session with the same launcher as `make run`, on free ports, with
+its own SQLite files, and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from stack import Ports, Stack  # noqa: E402
+
+E2E_AGENT_EMAIL = "maya@baton.example"
+E2E_AGENT_PASSWORD = "e2e-password-1"
+E2E_AGENT_NAME = "Maya"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningBaton:
+    stack: Stack
+    base_url: str
+    agent_email: str
+    agent_password: str
+    agent_name: str
+
+
+@pytest.fixture(scope="session")
+def baton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBaton]:
+    var_dir = tmp_path_factory.mktemp("baton")
+    stack = Stack(
+        ports=Ports(gateway=free_port(), rasa=free_port(), actions=free_port()),
+        var_dir=var_dir,
+        database_url=f"sqlite+aiosqlite:///{var_dir / 'baton.db'}",
+    )
+    try:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        stack.migrate()
+        stack.ensure_agent(E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, E2E_AGENT_NAME)
+        stack.start_actions()
+        stack.start_rasa()
+        stack.start_gateway()
+        stack.wait_ready(timeout=240)
+        yield RunningBaton(stack, stack.base_url, E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD,
+                           E2E_AGENT_NAME)
+    finally:
+        stack.stop()
+        for log in sorted((var_dir / "logs").glob("*.log")):
+            # Kept beside the test results so a failure can be read after the run.
+            target = ROOT / "var" / "test-results" / "logs" / log.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(log.read_bytes())

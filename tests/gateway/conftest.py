@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from handoff.agents import ensure_agent
+from handoff.app import create_app
+from handoff.db import upgrade_async
+from handoff.settings import Settings
+
+from .fake_rasa import FakeRasa
+
+AGENT_EMAIL = "maya@example.com"
+AGENT_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+async def fake_rasa() -> AsyncIterator[tuple[FakeRasa, str]]:
+    fake = FakeRasa()
+    server = TestServer(fake.app())
+    await server.start_server()
+    yield fake, str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'baton.db'}"
+    await upgrade_async(url)
+    await ensure_agent(url, AGENT_EMAIL, AGENT_PASSWORD, "Maya")
+    return url
+
+
+MakeClient = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+def make_client(
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    fake_rasa: tuple[FakeRasa, str],
+    database_url: str,
+) -> MakeClient:
+    async def make(**overrides: Any) -> TestClient:
+        _, rasa_url = fake_rasa
+        settings = Settings(
+            database_url=database_url, rasa_url=rasa_url, actions_url=rasa_url, rasa_timeout=5
+        )
+        return await aiohttp_client(create_app(replace(settings, **overrides)))
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> TestClient:
+    return await make_client()
+
+
+@pytest.fixture
+def rasa(fake_rasa: tuple[FakeRasa, str]) -> FakeRasa:
+    return fake_rasa[0]
+
+
+class Customer:
+    def __init__(self, client: TestClient, conversation_id: str, token: str) -> None:
+        self.client = client
+        self.id = conversation_id
+        self.token = token
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def say(self, text: str, **extra: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            f"/api/conversations/{self.id}/messages", json={"text": text, **extra},
+            headers=self.headers,
+        )
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    async def messages(self, after: int = 0) -> list[dict[str, Any]]:
+        response = await self.client.get(
+            f"/api/conversations/{self.id}/messages?after={after}", headers=self.headers
+        )
+        assert response.status == 200
+        return (await response.json())["messages"]
+
+
+@pytest.fixture
+async def customer(client: TestClient) -> Customer:
+    response = await client.post("/api/conversations")
+    assert response.status == 201
+    body = await response.json()
+    return Customer(client, body["id"], body["token"])
+
+
+@pytest.fixture
+async def agent_headers(client: TestClient) -> dict[str, str]:
+    response = await client.post(
+        "/api/agent/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD}
+    )
+    assert response.status == 200
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}

@@ -1,0 +1,91 @@
+"""A scripted stand-in for Rasa's `baton` channel, for the gateway's own tests.
+
+It speaks the contract in docs/contract.md; the end-to-end tests use the real Rasa.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class FakeRasa:
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    state_calls: list[dict[str, Any]] = field(default_factory=list)
+    paused: set[str] = field(default_factory=set)
+    broken: bool = False
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/webhooks/baton/webhook", self.webhook)
+        app.router.add_post("/webhooks/baton/state", self.state)
+        app.router.add_get("/webhooks/baton/", self.health)
+        app.router.add_get("/health", self.health)
+        return app
+
+    async def health(self, request: web.Request) -> web.Response:
+        if self.broken:
+            return web.json_response({"status": "down"}, status=500)
+        return web.json_response({"status": "ok"})
+
+    async def state(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.state_calls.append(body)
+        self._sync(body["sender"], body["mode"])
+        return web.json_response({"paused": body["sender"] in self.paused})
+
+    def _sync(self, sender: str, mode: str) -> None:
+        if mode == "human":
+            self.paused.add(sender)
+        else:
+            self.paused.discard(sender)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        if self.broken:
+            return web.json_response({"error": "down"}, status=500)
+        body = await request.json()
+        self.calls.append(body)
+        sender, text = body["sender"], body["message"]
+        self._sync(sender, body["mode"])
+        nlu = {
+            "intent": {"name": "ask_check_in", "confidence": 0.91},
+            "intent_ranking": [{"name": "ask_check_in", "confidence": 0.91}],
+            "entities": [],
+            "frustration": {"score": 0.1, "signals": []},
+            "disruption": {"type": None},
+        }
+        if sender in self.paused:
+            return web.json_response(
+                {"messages": [], "nlu": nlu, "paused": True, "handoff": None}
+            )
+        if "person" in text:
+            self.paused.add(sender)
+            nlu["intent"] = {"name": "human_handoff", "confidence": 0.99}
+            return web.json_response(
+                {
+                    "messages": [{"text": "A colleague is on the way."}],
+                    "nlu": nlu,
+                    "paused": True,
+                    "handoff": {
+                        "reason": "requested",
+                        "disruption": None,
+                        "context": {"summary": "The customer asked for a person."},
+                    },
+                }
+            )
+        return web.json_response(
+            {
+                "messages": [
+                    {
+                        "text": f"Answer to: {text}",
+                        "buttons": [{"title": "Baggage", "payload": "/ask_baggage"}],
+                    }
+                ],
+                "nlu": nlu,
+                "paused": False,
+                "handoff": None,
+            }
+        )

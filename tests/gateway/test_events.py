@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from handoff.events import handoff_event, hello_event, message_event, status_event, typing_event
+
+MESSAGE = {"seq": 3, "sender": "agent", "text": "Hi", "created_at": "2026-11-22T10:00:00+00:00",
+           "buttons": [], "author": "Maya"}
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (message_event("c1", MESSAGE),
+         {"type": "message", "conversation_id": "c1", "message": MESSAGE}),
+        (status_event("c1", "agent", "Maya"),
+         {"type": "status", "conversation_id": "c1", "status": "agent", "agent": {"name": "Maya"}}),
+        (status_event("c1", "bot", None),
+         {"type": "status", "conversation_id": "c1", "status": "bot", "agent": None}),
+        (handoff_event({"id": "c1", "status": "waiting", "handoff": None, "agent": None}),
+         {"type": "handoff", "conversation": {"id": "c1", "status": "waiting", "handoff": None,
+                                              "agent": None}}),
+        (typing_event("c1", "customer", True),
+         {"type": "typing", "conversation_id": "c1", "sender": "customer", "typing": True}),
+        (hello_event(1, "Maya"), {"type": "hello", "agent": {"id": 1, "name": "Maya"}}),
+    ],
+)
+def test_every_event_round_trips_through_json(event: dict, expected: dict) -> None:
+    assert json.loads(json.dumps(event)) == expected == event

@@ -1,0 +1,122 @@
+"""Every response the API gives in a whole conversation matches the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+from aiohttp.test_utils import TestClient
+from referencing import Registry, Resource
+
+from handoff.openapi import openapi_document
+
+from .conftest import AGENT_EMAIL, AGENT_PASSWORD
+
+DOC = openapi_document()
+REGISTRY = Registry().with_resource("urn:baton", Resource.from_contents({**DOC, "$schema": "https://json-schema.org/draft/2020-12/schema"}))
+
+
+def _schema(template: str, method: str, status: int) -> dict[str, Any]:
+    response = DOC["paths"][template][method.lower()]["responses"][str(status)]
+    schema = response["content"]["application/json"]["schema"]
+    return _rebase(schema)
+
+
+def _rebase(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: ("urn:baton" + value if key == "$ref" else _rebase(value))
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rebase(item) for item in node]
+    return node
+
+
+class CheckedClient:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.seen: set[tuple[str, str]] = set()
+
+    async def call(self, method: str, template: str, expected: int, **kwargs: Any) -> Any:
+        path = kwargs.pop("path", template)
+        response = await self.client.request(method, path, **kwargs)
+        assert response.status == expected, (method, path, await response.text())
+        body = await response.json()
+        validator = jsonschema.Draft202012Validator(
+            _schema(template, method, expected), registry=REGISTRY,
+            format_checker=jsonschema.FormatChecker(),
+        )
+        validator.validate(body)
+        self.seen.add((method.lower(), template))
+        return body
+
+
+async def test_responses_match_the_document_and_every_endpoint_is_covered(
+    client: TestClient,
+) -> None:
+    api = CheckedClient(client)
+    conv = await api.call("POST", "/api/conversations", 201)
+    cid, auth = conv["id"], {"Authorization": f"Bearer {conv['token']}"}
+    one = "/api/conversations/{id}"
+    msgs = "/api/conversations/{id}/messages"
+    await api.call("GET", one, 200, path=f"/api/conversations/{cid}", headers=auth)
+    await api.call("GET", one, 401, path=f"/api/conversations/{cid}")
+    await api.call("GET", one, 404, path="/api/conversations/nope", headers=auth)
+    await api.call("POST", msgs, 200, path=f"/api/conversations/{cid}/messages", headers=auth,
+                   json={"text": "hello", "client_message_id": "a"})
+    await api.call("POST", msgs, 400, path=f"/api/conversations/{cid}/messages", headers=auth,
+                   json={"text": ""})
+    await api.call("POST", msgs, 413, path=f"/api/conversations/{cid}/messages", headers=auth,
+                   json={"text": "x" * 5000})
+    await api.call("POST", msgs, 200, path=f"/api/conversations/{cid}/messages", headers=auth,
+                   json={"text": "can I talk to a real person"})
+    await api.call("GET", msgs, 200, path=f"/api/conversations/{cid}/messages?after=1", headers=auth)
+    await api.call("GET", msgs, 400, path=f"/api/conversations/{cid}/messages?after=x", headers=auth)
+
+    await api.call("GET", "/api/agent/queue", 401)
+    await api.call("POST", "/api/agent/login", 401, json={"email": AGENT_EMAIL, "password": "no"})
+    await api.call("POST", "/api/agent/login", 400, json={"email": AGENT_EMAIL})
+    login = await api.call("POST", "/api/agent/login", 200,
+                           json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD})
+    agent = {"Authorization": f"Bearer {login['token']}"}
+    await api.call("GET", "/api/agent/me", 200, headers=agent)
+    await api.call("GET", "/api/agent/queue", 200, headers=agent)
+    detail = "/api/agent/conversations/{id}"
+    await api.call("GET", detail, 200, path=f"/api/agent/conversations/{cid}", headers=agent)
+    await api.call("GET", detail, 404, path="/api/agent/conversations/nope", headers=agent)
+    reply = detail + "/messages"
+    await api.call("POST", reply, 409, path=f"/api/agent/conversations/{cid}/messages",
+                   headers=agent, json={"text": "hi"})
+    await api.call("POST", detail + "/claim", 200, path=f"/api/agent/conversations/{cid}/claim",
+                   headers=agent)
+    await api.call("POST", reply, 201, path=f"/api/agent/conversations/{cid}/messages",
+                   headers=agent, json={"text": "hi"})
+    await api.call("POST", reply, 400, path=f"/api/agent/conversations/{cid}/messages",
+                   headers=agent, json={})
+    await api.call("GET", detail, 200, path=f"/api/agent/conversations/{cid}", headers=agent)
+    await api.call("POST", detail + "/resolve", 200,
+                   path=f"/api/agent/conversations/{cid}/resolve", headers=agent,
+                   json={"outcome": "answered"})
+    await api.call("POST", detail + "/resolve", 409,
+                   path=f"/api/agent/conversations/{cid}/resolve", headers=agent)
+    await api.call("GET", "/healthz", 200)
+    await api.call("GET", "/readyz", 200)
+    await api.call("POST", "/api/agent/logout", 200, headers=agent)
+
+    documented = {(m, p) for p, ops in DOC["paths"].items() for m in ops}
+    assert documented - api.seen == set()
+
+
+def test_every_api_route_is_documented(client: TestClient) -> None:
+    routes = {
+        (route.method.lower(), route.resource.canonical)
+        for route in client.app.router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith("/api/")
+        and route.method != "HEAD"
+        and not route.resource.canonical.endswith("/ws")
+        and route.resource.canonical != "/api/openapi.json"
+    }
+    documented = {(m, p) for p, ops in DOC["paths"].items() for m in ops}
+    assert routes - documented == set()
