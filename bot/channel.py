@@ -12,7 +12,14 @@ from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import ConversationPaused, ConversationResumed, Event, SlotSet
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ConversationPaused,
+    ConversationResumed,
+    Event,
+    SlotSet,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -36,7 +43,13 @@ def mode_events(paused: bool, mode: Text) -> List[Event]:
     if mode == "human" and not paused:
         return [ConversationPaused()]
     if mode == "bot" and paused:
-        return [ConversationResumed(), SlotSet(AGENT_HELPED_SLOT, True)]
+        # A paused tracker logs messages without the bot's action_listen in between;
+        # listening again makes the next message look like any other turn to the rules.
+        return [
+            ConversationResumed(),
+            SlotSet(AGENT_HELPED_SLOT, True),
+            ActionExecuted(ACTION_LISTEN_NAME),
+        ]
     return []
 
 

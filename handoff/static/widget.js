@@ -411,8 +411,9 @@
   function bubble(m, opts) {
     var sender = m.sender || "bot";
     if (sender === "system") {
+      // The gateway's own notices ("Maya from our team has joined the chat.").
       var note = el("div", { class: "note" });
-      note.appendChild(el("span", {}, m.text));
+      note.appendChild(el("span", { class: "bubble" }, m.text));
       return note;
     }
     var row = el("div", { class: "msg from-" + sender + (opts.pending ? " is-pending" : "") });
@@ -465,13 +466,6 @@
     quickReplies = null;
   }
 
-  function addNote(text) {
-    var note = el("div", { class: "note" });
-    note.appendChild(el("span", {}, text));
-    log.appendChild(note);
-    scrollToEnd();
-  }
-
   function scrollToEnd() {
     log.scrollTop = log.scrollHeight;
   }
@@ -481,7 +475,6 @@
     opts = opts || {};
     var info = opts.info || {};
     if (agent && agent.name) agentName = agent.name;
-    var prev = status;
     status = next || status;
     panel.setAttribute("data-status", status);
 
@@ -499,14 +492,10 @@
       var name = agentName || "A member";
       subtitleEl.textContent = (agentName || "An agent") + " · " + cfg.title + " team";
       setAvatar("agent", name);
-      if (prev !== "agent" && !opts.quiet) addNote(name + " from our team has joined");
     } else {
       banner.hidden = true;
       subtitleEl.textContent = cfg.subtitle;
       setAvatar("bot");
-      if (prev === "agent" && !opts.quiet) {
-        addNote((agentName || "Our colleague") + " has left the chat. Our assistant is here if you need anything else.");
-      }
       agentName = null;
     }
     scrollToEnd();

@@ -7,6 +7,8 @@ inside it; JavaScript helpers go through `shadowRoot` explicitly.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
@@ -16,13 +18,23 @@ BOT_TURN_MS = 30_000  # a bot turn goes through Rasa; the first one can be slow
 _TRANSCRIPT_JS = """
 () => {
   const root = document.querySelector('[data-baton-widget]').shadowRoot;
-  return [...root.querySelectorAll('.msg[data-seq]')].map(n => ({
+  return [...root.querySelectorAll('.log > [data-seq]')].map(n => ({
     seq: Number(n.dataset.seq),
-    sender: [...n.classList].find(c => c.startsWith('from-')).slice(5),
+    sender: n.classList.contains('note') ? 'system'
+      : [...n.classList].find(c => c.startsWith('from-')).slice(5),
     text: n.querySelector('.bubble').textContent,
   }));
 }
 """
+
+
+def wait_until(page: Page, predicate: Callable[[], bool], what: str, timeout_ms: int = 10_000) -> None:
+    """Polls a Python-side condition (e.g. one fed by a Playwright route handler)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(100)
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,8 @@ class Widget:
         self.page.wait_for_function(
             """([after, sender]) => {
                 const root = document.querySelector('[data-baton-widget]').shadowRoot;
-                return [...root.querySelectorAll('.msg.from-' + sender + '[data-seq]')]
+                const selector = sender === 'system' ? '.note[data-seq]' : '.msg.from-' + sender + '[data-seq]';
+            return [...root.querySelectorAll(selector)]
                   .some(n => Number(n.dataset.seq) > after);
             }""",
             arg=[after_seq, sender],

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect
 
 from .conftest import AgentLogin, PageErrors, Screenshots
-from .pages import Console, Widget
+from .pages import Console, Widget, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +92,7 @@ def test_teach_handoff_agent_reply_resolve(
     history = widget.transcript()
     customer.reload()
     widget.open()
-    expect(customer.locator(".msg[data-seq]")).to_have_count(len(history))
+    expect(customer.locator(".log > [data-seq]")).to_have_count(len(history))
     assert widget.transcript() == history
     assert widget.conversation_id() == conversation_id
     expect(customer.locator(".subtitle")).to_contain_text(agent_name)
@@ -101,7 +101,7 @@ def test_teach_handoff_agent_reply_resolve(
     # Resolve: back to the bot, which answers again.
     console.resolve()
     expect(console.queue_item(conversation_id)).to_have_count(0)
-    expect(widget.notes.filter(has_text="has left the chat")).to_be_visible()
+    expect(widget.notes.filter(has_text="resolved")).to_be_visible()
     assert widget.status() == "bot"
     shots(agent, "agent-resolved")
     asked = widget.send("how do I check in online")
@@ -178,7 +178,7 @@ def test_network_drop_and_lost_response_lose_nothing(
     customer.route_web_socket(re.compile(r"/api/conversations/[^/]+/ws"), proxy)
     customer.reload()
     widget.open()
-    expect.poll(lambda: len(sockets), timeout=10_000).to_be_greater_than(0)
+    wait_until(customer, lambda: len(sockets) > 0, "the widget's socket")
     down["value"] = True
     sockets[-1].close(code=1001, reason="test: drop")
     expect(customer.locator(".connection")).to_be_visible()
