@@ -9,7 +9,7 @@ GATEWAY_PY := $(GATEWAY_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test evaluate bench browser clean
+.PHONY: help install train run test test-deps evaluate bench clean
 
 help:
 	@echo "make run       set up everything and start Baton (widget demo, agent console)"
@@ -36,13 +36,15 @@ install: $(RASA_VENV)/.installed $(GATEWAY_VENV)/.installed
 train: install
 	PYTHONPATH=. $(RASA_PY) scripts/train.py
 
-browser:
+# System packages the tests need: Chromium for the browser tests, PostgreSQL's server.
+test-deps:
 	scripts/install_chromium.sh
+	scripts/install_postgres.sh
 
 run: train
 	$(GATEWAY_PY) scripts/run_all.py
 
-test: train browser
+test: train test-deps
 	scripts/run_tests.sh
 
 evaluate: train

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import keys
 from .auth import new_token, token_hash
 from .errors import json_error
-from .events import handoff_event, message_event, status_event
+from .events import handoff_event, message_event, presence_event, status_event
 from .models import (
     STATUS_AGENT,
     STATUS_BOT,
@@ -29,6 +29,7 @@ from .models import (
     Message,
     utcnow,
 )
+from .queue import PRIORITY_REQUEUED, handoff_priority, places
 from .rasa_client import BotTurn, BotUnavailable
 from .serializers import message_dict, nlu_annotation, queue_entry
 
@@ -38,6 +39,18 @@ BOT_UNAVAILABLE_TEXT = (
     "I'm sorry, our assistant is having trouble right now, so I've passed your message "
     "straight to our support team. A colleague will reply here as soon as they can, and "
     "you won't need to repeat anything."
+)
+
+
+NOBODY_ONLINE_TEXT = (
+    "None of our team is online right now, I'm sorry. You can leave your email and a short "
+    "message here, and a colleague will get back to you with everything you've told us so "
+    "far. If you'd rather wait, your place in the queue is kept."
+)
+LONG_WAIT_TEXT = (
+    "Our team is very busy right now, so the wait may be long. You can keep this window "
+    "open, or leave your email and a short message and we'll get back to you; either way "
+    "your place in the queue is kept."
 )
 
 
@@ -218,7 +231,7 @@ async def _apply_bot_turn(
     await _publish_messages(app, conversation_id, replies, to_agents=False)
     if turn.handoff is None:
         return STATUS_BOT, [message, *replies]
-    await _hand_off(
+    notices = await _hand_off(
         app,
         conversation_id,
         message,
@@ -227,7 +240,7 @@ async def _apply_bot_turn(
         context=turn.handoff.get("context") or {},
         system_text=None,
     )
-    return STATUS_WAITING, [message, *replies]
+    return STATUS_WAITING, [message, *replies, *notices]
 
 
 async def _hand_off(
@@ -240,6 +253,8 @@ async def _hand_off(
     context: dict[str, Any],
     system_text: str | None,
 ) -> list[Message]:
+    agents_online = app[keys.SOCKETS].agents_online()
+    long_wait = app[keys.SETTINGS].long_wait_seconds
     async with app[keys.DB].write() as db:
         handoff = Handoff(
             conversation_id=conversation_id,
@@ -248,12 +263,18 @@ async def _hand_off(
             context=context,
             trigger_seq=trigger.seq,
             requested_at=utcnow(),
+            priority=handoff_priority(reason, disruption, context),
         )
         db.add(handoff)
         await db.flush()
         replies = []
         if system_text:
             replies.append(await _append(db, conversation_id, "system", system_text))
+        place = (await places(db, agents_online)).get(conversation_id)
+        if agents_online == 0:
+            replies.append(await _append(db, conversation_id, "system", NOBODY_ONLINE_TEXT))
+        elif place and place.estimated_wait_seconds and place.estimated_wait_seconds > long_wait:
+            replies.append(await _append(db, conversation_id, "system", LONG_WAIT_TEXT))
         conversation = await _conversation(db, conversation_id)
         conversation.status = STATUS_WAITING
         conversation.handoff_id = handoff.id
@@ -265,7 +286,18 @@ async def _hand_off(
     await _publish_messages(app, conversation_id, replies, to_agents=False)
     await _publish_status(app, conversation)
     await app[keys.PUBLISHER].to_agents(handoff_event(entry))
+    await publish_queue(app)
     return replies
+
+
+async def publish_queue(app: web.Application) -> None:
+    """Tells every waiting customer their place and expected wait, after any change."""
+    async with app[keys.DB].read() as db:
+        current = await places(db, app[keys.SOCKETS].agents_online())
+    publisher = app[keys.PUBLISHER]
+    for conversation_id, place in current.items():
+        if app[keys.SOCKETS].customer_connected(conversation_id):
+            await publisher.to_conversation(conversation_id, place.as_event(conversation_id))
 
 
 async def _annotate(
@@ -307,7 +339,8 @@ async def do_claim(app: web.Application, conversation_id: str, agent: Agent) -> 
             )
         await _publish_messages(app, conversation_id, [joined], to_agents=True)
         await _publish_status(app, conversation)
-        return conversation
+    await publish_queue(app)
+    return conversation
 
 
 def _check_holder(conversation: Conversation, agent: Agent) -> None:
@@ -365,9 +398,121 @@ async def do_resolve(
             )
         await _publish_messages(app, conversation_id, [back], to_agents=True)
         await _publish_status(app, conversation)
+    await publish_queue(app)
     try:
         await app[keys.RASA].set_mode(conversation_id, STATUS_BOT)
     except BotUnavailable as exc:
         # The channel brings the tracker back in step with the next message anyway.
         log.info("could not tell Rasa that %s is back with the bot: %s", conversation_id, exc)
     return conversation
+
+
+async def do_leave_contact(
+    app: web.Application, conversation_id: str, contact: dict[str, str], text: str | None
+) -> TurnResult:
+    """The customer can't wait: keep their details and message for a follow-up."""
+    async with app[keys.TURN_LOCKS].hold(conversation_id):
+        async with app[keys.DB].write() as db:
+            conversation = await _conversation(db, conversation_id)
+            if conversation.status != STATUS_WAITING or conversation.handoff is None:
+                raise json_error(
+                    web.HTTPConflict,
+                    "contact details are taken while waiting for an agent",
+                    conversation_status=conversation.status,
+                )
+            conversation.handoff.contact = {**contact, "left_at": utcnow().isoformat()}
+            added = []
+            if text:
+                added.append(await _append(db, conversation_id, "customer", text))
+            where = contact.get("email") or contact.get("phone")
+            added.append(
+                await _append(
+                    db,
+                    conversation_id,
+                    "system",
+                    f"Thank you. We'll get back to you at {where} as soon as a colleague is "
+                    "free, and they'll have this whole conversation in front of them.",
+                )
+            )
+            entry = queue_entry(conversation)
+        await _publish_messages(app, conversation_id, added, to_agents=True)
+        await app[keys.PUBLISHER].to_agents(handoff_event(entry))
+        return TurnResult(status=STATUS_WAITING, messages=added)
+
+
+async def do_rate(
+    app: web.Application, conversation_id: str, score: int, comment: str | None
+) -> Handoff:
+    """The customer's satisfaction with their latest resolved handoff."""
+    async with app[keys.DB].write() as db:
+        handoff = await db.scalar(
+            select(Handoff)
+            .where(Handoff.conversation_id == conversation_id, Handoff.resolved_at.is_not(None))
+            .order_by(Handoff.resolved_at.desc())
+            .limit(1)
+        )
+        if handoff is None:
+            raise json_error(web.HTTPConflict, "there is no resolved conversation to rate")
+        handoff.rating = score
+        handoff.rating_comment = comment
+        handoff.rated_at = utcnow()
+    return handoff
+
+
+async def do_customer_presence(app: web.Application, conversation_id: str, online: bool) -> None:
+    async with app[keys.DB].write() as db:
+        await db.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(customer_left_at=None if online else utcnow())
+        )
+        status = await db.scalar(
+            select(Conversation.status).where(Conversation.id == conversation_id)
+        )
+    if status != STATUS_BOT:
+        await app[keys.PUBLISHER].to_agents(presence_event(conversation_id, online))
+
+
+async def do_requeue_agent_conversations(app: web.Application, agent_id: int) -> list[str]:
+    """An agent's connection is gone for good: their customers go back, first in line."""
+    async with app[keys.DB].read() as db:
+        held = list(
+            (
+                await db.scalars(
+                    select(Conversation.id).where(
+                        Conversation.status == STATUS_AGENT, Conversation.agent_id == agent_id
+                    )
+                )
+            ).all()
+        )
+    for conversation_id in held:
+        async with app[keys.TURN_LOCKS].hold(conversation_id):
+            async with app[keys.DB].write() as db:
+                conversation = await _conversation(db, conversation_id)
+                if conversation.status != STATUS_AGENT or conversation.agent_id != agent_id:
+                    continue
+                name = conversation.agent.name if conversation.agent else "Your agent"
+                handoff = conversation.handoff
+                if handoff is not None:
+                    handoff.priority = PRIORITY_REQUEUED
+                    handoff.requeued_at = utcnow()
+                    handoff.claimed_at = None
+                    handoff.agent_id = None
+                    handoff.agent = None
+                conversation.status = STATUS_WAITING
+                conversation.agent_id = None
+                conversation.agent = None
+                note = await _append(
+                    db,
+                    conversation_id,
+                    "system",
+                    f"{name} lost their connection. You're now first in line for the next "
+                    "colleague, who will see everything so far.",
+                )
+                entry = queue_entry(conversation)
+            await _publish_messages(app, conversation_id, [note], to_agents=True)
+            await _publish_status(app, conversation)
+            await app[keys.PUBLISHER].to_agents(handoff_event(entry))
+    if held:
+        await publish_queue(app)
+    return held

@@ -9,6 +9,7 @@ from aiohttp import web
 from . import keys
 from .db import setup_database
 from .errors import error_middleware
+from .presence import setup_presence
 from .rasa_client import setup_rasa_client
 from .settings import Settings
 from .sockets import close_all_sockets, setup_sockets
@@ -68,7 +69,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
         client_max_size=64 * 1024,
     )
     app[keys.SETTINGS] = settings
-    app.cleanup_ctx.extend([setup_database, setup_rasa_client, setup_sockets, setup_turns])
+    app.cleanup_ctx.extend(
+        [setup_database, setup_rasa_client, setup_sockets, setup_turns, setup_presence]
+    )
     app.on_shutdown.append(close_all_sockets)
     setup_routes(app)
     return app

@@ -7,15 +7,23 @@ Events are plain JSON dicts with a "type":
 - ``handoff``  ``{"type", "conversation": queue entry}`` -> console
 - ``typing``   ``{"type", "conversation_id", "sender": "customer"|"agent", "typing": bool}``
   -> the other side
-- ``hello``    ``{"type", "agent": {"id", "name"}}`` -> a console, first thing on its socket
+- ``queue``    ``{"type", "conversation_id", "position", "estimated_wait_seconds" | null,
+  "agents_online"}`` -> a waiting widget, whenever the queue changes
+- ``presence`` ``{"type", "conversation_id", "customer_online"}`` -> console
+- ``reset``    ``{"type"}`` -> a console that resumed too late: reload the queue
+- ``hello``    ``{"type", "agent": {"id", "name"}, "last_event_id"}`` -> a console, first
+  thing on its socket; reconnect with ``?last_event_id=`` to get what was missed
 
 ``message`` as in serializers.message_dict; the console's copy carries ``nlu`` too.
-Only handoff.actions (and the socket views, for typing) call a Publisher.
+Events to consoles also carry an ``id`` (see Publisher). Only handoff.actions (and the
+socket views, for typing) call a Publisher.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from collections import deque
 
 from .sockets import SocketRegistry
 
@@ -48,22 +56,64 @@ def typing_event(conversation_id: str, sender: str, typing: bool) -> Event:
     }
 
 
-def hello_event(agent_id: int, agent_name: str) -> Event:
-    return {"type": "hello", "agent": {"id": agent_id, "name": agent_name}}
+def queue_event(
+    conversation_id: str, position: int, estimated_wait_seconds: int | None, agents_online: int
+) -> Event:
+    return {
+        "type": "queue",
+        "conversation_id": conversation_id,
+        "position": position,
+        "estimated_wait_seconds": estimated_wait_seconds,
+        "agents_online": agents_online,
+    }
+
+
+def hello_event(agent_id: int, agent_name: str, last_event_id: int) -> Event:
+    return {
+        "type": "hello",
+        "agent": {"id": agent_id, "name": agent_name},
+        "last_event_id": last_event_id,
+    }
+
+
+def presence_event(conversation_id: str, customer_online: bool) -> Event:
+    return {"type": "presence", "conversation_id": conversation_id, "customer_online": customer_online}
+
+
+RESET_EVENT: Event = {"type": "reset"}
 
 
 class Publisher:
     """Delivers events to the sockets of this process.
 
-    Several gateway processes would put a broker (Redis pub/sub) behind this same
-    interface; callers do not change.
+    Events to consoles carry an increasing ``id`` and the latest ones are kept, so a
+    console that reconnects with ``last_event_id`` gets what it missed (or ``reset`` when
+    that is no longer kept). Several gateway processes would put a broker (Redis streams)
+    behind this same interface; callers do not change.
     """
 
-    def __init__(self, sockets: SocketRegistry) -> None:
+    def __init__(self, sockets: SocketRegistry, keep: int = 2000) -> None:
         self._sockets = sockets
+        self._recent: deque[Event] = deque(maxlen=keep)
+        self._last_id = 0
+
+    @property
+    def last_event_id(self) -> int:
+        return self._last_id
 
     async def to_conversation(self, conversation_id: str, event: Event) -> None:
         await self._sockets.send_to_conversation(conversation_id, event)
 
     async def to_agents(self, event: Event) -> None:
+        self._last_id += 1
+        event = {**event, "id": self._last_id}
+        self._recent.append(event)
         await self._sockets.send_to_agents(event)
+
+    def agent_events_after(self, last_event_id: int) -> list[Event] | None:
+        """What a console missed since last_event_id; None when some are no longer kept."""
+        if last_event_id >= self._last_id:
+            return []
+        if not self._recent or self._recent[0]["id"] > last_event_id + 1:
+            return None
+        return [event for event in self._recent if event["id"] > last_event_id]

@@ -9,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from .db import Database
     from .events import Publisher
+    from .presence import AgentGrace
     from .rasa_client import RasaClient
     from .settings import Settings
     from .sockets import SocketRegistry
@@ -20,3 +21,4 @@ RASA: web.AppKey["RasaClient"] = web.AppKey("rasa")
 SOCKETS: web.AppKey["SocketRegistry"] = web.AppKey("sockets")
 PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
 TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")
+AGENT_GRACE: web.AppKey["AgentGrace"] = web.AppKey("agent_grace")

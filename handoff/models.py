@@ -98,6 +98,8 @@ class Conversation(Base):
         ForeignKey("handoffs.id", use_alter=True, name="fk_conversations_handoff_id")
     )
     agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    # When the customer's last widget connection closed; null while one is open.
+    customer_left_at: Mapped[Optional[dt.datetime]]
 
     handoff: Mapped[Optional["Handoff"]] = relationship(
         foreign_keys=[handoff_id], lazy="joined", post_update=True
@@ -150,5 +152,15 @@ class Handoff(Base):
     resolved_at: Mapped[Optional[dt.datetime]]
     agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
     outcome: Mapped[Optional[str]] = mapped_column(String(64))
+    # Queue order: higher first, then the longest waiting (see handoff.queue).
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an agent's conversation went back to the queue (they disconnected).
+    requeued_at: Mapped[Optional[dt.datetime]]
+    # Details the customer left for a follow-up: {"name", "email", "phone", "left_at"}.
+    contact: Mapped[Optional[dict[str, Any]]]
+    # The customer's satisfaction with this handoff, 1-5, and what they added.
+    rating: Mapped[Optional[int]]
+    rating_comment: Mapped[Optional[str]] = mapped_column(Text)
+    rated_at: Mapped[Optional[dt.datetime]]
 
     agent: Mapped[Optional[Agent]] = relationship(lazy="joined")

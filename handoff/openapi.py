@@ -115,6 +115,11 @@ SCHEMAS: dict[str, Any] = {
             "resolved_at": _NULLABLE_STR,
             "agent": _ref("AgentRef"),
             "outcome": _NULLABLE_STR,
+            "priority": {"type": "integer"},
+            "requeued_at": _NULLABLE_STR,
+            "contact": {"type": ["object", "null"]},
+            "rating": {"type": ["integer", "null"]},
+            "rating_comment": _NULLABLE_STR,
         },
     },
     "QueueEntry": {
@@ -125,6 +130,7 @@ SCHEMAS: dict[str, Any] = {
             "status": _ref("Status"),
             "handoff": {"anyOf": [_ref("Handoff"), {"type": "null"}]},
             "agent": _ref("AgentRef"),
+            "customer_left_at": _NULLABLE_STR,
         },
     },
 }
@@ -218,6 +224,68 @@ PATHS: dict[str, Any] = {
                 **_errors(400, 401, 404, 413),
             },
         },
+    },
+    "/api/conversations/{id}/contact": {
+        "post": {
+            "summary": "While waiting: leave contact details and a message for a follow-up",
+            "security": [{"conversationToken": []}],
+            "parameters": [_ID],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "email": {"type": "string"},
+                        "phone": {"type": "string"},
+                        "message": {"type": "string"},
+                    },
+                    "description": "An email or a phone is required.",
+                }
+            ),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["status", "messages"],
+                        "properties": {
+                            "status": _ref("Status"),
+                            "messages": {"type": "array", "items": _ref("Message")},
+                        },
+                    }
+                ),
+                **_errors(400, 401, 404, 409, 413),
+            },
+        }
+    },
+    "/api/conversations/{id}/rating": {
+        "post": {
+            "summary": "After an agent resolved: the customer's satisfaction (1-5)",
+            "security": [{"conversationToken": []}],
+            "parameters": [_ID],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["score"],
+                    "properties": {
+                        "score": {"type": "integer", "minimum": 1, "maximum": 5},
+                        "comment": {"type": "string"},
+                    },
+                }
+            ),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["score", "comment"],
+                        "properties": {
+                            "score": {"type": "integer"},
+                            "comment": _NULLABLE_STR,
+                        },
+                    }
+                ),
+                **_errors(400, 401, 404, 409, 413),
+            },
+        }
     },
     "/api/agent/login": {
         "post": {

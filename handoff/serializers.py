@@ -38,6 +38,11 @@ def handoff_dict(handoff: Handoff | None) -> dict[str, Any] | None:
         "resolved_at": iso(handoff.resolved_at),
         "agent": {"id": handoff.agent.id, "name": handoff.agent.name} if handoff.agent else None,
         "outcome": handoff.outcome,
+        "priority": handoff.priority,
+        "requeued_at": iso(handoff.requeued_at),
+        "contact": handoff.contact,
+        "rating": handoff.rating,
+        "rating_comment": handoff.rating_comment,
     }
 
 
@@ -51,6 +56,7 @@ def queue_entry(conversation: Conversation) -> dict[str, Any]:
             if conversation.agent is not None
             else None
         ),
+        "customer_left_at": iso(conversation.customer_left_at),
     }
 
 

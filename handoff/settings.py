@@ -52,6 +52,10 @@ class Settings:
     secure_cookies: bool = False
     session_ttl_seconds: int = 12 * 3600
     max_message_chars: int = 4000
+    # A wait estimate above this offers the customer to leave a message instead.
+    long_wait_seconds: int = 600
+    # How long an agent may be disconnected before their conversations are requeued.
+    agent_grace_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -69,4 +73,6 @@ class Settings:
             secure_cookies=env.get("BATON_SECURE_COOKIES", "") in ("1", "true", "yes"),
             session_ttl_seconds=_int(env, "BATON_SESSION_TTL", 12 * 3600),
             max_message_chars=_int(env, "BATON_MAX_MESSAGE_CHARS", 4000),
+            long_wait_seconds=_int(env, "BATON_LONG_WAIT_SECONDS", 600),
+            agent_grace_seconds=_float(env, "BATON_AGENT_GRACE_SECONDS", 60.0),
         )

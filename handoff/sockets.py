@@ -44,6 +44,15 @@ class SocketRegistry:
     async def send_to_agents(self, event: dict[str, Any]) -> None:
         await _send_all(list(self.agents), event)
 
+    def agents_online(self) -> int:
+        return len(set(self.agents.values()))
+
+    def agent_connected(self, agent_id: int) -> bool:
+        return agent_id in self.agents.values()
+
+    def customer_connected(self, conversation_id: str) -> bool:
+        return bool(self.conversations.get(conversation_id))
+
     def all_sockets(self) -> list[web.WebSocketResponse]:
         widgets = [ws for sockets in self.conversations.values() for ws in sockets]
         return widgets + list(self.agents)

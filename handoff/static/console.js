@@ -27,6 +27,17 @@
     schedule_change: "Schedule change",
   };
 
+  var PRIORITIES = { 1: "Frustrated", 2: "Disrupted", 3: "Requeued" };
+  var OUTCOMES = [
+    ["", "Outcome (optional)"],
+    ["answered", "Answered"],
+    ["rebooked", "Rebooked"],
+    ["refunded", "Refunded"],
+    ["voucher", "Voucher issued"],
+    ["follow_up", "Needs follow-up"],
+    ["other", "Other"],
+  ];
+
   var $ = function (id) { return document.getElementById(id); };
   var token = sessionStorage.getItem(TOKEN_KEY);
   var queue = {}; // id -> {id, status, handoff, unread, agent}
@@ -38,6 +49,8 @@
   var typingSent = false;
   var typingTimer = null;
   var customerTypingTimer = null;
+  var lastEventId = null; // the id of the last console event seen, to resume from
+  var resumed = false;
 
   document.addEventListener("DOMContentLoaded", init);
 
@@ -57,6 +70,12 @@
       }
     });
     $("reply-input").addEventListener("input", noteTyping);
+    OUTCOMES.forEach(function (o) {
+      var opt = document.createElement("option");
+      opt.value = o[0];
+      opt.textContent = o[1];
+      $("outcome").appendChild(opt);
+    });
     if (token) showApp();
     else showLogin();
   }
@@ -120,7 +139,8 @@
     $("login-view").hidden = true;
     $("app-view").hidden = false;
     $("agent-name").textContent = sessionStorage.getItem(NAME_KEY) || "";
-    loadQueue();
+    lastEventId = null;
+    resumed = false;
     connect();
     clearInterval(ticker);
     ticker = setInterval(function () {
@@ -192,6 +212,9 @@
       var sa = a.status === "waiting" ? 0 : 1;
       var sb = b.status === "waiting" ? 0 : 1;
       if (sa !== sb) return sa - sb;
+      var pa = (a.handoff && a.handoff.priority) || 0;
+      var pb = (b.handoff && b.handoff.priority) || 0;
+      if (pa !== pb) return pb - pa;
       return requestedAt(a) - requestedAt(b);
     });
     list.textContent = "";
@@ -215,7 +238,10 @@
       btn.appendChild(el("p", "qi-summary", summary || "No summary"));
 
       var bottom = el("div", "qi-bottom");
+      if (h.priority) bottom.appendChild(el("span", "tag tag-priority", PRIORITIES[h.priority] || "Priority " + h.priority));
       if (h.disruption) bottom.appendChild(el("span", "tag tag-warn", DISRUPTIONS[h.disruption] || h.disruption));
+      if (h.contact) bottom.appendChild(el("span", "tag", "Left contact"));
+      if (c.customer_left_at) bottom.appendChild(el("span", "tag tag-muted", "Customer away"));
       var st = c.status === "waiting" ? "Waiting" : c.status === "agent" ? "With " + ((c.agent && c.agent.name) || "an agent") : c.status;
       bottom.appendChild(el("span", "status status-" + c.status, st));
       if (c.unread) bottom.appendChild(el("span", "unread", c.unread + " new"));
@@ -226,6 +252,8 @@
       list.appendChild(li);
     });
     $("queue-count").textContent = String(items.length);
+    var waiting = items.filter(function (c) { return c.status === "waiting"; }).length;
+    document.title = (waiting ? "(" + waiting + ") " : "") + "Baton — Agent console";
     $("queue-empty").hidden = items.length > 0;
   }
 
@@ -268,6 +296,7 @@
       selected.status = c.status;
       selected.handoff = c.handoff;
       selected.agent = c.agent || null;
+      selected.customer_left_at = c.customer_left_at || null;
       selected.loading = false;
       $("transcript").textContent = "";
       selected.seqs = {};
@@ -286,10 +315,12 @@
     var sub = s.status === "waiting" ? "Waiting for an agent" :
       s.status === "agent" ? "With " + ((s.agent && s.agent.name) || "an agent") :
       s.status === "bot" ? "Resolved — back with the bot" : s.status || "";
-    $("conv-sub").textContent = sub;
     $("conv-view").setAttribute("data-status", s.status || "");
+    if (s.customer_left_at && s.status !== "bot") sub += " · customer has left the page";
+    $("conv-sub").textContent = sub;
     $("claim").hidden = s.status !== "waiting";
     $("resolve").hidden = s.status !== "agent";
+    $("outcome").hidden = s.status !== "agent";
     var canReply = s.status === "agent";
     $("reply-input").disabled = !canReply;
     $("reply-send").disabled = !canReply;
@@ -316,6 +347,17 @@
     text("ctx-frustration", "Score " + score.toFixed(2) + (score >= 0.6 ? " — high" : score >= 0.3 ? " — moderate" : " — calm"));
     tags("ctx-signals", fr.signals || [], "No signals");
     tags("ctx-intents", ctx.intents_seen || [], "None");
+    text("ctx-priority", h.priority ? PRIORITIES[h.priority] || String(h.priority) : "Normal");
+    var contact = h.contact;
+    $("ctx-contact-block").hidden = !contact;
+    if (contact) {
+      text("ctx-contact", [contact.name, contact.email, contact.phone].filter(Boolean).join(" · ") +
+        (contact.left_at ? "\nLeft at " + formatTime(new Date(contact.left_at)) : ""));
+    }
+    $("ctx-rating-block").hidden = typeof h.rating !== "number";
+    if (typeof h.rating === "number") {
+      text("ctx-rating", h.rating + " / 5" + (h.rating_comment ? " — “" + h.rating_comment + "”" : ""));
+    }
   }
 
   function renderWaiting() {
@@ -410,7 +452,8 @@
     var id = selected.id;
     $("resolve").disabled = true;
     stopTyping();
-    api("POST", "/api/agent/conversations/" + encodeURIComponent(id) + "/resolve", {})
+    var outcome = $("outcome").value;
+    api("POST", "/api/agent/conversations/" + encodeURIComponent(id) + "/resolve", outcome ? { outcome: outcome } : {})
       .then(function () {
         delete queue[id];
         renderQueue();
@@ -468,15 +511,15 @@
     clearTimeout(reconnectTimer);
     if (!token || (socket && socket.readyState <= 1)) return;
     var proto = location.protocol === "https:" ? "wss:" : "ws:";
-    var ws = new WebSocket(proto + "//" + location.host + "/api/agent/ws?token=" + encodeURIComponent(token));
+    var url = proto + "//" + location.host + "/api/agent/ws?token=" + encodeURIComponent(token);
+    // Resuming from the last event seen makes the gateway replay what we missed.
+    if (lastEventId !== null) url += "&last_event_id=" + lastEventId;
+    var ws = new WebSocket(url);
     socket = ws;
     setLive("connecting");
     ws.onopen = function () {
       reconnectDelay = 1000;
       setLive("live");
-      // The console socket does not replay what happened while it was down: refetch.
-      loadQueue();
-      if (selected) loadConversation(selected.id);
     };
     ws.onmessage = function (e) {
       var ev;
@@ -496,6 +539,11 @@
       reconnectTimer = setTimeout(connect, reconnectDelay + Math.random() * 300);
       reconnectDelay = Math.min(reconnectDelay * 2, 30000);
     };
+  }
+
+  function reloadAll() {
+    loadQueue();
+    if (selected) loadConversation(selected.id);
   }
 
   function closeSocket() {
@@ -520,9 +568,27 @@
   function handleEvent(ev) {
     if (!ev || !ev.type) return;
     var id = ev.conversation_id;
+    if (typeof ev.id === "number" && (lastEventId === null || ev.id > lastEventId)) lastEventId = ev.id;
     if (ev.type === "hello" && ev.agent) {
       sessionStorage.setItem(NAME_KEY, ev.agent.name);
       $("agent-name").textContent = ev.agent.name;
+      if (!resumed || lastEventId === null) {
+        // A fresh start (or a gateway that cannot replay): take the current state.
+        lastEventId = typeof ev.last_event_id === "number" ? ev.last_event_id : null;
+        reloadAll();
+      }
+      resumed = true;
+    } else if (ev.type === "reset") {
+      reloadAll();
+    } else if (ev.type === "presence") {
+      if (queue[id]) {
+        queue[id].customer_left_at = ev.customer_online ? null : new Date().toISOString();
+        renderQueue();
+      }
+      if (selected && selected.id === id) {
+        selected.customer_left_at = ev.customer_online ? null : new Date().toISOString();
+        renderHeader();
+      }
     } else if (ev.type === "handoff" && ev.conversation) {
       var isNew = !queue[ev.conversation.id];
       upsertQueue(ev.conversation);

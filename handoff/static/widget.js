@@ -52,6 +52,9 @@
   var typingSent = false;
   var typingTimer = null;
   var agentTypingTimer = null;
+  var place = null; // {position, estimated_wait_seconds, agents_online} while waiting
+  var contactForm = null;
+  var contactLeft = false;
 
   // ---- DOM -----------------------------------------------------------------------
   var host = document.createElement("div");
@@ -258,7 +261,7 @@
         if (!conv || conv.id !== id) return;
         historyLoaded = true;
         (results[0].messages || []).forEach(function (m) { addMessage(m, { quiet: true }); });
-        if (results[1]) applyStatus(results[1].status, results[1].agent, { quiet: true, info: results[1] });
+        if (results[1]) applyStatus(results[1].status, results[1].agent, { quiet: true });
         scrollToEnd();
       },
       function (err) {
@@ -314,7 +317,7 @@
           var msgs = res.messages || [];
           msgs.forEach(function (m) { addMessage(m, { pending: pending }); });
           if (pending.parentNode && !pending.hasAttribute("data-seq")) pending.remove();
-          if (res.status) applyStatus(res.status, res.agent, { info: res });
+          if (res.status) applyStatus(res.status, res.agent);
         },
         function (err) {
           // Network errors and 5xx are retried with the same client_message_id, so the
@@ -473,42 +476,201 @@
   // ---- status --------------------------------------------------------------------
   function applyStatus(next, agent, opts) {
     opts = opts || {};
-    var info = opts.info || {};
     if (agent && agent.name) agentName = agent.name;
+    var prev = status;
     status = next || status;
     panel.setAttribute("data-status", status);
+    if (status !== "waiting") place = null;
 
     if (status === "waiting") {
-      banner.hidden = false;
-      banner.textContent = "";
-      banner.appendChild(el("strong", {}, "A colleague is on the way."));
-      banner.appendChild(el("span", {}, " They'll see this conversation, so there's no need to repeat anything."));
-      var wait = waitText(info);
-      if (wait) banner.appendChild(el("span", { class: "wait" }, wait));
       subtitleEl.textContent = "Connecting you to our team…";
       setAvatar("bot");
     } else if (status === "agent") {
-      banner.hidden = true;
-      var name = agentName || "A member";
       subtitleEl.textContent = (agentName || "An agent") + " · " + cfg.title + " team";
-      setAvatar("agent", name);
+      setAvatar("agent", agentName || "?");
+      closeContactForm();
     } else {
-      banner.hidden = true;
       subtitleEl.textContent = cfg.subtitle;
       setAvatar("bot");
+      closeContactForm();
+      // Seen live, the end of a chat with a person asks how it went.
+      if (prev === "agent" && !opts.quiet) showRating(agentName);
       agentName = null;
     }
+    renderBanner();
     scrollToEnd();
   }
 
-  function waitText(info) {
+  function renderBanner() {
+    banner.hidden = status !== "waiting";
+    if (banner.hidden) return;
+    banner.textContent = "";
+    if (contactLeft) {
+      banner.appendChild(el("strong", {}, "We have your details."));
+      banner.appendChild(el("span", {}, " A colleague will get back to you; you can also keep this window open."));
+    } else if (place && place.agents_online === 0) {
+      banner.appendChild(el("strong", {}, "Our team is offline right now."));
+      banner.appendChild(el("span", {}, " Leave a message and we'll get back to you, or keep this window open: your place in the queue is kept."));
+    } else {
+      banner.appendChild(el("strong", {}, "A colleague is on the way."));
+      banner.appendChild(el("span", {}, " They'll see this conversation, so there's no need to repeat anything."));
+    }
+    var wait = waitText(place);
+    if (wait) banner.appendChild(el("span", { class: "wait" }, wait));
+    if (!contactLeft && !contactForm) {
+      var leave = el("button", { type: "button", class: "link banner-action" },
+        place && place.agents_online === 0 ? "Leave a message" : "Can't wait? Leave your email");
+      leave.addEventListener("click", openContactForm);
+      banner.appendChild(leave);
+    }
+  }
+
+  function waitText(p) {
+    if (!p) return "";
+    if (p.agents_online === 0) return "";
     var parts = [];
-    if (typeof info.queue_position === "number") parts.push("You're number " + info.queue_position + " in the queue");
-    if (typeof info.estimated_wait_seconds === "number") {
-      var mins = Math.max(1, Math.round(info.estimated_wait_seconds / 60));
+    if (typeof p.position === "number") {
+      parts.push(p.position === 1 ? "You're next in the queue" : "You're number " + p.position + " in the queue");
+    }
+    if (typeof p.estimated_wait_seconds === "number") {
+      var mins = Math.max(1, Math.round(p.estimated_wait_seconds / 60));
       parts.push("about " + mins + " min");
     }
     return parts.join(" · ");
+  }
+
+  function applyPlace(ev) {
+    var firstTimeNobody = ev.agents_online === 0 && !(place && place.agents_online === 0);
+    place = { position: ev.position, estimated_wait_seconds: ev.estimated_wait_seconds, agents_online: ev.agents_online };
+    renderBanner();
+    if (firstTimeNobody && !contactLeft) openContactForm();
+  }
+
+  // ---- leave a message (nobody free, or the customer can't wait) -----------------------
+  function openContactForm() {
+    if (contactForm || contactLeft || status !== "waiting") return;
+    contactForm = el("form", { class: "card contact", "aria-label": "Leave a message" });
+    contactForm.appendChild(el("p", { class: "card-title" }, "Leave a message"));
+    contactForm.appendChild(el("p", { class: "card-text" }, "We'll reply by email or phone, with this whole conversation in front of us."));
+    var reach = field("Email or phone", "input", { type: "text", autocomplete: "email", required: "" });
+    var name = field("Name (optional)", "input", { type: "text", autocomplete: "name" });
+    var note = field("Message (optional)", "textarea", { rows: "2" });
+    var error = el("p", { class: "card-error", role: "alert", hidden: "" });
+    var actions = el("div", { class: "card-actions" });
+    var cancel = el("button", { type: "button", class: "btn-text" }, "Cancel");
+    var submit = el("button", { type: "submit", class: "btn" }, "Send");
+    actions.appendChild(cancel);
+    actions.appendChild(submit);
+    [name.wrap, reach.wrap, note.wrap, error, actions].forEach(function (n) { contactForm.appendChild(n); });
+    cancel.addEventListener("click", function () { closeContactForm(); input.focus(); });
+    contactForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var value = reach.input.value.trim();
+      if (!value) return showFormError(error, "Please give an email address or a phone number.");
+      var body = { message: note.input.value.trim() || undefined, name: name.input.value.trim() || undefined };
+      if (value.indexOf("@") >= 0) body.email = value;
+      else body.phone = value;
+      submit.disabled = true;
+      request("POST", convPath("/contact"), conv.token, body).then(function (res) {
+        contactLeft = true;
+        closeContactForm();
+        (res.messages || []).forEach(function (m) { addMessage(m, {}); });
+        renderBanner();
+        input.focus();
+      }, function (err) {
+        submit.disabled = false;
+        showFormError(error, err.status === 400 ? (err.message || "Please check your email or phone number.") :
+          "Sorry, we couldn't send that. Please try again.");
+      });
+    });
+    log.appendChild(contactForm);
+    renderBanner();
+    scrollToEnd();
+    reach.input.focus();
+  }
+
+  function closeContactForm() {
+    if (!contactForm) return;
+    contactForm.remove();
+    contactForm = null;
+    renderBanner();
+  }
+
+  function field(label, tag, attrs) {
+    var wrap = el("label", { class: "field" });
+    wrap.appendChild(el("span", {}, label));
+    var control = el(tag, attrs);
+    wrap.appendChild(control);
+    return { wrap: wrap, input: control };
+  }
+
+  function showFormError(node, message) {
+    node.textContent = message;
+    node.hidden = false;
+  }
+
+  // ---- satisfaction, after an agent resolved ---------------------------------------------
+  var RATINGS = ["Very poor", "Poor", "OK", "Good", "Excellent"];
+
+  function showRating(name) {
+    var card = el("div", { class: "card rating", role: "group", "aria-label": "Rate this conversation" });
+    card.appendChild(el("p", { class: "card-title" }, "How was your chat" + (name ? " with " + name : "") + "?"));
+    var scale = el("div", { class: "stars" });
+    var chosen = 0;
+    var status_ = el("p", { class: "card-text", role: "status" });
+    RATINGS.forEach(function (label, i) {
+      var score = i + 1;
+      var b = el("button", { type: "button", class: "star", "aria-label": score + " of 5: " + label, "aria-pressed": "false" }, "★");
+      b.addEventListener("click", function () {
+        chosen = score;
+        Array.prototype.forEach.call(scale.children, function (s, j) {
+          s.classList.toggle("is-on", j < score);
+          s.setAttribute("aria-pressed", String(j === i));
+        });
+        rate(score, null, status_, function () { showComment(); });
+      });
+      scale.appendChild(b);
+    });
+    card.appendChild(scale);
+    card.appendChild(status_);
+    var commentForm = null;
+    function showComment() {
+      if (commentForm) return;
+      commentForm = el("form", { class: "comment" });
+      var note = field("Anything to add? (optional)", "textarea", { rows: "2" });
+      var actions = el("div", { class: "card-actions" });
+      var send = el("button", { type: "submit", class: "btn" }, "Send");
+      actions.appendChild(send);
+      commentForm.appendChild(note.wrap);
+      commentForm.appendChild(actions);
+      commentForm.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var text = note.input.value.trim();
+        if (!text) return;
+        send.disabled = true;
+        rate(chosen, text, status_, function () {
+          commentForm.remove();
+          scale.remove();
+          status_.textContent = "Thank you for your feedback!";
+        }, function () { send.disabled = false; });
+      });
+      card.appendChild(commentForm);
+      scrollToEnd();
+    }
+    log.appendChild(card);
+    scrollToEnd();
+  }
+
+  function rate(score, comment, statusNode, done, failed) {
+    var body = { score: score };
+    if (comment) body.comment = comment;
+    request("POST", convPath("/rating"), conv.token, body).then(function () {
+      statusNode.textContent = comment ? "" : "Thanks! Your rating is saved.";
+      done();
+    }, function () {
+      statusNode.textContent = "Sorry, we couldn't save that. Please try again.";
+      if (failed) failed();
+    });
   }
 
   function setAvatar(kind, name) {
@@ -617,7 +779,8 @@
     if (!ev || !conv) return;
     if (ev.conversation_id && ev.conversation_id !== conv.id) return;
     if (ev.type === "message" && ev.message) addMessage(ev.message, {});
-    else if (ev.type === "status") applyStatus(ev.status, ev.agent, { info: ev });
+    else if (ev.type === "status") applyStatus(ev.status, ev.agent);
+    else if (ev.type === "queue") applyPlace(ev);
     else if (ev.type === "typing" && ev.sender === "agent") {
       if (ev.typing) showAgentTyping();
       else hideAgentTyping();
@@ -637,9 +800,11 @@
       mode: "cors",
     }).then(function (res) {
       if (!res.ok) {
-        var err = new Error("HTTP " + res.status);
-        err.status = res.status;
-        throw err;
+        return res.json().catch(function () { return {}; }).then(function (b) {
+          var err = new Error((b && b.error && b.error.message) || "HTTP " + res.status);
+          err.status = res.status;
+          throw err;
+        });
       }
       return res.status === 204 ? {} : res.json();
     });
@@ -785,7 +950,7 @@
       ".is-failed .meta{color:#b91c1c}",
       ".link{border:0;background:none;padding:0;color:var(--accent);text-decoration:underline;font-size:inherit}",
       ".note{align-self:center;text-align:center;font-size:12px;color:var(--muted);padding:2px 8px}",
-      ".note span{display:inline-block;background:#e9ebef;border-radius:999px;padding:4px 12px}",
+      ".note span{display:inline-block;background:#e9ebef;border-radius:12px;padding:5px 12px;line-height:1.4}",
       ".quick{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px}",
       ".chip{border:1px solid var(--accent);color:var(--accent);background:#fff;border-radius:999px;padding:6px 12px;font-size:13px;line-height:1.2}",
       ".chip:hover{background:var(--accent);color:#fff}",
@@ -801,6 +966,25 @@
       ".send{flex:none;width:40px;height:40px;border:0;border-radius:12px;background:var(--accent);color:#fff;display:grid;place-items:center}",
       ".send .icon{width:20px;height:20px}",
       ".footer{margin:0;padding:0 0 8px;text-align:center;font-size:11px;color:#9ca3af;background:#fff}",
+      ".banner-action{display:block;margin-top:6px;color:#5c4100;font-weight:600}",
+      ".card{align-self:stretch;background:#fff;border-radius:14px;padding:14px;box-shadow:0 1px 3px rgba(15,23,42,.1);",
+      "display:flex;flex-direction:column;gap:8px}",
+      ".card-title{margin:0;font-weight:650}",
+      ".card-text{margin:0;font-size:13px;color:var(--muted)}.card-text:empty{display:none}",
+      ".card-error{margin:0;font-size:13px;color:#b91c1c}",
+      ".field{display:flex;flex-direction:column;gap:4px;font-size:12px;font-weight:600;color:#374151}",
+      ".field input,.field textarea{font:inherit;font-weight:400;font-size:14px;color:inherit;border:1px solid var(--line);",
+      "border-radius:10px;padding:8px 10px;resize:vertical;background:#fff}",
+      ".field input:focus,.field textarea:focus{outline:none;border-color:var(--accent);",
+      "box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 20%,transparent)}",
+      ".card-actions{display:flex;justify-content:flex-end;gap:8px}",
+      ".btn{border:0;border-radius:10px;background:var(--accent);color:#fff;font-weight:600;padding:8px 16px}",
+      ".btn:disabled{opacity:.6}",
+      ".btn-text{border:0;background:none;color:var(--muted);padding:8px 10px}",
+      ".stars{display:flex;gap:4px}",
+      ".star{border:0;background:none;font-size:28px;line-height:1;padding:2px 4px;color:#d1d5db;border-radius:6px}",
+      ".star:hover,.star.is-on{color:#f59e0b}",
+      ".comment{display:flex;flex-direction:column;gap:8px}",
       "@media (max-width:480px){.panel{top:0;left:0;right:0;bottom:0;width:auto;height:auto;border-radius:0}",
       ".launcher.is-open{display:none}}",
       "@media (prefers-reduced-motion:reduce){.dots i{animation:none}.launcher{transition:none}}",

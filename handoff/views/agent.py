@@ -8,7 +8,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
 from .. import keys
-from ..actions import do_agent_message, do_claim, do_resolve
+from ..actions import do_agent_message, do_claim, do_resolve, publish_queue
 from ..auth import (
     SESSION_COOKIE,
     authenticate_agent,
@@ -18,10 +18,10 @@ from ..auth import (
     token_hash,
 )
 from ..errors import json_error
-from ..events import hello_event, typing_event
+from ..events import RESET_EVENT, hello_event, typing_event
 from ..models import STATUS_AGENT, STATUS_WAITING, AgentSession, Conversation, Handoff, Message, utcnow
 from ..serializers import handoff_dict, message_dict, queue_entry
-from ..validation import read_json, text_field
+from ..validation import int_query, read_json, text_field
 from .origins import check_origin
 
 routes = web.RouteTableDef()
@@ -88,7 +88,7 @@ async def queue(request: web.Request) -> web.Response:
                 select(Conversation)
                 .join(Handoff, Conversation.handoff_id == Handoff.id)
                 .where(Conversation.status.in_((STATUS_WAITING, STATUS_AGENT)))
-                .order_by(Conversation.status.desc(), Handoff.requested_at)
+                .order_by(Conversation.status.desc(), Handoff.priority.desc(), Handoff.requested_at)
             )
         ).unique().all()
         return web.json_response({"conversations": [queue_entry(c) for c in rows]})
@@ -167,12 +167,23 @@ async def resolve(request: web.Request) -> web.Response:
 async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     agent = await _agent(request)
+    last_event_id = int_query(request, "last_event_id", -1)
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
     registry = request.app[keys.SOCKETS]
+    publisher = request.app[keys.PUBLISHER]
+    newcomer = not registry.agent_connected(agent.id)
     registry.add_agent(agent.id, ws)
+    request.app[keys.AGENT_GRACE].connected(agent.id)
     try:
-        await ws.send_json(hello_event(agent.id, agent.name))
+        await ws.send_json(hello_event(agent.id, agent.name, publisher.last_event_id))
+        if last_event_id >= 0:
+            missed = publisher.agent_events_after(last_event_id)
+            for event in missed if missed is not None else [RESET_EVENT]:
+                await ws.send_json(event)
+        if newcomer:
+            # One more agent online shortens every waiting customer's estimate.
+            request.app[keys.TURN_LOCKS].spawn(publish_queue(request.app))
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
@@ -191,4 +202,5 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 )
     finally:
         registry.remove_agent(ws)
+        request.app[keys.AGENT_GRACE].disconnected(agent.id)
     return ws

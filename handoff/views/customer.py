@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
 from .. import keys
-from ..actions import do_create_conversation, do_customer_message
+from ..actions import (
+    do_create_conversation,
+    do_customer_message,
+    do_customer_presence,
+    do_leave_contact,
+    do_rate,
+)
 from ..auth import require_conversation
 from ..events import message_event, status_event, typing_event
-from ..models import Message
+from ..errors import json_error
+from ..models import STATUS_WAITING, Message
+from ..queue import places
 from ..serializers import message_dict
 from ..validation import int_query, read_json, text_field
 from .origins import check_origin
 
 log = logging.getLogger(__name__)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PHONE = re.compile(r"\+?[0-9 ()./-]{6,40}")
 routes = web.RouteTableDef()
 
 
@@ -95,11 +106,19 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
     registry = request.app[keys.SOCKETS]
     # Register before reading the backlog: an event in between arrives twice at worst,
     # and the widget drops it by seq.
+    first = not registry.customer_connected(conversation_id)
     registry.add_widget(conversation_id, ws)
     try:
+        if first:
+            await do_customer_presence(request.app, conversation_id, online=True)
         for message in await _messages_after(request, conversation_id, after):
             await ws.send_json(message_event(conversation_id, message_dict(message)))
         await ws.send_json(status_event(conversation_id, status, agent.name if agent else None))
+        if status == STATUS_WAITING:
+            async with request.app[keys.DB].read() as db:
+                place = (await places(db, registry.agents_online())).get(conversation_id)
+            if place is not None:
+                await ws.send_json(place.as_event(conversation_id))
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
@@ -113,6 +132,52 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
                 )
     finally:
         registry.remove_widget(conversation_id, ws)
+        if not registry.customer_connected(conversation_id):
+            # aiohttp cancels this handler once the connection is gone: record it apart.
+            request.app[keys.TURN_LOCKS].spawn(
+                do_customer_presence(request.app, conversation_id, online=False)
+            )
     return ws
+
+
+@routes.post("/api/conversations/{id}/contact")
+async def leave_contact(request: web.Request) -> web.Response:
+    """Nobody free: the customer leaves a way to reach them and a message."""
+    conversation_id = request.match_info["id"]
+    async with request.app[keys.DB].read() as db:
+        await require_conversation(request, db, conversation_id)
+    body = await read_json(request)
+    name = text_field(body, "name", max_chars=120, required=False)
+    email = text_field(body, "email", max_chars=320, required=False)
+    phone = text_field(body, "phone", max_chars=40, required=False)
+    message = text_field(
+        body, "message", max_chars=request.app[keys.SETTINGS].max_message_chars, required=False
+    )
+    if not email and not phone:
+        raise json_error(web.HTTPBadRequest, "an 'email' or a 'phone' is required", field="email")
+    if email and not EMAIL.fullmatch(email):
+        raise json_error(web.HTTPBadRequest, "'email' is not an e-mail address", field="email")
+    if phone and not PHONE.fullmatch(phone):
+        raise json_error(web.HTTPBadRequest, "'phone' is not a phone number", field="phone")
+    contact = {key: value for key, value in (("name", name), ("email", email), ("phone", phone)) if value}
+    result = await do_leave_contact(request.app, conversation_id, contact, message)
+    return web.json_response(
+        {"status": result.status, "messages": [message_dict(m) for m in result.messages]}
+    )
+
+
+@routes.post("/api/conversations/{id}/rating")
+async def rate(request: web.Request) -> web.Response:
+    """One tap after an agent resolved: how satisfied was the customer (1-5)?"""
+    conversation_id = request.match_info["id"]
+    async with request.app[keys.DB].read() as db:
+        await require_conversation(request, db, conversation_id)
+    body = await read_json(request)
+    score = body.get("score")
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise json_error(web.HTTPBadRequest, "'score' must be an integer from 1 to 5", field="score")
+    comment = text_field(body, "comment", max_chars=2000, required=False)
+    handoff = await do_rate(request.app, conversation_id, score, comment)
+    return web.json_response({"score": handoff.rating, "comment": handoff.rating_comment})
 
 

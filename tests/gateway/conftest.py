@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -13,6 +15,7 @@ from handoff.app import create_app
 from handoff.db import upgrade_async
 from handoff.settings import Settings
 
+from ..pg_server import PostgresServer, start_postgres
 from .fake_rasa import FakeRasa
 
 AGENT_EMAIL = "maya@example.com"
@@ -28,9 +31,29 @@ async def fake_rasa() -> AsyncIterator[tuple[FakeRasa, str]]:
     await server.close()
 
 
-@pytest.fixture
-async def database_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'baton.db'}"
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every database test runs on SQLite (embedded) and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'baton.db'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        connection = await asyncpg.connect(
+            host="127.0.0.1", port=server.port, user=server.user, database="postgres"
+        )
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        url = server.url(name)
     await upgrade_async(url)
     await ensure_agent(url, AGENT_EMAIL, AGENT_PASSWORD, "Maya")
     return url

@@ -61,7 +61,17 @@ class FakeRasa:
             return web.json_response(
                 {"messages": [], "nlu": nlu, "paused": True, "handoff": None}
             )
+        handoff = None
         if "person" in text:
+            handoff = {"reason": "requested", "disruption": None,
+                       "context": {"summary": "The customer asked for a person."}}
+        elif "furious" in text:
+            handoff = {"reason": "frustration", "disruption": None,
+                       "context": {"summary": "Angry.", "frustration": {"score": 0.9}}}
+        elif "cancelled" in text:
+            handoff = {"reason": "disruption", "disruption": "cancelled",
+                       "context": {"summary": "Flight cancelled."}}
+        if handoff is not None:
             self.paused.add(sender)
             nlu["intent"] = {"name": "human_handoff", "confidence": 0.99}
             return web.json_response(
@@ -69,11 +79,7 @@ class FakeRasa:
                     "messages": [{"text": "A colleague is on the way."}],
                     "nlu": nlu,
                     "paused": True,
-                    "handoff": {
-                        "reason": "requested",
-                        "disruption": None,
-                        "context": {"summary": "The customer asked for a person."},
-                    },
+                    "handoff": handoff,
                 }
             )
         return web.json_response(

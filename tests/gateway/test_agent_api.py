@@ -57,6 +57,7 @@ async def test_logout_revokes_the_session(client: TestClient, agent_headers: dic
 async def test_the_whole_handoff_path(
     client: TestClient, customer: Customer, agent_headers: dict[str, str], rasa: FakeRasa
 ) -> None:
+    console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
     await customer.say("how do I check in online")
     await customer.say("can I talk to a real person")
 
@@ -113,6 +114,7 @@ async def test_the_whole_handoff_path(
     assert modes == ["bot", "bot", "human", "bot"]
     queue = await (await client.get("/api/agent/queue", headers=agent_headers)).json()
     assert queue == {"conversations": []}
+    await console.close()
 
 
 async def test_a_claimed_conversation_cannot_be_claimed_again(

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
+from handoff.actions import BOT_UNAVAILABLE_TEXT, NOBODY_ONLINE_TEXT
+
 from .conftest import Customer
 from .fake_rasa import FakeRasa
 
@@ -50,10 +52,16 @@ async def test_asking_for_a_person_hands_off_and_the_bot_then_stays_silent(
     later = await customer.say("hello? anyone there")
 
     assert handoff["status"] == "waiting"
-    assert [m["sender"] for m in handoff["messages"]] == ["customer", "bot"]
+    # No agent has the console open: the customer is told so, honestly, at once.
+    assert [(m["sender"], m["text"]) for m in handoff["messages"][1:]] == [
+        ("bot", "A colleague is on the way."),
+        ("system", NOBODY_ONLINE_TEXT),
+    ]
     assert later["status"] == "waiting"
     assert [m["sender"] for m in later["messages"]] == ["customer"]
-    assert [m["sender"] for m in await customer.messages()] == ["customer", "bot", "customer"]
+    assert [m["sender"] for m in await customer.messages()] == [
+        "customer", "bot", "system", "customer",
+    ]
 
 
 async def test_rasa_down_keeps_the_message_and_queues_the_conversation(
@@ -64,8 +72,11 @@ async def test_rasa_down_keeps_the_message_and_queues_the_conversation(
     body = await customer.say("my flight")
 
     assert body["status"] == "waiting"
-    assert [(m["seq"], m["sender"]) for m in body["messages"]] == [(1, "customer"), (2, "system")]
-    assert "passed your message" in body["messages"][1]["text"]
+    assert [(m["seq"], m["sender"], m["text"]) for m in body["messages"]] == [
+        (1, "customer", "my flight"),
+        (2, "system", BOT_UNAVAILABLE_TEXT),
+        (3, "system", NOBODY_ONLINE_TEXT),
+    ]
     ready = await client.get("/readyz")
     assert ready.status == 503
 

@@ -72,6 +72,14 @@ async def test_responses_match_the_document_and_every_endpoint_is_covered(
     await api.call("POST", msgs, 200, path=f"/api/conversations/{cid}/messages", headers=auth,
                    json={"text": "can I talk to a real person"})
     await api.call("GET", msgs, 200, path=f"/api/conversations/{cid}/messages?after=1", headers=auth)
+    contact = "/api/conversations/{id}/contact"
+    await api.call("POST", contact, 400, path=f"/api/conversations/{cid}/contact", headers=auth,
+                   json={"name": "Ana"})
+    await api.call("POST", contact, 200, path=f"/api/conversations/{cid}/contact", headers=auth,
+                   json={"email": "ana@example.com", "message": "call me back"})
+    rating = "/api/conversations/{id}/rating"
+    await api.call("POST", rating, 409, path=f"/api/conversations/{cid}/rating", headers=auth,
+                   json={"score": 5})
     await api.call("GET", msgs, 400, path=f"/api/conversations/{cid}/messages?after=x", headers=auth)
 
     await api.call("GET", "/api/agent/queue", 401)
@@ -98,6 +106,10 @@ async def test_responses_match_the_document_and_every_endpoint_is_covered(
     await api.call("POST", detail + "/resolve", 200,
                    path=f"/api/agent/conversations/{cid}/resolve", headers=agent,
                    json={"outcome": "answered"})
+    await api.call("POST", rating, 200, path=f"/api/conversations/{cid}/rating", headers=auth,
+                   json={"score": 4, "comment": "quick"})
+    await api.call("POST", rating, 400, path=f"/api/conversations/{cid}/rating", headers=auth,
+                   json={"score": 6})
     await api.call("POST", detail + "/resolve", 409,
                    path=f"/api/agent/conversations/{cid}/resolve", headers=agent)
     await api.call("GET", "/healthz", 200)

@@ -59,7 +59,7 @@ async def test_the_console_sees_handoffs_and_customer_messages_live(
 ) -> None:
     ws = await client.ws_connect("/api/agent/ws", headers=agent_headers)
     hello = await next_event(ws)
-    assert hello == {"type": "hello", "agent": {"id": 1, "name": "Maya"}}
+    assert hello == {"type": "hello", "agent": {"id": 1, "name": "Maya"}, "last_event_id": 0}
 
     await customer.say("can I talk to a real person")
     handoff = await next_event(ws, "handoff")
@@ -72,8 +72,10 @@ async def test_the_console_sees_handoffs_and_customer_messages_live(
 
     widget = await client.ws_connect(f"/api/conversations/{customer.id}/ws?token={customer.token}")
     await widget.send_json({"type": "typing", "typing": True})
-    assert await next_event(ws, "typing") == {
+    typing = await next_event(ws, "typing")
+    assert typing == {
         "type": "typing", "conversation_id": customer.id, "sender": "customer", "typing": True,
+        "id": typing["id"],
     }
     await ws.send_json({"type": "typing", "conversation_id": customer.id, "typing": True})
     assert (await next_event(widget, "typing"))["sender"] == "agent"

@@ -1,0 +1,72 @@
+"""A throw-away PostgreSQL cluster for the tests, on a free loopback port."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if found:
+        return found[-1]
+    path = shutil.which(name)
+    if path is None:
+        raise RuntimeError(
+            f"PostgreSQL's {name} was not found: run scripts/install_postgres.sh (make test does)"
+        )
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PostgresServer:
+    data_dir: Path
+    port: int
+    user: str
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, argv: list[str]) -> None:
+        # PostgreSQL refuses to run as root: run it as the postgres account then.
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", self.user, "--", *argv]
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self) -> None:
+        self._run([_bin("initdb"), "-D", str(self.data_dir), "-A", "trust", "-U", self.user,
+                   "--no-sync"])
+        self._run([
+            _bin("pg_ctl"), "-D", str(self.data_dir), "-w", "-l", str(self.data_dir / "log"),
+            "-o", f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 "
+                  "-c fsync=off -c max_connections=300",
+            "start",
+        ])
+
+    def stop(self) -> None:
+        self._run([_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"])
+
+
+def start_postgres() -> PostgresServer:
+    user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+    data_dir = Path(tempfile.mkdtemp(prefix="baton-pg-")) / "data"
+    data_dir.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(data_dir.parent, user)
+        shutil.chown(data_dir, user)
+    server = PostgresServer(data_dir=data_dir, port=_free_port(), user=user)
+    server.start()
+    return server
