@@ -162,6 +162,11 @@ async def _replay(db: AsyncSession, original: Message) -> TurnResult:
     return TurnResult(status=conversation.status, messages=turn)
 
 
+def _unanswered(replay: TurnResult, original: Message) -> bool:
+    """A bot turn that never got its answer: nothing after it, nothing understood."""
+    return replay.status == STATUS_BOT and len(replay.messages) == 1 and original.nlu is None
+
+
 async def do_customer_message(
     app: web.Application,
     conversation_id: str,
@@ -172,6 +177,7 @@ async def do_customer_message(
 ) -> TurnResult:
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         async with app[keys.DB].write() as db:
+            original = None
             if client_message_id is not None:
                 original = await db.scalar(
                     select(Message).where(
@@ -180,13 +186,22 @@ async def do_customer_message(
                     )
                 )
                 if original is not None:
-                    return await _replay(db, original)
-            message = await _append(
-                db, conversation_id, "customer", text, client_message_id=client_message_id
-            )
+                    replay = await _replay(db, original)
+                    if not _unanswered(replay, original):
+                        return replay
+            if original is None:
+                message = await _append(
+                    db, conversation_id, "customer", text, client_message_id=client_message_id
+                )
+            else:
+                # Stored, but the gateway stopped before the bot answered: answer it now.
+                message = original
             conversation = await _conversation(db, conversation_id)
             status = conversation.status
-        await _publish_messages(app, conversation_id, [message], to_agents=status != STATUS_BOT)
+        if original is None:
+            await _publish_messages(
+                app, conversation_id, [message], to_agents=status != STATUS_BOT
+            )
 
         if status != STATUS_BOT:
             # A human has the conversation: the bot stays silent, but still reads along so

@@ -223,11 +223,17 @@
   }
 
   // ---- conversation --------------------------------------------------------------
+  var resuming = null;
   function resume() {
-    loadHistory().then(function () {
-      socketWanted = true;
-      connectNow();
-    });
+    if (!resuming) {
+      resuming = loadHistory().then(function () {
+        resuming = null;
+        if (!conv) return;
+        socketWanted = true;
+        connectNow();
+      });
+    }
+    return resuming;
   }
 
   function ensureConversation() {
@@ -617,7 +623,7 @@
     card.appendChild(el("p", { class: "card-title" }, "How was your chat" + (name ? " with " + name : "") + "?"));
     var scale = el("div", { class: "stars" });
     var chosen = 0;
-    var status_ = el("p", { class: "card-text", role: "status" });
+    var feedback = el("p", { class: "card-text", role: "status" });
     RATINGS.forEach(function (label, i) {
       var score = i + 1;
       var b = el("button", { type: "button", class: "star", "aria-label": score + " of 5: " + label, "aria-pressed": "false" }, "★");
@@ -627,12 +633,12 @@
           s.classList.toggle("is-on", j < score);
           s.setAttribute("aria-pressed", String(j === i));
         });
-        rate(score, null, status_, function () { showComment(); });
+        rate(score, null, feedback, function () { showComment(); });
       });
       scale.appendChild(b);
     });
     card.appendChild(scale);
-    card.appendChild(status_);
+    card.appendChild(feedback);
     var commentForm = null;
     function showComment() {
       if (commentForm) return;
@@ -648,10 +654,10 @@
         var text = note.input.value.trim();
         if (!text) return;
         send.disabled = true;
-        rate(chosen, text, status_, function () {
+        rate(chosen, text, feedback, function () {
           commentForm.remove();
           scale.remove();
-          status_.textContent = "Thank you for your feedback!";
+          feedback.textContent = "Thank you for your feedback!";
         }, function () { send.disabled = false; });
       });
       card.appendChild(commentForm);

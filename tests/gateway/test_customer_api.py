@@ -135,3 +135,21 @@ async def test_after_must_be_a_non_negative_integer(client: TestClient, customer
             f"/api/conversations/{customer.id}/messages?after={value}", headers=customer.headers
         )
         assert response.status == 400
+
+
+async def test_a_retry_of_a_message_the_bot_never_answered_gets_the_answer(
+    client: TestClient, customer: Customer, rasa: FakeRasa
+) -> None:
+    # As if the gateway had stopped between storing the message and Rasa's answer.
+    from handoff import keys
+    from handoff.actions import _append
+
+    async with client.app[keys.DB].write() as db:
+        await _append(db, customer.id, "customer", "hello", client_message_id="m-9")
+
+    retried = await customer.say("hello", client_message_id="m-9")
+
+    assert [(m["seq"], m["sender"]) for m in retried["messages"]] == [(1, "customer"), (2, "bot")]
+    assert len(rasa.calls) == 1
+    again = await customer.say("hello", client_message_id="m-9")
+    assert again == retried
