@@ -10,6 +10,7 @@ from . import keys
 from .db import setup_database
 from .errors import error_middleware
 from .presence import setup_presence
+from .ratelimit import rate_limit_middleware, setup_limits
 from .rasa_client import setup_rasa_client
 from .settings import Settings
 from .sockets import close_all_sockets, setup_sockets
@@ -20,7 +21,7 @@ from .views.origins import origin_allowed
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'"
 )
@@ -65,13 +66,14 @@ def setup_routes(app: web.Application) -> None:
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     app = web.Application(
-        middlewares=[security_headers, cors_middleware, error_middleware],
+        middlewares=[security_headers, cors_middleware, error_middleware, rate_limit_middleware],
         client_max_size=64 * 1024,
     )
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.extend(
         [setup_database, setup_rasa_client, setup_sockets, setup_turns, setup_presence]
     )
+    setup_limits(app)
     app.on_shutdown.append(close_all_sockets)
     setup_routes(app)
     return app

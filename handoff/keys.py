@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from .db import Database
     from .events import Publisher
     from .presence import AgentGrace
+    from .ratelimit import Limits
     from .rasa_client import RasaClient
     from .settings import Settings
     from .sockets import SocketRegistry
@@ -22,3 +23,4 @@ SOCKETS: web.AppKey["SocketRegistry"] = web.AppKey("sockets")
 PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
 TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")
 AGENT_GRACE: web.AppKey["AgentGrace"] = web.AppKey("agent_grace")
+LIMITS: web.AppKey["Limits"] = web.AppKey("limits")

@@ -25,6 +25,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         404: "Not found",
         409: "Not allowed in the conversation's current state",
         413: "Too large",
+        429: "Too many requests: wait Retry-After seconds",
         503: "Not ready",
     }
     return {str(code): _json(_ref("Error"), text[code]) for code in codes}
@@ -452,6 +453,21 @@ PATHS: dict[str, Any] = {
 }
 
 
+def _with_rate_limits(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every API operation may answer 429 (handoff/ratelimit.py)."""
+    return {
+        path: {
+            method: (
+                {**op, "responses": {**op["responses"], **_errors(429)}}
+                if path.startswith("/api/")
+                else op
+            )
+            for method, op in ops.items()
+        }
+        for path, ops in paths.items()
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     return {
@@ -463,7 +479,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/conversations/{id}/ws?token=&after= and /api/agent/ws "
             "(events in handoff/events.py).",
         },
-        "paths": PATHS,
+        "paths": _with_rate_limits(PATHS),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

@@ -56,6 +56,14 @@ class Settings:
     long_wait_seconds: int = 600
     # How long an agent may be disconnected before their conversations are requeued.
     agent_grace_seconds: float = 60.0
+    # Requests a second (sustained, burst) per client address, and customer POSTs per
+    # conversation token; a rate of 0 turns that limit off.
+    rate_per_address: float = 50.0
+    burst_per_address: float = 200.0
+    rate_per_conversation: float = 3.0
+    burst_per_conversation: float = 20.0
+    # Behind a reverse proxy: take the client address from X-Forwarded-For's last hop.
+    trust_forwarded: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -75,4 +83,9 @@ class Settings:
             max_message_chars=_int(env, "BATON_MAX_MESSAGE_CHARS", 4000),
             long_wait_seconds=_int(env, "BATON_LONG_WAIT_SECONDS", 600),
             agent_grace_seconds=_float(env, "BATON_AGENT_GRACE_SECONDS", 60.0),
+            rate_per_address=_float(env, "BATON_RATE_PER_ADDRESS", 50.0),
+            burst_per_address=_float(env, "BATON_BURST_PER_ADDRESS", 200.0),
+            rate_per_conversation=_float(env, "BATON_RATE_PER_CONVERSATION", 3.0),
+            burst_per_conversation=_float(env, "BATON_BURST_PER_CONVERSATION", 20.0),
+            trust_forwarded=env.get("BATON_TRUST_FORWARDED", "") in ("1", "true", "yes"),
         )

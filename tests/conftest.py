@@ -6,6 +6,7 @@ its own SQLite files, and stopped at the end.
 
 from __future__ import annotations
 
+import random
 import socket
 import sys
 from collections.abc import Iterator
@@ -25,9 +26,15 @@ E2E_AGENT_NAME = "Maya"
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below the ephemeral range, so no outgoing connection takes it first."""
+    while True:
+        port = random.randrange(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass

@@ -19,6 +19,7 @@ from ..auth import (
 )
 from ..errors import json_error
 from ..events import RESET_EVENT, hello_event, typing_event
+from ..ratelimit import client_address, too_many
 from ..models import STATUS_AGENT, STATUS_WAITING, AgentSession, Conversation, Handoff, Message, utcnow
 from ..serializers import handoff_dict, message_dict, queue_entry
 from ..validation import int_query, read_json, text_field
@@ -36,10 +37,19 @@ async def login(request: web.Request) -> web.Response:
         raise json_error(web.HTTPBadRequest, "'password' is required", field="password")
     settings = request.app[keys.SETTINGS]
     assert email is not None
+    throttle = request.app[keys.LIMITS].login
+    # Slowed per account and per address, so neither guessing one password nor
+    # spraying many accounts goes fast.
+    attempt = (f"email:{email.lower()}", f"addr:{client_address(request)}")
+    wait = throttle.wait(*attempt)
+    if wait:
+        return too_many(wait, "too many failed logins; try again later")
     async with request.app[keys.DB].write() as db:
         agent = await authenticate_agent(db, email, password[:1024])
         if agent is None:
+            throttle.failed(*attempt)
             raise json_error(web.HTTPUnauthorized, "wrong e-mail or password")
+        throttle.succeeded(*attempt)
         token = await open_session(db, agent, settings.session_ttl_seconds)
         agent_data = {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
     response = web.json_response({"token": token, "agent": agent_data})

@@ -1,12 +1,12 @@
 """Fixtures for the browser tests: Debian's chromium driven by Playwright (sync API).
 
-The tests run against a running Baton (gateway + Rasa + action server). Until the
-end-to-end fixture that starts those processes is wired in here, the address and an
-agent's credentials come from the environment; a missing variable fails the test
-loudly rather than skipping it:
+The tests run against the real system (gateway, Rasa, action server): by default the
+session's `baton` fixture (tests/conftest.py) starts it on free ports. To point them at
+a Baton that is already running instead, set all three of
 
-    BATON_BASE_URL=http://127.0.0.1:8000 BATON_AGENT_EMAIL=... BATON_AGENT_PASSWORD=... \
-        .venv/gateway/bin/pytest tests/browser
+    BATON_BASE_URL=http://127.0.0.1:8000 BATON_AGENT_EMAIL=... BATON_AGENT_PASSWORD=...
+
+Setting only some of them fails loudly rather than falling back or skipping.
 """
 
 from __future__ import annotations
@@ -34,20 +34,33 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _required_env(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        pytest.fail(
-            f"{name} is not set: the browser tests need a running Baton "
-            "(BATON_BASE_URL, BATON_AGENT_EMAIL, BATON_AGENT_PASSWORD)",
-            pytrace=False,
-        )
-    return value
+EXTERNAL_ENV = ("BATON_BASE_URL", "BATON_AGENT_EMAIL", "BATON_AGENT_PASSWORD")
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str
+    agent_email: str
+    agent_password: str
 
 
 @pytest.fixture(scope="session")
-def base_url() -> str:
-    return _required_env("BATON_BASE_URL").rstrip("/")
+def target(request: pytest.FixtureRequest) -> Target:
+    given = {name: os.environ.get(name, "").strip() for name in EXTERNAL_ENV}
+    if any(given.values()):
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            pytest.fail(f"set all of {', '.join(EXTERNAL_ENV)} or none; missing: {missing}",
+                        pytrace=False)
+        return Target(given["BATON_BASE_URL"].rstrip("/"), given["BATON_AGENT_EMAIL"],
+                      given["BATON_AGENT_PASSWORD"])
+    baton = request.getfixturevalue("baton")  # starts the real processes
+    return Target(baton.base_url.rstrip("/"), baton.agent_email, baton.agent_password)
+
+
+@pytest.fixture(scope="session")
+def base_url(target: Target) -> str:
+    return target.base_url
 
 
 @dataclass(frozen=True)
@@ -57,8 +70,8 @@ class AgentLogin:
 
 
 @pytest.fixture(scope="session")
-def agent_login() -> AgentLogin:
-    return AgentLogin(_required_env("BATON_AGENT_EMAIL"), _required_env("BATON_AGENT_PASSWORD"))
+def agent_login(target: Target) -> AgentLogin:
+    return AgentLogin(target.agent_email, target.agent_password)
 
 
 @pytest.fixture(scope="session")
@@ -127,6 +140,17 @@ def customer(browser: Browser, base_url: str, page_errors: PageErrors) -> Iterat
 def agent(browser: Browser, base_url: str, page_errors: PageErrors) -> Iterator[Page]:
     """An agent in the console, in a separate browser context (own cookies and storage)."""
     context = _new_context(browser, base_url, viewport={"width": 1440, "height": 900})
+    yield page_errors.watch(context.new_page())
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, base_url: str, page_errors: PageErrors) -> Iterator[Page]:
+    """A customer on a phone-sized touch screen (375 px wide)."""
+    context = _new_context(
+        browser, base_url, viewport={"width": 375, "height": 740}, device_scale_factor=2,
+        is_mobile=True, has_touch=True,
+    )
     yield page_errors.watch(context.new_page())
     context.close()
 

@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -69,11 +70,26 @@ class Widget:
         before = self.last_seq()
         self.input.fill(text)
         self.input.press("Enter")
-        mine = self.page.locator(".msg.from-customer[data-seq]").filter(has_text=text).last
-        expect(mine).to_be_visible()
-        seq = int(mine.get_attribute("data-seq") or 0)
-        assert seq > before, f"customer message got seq {seq}, not after {before}"
-        return seq
+        return self._confirmed(text, before)
+
+    def choose_quick_reply(self, chip: Locator) -> tuple[str, int]:
+        """Clicks a quick-reply button; returns its title and the seq of what it sent."""
+        before = self.last_seq()
+        title = chip.inner_text()
+        chip.click()
+        return title, self._confirmed(title, before)
+
+    def _confirmed(self, text: str, before: int) -> int:
+        handle = self.page.wait_for_function(
+            """([after, text]) => {
+                const root = document.querySelector('[data-baton-widget]').shadowRoot;
+                const mine = [...root.querySelectorAll('.msg.from-customer[data-seq]')].find(
+                  n => Number(n.dataset.seq) > after && n.querySelector('.bubble').textContent === text);
+                return mine ? Number(mine.dataset.seq) : 0;
+            }""",
+            arg=[before, text],
+        )
+        return int(handle.json_value())
 
     def transcript(self) -> list[Line]:
         return [Line(**item) for item in self.page.evaluate(_TRANSCRIPT_JS)]
@@ -153,6 +169,13 @@ class Console:
         self.reply_box.fill(text)
         self.reply_box.press("Enter")
         expect(self.message("agent", text)).to_be_visible()
+
+    def api_get(self, path: str) -> dict[str, Any]:
+        """Reads the agent API with the console's own session."""
+        token = self.page.evaluate("sessionStorage.getItem('baton.agent.token')")
+        response = self.page.request.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.ok, response.status
+        return response.json()  # type: ignore[no-any-return]
 
     def resolve(self) -> None:
         self.resolve_button.click()

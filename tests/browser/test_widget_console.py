@@ -5,13 +5,16 @@ Runs against the real system (gateway, Rasa, action server); see conftest.py.
 
 from __future__ import annotations
 
+import gzip
 import re
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
-from .conftest import AgentLogin, PageErrors, Screenshots
+from .conftest import ROOT, AgentLogin, PageErrors, Screenshots
 from .pages import Console, Widget, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -26,6 +29,10 @@ def test_teach_handoff_agent_reply_resolve(
     page_errors: PageErrors,
     shots: Screenshots,
 ) -> None:
+    # An agent is on duty, watching the live queue.
+    console = Console(agent).login(agent_login.email, agent_login.password)
+    agent_name = console.agent_name()
+
     widget = Widget(customer).visit("/")
     shots(customer, "customer-demo-page")
 
@@ -38,6 +45,16 @@ def test_teach_handoff_agent_reply_resolve(
     assert widget.status() in (None, "bot")
     shots(customer, "customer-bot-answer")
 
+    # Quick replies: a button sends its title as the customer's words.
+    # (The check-in answer offers follow-ups, e.g. "Baggage allowance".)
+    last_answer = widget.replies_after(asked, "bot")[-1]
+    chips = customer.locator(f'.msg[data-seq="{last_answer.seq}"] .quick .chip')
+    expect(chips.first).to_be_visible()
+    _, chosen = widget.choose_quick_reply(chips.first)
+    widget.wait_for_reply(chosen, "bot")
+    expect(chips).to_have_count(0)  # spent once the conversation moved on
+    shots(customer, "customer-quick-reply")
+
     # Handoff, in the same turn: the bot says a colleague is coming, the widget says so too.
     asked = widget.send("can I talk to a real person")
     widget.wait_for_reply(asked, "bot")
@@ -46,9 +63,10 @@ def test_teach_handoff_agent_reply_resolve(
     conversation_id = widget.conversation_id()
     shots(customer, "customer-handoff-waiting")
 
-    # The agent sees it in the queue with its reason, opens it, sees context and transcript.
-    console = Console(agent).login(agent_login.email, agent_login.password)
-    agent_name = console.agent_name()
+    expect(widget.banner).to_contain_text(re.compile(r"You're (next|number \d+) in the queue"))
+
+    # The handoff appears live in the agent's queue with its reason; the agent opens it
+    # and sees the context and the transcript.
     item = console.queue_item(conversation_id)
     expect(item).to_be_visible()
     expect(item.locator("[data-reason]")).to_have_attribute("data-reason", "requested")
@@ -68,6 +86,15 @@ def test_teach_handoff_agent_reply_resolve(
     assert widget.status() == "agent"
     shots(agent, "agent-claimed")
     shots(customer, "customer-agent-joined")
+
+    # Typing indicators both ways.
+    widget.input.press_sequentially("Hel")
+    expect(agent.locator("#customer-typing")).to_be_visible()
+    widget.input.fill("")
+    console.reply_box.press_sequentially("One mo")
+    expect(customer.locator(".typing")).to_be_visible()
+    shots(customer, "customer-sees-agent-typing")
+    console.reply_box.fill("")
 
     # Reply both ways, live.
     before = widget.last_seq()
@@ -104,6 +131,19 @@ def test_teach_handoff_agent_reply_resolve(
     expect(widget.notes.filter(has_text="resolved")).to_be_visible()
     assert widget.status() == "bot"
     shots(agent, "agent-resolved")
+
+    # One tap rates the chat, and an optional comment follows; both are stored.
+    rating = customer.get_by_role("group", name="Rate this conversation")
+    expect(rating).to_contain_text(f"How was your chat with {agent_name}?")
+    rating.get_by_role("button", name="4 of 5: Good").click()
+    expect(rating).to_contain_text("Your rating is saved")
+    rating.get_by_label("Anything to add? (optional)").fill("Quick and kind")
+    rating.get_by_role("button", name="Send").click()
+    expect(rating).to_contain_text("Thank you for your feedback!")
+    shots(customer, "customer-rated")
+    handoff = console.api_get(f"/api/agent/conversations/{conversation_id}")["handoff"]
+    assert (handoff["rating"], handoff["rating_comment"]) == (4, "Quick and kind")
+
     asked = widget.send("how do I check in online")
     answer = widget.wait_for_reply(asked, "bot")
     assert answer.text
@@ -112,10 +152,51 @@ def test_teach_handoff_agent_reply_resolve(
     assert page_errors.entries == []
 
 
-def test_keyboard_only_on_a_phone_sized_screen(
-    browser_phone: Page, page_errors: PageErrors, shots: Screenshots
+def test_nobody_online_leave_a_message(
+    customer: Page,
+    agent: Page,
+    agent_login: AgentLogin,
+    page_errors: PageErrors,
+    shots: Screenshots,
 ) -> None:
-    page = browser_phone
+    # No console is open: the handoff finds nobody, and the widget offers to take a message.
+    widget = Widget(customer).visit("/").open()
+    asked = widget.send("can I talk to a real person")
+    widget.wait_for_reply(asked, "bot")
+    expect(widget.banner).to_contain_text("Our team is offline")
+    form = customer.get_by_role("form", name="Leave a message")
+    expect(form).to_be_visible()
+    shots(customer, "customer-nobody-online")
+
+    page_errors.allow(r"status of 400")  # the invalid address below, refused by the gateway
+    form.get_by_label("Email or phone").fill("not an address@")
+    form.get_by_role("button", name="Send").click()
+    expect(form.get_by_role("alert")).to_be_visible()
+    form.get_by_label("Email or phone").fill("traveller@example.com")
+    form.get_by_label("Message (optional)").fill("Please call me about my refund")
+    form.get_by_role("button", name="Send").click()
+    expect(form).to_have_count(0)
+    expect(widget.notes.filter(has_text="traveller@example.com")).to_be_visible()
+    expect(widget.banner).to_contain_text("We have your details")
+    shots(customer, "customer-left-a-message")
+
+    # The agent who logs in later finds the details and the message with the handoff.
+    conversation_id = widget.conversation_id()
+    console = Console(agent).login(agent_login.email, agent_login.password)
+    expect(console.queue_item(conversation_id)).to_contain_text("Left contact")
+    console.open(conversation_id)
+    expect(agent.locator("#ctx-contact")).to_contain_text("traveller@example.com")
+    expect(console.message("customer", "Please call me about my refund")).to_be_visible()
+    shots(agent, "agent-sees-contact")
+    console.claim()
+    console.resolve()
+    assert page_errors.entries == []
+
+
+def test_keyboard_only_on_a_phone_sized_screen(
+    phone: Page, page_errors: PageErrors, shots: Screenshots
+) -> None:
+    page = phone
     widget = Widget(page).visit("/")
 
     # Tab to the launcher, open with Enter: focus lands in the message box.
@@ -219,16 +300,50 @@ def test_network_drop_and_lost_response_lose_nothing(
     assert page_errors.entries == []
 
 
-@pytest.fixture
-def browser_phone(browser: Browser, base_url: str, page_errors: PageErrors) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=base_url,
-        viewport={"width": 375, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.set_default_timeout(15_000)
-    yield page_errors.watch(context.new_page())
-    context.close()
 
+def test_any_site_embeds_the_widget_with_one_script_tag(
+    customer: Page, other_site: str, page_errors: PageErrors, shots: Screenshots
+) -> None:
+    """A page on another origin loads widget.js from the gateway and talks to it (CORS)."""
+    widget = Widget(customer).visit(other_site)
+    widget.open()
+    expect(customer.locator(".title")).to_have_text("Shop help")
+    asked = widget.send("how do I check in online")
+    widget.wait_for_reply(asked, "bot")
+    shots(customer, "other-site-widget")
+    assert page_errors.entries == []
+
+
+@pytest.fixture
+def other_site(base_url: str) -> Iterator[str]:
+    """Another web site (another origin on loopback) whose page embeds the widget."""
+    page = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Shop</title>"
+        '<link rel="icon" href="data:,"></head><body><h1>Another site</h1>'
+        f'<script src="{base_url}/widget.js" data-title="Shop help" data-color="#0f766e">'
+        "</script></body></html>"
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_the_widget_script_is_small() -> None:
+    source = (ROOT / "handoff" / "static" / "widget.js").read_bytes()
+    assert len(gzip.compress(source, 9)) <= 30 * 1024
