@@ -61,13 +61,16 @@ def _signals_text(signals: List[str]) -> str:
     return join_words([signal.replace("_", " ") for signal in signals])
 
 
+def _quote(text: str) -> str:
+    text = text.strip()
+    if len(text) > MAX_QUOTE_CHARS:
+        text = text[: MAX_QUOTE_CHARS - 3].rstrip() + "..."
+    return f'"{text}"'
+
+
 def _need_sentence(
-    reason: str, assessment: Assessment, topics: List[str], entities: Mapping[str, Any]
+    reason: str, assessment: Assessment, turns: Sequence[UserTurn], entities: Mapping[str, Any]
 ) -> str:
-    if reason == DISRUPTION:
-        what = DISRUPTION_PHRASES.get(assessment.disruption or "", "a disrupted trip")
-        flight = entities.get("flight_number")
-        return f"The customer reports {what}" + (f" on flight {flight}." if flight else ".")
     if reason == FRUSTRATION:
         detail = f"score {assessment.frustration_score:.2f}"
         if assessment.frustration_signals:
@@ -75,7 +78,17 @@ def _need_sentence(
         return f"The customer is frustrated ({detail}) and needs a person to take over."
     if reason == BOT_FAILURE:
         return "The assistant did not understand the customer's last two messages."
-    return "The customer asked to talk to a person."
+    if reason == DISRUPTION:
+        what = DISRUPTION_PHRASES.get(assessment.disruption or "", "a disrupted trip")
+        flight = entities.get("flight_number")
+        sentence = f"The customer reports {what}" + (f" on flight {flight}" if flight else "")
+    elif turns and turns[-1].intent == "affirm":
+        sentence = "The customer accepted the offer to talk to a person"
+    else:
+        sentence = "The customer asked to talk to a person"
+    if assessment.frustrated:
+        sentence += f" and is frustrated (score {assessment.frustration_score:.2f})"
+    return sentence + "."
 
 
 def _details_sentence(entities: Mapping[str, Any]) -> Optional[str]:
@@ -95,19 +108,20 @@ def summarise(
 ) -> str:
     """Two or three sentences on what the customer needs, for the agent who takes over."""
     topics = topics_asked(turn.intent for turn in turns if turn.intent)
-    sentences = [_need_sentence(reason, assessment, topics, entities)]
+    sentences = [_need_sentence(reason, assessment, turns, entities)]
+    if reason == BOT_FAILURE:
+        quotes = [_quote(turn.text) for turn in turns[-2:] if turn.text]
+        if quotes:
+            sentences.append(f"Their messages: {join_words(quotes)}.")
     if topics:
         sentences.append(f"They asked about {join_words(topics)}.")
+    elif reason == BOT_FAILURE:
+        sentences.append("No topic was identified.")
     details = _details_sentence(entities)
     if details:
         sentences.append(details)
     if len(sentences) < 3 and turns and turns[-1].text:
-        quote = turns[-1].text.strip()
-        if len(quote) > MAX_QUOTE_CHARS:
-            quote = quote[: MAX_QUOTE_CHARS - 3].rstrip() + "..."
-        sentences.append(f'Their last message: "{quote}"')
-    if len(sentences) < 2:
-        sentences.append("No topic was identified before the handoff.")
+        sentences.append(f"Their last message: {_quote(turns[-1].text)}")
     return " ".join(sentences[:3])
 
 

@@ -45,6 +45,7 @@ class Assessment:
     """The reason to hand off now (None: the bot carries on) and what it is based on."""
 
     reason: Optional[str]
+    frustrated: bool = False
     disruption: Optional[str] = None
     frustration_score: float = 0.0
     frustration_signals: List[str] = field(default_factory=list)
@@ -138,6 +139,7 @@ def assess(turns: Sequence[UserTurn], threshold: float = FRUSTRATION_THRESHOLD) 
         reason = None
     return Assessment(
         reason=reason,
+        frustrated=frustrated,
         disruption=next((t.disruption for t in reversed(turns) if t.disruption), None),
         frustration_score=round(score, 3),
         frustration_signals=signals,

@@ -7,7 +7,6 @@ answers with the bot's messages, what the NLU understood, the paused flag and th
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 
 from rasa.core.agent import Agent
@@ -27,7 +26,6 @@ from sanic.response import HTTPResponse
 
 from bot.conversation import disruption_of, frustration_of
 
-logger = logging.getLogger(__name__)
 
 MODES = ("bot", "human")
 AGENT_HELPED_SLOT = "agent_helped"
@@ -126,6 +124,55 @@ async def sync_mode(agent: Agent, sender: Text, mode: Text) -> DialogueStateTrac
     return tracker
 
 
+def as_customer_text(text: Text, mode: Text) -> Text:
+    """The message as Rasa should read it.
+
+    While a person has the conversation, a leading "/" must not reach Rasa as a command:
+    "/restart" would reset the tracker, unpause it and let the bot talk over the agent.
+    """
+    if mode == "human":
+        return text.lstrip().lstrip("/")
+    return text
+
+
+async def handle_state(agent: Agent, body: Mapping[Text, Any]) -> Dict[Text, Any]:
+    """``POST /state``: who has the conversation now, without a message."""
+    tracker = await sync_mode(agent, body["sender"], body.get("mode", "bot"))
+    return {"paused": tracker.is_paused()}
+
+
+async def handle_webhook(
+    agent: Agent,
+    body: Mapping[Text, Any],
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    input_channel: Text,
+) -> Dict[Text, Any]:
+    """``POST /webhook``: sync the mode, handle the message, read the tracker back."""
+    text = body.get("message")
+    if not isinstance(text, str):
+        raise BadRequest("'message' must be a string")
+    sender: Text = body["sender"]
+    mode: Text = body.get("mode", "bot")
+    metadata = body.get("metadata")
+    await sync_mode(agent, sender, mode)
+    collector = CollectingOutputChannel()
+    await on_new_message(
+        UserMessage(
+            as_customer_text(text, mode),
+            collector,
+            sender,
+            input_channel=input_channel,
+            message_id=body.get("message_id"),
+            metadata=metadata if isinstance(metadata, dict) else {},
+        )
+    )
+    tracker = await agent.tracker_store.retrieve(sender)
+    if tracker is None:
+        return shape_reply(collector.messages, {}, False)
+    parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
+    return shape_reply(collector.messages, parse_data, tracker.is_paused())
+
+
 class BatonInput(InputChannel):
     """Input channel registered in credentials.yml as ``bot.channel.BatonInput``."""
 
@@ -154,11 +201,9 @@ class BatonInput(InputChannel):
             if agent is None:
                 return response.json({"error": "no model loaded"}, status=503)
             try:
-                body = _json_body(request)
+                return response.json(await handle_state(agent, _json_body(request)))
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
-            tracker = await sync_mode(agent, body["sender"], body.get("mode", "bot"))
-            return response.json({"paused": tracker.is_paused()})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -167,30 +212,9 @@ class BatonInput(InputChannel):
                 return response.json({"error": "no model loaded"}, status=503)
             try:
                 body = _json_body(request)
-                text = body.get("message")
-                if not isinstance(text, str):
-                    raise BadRequest("'message' must be a string")
+                reply = await handle_webhook(agent, body, on_new_message, self.name())
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
-            sender: Text = body["sender"]
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-
-            await sync_mode(agent, sender, body.get("mode", "bot"))
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    sender,
-                    input_channel=self.name(),
-                    message_id=body.get("message_id"),
-                    metadata=metadata,
-                )
-            )
-            tracker = await agent.tracker_store.retrieve(sender)
-            if tracker is None:  # the tracker store lost it; answer what we have
-                return response.json(shape_reply(collector.messages, {}, False))
-            parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
-            return response.json(shape_reply(collector.messages, parse_data, tracker.is_paused()))
+            return response.json(reply)
 
         return webhook

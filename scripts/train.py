@@ -26,7 +26,7 @@ MODEL_PATH = ROOT / "models" / "baton.tar.gz"
 INPUT_FILES = ["config.yml"]
 INPUT_DIRS = ["bot", "data"]
 INPUT_GLOBS = ["requirements/rasa*.txt"]
-INPUT_SUFFIXES = {".py", ".yml", ".yaml", ".json", ".txt", ".md"}
+SKIPPED_SUFFIXES = {".pyc"}
 SKIPPED_DIRS = {"__pycache__"}
 
 
@@ -37,7 +37,7 @@ def input_files(root: Path = ROOT) -> List[Path]:
         for path in (root / directory).rglob("*"):
             if (
                 path.is_file()
-                and path.suffix in INPUT_SUFFIXES
+                and path.suffix not in SKIPPED_SUFFIXES
                 and not SKIPPED_DIRS.intersection(path.relative_to(root).parts)
             ):
                 files.append(path)

@@ -48,6 +48,8 @@ _BAG = r"(?:bags?|luggage|suitcases?|baggage|backpack|golf (?:bag|clubs)|strolle
 HYPOTHETICAL = re.compile(
     r"\b(?:if|in case|whether|what happens when|incase)\b[^.!?;]*"
     r"|\b(?:how|can|could|may) (?:do |can )?(?:i|we|you) (?:cancel|change|reschedule|report)\b[^.!?;]*"
+    r"|\b(?:help (?:with |me )?|want to |wanna |like to |need to |trying to |try to |please )cancel\w*[^.!?;]*"
+    r"|\bnot (?:been |be |yet )?(?:cancel+ed|delayed)\b"
     r"|\b(?:cancellation|delay|baggage|luggage|downgrade) (?:policy|policies|fees?|insurance|protection|"
     r"compensation rules|allowance)\b",
     re.IGNORECASE,
@@ -66,7 +68,7 @@ RULES: List[Tuple[str, Pattern[str]]] = [
     (
         "lost_luggage",
         re.compile(
-            r"\blost\b[^.!?]{0,20}" + _BAG + r"|lost ?luggage|lost ?bag|missing " + _BAG
+            r"\blos(?:t|e|es|ing)\b[^.!?]{0,20}" + _BAG + r"|lost ?luggage|lost ?bag|missing " + _BAG
             + r"|" + _BAG + r"[^.!?]{0,40}\b(?:lost|missing|never (?:arrived|came|showed|made it)|"
             r"didn'?t (?:arrive|come|show|make it)|did not (?:arrive|make it|come)|not (?:arrived|here|delivered)|"
             r"hasn'?t (?:arrived|come|been delivered)|haven'?t (?:arrived|come|been delivered)|"
@@ -75,7 +77,10 @@ RULES: List[Tuple[str, Pattern[str]]] = [
             r"|(?:where|wheres|where's) (?:is|are)? ?(?:my|our|the) " + _BAG
             + r"|(?:still )?no (?:sign of )?(?:my |our |the )?" + _BAG + r"\b"
             + r"|(?:get|got|find|locate|track|trace|deliver)\w* (?:my|our) " + _BAG + r"[^.!?]{0,20}(?:back|yet|delivered)"
-            + r"|" + _BAG + r" claim (?:number|ticket|report)|missing (?:bag|baggage|luggage) report|delayed " + _BAG,
+            + r"|" + _BAG + r" claim (?:number|ticket|report)|missing (?:bag|baggage|luggage) report|delayed " + _BAG
+            + r"|(?:update|news|word|info\w*) (?:on|about|regarding) (?:my|our|the) " + _BAG
+            + r"|(?:waiting|wait|waited) (?:\w+ ){0,3}(?:for|on) (?:my |our |the )?" + _BAG
+            + r"|" + _BAG + r"[^.!?]{0,25}(?:deliver|locat|track|trace)\w*",
             re.IGNORECASE,
         ),
     ),
@@ -100,7 +105,7 @@ RULES: List[Tuple[str, Pattern[str]]] = [
         "cancelled",
         re.compile(
             r"\bcancel+(?:ed|ing|s)\b|\bcancel+ations?\b|\bcanx\w*|\bcxl+d?\b|\bcncl+d\b|\bscrapped\b"
-            r"|\bcancel+ed\b",
+            r"|\bflights? (?:is |are |still |was |were |got |get )+cancel\b",
             re.IGNORECASE,
         ),
     ),
@@ -119,13 +124,17 @@ RULES: List[Tuple[str, Pattern[str]]] = [
         re.compile(
             r"\bdelay(?:ed|s|ing)?\b|\blate (?:flight|arrival|departure|plane|crew|pilot|inbound)"
             r"|\b(?:running|arrived|arriving|departed|leaving|took off|landed|be|am|are|is|was|were|being) (?:so |very |really )?late\b"
-            r"|(?:hours?|hrs?|mins?|minutes|day) late\b|(?:on|at) the (?:tarmac|runway)|still (?:at|on|in) the (?:gate|plane|airport)"
+            r"|(?:hours?|hrs?|mins?|minutes|day) late\b|(?:on|at) (?:the )?(?:tarmac|runway)|still (?:at|on|in) the (?:gate|plane|airport)"
             r"|(?:sitting|sat|stuck|waiting) (?:at|on|in) (?:the )?(?:gate|plane|jetway)"
             r"|waiting (?:for|on) (?:a |the |our )?(?:pilot|crew|gate|plane|aircraft|captain|fuel|mechanic|de-?ic)"
             r"|(?:hasn'?t|haven'?t|still not|not yet) (?:taken off|left|departed|boarded|pushed)"
             r"|(?:never|not|nothing) (?:departs |leaves |arrives )?on time|pushed back (?:again|to|\d)"
             r"|keeps? getting (?:later|pushed)|mechanical (?:issue|problem|delay)|\bmx (?:issue|delay)"
-            r"|departure time keeps",
+            r"|should have (?:taken off|left|departed|landed|arrived|boarded)|supposed to (?:land|leave|depart|arrive|take off)"
+            r"|been (?:at|in|stuck (?:at|in)) \w+(?: airport)? for (?:\d|over|almost|nearly|about)"
+            r"|departure time keeps|(?:at|in) (?:the |this )?airport (?:for|since) "
+            r"|(?:sitting|sat|stuck|waiting|waited) (?:on|in) (?:this|the|our|a) (?:plane|aircraft|runway)"
+            r"|(?:hasn'?t|haven'?t|didn'?t|did not|doesn'?t) (?:even )?(?:take off|leave|depart|board)",
             re.IGNORECASE,
         ),
     ),

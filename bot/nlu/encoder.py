@@ -55,7 +55,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "SentenceEncoderFeaturizer":
-        return cls(config, execution_context.node_name)
+        return cls(execution_context.node_name, config)
 
     def _featurize(self, messages: List[Message]) -> None:
         with_text = [m for m in messages if m.get(TEXT)]

@@ -114,6 +114,17 @@ LEXICON: List[Tuple[str, Pattern[str]]] = [
     ),
 ]
 
+# Praise and thanks lower the score (they are not reported as signals); sarcasm, which
+# uses the same words, is a signal of its own and outweighs them.
+POSITIVE_WORDING = _words(
+    r"thanks?\b", r"thank you", r"thx\b", r"ty\b", r"appreciate", r"great\b", r"awesome", r"amazing",
+    r"love\b", r"loved\b", r"lovely", r"wonderful", r"excellent", r"fantastic", r"best\b", r"kudos",
+    r"impressed", r"helpful", r"kind\b", r"friendly", r"smooth", r"perfect", r"happy", r"glad\b",
+    r"excited", r"rock\b", r"shout ?out", r"well done", r"nice\b", r"enjoy", r"pleasure", r"congrat",
+    r"beautiful", r"cool\b", r"good job", r"good work", r":\)", r":-\)", r":d\b", r"lol\b", r"haha",
+)
+POSITIVE = "positive_wording"
+
 REPEATED_PUNCTUATION = re.compile(r"[!?]{2,}|\?!|!\?|\.{4,}")
 # Words in capitals that are names, not shouting: airport codes, booking references, "I", "OK".
 CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
@@ -137,6 +148,13 @@ def rule_signals(text: str) -> List[str]:
     if REPEATED_PUNCTUATION.search(normalised):
         fired.append("repeated_punctuation")
     return fired
+
+
+def calm_cues(text: str, signals: List[str]) -> List[str]:
+    """Cues that lower the score: praise or thanks that is not sarcastic."""
+    if "sarcasm" in signals:
+        return []
+    return [POSITIVE] if POSITIVE_WORDING.search(text.replace("’", "'")) else []
 
 
 def combine(probability: float, signals: List[str], weights: Dict[str, float], bias: float, slope: float) -> float:
@@ -176,6 +194,7 @@ class FrustrationScorer(GraphComponent):
                 "long_wait": 1.5,
                 "threat_to_leave": 1.5,
                 "profanity": 1.5,
+                POSITIVE: -1.5,
             },
             "sentiment_threshold": 0.5,
         }
@@ -232,7 +251,8 @@ class FrustrationScorer(GraphComponent):
             probability = float(row[self.model.classes.index("frustrated")])
             if probability >= self.config["sentiment_threshold"]:
                 signals.append("negative_sentiment")
-        score = combine(probability, signals, self.config["weights"], self.config["bias"], self.config["slope"])
+        cues = signals + calm_cues(text, signals)
+        score = combine(probability, cues, self.config["weights"], self.config["bias"], self.config["slope"])
         return {"score": round(score, 4), "signals": signals}
 
     def _annotate(self, messages: List[Message]) -> None:

@@ -1,0 +1,38 @@
+"""Conversations for the tests, built from the compact fixtures in fixtures/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def conversation(name: str) -> List[Dict[str, Any]]:
+    """The named conversation as Rasa's JSON events."""
+    turns = json.loads((FIXTURES / "conversations.json").read_text())[name]
+    events: List[Dict[str, Any]] = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "session_started"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    for turn in turns:
+        if "user" in turn:
+            parse_data: Dict[str, Any] = {
+                "text": turn["user"],
+                "intent": {"name": turn["intent"], "confidence": 0.9},
+                "entities": turn.get("entities", []),
+            }
+            for key in ("frustration", "disruption"):
+                if key in turn:
+                    parse_data[key] = turn[key]
+            events.append({"event": "user", "text": turn["user"], "parse_data": parse_data})
+        elif "bot" in turn:
+            events.append({"event": "action", "name": turn["bot"]})
+            if turn["bot"] not in ("action_listen", "action_handoff"):
+                events.append({"event": "action", "name": "action_listen"})
+        else:
+            events.append(dict(turn))
+    return events
