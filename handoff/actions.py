@@ -1,6 +1,7 @@
 """Everything that changes a conversation: one transaction each, then the events.
 
-Only this module publishes to widgets and consoles (typing excepted), so every event has
+Only this module publishes to widgets and consoles (typing excepted, and the console's
+agent tools in handoff.resolutions, which follow the same pattern), so every event has
 one place it comes from.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import keys
+from .audit import record_audit
 from .auth import new_token, token_hash
 from .errors import json_error
 from .events import handoff_event, message_event, presence_event, status_event
@@ -349,6 +351,10 @@ async def do_claim(app: web.Application, conversation_id: str, agent: Agent) -> 
             conversation.status = STATUS_AGENT
             conversation.agent_id = agent.id
             conversation.agent = agent
+            await record_audit(
+                db, "claim", agent=agent, conversation_id=conversation_id,
+                details={"handoff_id": conversation.handoff.id},
+            )
             joined = await _append(
                 db, conversation_id, "system", f"{agent.name} from our team has joined the chat."
             )
@@ -399,6 +405,11 @@ async def do_resolve(
                 handoff.outcome = outcome or "resolved"
                 if handoff.agent_id is None:
                     handoff.agent_id = agent.id
+            await record_audit(
+                db, "resolve", agent=agent, conversation_id=conversation_id,
+                details={"handoff_id": handoff.id if handoff else None,
+                         "outcome": outcome or "resolved"},
+            )
             conversation.status = STATUS_BOT
             conversation.handoff_id = None
             conversation.handoff = None
@@ -517,6 +528,12 @@ async def do_requeue_agent_conversations(app: web.Application, agent_id: int) ->
                 conversation.status = STATUS_WAITING
                 conversation.agent_id = None
                 conversation.agent = None
+                # The gateway acts here, not an agent: the entry has no agent.
+                await record_audit(
+                    db, "requeue", agent=None, conversation_id=conversation_id,
+                    details={"handoff_id": handoff.id if handoff else None,
+                             "from": {"id": agent_id, "name": name}},
+                )
                 note = await _append(
                     db,
                     conversation_id,

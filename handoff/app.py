@@ -9,13 +9,15 @@ from aiohttp import web
 from . import keys
 from .db import setup_database
 from .errors import error_middleware
+from .fulfilment import setup_fulfilment
 from .presence import setup_presence
 from .ratelimit import rate_limit_middleware, setup_limits
 from .rasa_client import setup_rasa_client
+from .resolution_actions import setup_catalogue
 from .settings import Settings
 from .sockets import close_all_sockets, setup_sockets
 from .turns import setup_turns
-from .views import agent, customer, ops, pages
+from .views import agent, console, customer, ops, pages
 from .views.origins import origin_allowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,7 +61,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 
 def setup_routes(app: web.Application) -> None:
-    for module in (customer, agent, ops, pages):
+    for module in (customer, agent, console, ops, pages):
         app.router.add_routes(module.routes)
 
 
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.extend(
         [setup_database, setup_rasa_client, setup_sockets, setup_turns, setup_presence]
     )
+    app.cleanup_ctx.extend([setup_catalogue, setup_fulfilment])
     setup_limits(app)
     app.on_shutdown.append(close_all_sockets)
     setup_routes(app)

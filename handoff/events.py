@@ -13,10 +13,22 @@ Events are plain JSON dicts with a "type":
 - ``reset``    ``{"type"}`` -> a console that resumed too late: reload the queue
 - ``hello``    ``{"type", "agent": {"id", "name"}, "last_event_id"}`` -> a console, first
   thing on its socket; reconnect with ``?last_event_id=`` to get what was missed
+- ``note``     ``{"type", "conversation_id", "note": note}`` -> console (private: never
+  to a widget)
+- ``resolution`` ``{"type", "conversation_id", "resolution": resolution}`` -> console,
+  whenever an empowered action is asked for or changes status (pending_approval,
+  in_progress, done, rejected, failed); the requesting agent learns of a supervisor's
+  decision from it, supervisors of a new request
+- ``transfer`` ``{"type", "conversation_id", "from": {"id", "name"}, "to": {"id", "name"}
+  | null}`` -> console; ``to`` null: back to the queue
+- ``canned``   ``{"type", "change": "created"|"updated"|"deleted", "canned": canned}``
+  -> console
 
-``message`` as in serializers.message_dict; the console's copy carries ``nlu`` too.
-Events to consoles also carry an ``id`` (see Publisher). Only handoff.actions (and the
-socket views, for typing) call a Publisher.
+``message`` as in serializers.message_dict; the console's copy carries ``nlu`` too;
+``note``, ``resolution`` and ``canned`` as in serializers.note_dict, resolution_dict and
+canned_dict. Events to consoles also carry an ``id`` (see Publisher). Only
+handoff.actions, handoff.resolutions (the console's agent tools) and the socket views
+(for typing) call a Publisher.
 """
 
 from __future__ import annotations
@@ -78,6 +90,29 @@ def hello_event(agent_id: int, agent_name: str, last_event_id: int) -> Event:
 
 def presence_event(conversation_id: str, customer_online: bool) -> Event:
     return {"type": "presence", "conversation_id": conversation_id, "customer_online": customer_online}
+
+
+def note_event(conversation_id: str, note: dict[str, Any]) -> Event:
+    return {"type": "note", "conversation_id": conversation_id, "note": note}
+
+
+def resolution_event(conversation_id: str, resolution: dict[str, Any]) -> Event:
+    return {"type": "resolution", "conversation_id": conversation_id, "resolution": resolution}
+
+
+def transfer_event(
+    conversation_id: str, from_agent: dict[str, Any], to_agent: dict[str, Any] | None
+) -> Event:
+    return {
+        "type": "transfer",
+        "conversation_id": conversation_id,
+        "from": from_agent,
+        "to": to_agent,
+    }
+
+
+def canned_event(change: str, canned: dict[str, Any]) -> Event:
+    return {"type": "canned", "change": change, "canned": canned}
 
 
 RESET_EVENT: Event = {"type": "reset"}

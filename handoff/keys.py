@@ -9,9 +9,11 @@ from aiohttp import web
 if TYPE_CHECKING:
     from .db import Database
     from .events import Publisher
+    from .fulfilment import Fulfilment
     from .presence import AgentGrace
     from .ratelimit import Limits
     from .rasa_client import RasaClient
+    from .resolution_actions import Catalogue
     from .settings import Settings
     from .sockets import SocketRegistry
     from .turns import TurnLocks
@@ -24,3 +26,5 @@ PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
 TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")
 AGENT_GRACE: web.AppKey["AgentGrace"] = web.AppKey("agent_grace")
 LIMITS: web.AppKey["Limits"] = web.AppKey("limits")
+RESOLUTIONS: web.AppKey["Catalogue"] = web.AppKey("resolutions")
+FULFILMENT: web.AppKey["Fulfilment"] = web.AppKey("fulfilment")

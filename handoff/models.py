@@ -1,4 +1,5 @@
-"""The gateway's tables: conversations, their messages, handoffs and agents."""
+"""The gateway's tables: conversations, their messages, handoffs and agents; the
+agents' private notes, canned responses, empowered resolutions and the audit log."""
 
 from __future__ import annotations
 
@@ -162,5 +163,104 @@ class Handoff(Base):
     rating: Mapped[Optional[int]]
     rating_comment: Mapped[Optional[str]] = mapped_column(Text)
     rated_at: Mapped[Optional[dt.datetime]]
+
+    agent: Mapped[Optional[Agent]] = relationship(lazy="joined")
+
+
+# Resolution.status values
+RESOLUTION_PENDING = "pending_approval"
+RESOLUTION_IN_PROGRESS = "in_progress"
+RESOLUTION_DONE = "done"
+RESOLUTION_REJECTED = "rejected"
+RESOLUTION_FAILED = "failed"
+RESOLUTION_STATUSES = (
+    RESOLUTION_PENDING,
+    RESOLUTION_IN_PROGRESS,
+    RESOLUTION_DONE,
+    RESOLUTION_REJECTED,
+    RESOLUTION_FAILED,
+)
+
+
+class Note(Base):
+    """An agent's private note on a conversation; never shown to the customer."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    agent: Mapped[Agent] = relationship(lazy="joined")
+
+
+class CannedResponse(Base):
+    """A reply agents insert by its shortcut (e.g. "/bags"); supervisors edit them."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+
+
+class Resolution(Base):
+    """An empowered action an agent took or asked for (handoff.resolution_actions)."""
+
+    __tablename__ = "resolutions"
+    __table_args__ = (Index("ix_resolutions_status", "status", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    handoff_id: Mapped[Optional[int]] = mapped_column(ForeignKey("handoffs.id"))
+    # The configured action's id, and its label when it was asked for.
+    action: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(120))
+    # Money in minor units (cents), so no float ever holds an amount.
+    amount_minor: Mapped[Optional[int]]
+    currency: Mapped[Optional[str]] = mapped_column(String(3))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The supervisor who approved or rejected it, when it needed one.
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    decided_at: Mapped[Optional[dt.datetime]]
+    decision_reason: Mapped[Optional[str]] = mapped_column(Text)
+    # What the booking or payment system answered (handoff.fulfilment).
+    reference: Mapped[Optional[str]] = mapped_column(String(120))
+    carried_out_at: Mapped[Optional[dt.datetime]]
+    failure: Mapped[Optional[str]] = mapped_column(Text)
+
+    requested_by: Mapped[Agent] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    decided_by: Mapped[Optional[Agent]] = relationship(
+        foreign_keys=[decided_by_id], lazy="joined"
+    )
+
+
+class AuditEntry(Base):
+    """Who changed what, when. Rows are only ever added (handoff.audit.record_audit)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Null when the gateway itself acted (e.g. requeueing a disconnected agent's chats).
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    # No foreign key: the log outlives whatever it tells about.
+    conversation_id: Mapped[Optional[str]] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     agent: Mapped[Optional[Agent]] = relationship(lazy="joined")

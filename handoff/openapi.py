@@ -36,6 +36,25 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_INT_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_AGENT = [{"agentToken": []}, {"agentCookie": []}]
+_DECISION = {
+    "required": False,
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"reason": {"type": "string"}}}
+        }
+    },
+}
+
+
+def _list_of(key: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": [key], "properties": {key: {"type": "array", "items": item}}}
+
+
+def _one(key: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": [key], "properties": {key: item}}
+
 _NULLABLE_STR = {"type": ["string", "null"]}
 
 SCHEMAS: dict[str, Any] = {
@@ -132,6 +151,99 @@ SCHEMAS: dict[str, Any] = {
             "handoff": {"anyOf": [_ref("Handoff"), {"type": "null"}]},
             "agent": _ref("AgentRef"),
             "customer_left_at": _NULLABLE_STR,
+        },
+    },
+    "Note": {
+        "type": "object",
+        "required": ["id", "conversation_id", "text", "author", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "conversation_id": {"type": "string"},
+            "text": {"type": "string"},
+            "author": _ref("AgentRef"),
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Canned": {
+        "type": "object",
+        "required": ["id", "shortcut", "title", "text", "updated_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "shortcut": {"type": "string", "pattern": "^/[a-z0-9][a-z0-9_-]{0,30}$"},
+            "title": {"type": "string"},
+            "text": {"type": "string"},
+            "updated_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "CannedInput": {
+        "type": "object",
+        "properties": {
+            "shortcut": {"type": "string", "description": "e.g. /bags; unique"},
+            "title": {"type": "string", "maxLength": 120},
+            "text": {"type": "string", "minLength": 1},
+        },
+    },
+    "ResolutionAction": {
+        "type": "object",
+        "description": "A configured empowered action, as the calling agent's role sees it. "
+        "limit: the largest amount the caller may commit at once (0: always needs "
+        "approval; null: the action takes no amount). immediate: the caller may do it "
+        "at once (within limit). max_amount: the most anyone may approve.",
+        "required": ["id", "label", "takes_amount", "currency", "limit", "max_amount", "immediate"],
+        "properties": {
+            "id": {"type": "string"},
+            "label": {"type": "string"},
+            "takes_amount": {"type": "boolean"},
+            "currency": _NULLABLE_STR,
+            "limit": {"type": ["number", "null"]},
+            "max_amount": {"type": ["number", "null"]},
+            "immediate": {"type": "boolean"},
+        },
+    },
+    "Resolution": {
+        "type": "object",
+        "description": "An empowered action taken or asked for. done: carried out, the "
+        "customer was told; pending_approval: waiting for a supervisor, the customer was "
+        "told it is being approved; rejected: a supervisor said no (the customer was "
+        "promised nothing); failed: the booking system did not carry it out (see failure).",
+        "required": ["id", "conversation_id", "action", "label", "amount", "currency",
+                     "status", "requested_by", "requested_at", "reference"],
+        "properties": {
+            "id": {"type": "integer"},
+            "conversation_id": {"type": "string"},
+            "action": {"type": "string"},
+            "label": {"type": "string"},
+            "amount": {"type": ["number", "null"]},
+            "currency": _NULLABLE_STR,
+            "note": _NULLABLE_STR,
+            "status": {
+                "type": "string",
+                "enum": ["pending_approval", "in_progress", "done", "rejected", "failed"],
+            },
+            "requested_by": _ref("AgentRef"),
+            "requested_at": {"type": "string", "format": "date-time"},
+            "decided_by": _ref("AgentRef"),
+            "decided_at": _NULLABLE_STR,
+            "decision_reason": _NULLABLE_STR,
+            "reference": _NULLABLE_STR,
+            "carried_out_at": _NULLABLE_STR,
+            "failure": _NULLABLE_STR,
+        },
+    },
+    "AuditEntry": {
+        "type": "object",
+        "description": "action: claim, transfer, requeue, resolve, note_added, "
+        "resolution_requested, resolution_approved, resolution_rejected, "
+        "resolution_carried_out, resolution_failed, canned_created, canned_updated, "
+        "canned_deleted. agent is null when the gateway itself acted.",
+        "required": ["id", "at", "agent", "conversation_id", "action", "details"],
+        "properties": {
+            "id": {"type": "integer"},
+            "at": {"type": "string", "format": "date-time"},
+            "agent": _ref("AgentRef"),
+            "conversation_id": _NULLABLE_STR,
+            "action": {"type": "string"},
+            "details": {"type": "object"},
         },
     },
 }
@@ -365,7 +477,8 @@ PATHS: dict[str, Any] = {
                 "200": _json(
                     {
                         "type": "object",
-                        "required": ["id", "status", "handoff", "messages"],
+                        "required": ["id", "status", "handoff", "messages", "notes",
+                                     "resolutions", "audit"],
                         "properties": {
                             "id": {"type": "string"},
                             "status": _ref("Status"),
@@ -373,6 +486,9 @@ PATHS: dict[str, Any] = {
                             "handoff": {"anyOf": [_ref("Handoff"), {"type": "null"}]},
                             "handoffs": {"type": "array", "items": _ref("Handoff")},
                             "messages": {"type": "array", "items": _ref("AgentMessage")},
+                            "notes": {"type": "array", "items": _ref("Note")},
+                            "resolutions": {"type": "array", "items": _ref("Resolution")},
+                            "audit": {"type": "array", "items": _ref("AuditEntry")},
                         },
                     }
                 ),
@@ -435,6 +551,238 @@ PATHS: dict[str, Any] = {
                     }
                 ),
                 **_errors(400, 401, 403, 404, 409),
+            },
+        }
+    },
+    "/api/agent/agents": {
+        "get": {
+            "summary": "Every agent, with role and whether their console is connected",
+            "security": _AGENT,
+            "responses": {
+                "200": _json(
+                    _list_of(
+                        "agents",
+                        {
+                            "type": "object",
+                            "required": ["id", "name", "role", "online"],
+                            "properties": {
+                                "id": {"type": "integer"},
+                                "name": {"type": "string"},
+                                "role": {"type": "string", "enum": ["agent", "supervisor"]},
+                                "online": {"type": "boolean"},
+                            },
+                        },
+                    )
+                ),
+                **_errors(401),
+            },
+        }
+    },
+    "/api/agent/conversations/{id}/notes": {
+        "get": {
+            "summary": "Private notes on a conversation (never shown to the customer)",
+            "security": _AGENT,
+            "parameters": [_ID],
+            "responses": {"200": _json(_list_of("notes", _ref("Note"))), **_errors(401, 404)},
+        },
+        "post": {
+            "summary": "Add a private note; consoles get a note event",
+            "security": _AGENT,
+            "parameters": [_ID],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string", "minLength": 1}},
+                }
+            ),
+            "responses": {
+                "201": _json(_one("note", _ref("Note")), "Added"),
+                **_errors(400, 401, 403, 404, 413),
+            },
+        },
+    },
+    "/api/agent/canned": {
+        "get": {
+            "summary": "Canned responses, by shortcut",
+            "security": _AGENT,
+            "responses": {"200": _json(_list_of("canned", _ref("Canned"))), **_errors(401)},
+        },
+        "post": {
+            "summary": "Add a canned response (supervisors)",
+            "security": _AGENT,
+            "requestBody": _body({**SCHEMAS["CannedInput"], "required": ["shortcut", "title", "text"]}),
+            "responses": {
+                "201": _json(_one("canned", _ref("Canned")), "Added"),
+                **_errors(400, 401, 403, 409, 413),
+            },
+        },
+    },
+    "/api/agent/canned/{id}": {
+        "patch": {
+            "summary": "Change a canned response's shortcut, title or text (supervisors)",
+            "security": _AGENT,
+            "parameters": [_INT_ID],
+            "requestBody": _body(_ref("CannedInput")),
+            "responses": {
+                "200": _json(_one("canned", _ref("Canned"))),
+                **_errors(400, 401, 403, 404, 409, 413),
+            },
+        },
+        "delete": {
+            "summary": "Remove a canned response (supervisors; the audit log keeps it)",
+            "security": _AGENT,
+            "parameters": [_INT_ID],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["id", "deleted"],
+                        "properties": {"id": {"type": "integer"}, "deleted": {"const": True}},
+                    }
+                ),
+                **_errors(401, 403, 404),
+            },
+        },
+    },
+    "/api/agent/resolutions": {
+        "get": {
+            "summary": "The configured empowered actions, with the caller's authority",
+            "security": _AGENT,
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["role", "actions"],
+                        "properties": {
+                            "role": {"type": "string"},
+                            "actions": {"type": "array", "items": _ref("ResolutionAction")},
+                        },
+                    }
+                ),
+                **_errors(401),
+            },
+        }
+    },
+    "/api/agent/conversations/{id}/resolutions": {
+        "post": {
+            "summary": "Take an empowered action (the agent holding the conversation). Within "
+            "the caller's limit it is carried out at once (status done, or failed) and the "
+            "customer is told what will happen; above it, it waits for a supervisor "
+            "(status pending_approval) and the customer is told so",
+            "security": _AGENT,
+            "parameters": [_ID],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["action"],
+                    "properties": {
+                        "action": {"type": "string"},
+                        "amount": {
+                            "type": "number",
+                            "exclusiveMinimum": 0,
+                            "description": "Required exactly when the action takes an amount",
+                        },
+                        "note": {"type": "string", "description": "For the supervisor; private"},
+                    },
+                }
+            ),
+            "responses": {
+                "201": _json(_one("resolution", _ref("Resolution")), "Recorded"),
+                **_errors(400, 401, 403, 404, 409, 413),
+            },
+        }
+    },
+    "/api/agent/conversations/{id}/transfer": {
+        "post": {
+            "summary": "Pass the conversation to another online agent, or back to the queue "
+            "(keeping its priority and place)",
+            "security": _AGENT,
+            "parameters": [_ID],
+            "requestBody": _body(
+                {
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["agent_id"],
+                            "properties": {"agent_id": {"type": "integer"}},
+                        },
+                        {
+                            "type": "object",
+                            "required": ["to"],
+                            "properties": {"to": {"const": "queue"}},
+                        },
+                    ]
+                }
+            ),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["id", "status", "agent"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "status": _ref("Status"),
+                            "agent": _ref("AgentRef"),
+                        },
+                    }
+                ),
+                **_errors(400, 401, 403, 404, 409),
+            },
+        }
+    },
+    "/api/agent/approvals": {
+        "get": {
+            "summary": "Empowered actions waiting for a supervisor, oldest first (supervisors)",
+            "security": _AGENT,
+            "responses": {
+                "200": _json(_list_of("approvals", _ref("Resolution"))),
+                **_errors(401, 403),
+            },
+        }
+    },
+    "/api/agent/approvals/{id}/approve": {
+        "post": {
+            "summary": "Approve: it is carried out and the customer told (supervisors, within "
+            "their own limit, not their own request)",
+            "security": _AGENT,
+            "parameters": [_INT_ID],
+            "requestBody": _DECISION,
+            "responses": {
+                "200": _json(_one("resolution", _ref("Resolution"))),
+                **_errors(400, 401, 403, 404, 409, 413),
+            },
+        }
+    },
+    "/api/agent/approvals/{id}/reject": {
+        "post": {
+            "summary": "Reject: the requesting agent gets a resolution event; the customer "
+            "is promised nothing (supervisors)",
+            "security": _AGENT,
+            "parameters": [_INT_ID],
+            "requestBody": _DECISION,
+            "responses": {
+                "200": _json(_one("resolution", _ref("Resolution"))),
+                **_errors(400, 401, 403, 404, 409, 413),
+            },
+        }
+    },
+    "/api/agent/audit": {
+        "get": {
+            "summary": "The audit log, oldest first: the latest entries, or one "
+            "conversation's (supervisors)",
+            "security": _AGENT,
+            "parameters": [
+                {"name": "conversation_id", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 200},
+                },
+            ],
+            "responses": {
+                "200": _json(_list_of("entries", _ref("AuditEntry"))),
+                **_errors(400, 401, 403),
             },
         }
     },

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Conversation, Handoff, Message
+from .models import (
+    Agent,
+    AuditEntry,
+    CannedResponse,
+    Conversation,
+    Handoff,
+    Message,
+    Note,
+    Resolution,
+)
+from .resolution_actions import amount_number
 
 
 def iso(value: Any) -> str | None:
@@ -78,4 +88,60 @@ def nlu_annotation(nlu: dict[str, Any]) -> dict[str, Any]:
         ],
         "frustration": nlu.get("frustration") or {"score": 0.0, "signals": []},
         "disruption": nlu.get("disruption") or {"type": None},
+    }
+
+
+def agent_ref(agent: Agent | None) -> dict[str, Any] | None:
+    return {"id": agent.id, "name": agent.name} if agent is not None else None
+
+
+def note_dict(note: Note) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "conversation_id": note.conversation_id,
+        "text": note.text,
+        "author": agent_ref(note.agent),
+        "created_at": iso(note.created_at),
+    }
+
+
+def canned_dict(canned: CannedResponse) -> dict[str, Any]:
+    return {
+        "id": canned.id,
+        "shortcut": canned.shortcut,
+        "title": canned.title,
+        "text": canned.text,
+        "updated_at": iso(canned.updated_at),
+    }
+
+
+def resolution_dict(resolution: Resolution) -> dict[str, Any]:
+    return {
+        "id": resolution.id,
+        "conversation_id": resolution.conversation_id,
+        "action": resolution.action,
+        "label": resolution.label,
+        "amount": amount_number(resolution.amount_minor),
+        "currency": resolution.currency,
+        "note": resolution.note,
+        "status": resolution.status,
+        "requested_by": agent_ref(resolution.requested_by),
+        "requested_at": iso(resolution.requested_at),
+        "decided_by": agent_ref(resolution.decided_by),
+        "decided_at": iso(resolution.decided_at),
+        "decision_reason": resolution.decision_reason,
+        "reference": resolution.reference,
+        "carried_out_at": iso(resolution.carried_out_at),
+        "failure": resolution.failure,
+    }
+
+
+def audit_dict(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": iso(entry.at),
+        "agent": agent_ref(entry.agent),
+        "conversation_id": entry.conversation_id,
+        "action": entry.action,
+        "details": entry.details,
     }

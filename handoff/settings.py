@@ -37,6 +37,10 @@ def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{ROOT / 'var' / 'baton.db'}"
 
 
+def default_resolutions_file() -> Path:
+    return ROOT / "config" / "resolution_actions.json"
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "0.0.0.0"
@@ -64,6 +68,8 @@ class Settings:
     burst_per_conversation: float = 20.0
     # Behind a reverse proxy: take the client address from X-Forwarded-For's last hop.
     trust_forwarded: bool = False
+    # The company's empowered resolution actions and each role's authority limits.
+    resolutions_file: Path = field(default_factory=default_resolutions_file)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -88,4 +94,7 @@ class Settings:
             rate_per_conversation=_float(env, "BATON_RATE_PER_CONVERSATION", 3.0),
             burst_per_conversation=_float(env, "BATON_BURST_PER_CONVERSATION", 20.0),
             trust_forwarded=env.get("BATON_TRUST_FORWARDED", "") in ("1", "true", "yes"),
+            resolutions_file=Path(
+                env.get("BATON_RESOLUTIONS_FILE") or default_resolutions_file()
+            ),
         )

@@ -23,6 +23,7 @@ from ..ratelimit import client_address, too_many
 from ..models import STATUS_AGENT, STATUS_WAITING, AgentSession, Conversation, Handoff, Message, utcnow
 from ..serializers import handoff_dict, message_dict, queue_entry
 from ..validation import int_query, read_json, text_field
+from .console import agent_records
 from .origins import check_origin
 
 routes = web.RouteTableDef()
@@ -138,6 +139,7 @@ async def conversation_detail(request: web.Request) -> web.Response:
                 "handoff": handoff_dict(latest),
                 "handoffs": [handoff_dict(h) for h in handoffs],
                 "messages": [message_dict(m, for_agent=True) for m in messages],
+                **await agent_records(db, conversation.id),
             }
         )
 

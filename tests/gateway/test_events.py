@@ -6,17 +6,31 @@ import pytest
 
 from handoff.events import (
     RESET_EVENT,
+    canned_event,
     handoff_event,
     hello_event,
     message_event,
+    note_event,
     presence_event,
     queue_event,
+    resolution_event,
     status_event,
+    transfer_event,
     typing_event,
 )
 
 MESSAGE = {"seq": 3, "sender": "agent", "text": "Hi", "created_at": "2026-11-22T10:00:00+00:00",
            "buttons": [], "author": "Maya"}
+NOTE = {"id": 1, "conversation_id": "c1", "text": "Asked for a window seat.",
+        "author": {"id": 1, "name": "Maya"}, "created_at": "2026-11-22T10:00:00+00:00"}
+RESOLUTION = {"id": 2, "conversation_id": "c1", "action": "voucher", "label": "Issue a travel voucher",
+              "amount": 150, "currency": "EUR", "note": None, "status": "done",
+              "requested_by": {"id": 1, "name": "Maya"}, "requested_at": "2026-11-22T10:00:00+00:00",
+              "decided_by": None, "decided_at": None, "decision_reason": None,
+              "reference": "BTN-000002", "carried_out_at": "2026-11-22T10:00:01+00:00",
+              "failure": None}
+CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "23 kg.",
+          "updated_at": "2026-11-22T10:00:00+00:00"}
 
 
 @pytest.mark.parametrize(
@@ -41,6 +55,16 @@ MESSAGE = {"seq": 3, "sender": "agent", "text": "Hi", "created_at": "2026-11-22T
         (presence_event("c1", False),
          {"type": "presence", "conversation_id": "c1", "customer_online": False}),
         (RESET_EVENT, {"type": "reset"}),
+        (note_event("c1", NOTE), {"type": "note", "conversation_id": "c1", "note": NOTE}),
+        (resolution_event("c1", RESOLUTION),
+         {"type": "resolution", "conversation_id": "c1", "resolution": RESOLUTION}),
+        (transfer_event("c1", {"id": 1, "name": "Maya"}, {"id": 2, "name": "Sam"}),
+         {"type": "transfer", "conversation_id": "c1", "from": {"id": 1, "name": "Maya"},
+          "to": {"id": 2, "name": "Sam"}}),
+        (transfer_event("c1", {"id": 1, "name": "Maya"}, None),
+         {"type": "transfer", "conversation_id": "c1", "from": {"id": 1, "name": "Maya"},
+          "to": None}),
+        (canned_event("deleted", CANNED), {"type": "canned", "change": "deleted", "canned": CANNED}),
     ],
 )
 def test_every_event_round_trips_through_json(event: dict, expected: dict) -> None:

@@ -8,6 +8,8 @@ import jsonschema
 from aiohttp.test_utils import TestClient
 from referencing import Registry, Resource
 
+from handoff import keys
+from handoff.agents import ensure_agent
 from handoff.openapi import openapi_document
 
 from .conftest import AGENT_EMAIL, AGENT_PASSWORD
@@ -103,6 +105,8 @@ async def test_responses_match_the_document_and_every_endpoint_is_covered(
     await api.call("POST", reply, 400, path=f"/api/agent/conversations/{cid}/messages",
                    headers=agent, json={})
     await api.call("GET", detail, 200, path=f"/api/agent/conversations/{cid}", headers=agent)
+    await _agent_tools(api, client, cid, agent)
+    await api.call("GET", detail, 200, path=f"/api/agent/conversations/{cid}", headers=agent)
     await api.call("POST", detail + "/resolve", 200,
                    path=f"/api/agent/conversations/{cid}/resolve", headers=agent,
                    json={"outcome": "answered"})
@@ -118,6 +122,73 @@ async def test_responses_match_the_document_and_every_endpoint_is_covered(
 
     documented = {(m, p) for p, ops in DOC["paths"].items() for m in ops}
     assert documented - api.seen == set()
+
+
+async def _agent_tools(api: CheckedClient, client: TestClient, cid: str, agent: dict[str, str]) -> None:
+    """Notes, canned responses, empowered actions and approvals, audit, transfer."""
+    await ensure_agent(client.app[keys.SETTINGS].database_url, "ines@example.com",
+                       "pw-ines-123", "Ines", "supervisor")
+    login = await api.call("POST", "/api/agent/login", 200,
+                           json={"email": "ines@example.com", "password": "pw-ines-123"})
+    boss = {"Authorization": f"Bearer {login['token']}"}
+    base = f"/api/agent/conversations/{cid}"
+    await api.call("GET", "/api/agent/agents", 200, headers=agent)
+
+    notes = "/api/agent/conversations/{id}/notes"
+    await api.call("POST", notes, 201, path=f"{base}/notes", headers=agent,
+                   json={"text": "Prefers e-mail"})
+    await api.call("POST", notes, 400, path=f"{base}/notes", headers=agent, json={})
+    await api.call("GET", notes, 200, path=f"{base}/notes", headers=agent)
+    await api.call("GET", notes, 404, path="/api/agent/conversations/nope/notes", headers=agent)
+
+    canned, one = "/api/agent/canned", "/api/agent/canned/{id}"
+    bags = {"shortcut": "/bags", "title": "Baggage", "text": "One 23 kg bag."}
+    await api.call("POST", canned, 403, headers=agent, json=bags)
+    created = (await api.call("POST", canned, 201, headers=boss, json=bags))["canned"]
+    await api.call("POST", canned, 409, headers=boss, json=bags)
+    await api.call("POST", canned, 400, headers=boss, json={**bags, "shortcut": "bags"})
+    await api.call("GET", canned, 200, headers=agent)
+    path = f"/api/agent/canned/{created['id']}"
+    await api.call("PATCH", one, 200, path=path, headers=boss, json={"title": "Bags"})
+    await api.call("PATCH", one, 404, path="/api/agent/canned/999", headers=boss, json={"title": "x"})
+    await api.call("DELETE", one, 403, path=path, headers=agent)
+    await api.call("DELETE", one, 200, path=path, headers=boss)
+
+    await api.call("GET", "/api/agent/resolutions", 200, headers=agent)
+    act = "/api/agent/conversations/{id}/resolutions"
+    await api.call("POST", act, 201, path=f"{base}/resolutions", headers=agent,
+                   json={"action": "voucher", "amount": 100})
+    await api.call("POST", act, 400, path=f"{base}/resolutions", headers=agent,
+                   json={"action": "voucher", "amount": -1})
+    await api.call("POST", act, 409, path=f"{base}/resolutions", headers=boss,
+                   json={"action": "voucher", "amount": 10})
+    pending = (await api.call("POST", act, 201, path=f"{base}/resolutions", headers=agent,
+                              json={"action": "refund", "amount": 300, "note": "Paid twice"}))
+    approvals = "/api/agent/approvals"
+    await api.call("GET", approvals, 403, headers=agent)
+    await api.call("GET", approvals, 200, headers=boss)
+    approve, reject = approvals + "/{id}/approve", approvals + "/{id}/reject"
+    decide = f"/api/agent/approvals/{pending['resolution']['id']}"
+    await api.call("POST", approve, 403, path=f"{decide}/approve", headers=agent)
+    await api.call("POST", approve, 200, path=f"{decide}/approve", headers=boss)
+    await api.call("POST", approve, 409, path=f"{decide}/approve", headers=boss)
+    second = await api.call("POST", act, 201, path=f"{base}/resolutions", headers=agent,
+                            json={"action": "voucher", "amount": 600})
+    await api.call("POST", reject, 200, path=f"/api/agent/approvals/{second['resolution']['id']}/reject",
+                   headers=boss, json={"reason": "Offer 200"})
+    await api.call("POST", reject, 404, path="/api/agent/approvals/999/reject", headers=boss)
+    await api.call("GET", "/api/agent/audit", 200, path=f"/api/agent/audit?conversation_id={cid}",
+                   headers=boss)
+    await api.call("GET", "/api/agent/audit", 403, headers=agent)
+
+    transfer = "/api/agent/conversations/{id}/transfer"
+    await api.call("POST", transfer, 400, path=f"{base}/transfer", headers=agent, json={})
+    await api.call("POST", transfer, 409, path=f"{base}/transfer", headers=agent,
+                   json={"agent_id": login["agent"]["id"]})
+    await api.call("POST", transfer, 200, path=f"{base}/transfer", headers=agent,
+                   json={"to": "queue"})
+    await api.call("POST", "/api/agent/conversations/{id}/claim", 200, path=f"{base}/claim",
+                   headers=agent)
 
 
 def test_every_api_route_is_documented(client: TestClient) -> None:

@@ -1,0 +1,215 @@
+"""The company's empowered resolution actions, read from a JSON file at startup.
+
+The file (settings.resolutions_file, env BATON_RESOLUTIONS_FILE)::
+
+    {"currency": "EUR",
+     "pending_text": "I've asked a supervisor to approve this: {label}{amount_text}. ...",
+     "actions": [
+       {"id": "voucher", "label": "Issue a travel voucher", "takes_amount": true,
+        "limits": {"agent": 200, "supervisor": 1000},
+        "customer_text": "I've issued a travel voucher of {amount} {currency}; ..."},
+       {"id": "rebook_next_flight", "label": "Rebook on the next flight",
+        "takes_amount": false, "limits": {"agent": true, "supervisor": true},
+        "customer_text": "I've rebooked you on the next available flight; ..."}]}
+
+``limits`` gives each role its authority: for an action with an amount, the largest
+amount the role may commit at once (0: always needs approval); for one without, whether
+the role may do it at once. A role that is not listed needs approval. Nobody may ask for
+more than the highest limit, since nobody could approve it. Texts may use ``{amount}``,
+``{currency}`` and ``{label}``; ``pending_text`` also ``{amount_text}`` (" of 300 EUR",
+or nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from . import keys
+
+ROLES = ("agent", "supervisor")
+DEFAULT_PENDING_TEXT = (
+    "I've asked a supervisor to approve this for you: {label}{amount_text}. Nothing has "
+    "been changed or charged yet; I'll tell you here as soon as it's decided."
+)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def to_minor(value: Decimal) -> int:
+    return int(value * 100)
+
+
+def format_amount(minor: int) -> str:
+    """1500 -> "15", 150050 -> "1,500.50"."""
+    units, cents = divmod(minor, 100)
+    return f"{units:,}" if cents == 0 else f"{units:,}.{cents:02d}"
+
+
+def amount_number(minor: int | None) -> int | float | None:
+    """An amount for JSON: whole units as an integer, otherwise with its cents."""
+    if minor is None:
+        return None
+    return minor // 100 if minor % 100 == 0 else minor / 100
+
+
+@dataclass(frozen=True)
+class ResolutionAction:
+    id: str
+    label: str
+    takes_amount: bool
+    currency: str | None
+    # Role -> the largest amount (minor units) it may commit at once; for an action
+    # without an amount, 0 (needs approval) or 1 (may do it at once).
+    limits: dict[str, int]
+    customer_text: str
+
+    def limit_for(self, role: str) -> int:
+        return self.limits.get(role, 0)
+
+    @property
+    def max_minor(self) -> int:
+        return max(self.limits.values(), default=0)
+
+    def within_limit(self, role: str, amount_minor: int | None) -> bool:
+        if not self.takes_amount:
+            return self.limit_for(role) > 0
+        return amount_minor is not None and amount_minor <= self.limit_for(role)
+
+    def can_be_approved(self, amount_minor: int | None) -> bool:
+        return amount_minor is None or amount_minor <= self.max_minor
+
+    def customer_message(self, amount_minor: int | None) -> str:
+        return _render(self.customer_text, self, amount_minor)
+
+    def as_json(self, role: str) -> dict[str, Any]:
+        """The action as an agent of this role sees it (GET /api/agent/resolutions)."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "takes_amount": self.takes_amount,
+            "currency": self.currency,
+            "limit": amount_number(self.limit_for(role)) if self.takes_amount else None,
+            "max_amount": amount_number(self.max_minor) if self.takes_amount else None,
+            "immediate": self.limit_for(role) > 0,
+        }
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    actions: dict[str, ResolutionAction]
+    pending_text: str = DEFAULT_PENDING_TEXT
+
+    def pending_message(self, action: ResolutionAction, amount_minor: int | None) -> str:
+        return _render(self.pending_text, action, amount_minor)
+
+
+def _render(template: str, action: ResolutionAction, amount_minor: int | None) -> str:
+    amount = format_amount(amount_minor) if amount_minor is not None else ""
+    amount_text = f" of {amount} {action.currency}" if amount_minor is not None else ""
+    return template.format(
+        amount=amount, currency=action.currency or "", label=action.label, amount_text=amount_text
+    )
+
+
+def _text(raw: dict[str, Any], key: str, where: str, max_chars: int = 1000) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip() or len(value) > max_chars:
+        raise ConfigError(f"{where}: '{key}' must be a non-empty string")
+    return value.strip()
+
+
+def _limit(value: Any, takes_amount: bool, where: str) -> int:
+    if not takes_amount:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: a limit must be true or false (the action has no amount)")
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{where}: a limit must be an amount")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ConfigError(f"{where}: a limit must be an amount") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ConfigError(f"{where}: a limit must be 0 or more, in cents at most")
+    return to_minor(amount)
+
+
+def _check_template(text: str, where: str) -> None:
+    try:
+        text.format(amount="1", currency="EUR", label="x", amount_text=" of 1 EUR")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"{where}: bad placeholder in text: {exc}") from None
+
+
+def parse_catalogue(data: Any) -> Catalogue:
+    if not isinstance(data, dict) or not isinstance(data.get("actions"), list):
+        raise ConfigError("the file must be an object with an 'actions' list")
+    currency = data.get("currency")
+    if currency is not None and (not isinstance(currency, str) or len(currency) != 3):
+        raise ConfigError("'currency' must be a three-letter code such as EUR")
+    pending_text = data.get("pending_text", DEFAULT_PENDING_TEXT)
+    if not isinstance(pending_text, str) or not pending_text.strip():
+        raise ConfigError("'pending_text' must be a non-empty string")
+    _check_template(pending_text, "pending_text")
+    actions: dict[str, ResolutionAction] = {}
+    for index, raw in enumerate(data["actions"]):
+        where = f"actions[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: must be an object")
+        action_id = _text(raw, "id", where, max_chars=64)
+        where = f"action '{action_id}'"
+        if action_id in actions:
+            raise ConfigError(f"{where}: the id is used twice")
+        takes_amount = raw.get("takes_amount", False)
+        if not isinstance(takes_amount, bool):
+            raise ConfigError(f"{where}: 'takes_amount' must be true or false")
+        action_currency = raw.get("currency", currency) if takes_amount else None
+        if takes_amount and (not isinstance(action_currency, str) or len(action_currency) != 3):
+            raise ConfigError(f"{where}: an action with an amount needs a currency")
+        limits = raw.get("limits")
+        if not isinstance(limits, dict) or not limits:
+            raise ConfigError(f"{where}: 'limits' must map roles to their authority")
+        unknown = set(limits) - set(ROLES)
+        if unknown:
+            raise ConfigError(f"{where}: unknown roles {sorted(unknown)}; roles are {list(ROLES)}")
+        action = ResolutionAction(
+            id=action_id,
+            label=_text(raw, "label", where, max_chars=120),
+            takes_amount=takes_amount,
+            currency=action_currency,
+            limits={role: _limit(value, takes_amount, where) for role, value in limits.items()},
+            customer_text=_text(raw, "customer_text", where),
+        )
+        if action.max_minor == 0:
+            raise ConfigError(f"{where}: no role may carry it out or approve it")
+        _check_template(action.customer_text, where)
+        actions[action_id] = action
+    return Catalogue(actions=actions, pending_text=pending_text.strip())
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the resolution actions file {path}: {exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+    try:
+        return parse_catalogue(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+async def setup_catalogue(app: web.Application) -> AsyncIterator[None]:
+    # Read once at startup, so a broken file stops the gateway instead of an agent.
+    app[keys.RESOLUTIONS] = load_catalogue(app[keys.SETTINGS].resolutions_file)
+    yield

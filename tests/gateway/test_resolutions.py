@@ -1,0 +1,408 @@
+"""Empowered resolution actions: within the limit at once, above it via a supervisor."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from handoff import keys
+from handoff.agents import ensure_agent
+from handoff.app import create_app
+from handoff.fulfilment import Commitment, FulfilmentFailed
+from handoff.resolution_actions import ConfigError, load_catalogue, parse_catalogue
+from handoff.settings import Settings, default_resolutions_file
+
+from .conftest import Customer
+from .fake_rasa import FakeRasa
+from .test_sockets import next_event
+
+VOUCHER_TEXT = "I've issued a travel voucher of {} EUR; it arrives by email within 15 minutes."
+PENDING_TEXT = (
+    "I've asked a supervisor to approve this for you: {}. Nothing has been changed or "
+    "charged yet; I'll tell you here as soon as it's decided."
+)
+
+
+async def login(client: TestClient, email: str, password: str) -> dict[str, str]:
+    response = await client.post("/api/agent/login", json={"email": email, "password": password})
+    assert response.status == 200, await response.text()
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+async def add_agent(client: TestClient, name: str, role: str = "agent") -> dict[str, str]:
+    email, password = f"{name.lower()}@example.com", f"pw-{name.lower()}-123"
+    await ensure_agent(client.app[keys.SETTINGS].database_url, email, password, name, role)
+    return await login(client, email, password)
+
+
+async def claimed(client: TestClient, headers: dict[str, str], text: str = "a person please") -> Customer:
+    body = await (await client.post("/api/conversations")).json()
+    customer = Customer(client, body["id"], body["token"])
+    await customer.say(text)
+    response = await client.post(f"/api/agent/conversations/{customer.id}/claim", headers=headers)
+    assert response.status == 200
+    return customer
+
+
+async def act(
+    client: TestClient, customer: Customer, headers: dict[str, str], **body: Any
+) -> tuple[int, dict[str, Any]]:
+    response = await client.post(
+        f"/api/agent/conversations/{customer.id}/resolutions", json=body, headers=headers
+    )
+    return response.status, await response.json()
+
+
+async def detail(client: TestClient, customer: Customer, headers: dict[str, str]) -> dict[str, Any]:
+    response = await client.get(f"/api/agent/conversations/{customer.id}", headers=headers)
+    assert response.status == 200
+    return await response.json()
+
+
+def _without_times(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not k.endswith("_at")}
+
+
+def _audit(entries: list[dict[str, Any]]) -> list[tuple[str, str | None, dict[str, Any]]]:
+    return [(e["action"], e["agent"]["name"] if e["agent"] else None, e["details"]) for e in entries]
+
+
+async def test_within_the_limit_it_is_done_at_once_and_the_customer_told(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
+
+    status, body = await act(client, customer, agent_headers, action="voucher", amount=150,
+                             note="Two-hour delay")
+
+    assert status == 201
+    resolution = body["resolution"]
+    assert _without_times(resolution) == {
+        "id": 1, "conversation_id": customer.id, "action": "voucher",
+        "label": "Issue a travel voucher", "amount": 150, "currency": "EUR",
+        "note": "Two-hour delay", "status": "done", "requested_by": {"id": 1, "name": "Maya"},
+        "decided_by": None, "decision_reason": None, "reference": "BTN-000001", "failure": None,
+    }
+    assert resolution["carried_out_at"] is not None and resolution["decided_at"] is None
+    [(reference, commitment)] = client.app[keys.FULFILMENT].commitments  # type: ignore[attr-defined]
+    assert reference == "BTN-000001"
+    assert commitment == Commitment(
+        resolution_id=1, action="voucher", amount=Decimal("150"), currency="EUR",
+        conversation_id=customer.id, booking_reference=None, flight_number=None,
+        requested_by="Maya", approved_by=None,
+    )
+    told = (await customer.messages())[-1]
+    assert (told["sender"], told["author"], told["text"]) == ("agent", "Maya", VOUCHER_TEXT.format(150))
+    assert (await next_event(console, "message"))["message"]["text"] == VOUCHER_TEXT.format(150)
+    event = await next_event(console, "resolution")
+    assert event["resolution"] == resolution
+
+    seen = await detail(client, customer, agent_headers)
+    assert seen["resolutions"] == [resolution]
+    assert _audit(seen["audit"]) == [
+        ("claim", "Maya", {"handoff_id": 1}),
+        ("resolution_requested", "Maya", {"resolution_id": 1, "action": "voucher", "amount": 150,
+                                          "currency": "EUR", "within_limit": True,
+                                          "note": "Two-hour delay"}),
+        ("resolution_carried_out", "Maya", {"resolution_id": 1, "action": "voucher",
+                                            "amount": 150, "currency": "EUR",
+                                            "reference": "BTN-000001"}),
+    ]
+    await console.close()
+
+
+async def test_an_action_without_an_amount_within_authority(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers, "my flight was cancelled")
+    status, body = await act(client, customer, agent_headers, action="rebook_next_flight")
+    assert status == 201
+    assert (body["resolution"]["status"], body["resolution"]["amount"]) == ("done", None)
+    assert (await customer.messages())[-1]["text"] == (
+        "I've rebooked you on the next available flight at no cost; your new e-ticket arrives "
+        "by email within 15 minutes."
+    )
+
+
+async def test_above_the_limit_a_supervisor_approves_then_it_is_done(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
+
+    status, body = await act(client, customer, agent_headers, action="refund", amount=1250.5)
+
+    assert status == 201
+    pending = body["resolution"]
+    assert (pending["status"], pending["amount"], pending["reference"]) == (
+        "pending_approval", 1250.5, None,
+    )
+    told = (await customer.messages())[-1]
+    assert (told["sender"], told["text"]) == ("agent", PENDING_TEXT.format("Refund of 1,250.50 EUR"))
+    assert client.app[keys.FULFILMENT].commitments == []  # type: ignore[attr-defined]
+    assert (await next_event(console, "resolution"))["resolution"] == pending
+
+    refused = await client.get("/api/agent/approvals", headers=agent_headers)
+    assert refused.status == 403
+    by_agent = await client.post(f"/api/agent/approvals/{pending['id']}/approve", headers=agent_headers)
+    assert by_agent.status == 403
+    waiting = await (await client.get("/api/agent/approvals", headers=supervisor)).json()
+    assert waiting == {"approvals": [pending]}
+
+    approved = await client.post(
+        f"/api/agent/approvals/{pending['id']}/approve", json={"reason": "Long delay"},
+        headers=supervisor,
+    )
+
+    assert approved.status == 200
+    done = (await approved.json())["resolution"]
+    assert (done["status"], done["decided_by"]["name"], done["decision_reason"], done["reference"]) == (
+        "done", "Ines", "Long delay", "BTN-000001",
+    )
+    [(_, commitment)] = client.app[keys.FULFILMENT].commitments  # type: ignore[attr-defined]
+    assert (commitment.amount, commitment.requested_by, commitment.approved_by) == (
+        Decimal("1250.5"), "Maya", "Ines",
+    )
+    told = (await customer.messages())[-1]
+    assert (told["sender"], told["author"], told["text"]) == (
+        "agent", "Maya",
+        "I've refunded 1,250.50 EUR to your original payment method; it shows on your "
+        "statement within 5 to 10 working days.",
+    )
+    assert (await next_event(console, "resolution"))["resolution"] == done
+    assert await (await client.get("/api/agent/approvals", headers=supervisor)).json() == {
+        "approvals": []
+    }
+    again = await client.post(f"/api/agent/approvals/{pending['id']}/approve", headers=supervisor)
+    assert again.status == 409
+    assert (await again.json())["error"]["resolution_status"] == "done"
+    assert [e["action"] for e in (await detail(client, customer, agent_headers))["audit"]] == [
+        "claim", "resolution_requested", "resolution_approved", "resolution_carried_out",
+    ]
+    await console.close()
+
+
+async def test_a_rejection_tells_the_agent_and_promises_the_customer_nothing(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
+    _, body = await act(client, customer, agent_headers, action="voucher", amount=500)
+    pending = body["resolution"]
+    transcript = await customer.messages()
+    await next_event(console, "resolution")
+
+    rejected = await client.post(
+        f"/api/agent/approvals/{pending['id']}/reject", json={"reason": "Offer 200 instead"},
+        headers=supervisor,
+    )
+
+    assert rejected.status == 200
+    resolution = (await rejected.json())["resolution"]
+    assert (resolution["status"], resolution["decided_by"], resolution["decision_reason"]) == (
+        "rejected", {"id": 2, "name": "Ines"}, "Offer 200 instead",
+    )
+    event = await next_event(console, "resolution")
+    assert (event["conversation_id"], event["resolution"]) == (customer.id, resolution)
+    assert await customer.messages() == transcript
+    assert client.app[keys.FULFILMENT].commitments == []  # type: ignore[attr-defined]
+    late = await client.post(f"/api/agent/approvals/{pending['id']}/approve", headers=supervisor)
+    assert late.status == 409
+    assert _audit((await detail(client, customer, agent_headers))["audit"])[-1] == (
+        "resolution_rejected", "Ines",
+        {"resolution_id": 1, "action": "voucher", "amount": 500, "currency": "EUR",
+         "reason": "Offer 200 instead"},
+    )
+    await console.close()
+
+
+async def test_a_supervisor_acts_at_once_up_to_their_own_limit(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    customer = await claimed(client, supervisor)
+    _, body = await act(client, customer, supervisor, action="voucher", amount=800)
+    assert body["resolution"]["status"] == "done"
+    _, body = await act(client, customer, supervisor, action="refund", amount=2000)
+    assert body["resolution"]["status"] == "done"
+
+
+async def test_nobody_approves_their_own_request_or_an_unknown_one(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    customer = await claimed(client, agent_headers)
+    _, body = await act(client, customer, agent_headers, action="voucher", amount=300)
+    await ensure_agent(client.app[keys.SETTINGS].database_url, "maya@example.com",
+                       "correct horse battery staple", "Maya", "supervisor")
+    own = await client.post(f"/api/agent/approvals/{body['resolution']['id']}/approve",
+                            headers=agent_headers)
+    assert own.status == 403
+    assert (await own.json())["error"]["message"] == "you cannot approve your own request"
+    for path in ("/api/agent/approvals/99/approve", "/api/agent/approvals/x/reject"):
+        assert (await client.post(path, headers=supervisor)).status == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"action": "teleport"}, "unknown action; one of: rebook_next_flight, waive_change_fee, "
+                                 "voucher, hotel_night, refund"),
+        ({}, "unknown action; one of: rebook_next_flight, waive_change_fee, voucher, "
+             "hotel_night, refund"),
+        ({"action": "voucher"}, "'amount' is required for 'voucher'"),
+        ({"action": "voucher", "amount": -5}, "'amount' must be more than 0"),
+        ({"action": "voucher", "amount": 0}, "'amount' must be more than 0"),
+        ({"action": "voucher", "amount": "100"}, "'amount' must be a number"),
+        ({"action": "voucher", "amount": True}, "'amount' must be a number"),
+        ({"action": "voucher", "amount": 10.005},
+         "'amount' must be at most two decimals and below 1,000,000"),
+        ({"action": "voucher", "amount": 1500}, "nobody may approve more than 1,000 EUR for 'voucher'"),
+        ({"action": "rebook_next_flight", "amount": 50}, "'rebook_next_flight' takes no amount"),
+    ],
+)
+async def test_bad_input_is_a_clear_400(
+    client: TestClient, agent_headers: dict[str, str], body: dict[str, Any], message: str
+) -> None:
+    customer = await claimed(client, agent_headers)
+    status, answer = await act(client, customer, agent_headers, **body)
+    assert (status, answer["error"]["message"]) == (400, message)
+    assert (await detail(client, customer, agent_headers))["resolutions"] == []
+
+
+async def test_a_non_finite_amount_is_refused(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    response = await client.post(
+        f"/api/agent/conversations/{customer.id}/resolutions",
+        data='{"action": "voucher", "amount": NaN}', headers=agent_headers,
+    )
+    assert response.status == 400
+    assert (await response.json())["error"]["message"] == "'amount' must be a number"
+
+
+async def test_only_the_agent_holding_the_conversation_may_act(
+    client: TestClient, customer: Customer, agent_headers: dict[str, str]
+) -> None:
+    await customer.say("a person please")
+    waiting, _ = await act(client, customer, agent_headers, action="voucher", amount=50)
+    assert waiting == 409
+    await client.post(f"/api/agent/conversations/{customer.id}/claim", headers=agent_headers)
+    sam = await add_agent(client, "Sam")
+    status, body = await act(client, customer, sam, action="voucher", amount=50)
+    assert (status, body["error"]["message"]) == (409, "claim the conversation first")
+    missing = await client.post("/api/agent/conversations/nope/resolutions",
+                                json={"action": "voucher", "amount": 5}, headers=agent_headers)
+    assert missing.status == 404
+
+
+class Refusing:
+    async def carry_out(self, commitment: Commitment) -> str:
+        raise FulfilmentFailed("the payment system refused: booking ABC123 is already refunded")
+
+
+async def test_when_the_booking_system_fails_nothing_is_promised(
+    aiohttp_client: Any, fake_rasa: tuple[FakeRasa, str], database_url: str,
+) -> None:
+    settings = Settings(database_url=database_url, rasa_url=fake_rasa[1], actions_url=fake_rasa[1])
+    app = create_app(settings)
+    app[keys.FULFILMENT] = Refusing()
+    client = await aiohttp_client(app)
+    headers = await login(client, "maya@example.com", "correct horse battery staple")
+    customer = await claimed(client, headers)
+    transcript = await customer.messages()
+
+    status, body = await act(client, customer, headers, action="voucher", amount=100)
+
+    assert status == 201
+    assert (body["resolution"]["status"], body["resolution"]["failure"]) == (
+        "failed", "the payment system refused: booking ABC123 is already refunded",
+    )
+    assert await customer.messages() == transcript
+    assert _audit((await detail(client, customer, headers))["audit"])[-1] == (
+        "resolution_failed", "Maya",
+        {"resolution_id": 1, "action": "voucher", "amount": 100, "currency": "EUR",
+         "failure": "the payment system refused: booking ABC123 is already refunded"},
+    )
+
+
+async def test_the_list_shows_each_role_its_own_authority(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    for headers, role, limits in (
+        (agent_headers, "agent", {"voucher": (200, True), "refund": (0, False),
+                                  "rebook_next_flight": (None, True)}),
+        (supervisor, "supervisor", {"voucher": (1000, True), "refund": (2000, True),
+                                    "rebook_next_flight": (None, True)}),
+    ):
+        body = await (await client.get("/api/agent/resolutions", headers=headers)).json()
+        assert body["role"] == role
+        actions = {a["id"]: a for a in body["actions"]}
+        assert {k: (actions[k]["limit"], actions[k]["immediate"]) for k in limits} == limits
+    assert actions["voucher"] == {
+        "id": "voucher", "label": "Issue a travel voucher", "takes_amount": True,
+        "currency": "EUR", "limit": 1000, "max_amount": 1000, "immediate": True,
+    }
+
+
+def test_the_shipped_file_loads_and_the_path_comes_from_the_environment(tmp_path: Path) -> None:
+    catalogue = load_catalogue(default_resolutions_file())
+    assert list(catalogue.actions) == [
+        "rebook_next_flight", "waive_change_fee", "voucher", "hotel_night", "refund",
+    ]
+    assert catalogue.actions["refund"].limits == {"agent": 0, "supervisor": 200000}
+    custom = tmp_path / "actions.json"
+    assert Settings.from_env({"BATON_RESOLUTIONS_FILE": str(custom)}).resolutions_file == custom
+    assert Settings.from_env({}).resolutions_file == default_resolutions_file()
+
+
+def _config(**action: Any) -> dict[str, Any]:
+    base = {"id": "voucher", "label": "Voucher", "takes_amount": True,
+            "limits": {"agent": 100}, "customer_text": "Done: {amount} {currency}."}
+    return {"currency": "EUR", "actions": [{**base, **action}]}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "the file must be an object with an 'actions' list"),
+        (_config(limits={"agent": -1}), "action 'voucher': a limit must be 0 or more, in cents at most"),
+        (_config(limits={"agent": "lots"}), "action 'voucher': a limit must be an amount"),
+        (_config(limits={"manager": 5}),
+         "action 'voucher': unknown roles ['manager']; roles are ['agent', 'supervisor']"),
+        (_config(limits={"agent": 0}), "action 'voucher': no role may carry it out or approve it"),
+        (_config(takes_amount=False, limits={"agent": 5}),
+         "action 'voucher': a limit must be true or false (the action has no amount)"),
+        (_config(customer_text="{amout}"), "action 'voucher': bad placeholder in text: 'amout'"),
+        (_config(label=""), "action 'voucher': 'label' must be a non-empty string"),
+        ({"actions": [_config()["actions"][0]]},
+         "action 'voucher': an action with an amount needs a currency"),
+        ({"currency": "EUR", "actions": [_config()["actions"][0]] * 2},
+         "action 'voucher': the id is used twice"),
+    ],
+)
+def test_a_broken_configuration_is_refused_with_a_clear_message(data: Any, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_catalogue(data)
+    assert str(error.value) == message
+
+
+async def test_the_gateway_will_not_start_on_a_broken_file(
+    aiohttp_client: Any, fake_rasa: tuple[FakeRasa, str], database_url: str, tmp_path: Path
+) -> None:
+    broken = tmp_path / "actions.json"
+    broken.write_text(json.dumps(_config(limits={"agent": -1})))
+    settings = Settings(database_url=database_url, rasa_url=fake_rasa[1], actions_url=fake_rasa[1])
+    with pytest.raises(ConfigError, match="a limit must be 0 or more"):
+        await aiohttp_client(create_app(replace(settings, resolutions_file=broken)))
