@@ -91,8 +91,8 @@ def _same_origin(request: web.Request) -> bool:
 async def require_agent(request: web.Request, db: AsyncSession) -> Agent:
     """The agent behind a Bearer token or the console's session cookie, or 401.
 
-    A state-changing request authenticated by the cookie alone must come from the
-    console's own origin (CSRF).
+    A state-changing request or a socket authenticated by the cookie alone must come from
+    the console's own origin (CSRF, cross-site WebSocket hijacking).
     """
     token = bearer_token(request) or request.query.get("token")
     from_cookie = False
@@ -104,7 +104,12 @@ async def require_agent(request: web.Request, db: AsyncSession) -> Agent:
     agent = await agent_for_token(db, token)
     if agent is None:
         raise json_error(web.HTTPUnauthorized, "invalid or expired session")
-    if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
+    # A WebSocket upgrade is a GET that browsers send cross-site with cookies: guard it
+    # like a state change, or any site could read the console's events.
+    guarded = request.method not in ("GET", "HEAD", "OPTIONS") or (
+        request.headers.get("Upgrade", "").lower() == "websocket"
+    )
+    if from_cookie and guarded and not _same_origin(request):
         raise json_error(web.HTTPForbidden, "cross-origin request refused")
     return agent
 

@@ -10,6 +10,10 @@ from aiohttp import web
 from .errors import json_error
 
 
+# Every integer column fits a signed 32-bit value.
+MAX_INT = 2**31 - 1
+
+
 async def read_json(request: web.Request) -> dict[str, Any]:
     try:
         raw = await request.read()
@@ -55,4 +59,6 @@ def int_query(request: web.Request, name: str, default: int) -> int:
         raise json_error(web.HTTPBadRequest, f"'{name}' must be an integer", field=name) from None
     if value < 0:
         raise json_error(web.HTTPBadRequest, f"'{name}' must not be negative", field=name)
+    if value > MAX_INT:
+        raise json_error(web.HTTPBadRequest, f"'{name}' is too large", field=name)
     return value

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from .conftest import AGENT_EMAIL, Customer
+from .conftest import AGENT_EMAIL, Customer, MakeClient
 from .fake_rasa import FakeRasa
 
 AGENT_ENDPOINTS = [
@@ -47,6 +47,15 @@ async def test_login_sets_an_http_only_strict_cookie(client: TestClient) -> None
         "/api/agent/conversations/x/claim", headers={"Origin": "https://evil.example"}
     )
     assert forged.status == 403
+    hijack = await client.get(
+        "/api/agent/ws",
+        headers={"Origin": "https://evil.example", "Upgrade": "websocket", "Connection": "Upgrade",
+                 "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="},
+    )
+    assert hijack.status == 403
+    own = await client.ws_connect("/api/agent/ws", origin=str(client.make_url("")).rstrip("/"))
+    assert (await own.receive_json())["type"] == "hello"
+    await own.close()
 
 
 async def test_logout_revokes_the_session(client: TestClient, agent_headers: dict[str, str]) -> None:
@@ -143,3 +152,25 @@ async def test_resolving_a_conversation_with_the_bot_is_a_conflict(
         f"/api/agent/conversations/{customer.id}/resolve", headers=agent_headers
     )
     assert response.status == 409
+
+
+async def test_sessions_expire(make_client: MakeClient) -> None:
+    import asyncio
+
+    from .conftest import AGENT_PASSWORD
+
+    client = await make_client(session_ttl_seconds=1)
+    login = await client.post("/api/agent/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD})
+    headers = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    assert (await client.get("/api/agent/me", headers=headers)).status == 200
+    await asyncio.sleep(1.2)
+    assert (await client.get("/api/agent/me", headers=headers)).status == 401
+
+
+async def test_cookies_are_secure_behind_tls(make_client: MakeClient) -> None:
+    from .conftest import AGENT_PASSWORD
+
+    client = await make_client(secure_cookies=True)
+    login = await client.post("/api/agent/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD})
+    cookie = login.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
