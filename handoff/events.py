@@ -11,8 +11,9 @@ Events are plain JSON dicts with a "type":
   "agents_online"}`` -> a waiting widget, whenever the queue changes
 - ``presence`` ``{"type", "conversation_id", "customer_online"}`` -> console
 - ``reset``    ``{"type"}`` -> a console that resumed too late: reload the queue
-- ``hello``    ``{"type", "agent": {"id", "name"}, "last_event_id"}`` -> a console, first
-  thing on its socket; reconnect with ``?last_event_id=`` to get what was missed
+- ``hello``    ``{"type", "agent": {"id", "name"}, "last_event_id", "epoch"}`` -> a console,
+  first thing on its socket; reconnect with ``?epoch=&last_event_id=`` to get what was
+  missed (event ids restart with each gateway process; the epoch tells them apart)
 - ``note``     ``{"type", "conversation_id", "note": note}`` -> console (private: never
   to a widget)
 - ``resolution`` ``{"type", "conversation_id", "resolution": resolution}`` -> console,
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import secrets
 from collections import deque
 
 from .sockets import SocketRegistry
@@ -80,11 +82,12 @@ def queue_event(
     }
 
 
-def hello_event(agent_id: int, agent_name: str, last_event_id: int) -> Event:
+def hello_event(agent_id: int, agent_name: str, last_event_id: int, epoch: str) -> Event:
     return {
         "type": "hello",
         "agent": {"id": agent_id, "name": agent_name},
         "last_event_id": last_event_id,
+        "epoch": epoch,
     }
 
 
@@ -129,6 +132,7 @@ class Publisher:
 
     def __init__(self, sockets: SocketRegistry, keep: int = 2000) -> None:
         self._sockets = sockets
+        self.epoch = secrets.token_hex(8)
         self._recent: deque[Event] = deque(maxlen=keep)
         self._last_id = 0
 
@@ -145,9 +149,14 @@ class Publisher:
         self._recent.append(event)
         await self._sockets.send_to_agents(event)
 
-    def agent_events_after(self, last_event_id: int) -> list[Event] | None:
-        """What a console missed since last_event_id; None when some are no longer kept."""
-        if last_event_id >= self._last_id:
+    def agent_events_after(self, last_event_id: int, epoch: str | None = None) -> list[Event] | None:
+        """What a console missed since last_event_id; None when that cannot be told.
+
+        None: some are no longer kept, or the id is from another gateway process.
+        """
+        if (epoch is not None and epoch != self.epoch) or last_event_id > self._last_id:
+            return None
+        if last_event_id == self._last_id:
             return []
         if not self._recent or self._recent[0]["id"] > last_event_id + 1:
             return None

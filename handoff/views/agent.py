@@ -188,9 +188,11 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     registry.add_agent(agent.id, ws)
     request.app[keys.AGENT_GRACE].connected(agent.id)
     try:
-        await ws.send_json(hello_event(agent.id, agent.name, publisher.last_event_id))
+        await ws.send_json(
+            hello_event(agent.id, agent.name, publisher.last_event_id, publisher.epoch)
+        )
         if last_event_id >= 0:
-            missed = publisher.agent_events_after(last_event_id)
+            missed = publisher.agent_events_after(last_event_id, request.query.get("epoch"))
             for event in missed if missed is not None else [RESET_EVENT]:
                 await ws.send_json(event)
         if newcomer:

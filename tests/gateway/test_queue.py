@@ -209,7 +209,8 @@ async def test_a_console_resumes_from_its_last_event_id(
     await customer.say("hello?")
 
     console = await client.ws_connect(
-        f"/api/agent/ws?last_event_id={hello['last_event_id']}", headers=agent_headers
+        f"/api/agent/ws?epoch={hello['epoch']}&last_event_id={hello['last_event_id']}",
+        headers=agent_headers,
     )
     await next_event(console, "hello")
     missed = [await next_event(console) for _ in range(3)]
@@ -228,3 +229,7 @@ async def test_publisher_keeps_recent_console_events_and_says_when_it_cannot() -
     assert [e["id"] for e in publisher.agent_events_after(2) or []] == [3, 4, 5]
     assert publisher.agent_events_after(5) == []
     assert publisher.agent_events_after(1) is None
+    # Ids from another gateway process (a restart) cannot be replayed.
+    assert publisher.agent_events_after(6) is None
+    assert publisher.agent_events_after(2, epoch="other") is None
+    assert len(publisher.agent_events_after(2, epoch=publisher.epoch) or []) == 3

@@ -59,7 +59,8 @@ async def test_the_console_sees_handoffs_and_customer_messages_live(
 ) -> None:
     ws = await client.ws_connect("/api/agent/ws", headers=agent_headers)
     hello = await next_event(ws)
-    assert hello == {"type": "hello", "agent": {"id": 1, "name": "Maya"}, "last_event_id": 0}
+    assert hello == {"type": "hello", "agent": {"id": 1, "name": "Maya"}, "last_event_id": 0,
+                     "epoch": hello["epoch"]}
 
     await customer.say("can I talk to a real person")
     handoff = await next_event(ws, "handoff")
