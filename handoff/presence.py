@@ -8,7 +8,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from sqlalchemy import select
+
 from . import keys
+from .models import STATUS_AGENT, Conversation
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,22 @@ class AgentGrace:
         self._timers.clear()
 
 
+async def _agents_holding_conversations(app: web.Application) -> list[int]:
+    async with app[keys.DB].read() as db:
+        rows = await db.scalars(
+            select(Conversation.agent_id)
+            .where(Conversation.status == STATUS_AGENT, Conversation.agent_id.is_not(None))
+            .distinct()
+        )
+        return [agent_id for agent_id in rows if agent_id is not None]
+
+
 async def setup_presence(app: web.Application) -> AsyncIterator[None]:
     grace = AgentGrace(app)
     app[keys.AGENT_GRACE] = grace
+    # After a restart nobody is connected yet: every agent holding conversations gets the
+    # same grace period as after a disconnect, so none is stranded.
+    for agent_id in await _agents_holding_conversations(app):
+        grace.disconnected(agent_id)
     yield
     await grace.close()

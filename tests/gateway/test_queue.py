@@ -233,3 +233,17 @@ async def test_publisher_keeps_recent_console_events_and_says_when_it_cannot() -
     assert publisher.agent_events_after(6) is None
     assert publisher.agent_events_after(2, epoch="other") is None
     assert len(publisher.agent_events_after(2, epoch=publisher.epoch) or []) == 3
+
+
+async def test_after_a_restart_an_agent_who_never_returns_loses_their_conversations(
+    make_client: MakeClient, agent_headers: dict[str, str], client: TestClient
+) -> None:
+    held = await new_customer(client)
+    await held.say("can I talk to a real person")
+    await client.post(f"/api/agent/conversations/{held.id}/claim", headers=agent_headers)
+
+    restarted = await make_client(agent_grace_seconds=0.3)
+    await asyncio.sleep(0.8)
+
+    status = await (await restarted.get(f"/api/conversations/{held.id}", headers=held.headers)).json()
+    assert status["status"] == "waiting"
