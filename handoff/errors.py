@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,15 @@ async def error_middleware(
             headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
             body = {"error": {"status": exc.status, "message": exc.reason}}
             return web.json_response(body, status=exc.status, headers=headers)
+        raise
+    except (DBAPIError, OSError) as exc:
+        # The database is unreachable (restarting, failing over): say so and when to
+        # retry. A retry with the same client_message_id is stored once and answered.
+        log.warning("storage unavailable in %s %s: %s", request.method, request.path, exc)
+        if request.path.startswith("/api/"):
+            body = {"error": {"status": 503, "message": "storage is unavailable for a moment; "
+                              "please retry"}}
+            return web.json_response(body, status=503, headers={"Retry-After": "2"})
         raise
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)

@@ -52,9 +52,11 @@ class PostgresServer:
             argv = ["runuser", "-u", self.user, "--", *argv]
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    def start(self) -> None:
+    def init(self) -> None:
         self._run([_bin("initdb"), "-D", str(self.data_dir), "-A", "trust", "-U", self.user,
                    "--no-sync"])
+
+    def start(self) -> None:
         self._run([
             _bin("pg_ctl"), "-D", str(self.data_dir), "-w", "-l", str(self.data_dir / "log"),
             "-o", f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 "
@@ -62,8 +64,8 @@ class PostgresServer:
             "start",
         ])
 
-    def stop(self) -> None:
-        self._run([_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"])
+    def stop(self, mode: str = "immediate") -> None:
+        self._run([_bin("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"])
 
 
 def start_postgres() -> PostgresServer:
@@ -74,5 +76,6 @@ def start_postgres() -> PostgresServer:
         shutil.chown(data_dir.parent, user)
         shutil.chown(data_dir, user)
     server = PostgresServer(data_dir=data_dir, port=_free_port(), user=user)
+    server.init()
     server.start()
     return server
