@@ -125,10 +125,12 @@ async def _publish_messages(
 
 async def _publish_status(app: web.Application, conversation: Conversation) -> None:
     publisher = app[keys.PUBLISHER]
-    agent_name = conversation.agent.name if conversation.agent else None
-    event = status_event(conversation.id, conversation.status, agent_name)
-    await publisher.to_conversation(conversation.id, event)
-    await publisher.to_agents(event)
+    agent = conversation.agent
+    name, agent_id = (agent.name, agent.id) if agent is not None else (None, None)
+    await publisher.to_conversation(
+        conversation.id, status_event(conversation.id, conversation.status, name)
+    )
+    await publisher.to_agents(status_event(conversation.id, conversation.status, name, agent_id))
 
 
 async def do_create_conversation(app: web.Application) -> tuple[Conversation, str]:

@@ -3,7 +3,8 @@
 Events are plain JSON dicts with a "type":
 
 - ``message``  ``{"type", "conversation_id", "message": message}`` -> widget, console
-- ``status``   ``{"type", "conversation_id", "status", "agent": {"name"} | null}`` -> widget, console
+- ``status``   ``{"type", "conversation_id", "status", "agent": {"name"} | null}`` -> widget;
+  consoles' copy has ``agent: {"id", "name"}``
 - ``handoff``  ``{"type", "conversation": queue entry}`` -> console
 - ``typing``   ``{"type", "conversation_id", "sender": "customer"|"agent", "typing": bool}``
   -> the other side
@@ -48,13 +49,14 @@ def message_event(conversation_id: str, message: dict[str, Any]) -> Event:
     return {"type": "message", "conversation_id": conversation_id, "message": message}
 
 
-def status_event(conversation_id: str, status: str, agent_name: str | None) -> Event:
-    return {
-        "type": "status",
-        "conversation_id": conversation_id,
-        "status": status,
-        "agent": {"name": agent_name} if agent_name else None,
-    }
+def status_event(
+    conversation_id: str, status: str, agent_name: str | None, agent_id: int | None = None
+) -> Event:
+    """To widgets the agent is a name; consoles also get the id (who holds it now)."""
+    agent: dict[str, Any] | None = None
+    if agent_name:
+        agent = {"name": agent_name} if agent_id is None else {"id": agent_id, "name": agent_name}
+    return {"type": "status", "conversation_id": conversation_id, "status": status, "agent": agent}
 
 
 def handoff_event(queue_entry: dict[str, Any]) -> Event:

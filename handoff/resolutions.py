@@ -272,9 +272,21 @@ async def do_decide_resolution(
                 details={**_resolution_details(resolution), "reason": reason},
             )
             data = resolution_dict(resolution)
+            told: list[Message] = []
+            if not approve:
+                # The customer was told it is being approved: they hear the outcome too,
+                # without the supervisor's internal reason; their agent takes it from there.
+                label = action.label if action is not None else resolution.action
+                told.append(
+                    await _append(
+                        db, conversation_id, "system",
+                        f"I'm sorry, this one wasn't approved ({label}). "
+                        f"{resolution.requested_by.name} will go through the other options "
+                        "with you here.",
+                    )
+                )
         if not approve:
-            # The requesting agent learns it from this event; the customer was promised
-            # nothing, and hears how it goes on from their agent.
+            await _publish_messages(app, conversation_id, told, to_agents=True)
             await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, data))
             return resolution
     assert action is not None

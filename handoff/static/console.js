@@ -1,6 +1,12 @@
 /*
  * Baton agent console: login, live queue, context panel, transcript, claim/reply/resolve.
  * Plain DOM, no framework. Every piece of conversation text is set with textContent.
+ *
+ * The agent tools (notes, empowered actions, approvals, transfer) live in console-tools.js
+ * and canned responses in console-canned.js; both talk to this file through
+ * `window.BatonConsole` (the hub): helpers, the signed-in agent, the selected
+ * conversation, and a few notifications ("me", "select", "conversation", "header",
+ * "event", "logout").
  */
 (function () {
   "use strict";
@@ -51,6 +57,38 @@
   var customerTypingTimer = null;
   var lastEventId = null; // the id of the last console event seen, to resume from
   var resumed = false;
+  var listeners = {};
+
+  var hub = (window.BatonConsole = {
+    me: null, // {id, name, email, role} from GET /api/agent/me
+    api: api,
+    el: el,
+    text: text,
+    showError: showError,
+    announce: announce,
+    toast: toast,
+    formatTime: formatTime,
+    shortId: shortId,
+    select: function (id) { return select(id); },
+    selected: function () { return selected; },
+    reloadConversation: function () { if (selected) return loadConversation(selected.id); },
+    loadQueue: function () { return loadQueue(); },
+    holdsSelected: holdsSelected,
+    on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
+  });
+
+  function emit(name, payload) {
+    (listeners[name] || []).forEach(function (fn) {
+      try { fn(payload); } catch (err) { setTimeout(function () { throw err; }); }
+    });
+  }
+
+  // Whether the signed-in agent holds the selected conversation (and may act on it).
+  function holdsSelected() {
+    var me = hub.me;
+    if (!selected || selected.status !== "agent" || !selected.agent || !me) return false;
+    return selected.agent.id ? selected.agent.id === me.id : selected.agent.name === me.name;
+  }
 
   document.addEventListener("DOMContentLoaded", init);
 
@@ -132,6 +170,8 @@
     sessionStorage.removeItem(NAME_KEY);
     queue = {};
     selected = null;
+    hub.me = null;
+    emit("logout");
     showLogin();
   }
 
@@ -141,6 +181,11 @@
     $("agent-name").textContent = sessionStorage.getItem(NAME_KEY) || "";
     lastEventId = null;
     resumed = false;
+    api("GET", "/api/agent/me").then(function (me) {
+      hub.me = me;
+      emit("me", me);
+      if (selected) renderHeader();
+    }, function () {});
     connect();
     clearInterval(ticker);
     ticker = setInterval(function () {
@@ -287,6 +332,7 @@
     $("customer-typing").hidden = true;
     showError("conv-error", "");
     renderQueue();
+    emit("select", id);
     return loadConversation(id);
   }
 
@@ -304,6 +350,7 @@
       renderHeader();
       renderContext();
       scrollTranscript();
+      emit("conversation", c);
     }, function (err) {
       showError("conv-error", err.message);
     });
@@ -313,19 +360,23 @@
     var s = selected;
     $("conv-title").textContent = "Conversation " + shortId(s.id);
     var sub = s.status === "waiting" ? "Waiting for an agent" :
-      s.status === "agent" ? "With " + ((s.agent && s.agent.name) || "an agent") :
+      s.status === "agent" ? (hub.me && holdsSelected() ? "With you" : "With " + ((s.agent && s.agent.name) || "an agent")) :
       s.status === "bot" ? "Resolved — back with the bot" : s.status || "";
     $("conv-view").setAttribute("data-status", s.status || "");
     if (s.customer_left_at && s.status !== "bot") sub += " · customer has left the page";
     $("conv-sub").textContent = sub;
     $("claim").hidden = s.status !== "waiting";
-    $("resolve").hidden = s.status !== "agent";
-    $("outcome").hidden = s.status !== "agent";
-    var canReply = s.status === "agent";
+    // Until /me has answered, assume the agent holds what they see as taken.
+    var mine = s.status === "agent" && (hub.me ? holdsSelected() : true);
+    $("resolve").hidden = !mine;
+    $("outcome").hidden = !mine;
+    var canReply = mine;
     $("reply-input").disabled = !canReply;
     $("reply-send").disabled = !canReply;
-    $("reply-input").placeholder = canReply ? "Write a reply…" :
-      s.status === "waiting" ? "Claim the conversation to reply" : "This conversation is with the bot";
+    $("reply-input").placeholder = canReply ? "Write a reply… (type / for canned responses)" :
+      s.status === "waiting" ? "Claim the conversation to reply" :
+      s.status === "agent" ? "Another agent has this conversation" : "This conversation is with the bot";
+    emit("header", s);
   }
 
   function renderContext() {
@@ -484,7 +535,7 @@
         showError("conv-error", "Not sent: " + err.message);
       })
       .then(function () {
-        $("reply-send").disabled = !(selected && selected.status === "agent");
+        $("reply-send").disabled = !(selected && selected.status === "agent" && (!hub.me || holdsSelected()));
         input.focus();
       });
   }
@@ -623,6 +674,7 @@
       clearTimeout(customerTypingTimer);
       if (ev.typing) customerTypingTimer = setTimeout(function () { line.hidden = true; }, CUSTOMER_TYPING_TIMEOUT_MS);
     }
+    emit("event", ev);
   }
 
   // ---- helpers -------------------------------------------------------------------
@@ -648,6 +700,18 @@
     var node = $(id);
     node.textContent = message;
     node.hidden = !message;
+  }
+
+  // A short notice in the corner for things that happen elsewhere (an approval, a transfer).
+  function toast(message, kind) {
+    var box = $("toasts");
+    var item = el("div", "toast" + (kind ? " toast-" + kind : ""), message);
+    item.title = "Click to dismiss";
+    item.addEventListener("click", function () { item.remove(); });
+    box.appendChild(item);
+    while (box.children.length > 3) box.firstChild.remove();
+    setTimeout(function () { item.classList.add("toast-out"); }, 7000);
+    setTimeout(function () { item.remove(); }, 7400);
   }
 
   function announce(message) {

@@ -173,3 +173,31 @@ class Screenshots:
 @pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Screenshots:
     return Screenshots(SCREENSHOTS / request.node.name)
+
+
+SUPERVISOR_ENV = ("BATON_SUPERVISOR_EMAIL", "BATON_SUPERVISOR_PASSWORD")
+E2E_SUPERVISOR = AgentLogin("sam@baton.example", "e2e-password-2")
+E2E_SUPERVISOR_NAME = "Sam"
+
+
+@pytest.fixture(scope="session")
+def supervisor_login(target: Target, request: pytest.FixtureRequest) -> AgentLogin:
+    """A supervisor account: made with `ensure-agent --role supervisor` in the session's
+    own stack; against an external Baton, given by BATON_SUPERVISOR_EMAIL/_PASSWORD."""
+    if os.environ.get("BATON_BASE_URL", "").strip():
+        given = [os.environ.get(name, "").strip() for name in SUPERVISOR_ENV]
+        if not all(given):
+            pytest.skip(f"set {' and '.join(SUPERVISOR_ENV)} to test against an external Baton")
+        return AgentLogin(given[0], given[1])
+    baton = request.getfixturevalue("baton")
+    baton.stack.ensure_agent(E2E_SUPERVISOR.email, E2E_SUPERVISOR.password, E2E_SUPERVISOR_NAME,
+                             role="supervisor")
+    return E2E_SUPERVISOR
+
+
+@pytest.fixture
+def supervisor(browser: Browser, base_url: str, page_errors: PageErrors) -> Iterator[Page]:
+    """A supervisor in the console: a third browser context of their own."""
+    context = _new_context(browser, base_url, viewport={"width": 1440, "height": 900})
+    yield page_errors.watch(context.new_page())
+    context.close()

@@ -180,3 +180,36 @@ class Console:
     def resolve(self) -> None:
         self.resolve_button.click()
         expect(self.page.locator("#conv-view")).to_have_attribute("data-status", "bot")
+
+    # ---- the agent's tools -------------------------------------------------------------
+    def tab(self, name: str) -> Locator:
+        """Shows one of the context panel's tabs (Details, Actions, Notes); returns its panel."""
+        tab = self.page.get_by_role("tab", name=re.compile(rf"^{name}\b"))
+        tab.click()
+        expect(tab).to_have_attribute("aria-selected", "true")
+        return self.page.locator(f"#{tab.get_attribute('aria-controls')}")
+
+    def add_note(self, text: str) -> Locator:
+        panel = self.tab("Notes")
+        panel.get_by_label("Add a private note").fill(text)
+        panel.get_by_role("button", name="Add note").click()
+        note = panel.locator(".note-item").filter(has_text=text)
+        expect(note).to_be_visible()
+        return note
+
+    def choose_action(self, label: str, amount: str | None = None) -> Locator:
+        """Picks an action in "Take care of it" (and types its amount); returns the form."""
+        panel = self.tab("Actions")
+        form = panel.locator("#act-form")
+        form.locator(".act-option").filter(has_text=label).click()
+        if amount is not None:
+            form.get_by_label("Amount").fill(amount)
+        return form
+
+    def resolution(self, label: str) -> Locator:
+        return self.page.locator("#res-list .res-item").filter(has_text=label)
+
+    def view(self, name: str) -> None:
+        tab = self.page.locator(".view-tab").filter(has_text=name)
+        tab.click()
+        expect(tab).to_have_attribute("aria-pressed", "true")

@@ -213,7 +213,11 @@ async def test_a_rejection_tells_the_agent_and_promises_the_customer_nothing(
     )
     event = await next_event(console, "resolution")
     assert (event["conversation_id"], event["resolution"]) == (customer.id, resolution)
-    assert await customer.messages() == transcript
+    told = (await customer.messages())[len(transcript):]
+    assert [(m["sender"], m["text"]) for m in told] == [
+        ("system", "I'm sorry, this one wasn't approved (Issue a travel voucher). "
+                   "Maya will go through the other options with you here."),
+    ]
     assert client.app[keys.FULFILMENT].commitments == []  # type: ignore[attr-defined]
     late = await client.post(f"/api/agent/approvals/{pending['id']}/approve", headers=supervisor)
     assert late.status == 409
