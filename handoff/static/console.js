@@ -56,6 +56,7 @@
   var typingTimer = null;
   var customerTypingTimer = null;
   var lastEventId = null; // the id of the last console event seen, to resume from
+  var epoch = null; // which gateway process numbered those ids
   var resumed = false;
   var listeners = {};
 
@@ -564,7 +565,9 @@
     var proto = location.protocol === "https:" ? "wss:" : "ws:";
     var url = proto + "//" + location.host + "/api/agent/ws?token=" + encodeURIComponent(token);
     // Resuming from the last event seen makes the gateway replay what we missed.
-    if (lastEventId !== null) url += "&last_event_id=" + lastEventId;
+    if (lastEventId !== null && epoch) {
+      url += "&epoch=" + encodeURIComponent(epoch) + "&last_event_id=" + lastEventId;
+    }
     var ws = new WebSocket(url);
     socket = ws;
     setLive("connecting");
@@ -623,6 +626,11 @@
     if (ev.type === "hello" && ev.agent) {
       sessionStorage.setItem(NAME_KEY, ev.agent.name);
       $("agent-name").textContent = ev.agent.name;
+      if (ev.epoch !== epoch) {
+        // Another gateway process numbers events anew (it sends "reset" if we missed any).
+        epoch = ev.epoch;
+        if (resumed) lastEventId = typeof ev.last_event_id === "number" ? ev.last_event_id : null;
+      }
       if (!resumed || lastEventId === null) {
         // A fresh start (or a gateway that cannot replay): take the current state.
         lastEventId = typeof ev.last_event_id === "number" ? ev.last_event_id : null;
