@@ -7,8 +7,10 @@ one place it comes from.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +34,7 @@ from .models import (
     utcnow,
 )
 from .queue import PRIORITY_REQUEUED, handoff_priority, places
-from .rasa_client import BotTurn, BotUnavailable
+from .rasa_client import BotMessage, BotTurn, BotUnavailable
 from .serializers import message_dict, nlu_annotation, queue_entry
 
 log = logging.getLogger(__name__)
@@ -62,15 +64,42 @@ class TurnResult:
     messages: list[Message]
 
 
-async def _next_seq(db: AsyncSession, conversation_id: str) -> int:
-    seq = await db.scalar(
+async def _next_seq(db: AsyncSession, conversation_id: str, count: int = 1) -> int:
+    """Takes `count` seqs in one statement; returns the first."""
+    last = await db.scalar(
         update(Conversation)
         .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+        .values(last_seq=Conversation.last_seq + count, updated_at=utcnow())
         .returning(Conversation.last_seq)
     )
-    assert seq is not None
-    return seq
+    assert last is not None
+    return last - count + 1
+
+
+async def _append_bot_messages(
+    db: AsyncSession, conversation_id: str, messages: list[BotMessage]
+) -> list[Message]:
+    """A bot turn's replies in one update and one insert: it is on every turn's path."""
+    if not messages:
+        return []
+    first = await _next_seq(db, conversation_id, len(messages))
+    now = utcnow()
+    replies = [
+        Message(
+            conversation_id=conversation_id,
+            seq=first + index,
+            sender="bot",
+            text=bot.text,
+            buttons=bot.buttons or None,
+            created_at=now,
+        )
+        for index, bot in enumerate(messages)
+    ]
+    for reply in replies:
+        reply.agent = None
+    db.add_all(replies)
+    await db.flush()
+    return replies
 
 
 async def _append(
@@ -180,43 +209,42 @@ async def do_customer_message(
     client_message_id: str | None = None,
 ) -> TurnResult:
     async with app[keys.TURN_LOCKS].hold(conversation_id):
-        async with app[keys.DB].write() as db:
-            original = None
-            if client_message_id is not None:
-                original = await db.scalar(
-                    select(Message).where(
-                        Message.conversation_id == conversation_id,
-                        Message.client_message_id == client_message_id,
-                    )
-                )
-                if original is not None:
-                    replay = await _replay(db, original)
-                    if not _unanswered(replay, original):
-                        return replay
-            if original is None:
-                message = await _append(
-                    db, conversation_id, "customer", text, client_message_id=client_message_id
-                )
-            else:
-                # Stored, but the gateway stopped before the bot answered: answer it now.
-                message = original
-            conversation = await _conversation(db, conversation_id)
-            status = conversation.status
-        if original is None:
-            await _publish_messages(
-                app, conversation_id, [message], to_agents=status != STATUS_BOT
-            )
-
+        async with app[keys.DB].read() as db:
+            status, original = await _status_and_original(db, conversation_id, client_message_id)
+            if original is not None:
+                replay = await _replay(db, original)
+                if not _unanswered(replay, original):
+                    return replay
         if status != STATUS_BOT:
+            message = await _store_customer_message(app, conversation_id, text, client_message_id)
+            await _publish_messages(app, conversation_id, [message], to_agents=True)
             # A human has the conversation: the bot stays silent, but still reads along so
             # the agent sees what it understood and the assistant's memory stays whole.
             app[keys.TURN_LOCKS].spawn(_annotate(app, message.id, conversation_id, text, payload))
             return TurnResult(status=status, messages=[message])
 
+        # The bot has it (and only this turn could change that: the lock is ours). Storing
+        # the message and asking Rasa go side by side, so the bot's answer waits for one
+        # write, not two; the message is still stored before anything is answered.
+        rasa = asyncio.ensure_future(
+            app[keys.RASA].send(conversation_id, payload or text, uuid.uuid4().hex, STATUS_BOT)
+        )
         try:
-            turn = await app[keys.RASA].send(
-                conversation_id, payload or text, str(message.id), STATUS_BOT
-            )
+            if original is not None:
+                # Stored, but the gateway stopped before the bot answered: answer it now.
+                message = original
+            else:
+                message = await _store_customer_message(
+                    app, conversation_id, text, client_message_id
+                )
+        except BaseException:
+            rasa.cancel()
+            await asyncio.gather(rasa, return_exceptions=True)
+            raise
+        if original is None:
+            await _publish_messages(app, conversation_id, [message], to_agents=False)
+        try:
+            turn = await rasa
         except BotUnavailable as exc:
             log.warning("bot unavailable for %s: %s", conversation_id, exc)
             replies = await _hand_off(
@@ -235,6 +263,33 @@ async def do_customer_message(
         return TurnResult(*await _apply_bot_turn(app, conversation_id, message, turn))
 
 
+async def _status_and_original(
+    db: AsyncSession, conversation_id: str, client_message_id: str | None
+) -> tuple[str, Message | None]:
+    """The conversation's status, and the message already stored under this client id."""
+    status = await db.scalar(select(Conversation.status).where(Conversation.id == conversation_id))
+    if status is None:
+        raise json_error(web.HTTPNotFound, "conversation not found")
+    original = None
+    if client_message_id is not None:
+        original = await db.scalar(
+            select(Message).where(
+                Message.conversation_id == conversation_id,
+                Message.client_message_id == client_message_id,
+            )
+        )
+    return status, original
+
+
+async def _store_customer_message(
+    app: web.Application, conversation_id: str, text: str, client_message_id: str | None
+) -> Message:
+    async with app[keys.DB].write() as db:
+        return await _append(
+            db, conversation_id, "customer", text, client_message_id=client_message_id
+        )
+
+
 async def _apply_bot_turn(
     app: web.Application, conversation_id: str, message: Message, turn: BotTurn
 ) -> tuple[str, list[Message]]:
@@ -242,10 +297,7 @@ async def _apply_bot_turn(
         await db.execute(
             update(Message).where(Message.id == message.id).values(nlu=nlu_annotation(turn.nlu))
         )
-        replies = [
-            await _append(db, conversation_id, "bot", bot.text, buttons=bot.buttons)
-            for bot in turn.messages
-        ]
+        replies = await _append_bot_messages(db, conversation_id, turn.messages)
     message.nlu = nlu_annotation(turn.nlu)
     await _publish_messages(app, conversation_id, replies, to_agents=False)
     if turn.handoff is None:

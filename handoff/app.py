@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from . import keys
+from .auth import TokenHashes
 from .db import setup_database
 from .errors import error_middleware
 from .fulfilment import setup_fulfilment
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     app.cleanup_ctx.extend([setup_catalogue, setup_fulfilment])
     setup_limits(app)
+    app[keys.TOKEN_HASHES] = TokenHashes()
     app.on_shutdown.append(close_all_sockets)
     setup_routes(app)
     return app

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections import OrderedDict
 
 from aiohttp import web
 from argon2 import PasswordHasher
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+from . import keys
 from .errors import json_error
 from .models import Agent, AgentSession, Conversation, utcnow
 
@@ -114,17 +116,66 @@ async def require_agent(request: web.Request, db: AsyncSession) -> Agent:
     return agent
 
 
+class TokenHashes:
+    """Conversation id -> its token's hash, for the ids seen lately.
+
+    A token never changes, so a cached hash is as good as the row; it spares every
+    customer request a database read.
+    """
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._size = size
+        self._hashes: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, conversation_id: str) -> str | None:
+        found = self._hashes.get(conversation_id)
+        if found is not None:
+            self._hashes.move_to_end(conversation_id)
+        return found
+
+    def put(self, conversation_id: str, hashed: str) -> None:
+        self._hashes[conversation_id] = hashed
+        self._hashes.move_to_end(conversation_id)
+        if len(self._hashes) > self._size:
+            self._hashes.popitem(last=False)
+
+
+def _refuse_token(token: str | None) -> str:
+    if not token:
+        raise json_error(web.HTTPUnauthorized, "conversation token required")
+    return token
+
+
+def _not_found() -> web.HTTPException:
+    # One answer for an unknown conversation and a wrong token: nothing to probe.
+    return json_error(web.HTTPNotFound, "conversation not found")
+
+
+async def check_conversation_token(
+    request: web.Request, conversation_id: str, token: str | None = None
+) -> None:
+    """401 without a token, 404 unless it is this conversation's; no row is loaded."""
+    token = _refuse_token(token or bearer_token(request))
+    hashes = request.app[keys.TOKEN_HASHES]
+    known = hashes.get(conversation_id)
+    if known is None:
+        async with request.app[keys.DB].read() as db:
+            known = await db.scalar(
+                select(Conversation.token_hash).where(Conversation.id == conversation_id)
+            )
+        if known is None:
+            raise _not_found()
+        hashes.put(conversation_id, known)
+    if not hmac.compare_digest(known, token_hash(token)):
+        raise _not_found()
+
+
 async def require_conversation(
     request: web.Request, db: AsyncSession, conversation_id: str, token: str | None = None
 ) -> Conversation:
     """The conversation whose token the customer presented; 401 without one, 404 otherwise."""
-    token = token or bearer_token(request)
-    if not token:
-        raise json_error(web.HTTPUnauthorized, "conversation token required")
+    token = _refuse_token(token or bearer_token(request))
     conversation = await db.get(Conversation, conversation_id)
-    # One answer for an unknown conversation and a wrong token: nothing to probe.
     if conversation is None or not hmac.compare_digest(conversation.token_hash, token_hash(token)):
-        raise json_error(web.HTTPNotFound, "conversation not found")
+        raise _not_found()
     return conversation
-
-

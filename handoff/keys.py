@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from .auth import TokenHashes
     from .db import Database
     from .events import Publisher
     from .fulfilment import Fulfilment
@@ -28,3 +29,4 @@ AGENT_GRACE: web.AppKey["AgentGrace"] = web.AppKey("agent_grace")
 LIMITS: web.AppKey["Limits"] = web.AppKey("limits")
 RESOLUTIONS: web.AppKey["Catalogue"] = web.AppKey("resolutions")
 FULFILMENT: web.AppKey["Fulfilment"] = web.AppKey("fulfilment")
+TOKEN_HASHES: web.AppKey["TokenHashes"] = web.AppKey("token_hashes")
