@@ -50,8 +50,13 @@ test: train test-deps
 evaluate: train
 	PYTHONPATH=. $(RASA_PY) scripts/evaluate.py
 
+# Each benchmark starts its own processes on loopback, bounded in count and time.
 bench: train
 	PYTHONPATH=. $(RASA_PY) bench/train_time.py
+	$(GATEWAY_PY) bench/gateway_overhead.py
+	$(GATEWAY_PY) bench/handoff_notify.py
+	$(GATEWAY_PY) bench/relay.py
+	$(GATEWAY_PY) bench/idle_connections.py
 
 clean:
 	rm -rf .venv models var results artifacts

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import keys
+from .annotations import Reading
 from .audit import record_audit
 from .auth import new_token, token_hash
 from .errors import json_error
@@ -220,7 +221,7 @@ async def do_customer_message(
             await _publish_messages(app, conversation_id, [message], to_agents=True)
             # A human has the conversation: the bot stays silent, but still reads along so
             # the agent sees what it understood and the assistant's memory stays whole.
-            app[keys.TURN_LOCKS].spawn(_annotate(app, message.id, conversation_id, text, payload))
+            app[keys.ANNOTATOR].submit(Reading(message.id, conversation_id, payload or text))
             return TurnResult(status=status, messages=[message])
 
         # The bot has it (and only this turn could change that: the lock is ours). Storing
@@ -369,20 +370,6 @@ async def publish_queue(app: web.Application) -> None:
     for conversation_id, place in current.items():
         if app[keys.SOCKETS].customer_connected(conversation_id):
             await publisher.to_conversation(conversation_id, place.as_event(conversation_id))
-
-
-async def _annotate(
-    app: web.Application, message_id: int, conversation_id: str, text: str, payload: str | None
-) -> None:
-    try:
-        turn = await app[keys.RASA].send(conversation_id, payload or text, str(message_id), "human")
-    except BotUnavailable as exc:
-        log.info("no annotation for message %s: %s", message_id, exc)
-        return
-    async with app[keys.DB].write() as db:
-        await db.execute(
-            update(Message).where(Message.id == message_id).values(nlu=nlu_annotation(turn.nlu))
-        )
 
 
 async def do_claim(app: web.Application, conversation_id: str, agent: Agent) -> Conversation:

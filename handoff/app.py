@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from . import keys
+from .annotations import setup_annotations
 from .auth import TokenHashes
 from .db import setup_database
 from .errors import error_middleware
@@ -74,7 +75,14 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.extend(
-        [setup_database, setup_rasa_client, setup_sockets, setup_turns, setup_presence]
+        [
+            setup_database,
+            setup_rasa_client,
+            setup_sockets,
+            setup_turns,
+            setup_presence,
+            setup_annotations,
+        ]
     )
     app.cleanup_ctx.extend([setup_catalogue, setup_fulfilment])
     setup_limits(app)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from .annotations import Annotator
     from .auth import TokenHashes
     from .db import Database
     from .events import Publisher
@@ -30,3 +31,4 @@ LIMITS: web.AppKey["Limits"] = web.AppKey("limits")
 RESOLUTIONS: web.AppKey["Catalogue"] = web.AppKey("resolutions")
 FULFILMENT: web.AppKey["Fulfilment"] = web.AppKey("fulfilment")
 TOKEN_HASHES: web.AppKey["TokenHashes"] = web.AppKey("token_hashes")
+ANNOTATOR: web.AppKey["Annotator"] = web.AppKey("annotator")

@@ -5,6 +5,7 @@ It speaks the contract in docs/contract.md; the end-to-end tests use the real Ra
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ class FakeRasa:
     state_calls: list[dict[str, Any]] = field(default_factory=list)
     paused: set[str] = field(default_factory=set)
     broken: bool = False
+    delay: float = 0.0
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -48,6 +50,8 @@ class FakeRasa:
             return web.json_response({"error": "down"}, status=500)
         body = await request.json()
         self.calls.append(body)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         sender, text = body["sender"], body["message"]
         self._sync(sender, body["mode"])
         nlu = {

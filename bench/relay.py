@@ -1,0 +1,499 @@
+"""Human-mode relay, customer -> agent, 1,000 conversations, beside a bare WebSocket echo.
+
+Setup: 1,000 conversations are created and handed off by asking for a person (real
+Rasa), then claimed round-robin by a few agents, whose consoles stay connected; every
+customer also has the widget socket open, as on the page. Then customers send messages
+(POST /api/conversations/{id}/messages) and the latency is send -> the holding agent's
+console socket receiving the `message` event. The gateway sends every event to every
+console, so each message reaches all agents' sockets; only the holder's copy is timed.
+
+Two load shapes, each for the gateway and for a bare aiohttp WebSocket echo server (a
+separate process on the same machine, 1,000 connections, the same client code):
+
+- paced: messages offered at a fixed total rate, spread over all conversations
+  (open loop), rising step by step; a step that falls behind ends the ladder;
+- saturation: every conversation sends its next message as soon as its previous one was
+  answered (closed loop, 1,000 in flight): the most the server does.
+
+The gateway is measured "as is" (each human-mode message also goes to Rasa in the
+background for NLU annotation, competing for the same CPU) and again with Rasa stopped,
+where the annotation fails fast, so the difference is what the annotation costs.
+Goal: >= 2,000 msg/s with p99 <= 50 ms, and at least half of the bare echo.
+
+    .venv/gateway/bin/python bench/relay.py [--conversations 1000] [--agents 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import resource
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from _common import (
+    AGENT_PASSWORD,
+    cpu_seconds,
+    free_port,
+    gateway_pid,
+    print_table,
+    running_stack,
+    summary_ms,
+    write_results,
+)
+
+ASK = "can i talk to a real person"
+ECHO_RATES = (500, 1000, 2000, 4000)
+GATEWAY_RATES = (50, 100, 250, 500, 1000, 2000)
+STEP_SECONDS = 8.0
+SATURATION_SECONDS = 10.0
+DRAIN_SECONDS = 5.0
+MAX_IN_FLIGHT = 4000
+
+ECHO_SERVER = textwrap.dedent(
+    """
+    import sys
+    from aiohttp import web, WSMsgType
+
+    async def echo(request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for frame in ws:
+            if frame.type == WSMsgType.TEXT:
+                await ws.send_str(frame.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", echo)
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+    """
+)
+
+
+@dataclass
+class Clock:
+    """Send and receipt times of one run, keyed by the message's unique text."""
+
+    sent: dict[str, float] = field(default_factory=dict)
+    received: dict[str, float] = field(default_factory=dict)
+    waiters: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+    errors: int = 0
+
+    def receipt(self, key: str, now: float) -> None:
+        if key in self.sent and key not in self.received:
+            self.received[key] = now
+            waiter = self.waiters.pop(key, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    def stats(self, since: float, until: float) -> dict[str, float]:
+        keys = [k for k, t in self.sent.items() if since <= t < until]
+        done = [k for k in keys if k in self.received]
+        latencies = [self.received[k] - self.sent[k] for k in done]
+        if done:
+            first = min(self.sent[k] for k in keys)
+            last = max(self.received[k] for k in done)
+            throughput = len(done) / max(last - first, 1e-9)
+        else:
+            throughput = 0.0
+        return {
+            "sent": len(keys),
+            "received": len(done),
+            "lost_or_late": len(keys) - len(done),
+            "msg_per_s": throughput,
+            **{f"{k}_ms": v for k, v in summary_ms(latencies).items() if k != "n"},
+        }
+
+
+Sender = Callable[[int, str], Awaitable[None]]
+
+
+async def paced(clock: Clock, send: Sender, targets: int, rate: float, seconds: float,
+                tag: str) -> dict[str, float]:
+    """Offers `rate` messages per second in total, round-robin over the targets."""
+    tasks: set[asyncio.Task[None]] = set()
+    start = time.perf_counter()
+    overloaded = False
+    for n in itertools.count():
+        due = start + n / rate
+        if due >= start + seconds:
+            break
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if len(tasks) >= MAX_IN_FLIGHT:
+            overloaded = True
+            break
+        task = asyncio.create_task(send(n % targets, f"{tag}-{n}"))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    end = time.perf_counter()
+    await _drain(clock, tasks)
+    result = clock.stats(start, end)
+    result["offered_per_s"] = rate
+    result["overloaded"] = overloaded
+    return result
+
+
+async def saturate(clock: Clock, send: Sender, targets: int, seconds: float,
+                   tag: str) -> dict[str, float]:
+    """Each target sends its next message as soon as its previous one is through."""
+    start = time.perf_counter()
+    stop = start + seconds
+
+    async def loop(target: int) -> None:
+        for n in itertools.count():
+            if time.perf_counter() >= stop:
+                return
+            await send(target, f"{tag}-{target}-{n}")
+
+    await asyncio.gather(*(loop(t) for t in range(targets)))
+    end = time.perf_counter()
+    await _drain(clock, set())
+    return clock.stats(start, end)
+
+
+async def _drain(clock: Clock, tasks: set[asyncio.Task[None]]) -> None:
+    deadline = time.perf_counter() + DRAIN_SECONDS
+    if tasks:
+        await asyncio.wait(tasks, timeout=DRAIN_SECONDS)
+    while time.perf_counter() < deadline and len(clock.received) < len(clock.sent):
+        await asyncio.sleep(0.05)
+
+
+class CpuMeter:
+    """CPU seconds the server processes (by name) spent, per message received."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+
+    def read(self) -> dict[str, float]:
+        readings = {}
+        for name, pid in self.pids.items():
+            try:
+                readings[name] = cpu_seconds(pid)
+            except OSError:  # stopped on purpose (Rasa, for the second pass)
+                pass
+        return readings
+
+    async def quiesce(self, timeout: float = 90.0) -> float:
+        """Waits until the servers are idle (< 10 % of a core each), e.g. after an overload
+        left a backlog, so that the next step starts clean. Returns the seconds waited."""
+        start = time.perf_counter()
+        while time.perf_counter() - start < timeout:
+            before = self.read()
+            await asyncio.sleep(1.0)
+            after = self.read()
+            if all(after[n] - before[n] < 0.1 for n in after if n in before):
+                break
+        return time.perf_counter() - start
+
+
+async def measured(meter: CpuMeter, run: Awaitable[dict]) -> dict:
+    await meter.quiesce()
+    before = meter.read()
+    result = await run
+    after = meter.read()
+    received = max(result["received"], 1)
+    for name in after:
+        if name in before:
+            result[f"{name}_cpu_ms_per_msg"] = 1000 * (after[name] - before[name]) / received
+    return result
+
+
+async def ladder(clock: Clock, send: Sender, targets: int, name: str, rates: tuple[int, ...],
+                 meter: CpuMeter) -> list[dict]:
+    steps = []
+    for rate in rates:
+        step = await measured(
+            meter, paced(clock, send, targets, rate, STEP_SECONDS, f"{name}-{rate}")
+        )
+        steps.append(step)
+        print(f"  {name} paced {rate}/s: {step['msg_per_s']:.0f} msg/s, "
+              f"p50 {step['p50_ms']:.1f} p99 {step['p99_ms']:.1f} ms, "
+              f"lost {step['lost_or_late']}", flush=True)
+        if step["overloaded"] or step["lost_or_late"] or step["msg_per_s"] < 0.9 * rate:
+            break
+    return steps
+
+
+# -- the bare echo ----------------------------------------------------------------------
+
+async def measure_echo(connections: int) -> dict:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(port)])
+    clock = Clock()
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/ws") as _r:
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            sockets = [await http.ws_connect(f"http://127.0.0.1:{port}/ws")
+                       for _ in range(connections)]
+
+            async def read(ws: aiohttp.ClientWebSocketResponse) -> None:
+                async for frame in ws:
+                    clock.receipt(frame.data, time.perf_counter())
+
+            readers = [asyncio.create_task(read(ws)) for ws in sockets]
+
+            async def send(target: int, key: str) -> None:
+                clock.sent[key] = time.perf_counter()
+                await sockets[target].send_str(key)
+
+            async def send_and_wait(target: int, key: str) -> None:
+                waiter = asyncio.get_running_loop().create_future()
+                clock.waiters[key] = waiter
+                await send(target, key)
+                await asyncio.wait_for(waiter, 30)
+
+            meter = CpuMeter({"echo": server.pid})
+            steps = await ladder(clock, send, connections, "echo", ECHO_RATES, meter)
+            saturation = await measured(meter, saturate(
+                clock, send_and_wait, connections, SATURATION_SECONDS, "echo-sat"))
+            print(f"  echo saturation: {saturation['msg_per_s']:.0f} msg/s", flush=True)
+            for ws in sockets:
+                await ws.close()
+            for reader in readers:
+                reader.cancel()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return {"paced": steps, "saturation": saturation}
+
+
+# -- the gateway ------------------------------------------------------------------------
+
+@dataclass
+class Conversation:
+    id: str
+    token: str
+    holder: int = -1
+
+
+async def hand_off_all(http: aiohttp.ClientSession, base_url: str, count: int) -> list[Conversation]:
+    conversations: list[Conversation] = []
+    semaphore = asyncio.Semaphore(8)
+
+    async def one() -> None:
+        async with semaphore:
+            async with http.post(f"{base_url}/api/conversations") as response:
+                body = await response.json()
+            conversation = Conversation(body["id"], body["token"])
+            async with http.post(
+                f"{base_url}/api/conversations/{conversation.id}/messages", json={"text": ASK},
+                headers={"Authorization": f"Bearer {conversation.token}"},
+            ) as response:
+                status = (await response.json())["status"]
+            if status != "waiting":
+                raise RuntimeError(f"asking for a person gave status {status!r}")
+            conversations.append(conversation)
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return conversations
+
+
+async def login(http: aiohttp.ClientSession, base_url: str, email: str) -> str:
+    async with http.post(f"{base_url}/api/agent/login",
+                         json={"email": email, "password": AGENT_PASSWORD}) as response:
+        return (await response.json())["token"]
+
+
+async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[str]) -> dict:
+    base_url = stack.base_url
+    clock = Clock()
+    results: dict = {}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        started = time.perf_counter()
+        conversations = await hand_off_all(http, base_url, conversations_wanted)
+        results["setup_handoffs_s"] = time.perf_counter() - started
+        print(f"  {len(conversations)} conversations handed off in "
+              f"{results['setup_handoffs_s']:.0f} s", flush=True)
+
+        tokens = [await login(http, base_url, email) for email in agent_emails]
+        claim_sem = asyncio.Semaphore(16)
+
+        async def claim(index: int, conversation: Conversation) -> None:
+            agent = index % len(tokens)
+            async with claim_sem:
+                async with http.post(
+                    f"{base_url}/api/agent/conversations/{conversation.id}/claim",
+                    headers={"Authorization": f"Bearer {tokens[agent]}"},
+                ) as response:
+                    if response.status != 200:
+                        raise RuntimeError(f"claim answered {response.status}")
+            conversation.holder = agent
+
+        await asyncio.gather(*(claim(i, c) for i, c in enumerate(conversations)))
+        holder = {c.id: c.holder for c in conversations}
+
+        consoles = [
+            await http.ws_connect(f"{base_url}/api/agent/ws",
+                                  headers={"Authorization": f"Bearer {token}"})
+            for token in tokens
+        ]
+        widgets = [
+            await http.ws_connect(f"{base_url}/api/conversations/{c.id}/ws?token={c.token}")
+            for c in conversations
+        ]
+        print(f"  {len(consoles)} consoles and {len(widgets)} widgets connected", flush=True)
+
+        async def read_console(index: int, ws: aiohttp.ClientWebSocketResponse) -> None:
+            async for frame in ws:
+                now = time.perf_counter()
+                if frame.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                event = json.loads(frame.data)
+                if (event["type"] == "message" and event["message"]["sender"] == "customer"
+                        and holder.get(event["conversation_id"]) == index):
+                    clock.receipt(event["message"]["text"], now)
+
+        async def read_widget(ws: aiohttp.ClientWebSocketResponse) -> None:
+            async for _frame in ws:
+                pass
+
+        readers = [asyncio.create_task(read_console(i, ws)) for i, ws in enumerate(consoles)]
+        readers += [asyncio.create_task(read_widget(ws)) for ws in widgets]
+
+        async def send(target: int, key: str) -> None:
+            conversation = conversations[target]
+            clock.sent[key] = time.perf_counter()
+            try:
+                async with http.post(
+                    f"{base_url}/api/conversations/{conversation.id}/messages",
+                    json={"text": key},
+                    headers={"Authorization": f"Bearer {conversation.token}"},
+                ) as response:
+                    await response.read()
+                    if response.status != 200:
+                        clock.errors += 1
+            except aiohttp.ClientError:
+                clock.errors += 1
+
+        meter = CpuMeter({"gateway": gateway_pid(stack), "rasa": stack.processes["rasa"].pid})
+        results["as_is"] = {
+            "paced": await ladder(clock, send, len(conversations), "gateway", GATEWAY_RATES,
+                                  meter),
+            "saturation": await measured(meter, saturate(
+                clock, send, len(conversations), SATURATION_SECONDS, "gateway-sat")),
+        }
+        print(f"  gateway saturation: {results['as_is']['saturation']['msg_per_s']:.0f} msg/s",
+              flush=True)
+
+        # Annotation fails fast once Rasa is gone (connection refused): the same relay
+        # without the bot reading along.
+        await asyncio.to_thread(stack.stop, "rasa")
+        results["rasa_stopped"] = {
+            "paced": await ladder(clock, send, len(conversations), "gateway-norasa",
+                                  GATEWAY_RATES, meter),
+            "saturation": await measured(meter, saturate(
+                clock, send, len(conversations), SATURATION_SECONDS, "gateway-norasa-sat")),
+        }
+        print("  gateway (Rasa stopped) saturation: "
+              f"{results['rasa_stopped']['saturation']['msg_per_s']:.0f} msg/s", flush=True)
+        results["http_errors"] = clock.errors
+        for ws in [*consoles, *widgets]:
+            await ws.close()
+        for reader in readers:
+            reader.cancel()
+    return results
+
+
+def cpu(step: dict) -> list[str]:
+    server = step.get("gateway_cpu_ms_per_msg", step.get("echo_cpu_ms_per_msg"))
+    rasa = step.get("rasa_cpu_ms_per_msg")
+    return [f"{server:.2f}" if server is not None else "-", f"{rasa:.2f}" if rasa is not None else "-"]
+
+
+def best_paced(steps: list[dict]) -> dict | None:
+    """The highest offered rate the server kept up with, p99 within 50 ms."""
+    good = [s for s in steps if not s["lost_or_late"] and s["msg_per_s"] >= 0.9 * s["offered_per_s"]
+            and s["p99_ms"] <= 50]
+    return good[-1] if good else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument("--agents", type=int, default=4)
+    parser.add_argument("--postgres", action="store_true",
+                        help="the gateway's database on PostgreSQL instead of SQLite")
+    parser.add_argument("--skip-echo", action="store_true")
+    args = parser.parse_args()
+    name = "relay-postgres" if args.postgres else "relay"
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
+
+    print("bare aiohttp WebSocket echo:", flush=True)
+    echo = None if args.skip_echo else asyncio.run(measure_echo(args.conversations))
+
+    agent_emails = [f"bench-relay-{i}@baton.example" for i in range(args.agents)]
+    print("gateway:", flush=True)
+    with running_stack(name, agents=agent_emails, postgres=args.postgres) as stack:
+        stack.wait_ready(timeout=300)
+        gateway = asyncio.run(asyncio.wait_for(
+            measure_gateway(stack, args.conversations, agent_emails), 1800))
+
+    rows = []
+    echo = echo or {"paced": [], "saturation": None}
+    for label, steps in (("echo", echo["paced"]), ("gateway as is", gateway["as_is"]["paced"]),
+                         ("gateway, Rasa stopped", gateway["rasa_stopped"]["paced"])):
+        for s in steps:
+            rows.append([label, f"paced {s['offered_per_s']}/s", round(s["msg_per_s"]),
+                         s["p50_ms"], s["p95_ms"], s["p99_ms"], s["lost_or_late"], *cpu(s)])
+    for label, s in (("echo", echo["saturation"]),
+                     ("gateway as is", gateway["as_is"]["saturation"]),
+                     ("gateway, Rasa stopped", gateway["rasa_stopped"]["saturation"])):
+        if s is None:
+            continue
+        rows.append([label, "saturation", round(s["msg_per_s"]), s["p50_ms"], s["p95_ms"],
+                     s["p99_ms"], s["lost_or_late"], *cpu(s)])
+    print_table(
+        f"Relay customer -> agent socket, {args.conversations} conversations, "
+        f"{args.agents} agents, {'PostgreSQL' if args.postgres else 'SQLite'} (latency in ms)",
+        ["server", "load", "msg/s", "p50", "p95", "p99", "lost", "server CPU ms/msg",
+         "Rasa CPU ms/msg"],
+        rows,
+    )
+    echo_max = echo["saturation"]["msg_per_s"] if echo["saturation"] else float("nan")
+    gateway_max = gateway["as_is"]["saturation"]["msg_per_s"]
+    best = best_paced(gateway["as_is"]["paced"])
+    print(
+        f"\ngateway saturation {gateway_max:.0f} msg/s = {100 * gateway_max / echo_max:.0f} % of "
+        f"the bare echo ({echo_max:.0f} msg/s); highest paced rate with p99 <= 50 ms: "
+        f"{best['offered_per_s'] if best else 'none'}/s (goal 2,000/s); "
+        f"HTTP errors: {gateway['http_errors']}"
+    )
+    path = write_results(
+        name,
+        {
+            "database": "postgresql" if args.postgres else "sqlite",
+            "conversations": args.conversations,
+            "agents": args.agents,
+            "step_seconds": STEP_SECONDS,
+            "saturation_seconds": SATURATION_SECONDS,
+            "echo": echo,
+            "gateway": gateway,
+            "gateway_share_of_echo": gateway_max / echo_max,
+            "highest_paced_rate_with_p99_within_50ms": best["offered_per_s"] if best else None,
+            "goal": {"msg_per_s_min": 2000, "p99_ms_max": 50, "share_of_echo_min": 0.5},
+            "met": bool(best and best["offered_per_s"] >= 2000 and gateway_max >= 0.5 * echo_max),
+        },
+    )
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
