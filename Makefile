@@ -57,6 +57,7 @@ bench: train
 	$(GATEWAY_PY) bench/handoff_notify.py
 	$(GATEWAY_PY) bench/relay.py
 	$(GATEWAY_PY) bench/idle_connections.py
+	$(GATEWAY_PY) bench/flood.py
 
 clean:
 	rm -rf .venv models var results artifacts

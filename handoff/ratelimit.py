@@ -6,6 +6,7 @@ same methods.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -104,6 +105,17 @@ class Limits:
     login: LoginThrottle
 
 
+# A refused client waits this long for its 429 (it would have to wait as long before
+# retrying anyway): a flood then costs the gateway one cheap answer per second per
+# connection instead of as many as the client can send.
+TARPIT_SECONDS = 1.0
+
+
+async def refuse(retry_after: float, message: str) -> web.Response:
+    await asyncio.sleep(TARPIT_SECONDS)
+    return too_many(max(0.0, retry_after - TARPIT_SECONDS), message)
+
+
 def too_many(retry_after: float, message: str) -> web.Response:
     seconds = max(1, math.ceil(retry_after))
     return web.json_response(
@@ -129,14 +141,14 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
     limits = request.app[keys.LIMITS]
     wait = limits.per_address.take(f"addr:{client_address(request)}")
     if wait:
-        return too_many(wait, "too many requests from this address")
+        return await refuse(wait, "too many requests from this address")
     if request.method == "POST" and request.path.startswith("/api/conversations/"):
         token = bearer_token(request)
         if token:
             # Keyed by the token, not the conversation id: one noisy client, one bucket.
             wait = limits.per_conversation.take(f"conv:{token}")
             if wait:
-                return too_many(wait, "too many messages; slow down a little")
+                return await refuse(wait, "too many messages; slow down a little")
     return await handler(request)
 
 
