@@ -198,7 +198,7 @@ class DisruptionDetector(GraphComponent):
             "examples_file": None,  # None: the prototypes shipped next to this module
             "C": 5.0,
             # the embedding classifier alone names a type only above this probability
-            "embedding_threshold": 0.8,
+            "embedding_threshold": 0.5,
         }
 
     def __init__(
