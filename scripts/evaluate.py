@@ -28,6 +28,7 @@ import logging
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
@@ -209,9 +210,17 @@ class GatewaySystem:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            return json.loads(response.read().decode() or "null")
+        for _ in range(20):
+            request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return json.loads(response.read().decode() or "null")
+            except urllib.error.HTTPError as error:
+                if error.code != 429:
+                    raise
+                # The gateway's rate limit: wait as it says, as the widget does.
+                time.sleep(float(error.headers.get("Retry-After") or 1))
+        raise RuntimeError(f"{path}: still rate limited after 20 tries")
 
     def _login(self) -> Optional[str]:
         email, password = os.environ.get("BATON_AGENT_EMAIL"), os.environ.get("BATON_AGENT_PASSWORD")
@@ -232,7 +241,8 @@ class GatewaySystem:
             reason, disruption = handoff.get("reason"), handoff.get("disruption")
             customer = [m for m in detail.get("messages", []) if m.get("sender") == "customer"]
             nlu = (customer[-1].get("nlu") or {}) if customer else {}
-            intent = (nlu.get("intent") or {}).get("name")
+            # The gateway keeps the intent's name (handoff/serializers.py nlu_annotation).
+            intent = nlu.get("intent") if isinstance(nlu.get("intent"), str) else None
             score = float((nlu.get("frustration") or {}).get("score") or 0.0)
             if not handed_off:
                 disruption = None
