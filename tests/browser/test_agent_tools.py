@@ -189,7 +189,9 @@ def test_transfer_back_to_the_queue_and_a_rejected_request(
     maya.open(conversation_id)
     maya.claim()
 
-    # Keyboard only: the context tabs follow the arrow keys...
+    # Keyboard only: the context tabs follow the arrow keys... (the agent's page comes to
+    # the front first: with three browsers open, keyboard focus goes to the active page)
+    agent.bring_to_front()
     details = agent.get_by_role("tab", name="Details")
     details.focus()
     agent.keyboard.press("ArrowRight")
