@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import secrets
-from pathlib import Path
 
 from aiohttp import web
 

@@ -170,6 +170,12 @@ async def check_conversation_token(
         raise _not_found()
 
 
+async def current_agent(request: web.Request) -> Agent:
+    """require_agent in a read session of its own, for views that need only the agent."""
+    async with request.app[keys.DB].read() as db:
+        return await require_agent(request, db)
+
+
 async def require_conversation(
     request: web.Request, db: AsyncSession, conversation_id: str, token: str | None = None
 ) -> Conversation:

@@ -108,9 +108,14 @@ class Stack:
                               text=True)
         return done.stdout.strip()
 
-    def start(self, timeout: float = 180.0) -> None:
+    def start(
+        self, timeout: float = 180.0, agents: tuple[tuple[str, str, str], ...] = ()
+    ) -> None:
+        """Migrate, make sure these (email, password, name) agents exist, start, wait."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.migrate()
+        for email, password, name in agents:
+            self.ensure_agent(email, password, name)
         self.start_actions()
         self.start_rasa()
         self.start_gateway()

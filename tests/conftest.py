@@ -6,8 +6,6 @@ its own SQLite files, and stopped at the end.
 
 from __future__ import annotations
 
-import random
-import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,21 +18,23 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from stack import Ports, Stack  # noqa: E402
 
+from .pg_server import free_port  # noqa: E402
+
 E2E_AGENT_EMAIL = "maya@baton.example"
 E2E_AGENT_PASSWORD = "e2e-password-1"
 E2E_AGENT_NAME = "Maya"
 
 
-def free_port() -> int:
-    """A free port below the ephemeral range, so no outgoing connection takes it first."""
-    while True:
-        port = random.randrange(20000, 32000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
+def new_stack(
+    var_dir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None
+) -> Stack:
+    """The real processes on free ports, with their files under var_dir (not yet started)."""
+    return Stack(
+        ports=Ports(gateway=free_port(), rasa=free_port(), actions=free_port()),
+        var_dir=var_dir,
+        database_url=database_url or f"sqlite+aiosqlite:///{var_dir / 'baton.db'}",
+        extra_env=extra_env or {},
+    )
 
 
 @dataclass
@@ -49,19 +49,9 @@ class RunningBaton:
 @pytest.fixture(scope="session")
 def baton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBaton]:
     var_dir = tmp_path_factory.mktemp("baton")
-    stack = Stack(
-        ports=Ports(gateway=free_port(), rasa=free_port(), actions=free_port()),
-        var_dir=var_dir,
-        database_url=f"sqlite+aiosqlite:///{var_dir / 'baton.db'}",
-    )
+    stack = new_stack(var_dir)
     try:
-        var_dir.mkdir(parents=True, exist_ok=True)
-        stack.migrate()
-        stack.ensure_agent(E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, E2E_AGENT_NAME)
-        stack.start_actions()
-        stack.start_rasa()
-        stack.start_gateway()
-        stack.wait_ready(timeout=240)
+        stack.start(timeout=240, agents=((E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, E2E_AGENT_NAME),))
         yield RunningBaton(stack, stack.base_url, E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD,
                            E2E_AGENT_NAME)
     finally:

@@ -26,7 +26,8 @@ def _bin(name: str) -> str:
     return path
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free port below the ephemeral range, so no outgoing connection takes it first."""
     while True:
         port = random.randrange(20000, 32000)
         with socket.socket() as sock:
@@ -75,7 +76,7 @@ def start_postgres() -> PostgresServer:
     if os.geteuid() == 0:
         shutil.chown(data_dir.parent, user)
         shutil.chown(data_dir, user)
-    server = PostgresServer(data_dir=data_dir, port=_free_port(), user=user)
+    server = PostgresServer(data_dir=data_dir, port=free_port(), user=user)
     server.init()
     server.start()
     return server

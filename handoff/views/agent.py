@@ -13,6 +13,7 @@ from ..auth import (
     SESSION_COOKIE,
     authenticate_agent,
     bearer_token,
+    current_agent,
     open_session,
     require_agent,
     token_hash,
@@ -144,21 +145,16 @@ async def conversation_detail(request: web.Request) -> web.Response:
         )
 
 
-async def _agent(request: web.Request):  # type: ignore[no-untyped-def]
-    async with request.app[keys.DB].read() as db:
-        return await require_agent(request, db)
-
-
 @routes.post("/api/agent/conversations/{id}/claim")
 async def claim(request: web.Request) -> web.Response:
-    agent = await _agent(request)
+    agent = await current_agent(request)
     conversation = await do_claim(request.app, request.match_info["id"], agent)
     return web.json_response(queue_entry(conversation))
 
 
 @routes.post("/api/agent/conversations/{id}/messages")
 async def agent_message(request: web.Request) -> web.Response:
-    agent = await _agent(request)
+    agent = await current_agent(request)
     body = await read_json(request)
     text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
     assert text is not None
@@ -168,7 +164,7 @@ async def agent_message(request: web.Request) -> web.Response:
 
 @routes.post("/api/agent/conversations/{id}/resolve")
 async def resolve(request: web.Request) -> web.Response:
-    agent = await _agent(request)
+    agent = await current_agent(request)
     body = await read_json(request) if request.can_read_body else {}
     outcome = text_field(body, "outcome", max_chars=64, required=False)
     conversation = await do_resolve(request.app, request.match_info["id"], agent, outcome)
@@ -178,7 +174,7 @@ async def resolve(request: web.Request) -> web.Response:
 @routes.get("/api/agent/ws")
 async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
-    agent = await _agent(request)
+    agent = await current_agent(request)
     last_event_id = int_query(request, "last_event_id", -1)
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import keys
 from ..audit import audit_entries
-from ..auth import require_agent
+from ..auth import current_agent, require_agent
 from ..errors import json_error
 from ..models import RESOLUTION_PENDING, Agent, CannedResponse, Conversation, Note, Resolution
 from ..resolution_actions import ResolutionAction, format_amount, to_minor
@@ -38,13 +38,8 @@ MAX_AMOUNT = Decimal("1000000")
 MAX_NOTE_CHARS = 1000
 
 
-async def _caller(request: web.Request) -> Agent:
-    async with request.app[keys.DB].read() as db:
-        return await require_agent(request, db)
-
-
 async def _supervisor(request: web.Request) -> Agent:
-    agent = await _caller(request)
+    agent = await current_agent(request)
     if agent.role != SUPERVISOR:
         raise json_error(web.HTTPForbidden, "only a supervisor may do this")
     return agent
@@ -116,7 +111,7 @@ async def notes(request: web.Request) -> web.Response:
 
 @routes.post("/api/agent/conversations/{id}/notes")
 async def add_note(request: web.Request) -> web.Response:
-    agent = await _caller(request)
+    agent = await current_agent(request)
     body = await read_json(request)
     text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
     assert text is not None
@@ -184,7 +179,7 @@ async def canned_delete(request: web.Request) -> web.Response:
 
 @routes.get("/api/agent/resolutions")
 async def resolution_actions(request: web.Request) -> web.Response:
-    agent = await _caller(request)
+    agent = await current_agent(request)
     catalogue = request.app[keys.RESOLUTIONS]
     return web.json_response(
         {"role": agent.role, "actions": [a.as_json(agent.role) for a in catalogue.actions.values()]}
@@ -232,7 +227,7 @@ def _amount(body: dict[str, Any], action: ResolutionAction) -> int | None:
 
 @routes.post("/api/agent/conversations/{id}/resolutions")
 async def request_resolution(request: web.Request) -> web.Response:
-    agent = await _caller(request)
+    agent = await current_agent(request)
     body = await read_json(request)
     action_id = body.get("action")
     catalogue = request.app[keys.RESOLUTIONS]
@@ -253,7 +248,7 @@ async def request_resolution(request: web.Request) -> web.Response:
 
 @routes.post("/api/agent/conversations/{id}/transfer")
 async def transfer(request: web.Request) -> web.Response:
-    agent = await _caller(request)
+    agent = await current_agent(request)
     body = await read_json(request)
     agent_id, to = body.get("agent_id"), body.get("to")
     if to == "queue" and agent_id is None:

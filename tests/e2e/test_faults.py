@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,27 +11,16 @@ import pytest
 
 from handoff.actions import BOT_UNAVAILABLE_TEXT
 
-from ..conftest import E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, Ports, Stack, free_port
+from ..conftest import E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, Stack, new_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    var_dir: Path = tmp_path_factory.mktemp("faults")
-    stack = Stack(
-        ports=Ports(gateway=free_port(), rasa=free_port(), actions=free_port()),
-        var_dir=var_dir,
-        database_url=f"sqlite+aiosqlite:///{var_dir / 'baton.db'}",
-        extra_env={"BATON_RASA_TIMEOUT": "5"},
-    )
+    stack = new_stack(tmp_path_factory.mktemp("faults"), extra_env={"BATON_RASA_TIMEOUT": "5"})
     try:
-        stack.migrate()
-        stack.ensure_agent(E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, "Maya")
-        stack.start_actions()
-        stack.start_rasa()
-        stack.start_gateway()
-        stack.wait_ready(timeout=240)
+        stack.start(timeout=240, agents=((E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, "Maya"),))
         yield stack
     finally:
         stack.stop()

@@ -15,13 +15,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from ..conftest import ROOT, Ports, Stack, free_port
+from ..conftest import ROOT, Stack, new_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -34,22 +33,14 @@ RESULTS = ROOT / "var" / "test-results" / "fault-gateway-restart.json"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    var_dir: Path = tmp_path_factory.mktemp("restart")
-    stack = Stack(
-        ports=Ports(gateway=free_port(), rasa=free_port(), actions=free_port()),
-        var_dir=var_dir,
-        database_url=f"sqlite+aiosqlite:///{var_dir / 'baton.db'}",
+    stack = new_stack(
+        tmp_path_factory.mktemp("restart"),
         # Loopback is one address for 200 clients; the limits are tested elsewhere.
         extra_env={"BATON_RATE_PER_ADDRESS": "0", "BATON_RATE_PER_CONVERSATION": "0"},
     )
+    agents = tuple((f"agent{i}@baton.example", "restart-pass", f"Agent {i}") for i in range(AGENTS))
     try:
-        stack.migrate()
-        for index in range(AGENTS):
-            stack.ensure_agent(f"agent{index}@baton.example", "restart-pass", f"Agent {index}")
-        stack.start_actions()
-        stack.start_rasa()
-        stack.start_gateway()
-        stack.wait_ready(timeout=240)
+        stack.start(timeout=240, agents=agents)
         yield stack
     finally:
         stack.stop()
@@ -241,7 +232,7 @@ async def test_a_gateway_restart_under_200_widgets_loses_and_duplicates_nothing(
             await console.open()
         widgets = [Widget(http, base) for _ in range(WIDGETS)]
         await _bounded([w.open() for w in widgets])
-        human, bots = widgets[:HANDED_OFF], widgets[HANDED_OFF:]
+        human = widgets[:HANDED_OFF]
         await _bounded([w.say("can I talk to a real person") for w in human])
         for index, widget in enumerate(human):
             await consoles[index % AGENTS].claim(widget.id)

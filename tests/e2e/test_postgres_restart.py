@@ -8,13 +8,12 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import asyncpg
 import pytest
 
-from ..conftest import ROOT, Ports, Stack, free_port
+from ..conftest import ROOT, Stack, new_stack
 from ..pg_server import PostgresServer, start_postgres
 
 pytestmark = pytest.mark.e2e
@@ -37,12 +36,7 @@ def stack(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) ->
         await connection.close()
 
     asyncio.run(create())
-    var_dir: Path = tmp_path_factory.mktemp("pgrestart")
-    stack = Stack(
-        ports=Ports(gateway=free_port(), rasa=free_port(), actions=free_port()),
-        var_dir=var_dir,
-        database_url=postgres.url("baton_e2e"),
-    )
+    stack = new_stack(tmp_path_factory.mktemp("pgrestart"), postgres.url("baton_e2e"))
     try:
         stack.start(timeout=240)
         yield stack
