@@ -164,6 +164,9 @@ class Console:
     def claim(self) -> None:
         self.claim_button.click()
         expect(self.page.locator("#conv-view")).to_have_attribute("data-status", "agent")
+        # The claim is finished when the console has put the cursor in the reply box; a test
+        # that moves focus before that would have it taken away.
+        self.page.wait_for_function("() => document.activeElement && document.activeElement.id === 'reply-input'")
 
     def reply(self, text: str) -> None:
         self.reply_box.fill(text)
