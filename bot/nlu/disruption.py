@@ -1,10 +1,14 @@
 """Detects a disrupted trip in a customer message, with its type.
 
 Rules come first: each type has patterns that need the customer's own situation
-("my flight got cancelled"), and what-if or how-to clauses ("what happens if my flight is
-delayed", "how do I cancel my booking") are cut out before matching. When no rule fires, a
-logistic regression on the MiniLM sentence vector, trained on hand-written prototypes
-(bot/nlu/data/disruption_examples.yml), may still name a type if it is confident.
+("my flight got cancelled", "stuck at the gate for two hours", "landed without my bag"), and
+clauses that report none are cut out before matching: what-if and how-to ("what happens if my
+flight is delayed", "how do I cancel my booking"), status questions ("is flight 12 delayed?"),
+negations and concessions ("never been delayed", "despite the delay ..."), and cancellations
+of the customer's own or of something other than a flight ("I cancelled my hotel"). When no
+rule fires, a logistic regression on the MiniLM sentence vector, trained on hand-written
+prototypes (bot/nlu/data/disruption_examples.yml), may still name a type if it is confident,
+unless the message named a disruption only in such a cut-out clause.
 """
 
 from __future__ import annotations
@@ -42,18 +46,55 @@ TYPES = (
     "schedule_change",
 )
 
-_BAG = r"(?:bags?|luggage|suitcases?|baggage|backpack|golf (?:bag|clubs)|stroller|car ?seat|guitar|bike|bicycle|skis)"
+_BAG = (
+    r"(?:bags?|luggage|suitcases?|baggage|backpack|carry[- ]?on|golf (?:bag|clubs)|stroller|car ?seat|guitar|"
+    r"bike|bicycle|skis)"
+)
 
 # What-if and how-to clauses describe no disruption that has happened: they are removed first.
 HYPOTHETICAL = re.compile(
-    r"\b(?:if|in case|whether|what happens when|incase)\b[^.!?;]*"
+    r"(?<!\bas )(?<!\bit )\b(?:if|in case|whether|what happens when|incase)\b[^.!?;]*"
     r"|\b(?:how|can|could|may) (?:do |can )?(?:i|we|you) (?:cancel|change|reschedule|report)\b[^.!?;]*"
     r"|\b(?:help (?:with |me )?|want to |wanna |like to |need to |trying to |try to |please )cancel\w*[^.!?;]*"
-    r"|\bnot (?:been |be |yet )?(?:cancel+ed|delayed)\b"
-    r"|\b(?:cancellation|delay|baggage|luggage|downgrade) (?:policy|policies|fees?|insurance|protection|"
-    r"compensation rules|allowance)\b",
+    r"|\b(?:not|never|wasn'?t|weren'?t|isn'?t|aren'?t) (?:been |be |yet |even |once )?(?:cancel+ed|delayed)\b"
+    r"|\bno (?:more )?(?:delays?|cancel+ations?)\b"
+    # concessions ("despite the delay, the crew was great") and other senses of "delay"
+    r"|\b(?:despite|in spite of)\b[^.!?;,]*"
+    r"|\bdelay in (?:answering|responding|reply\w*|response|getting back)"
+    r"|\b(?:for|about|after|in case of) an? (?:delay|cancel+ation|missed connection)\b(?! of)"
+    r"|\b(?:when|what time|what day)\b[^.!?;,]*?\bsuppos\w* to\b"
+    r"|\b(?:cancel+ation|delay|baggage|luggage|downgrade) (?:policy|policies|fees?|insurance|protection|"
+    r"compensation rules|allowance)\b"
+    # the customer cancels something themselves, or something that is not a flight
+    r"|\b(?:i|we)(?: (?:have|had|just|already|then|finally|will|had to|decided to|'ve|ve))* cancel+(?:ed|ing)?\b"
+    r"|\bcancel+(?:ed|ing|s)? (?:my |our |the |a |his |her |their )?(?:\w+ )?(?:reservations?|bookings?|tickets?|"
+    r"meetings?|interviews?|plans|hotel|rental|appointments?|membership|account|card|order|subscription)\b",
     re.IGNORECASE,
 )
+
+# A yes/no question whether a flight is (or will be) delayed or cancelled asks for news and
+# reports no disruption ("is flight 12 delayed?", "will you cancel flights tomorrow", the
+# question mark often left out in a chat); one that takes the disruption as given ("is there
+# a hotel for my cancelled flight?", "is it still delayed?") does.
+_STATUS_QUESTION = re.compile(
+    r"^(?:(?:hi|hello|hey|ok|okay|so|and|also|question|quick question|thanks|please)\W+)*"
+    r"(?:is|are|will|would|was|were|do|does|did|has|have|any)\b"
+    # "was delayed 3 hours" and "has been cancelled" leave out the subject: statements, not questions
+    r"(?! (?:been|being|delayed|cancel\w*|late|still|again|now|so|very|really|just|already|even)\b)"
+    r"(?![^?]*\b(?:still|again|already|why|reason|how long|compensat\w*|refund\w*|vouchers?|hotel)\b)"
+    r"(?=[^?]*\b(?:(?:delayed|cancel+ed)\b(?! (?:\w+ )?(?:flights?|planes?|departures?|trips?))"
+    r"|(?:any|expect\w*|anticipat\w*) (?:\w+ )?(?:delays|cancel+ations)\b))[^?]*\??$",
+    re.IGNORECASE,
+)
+_CLAUSES = re.compile(r"[^.!?;:,]+(?:[.!?]+|[;:,]|$)")
+
+
+def _drop_status_questions(text: str) -> str:
+    """The text with each clause that is only a status question blanked out."""
+    return "".join(
+        " " if _STATUS_QUESTION.match(clause.strip()) else clause for clause in _CLAUSES.findall(text)
+    )
+
 
 RULES: List[Tuple[str, Pattern[str]]] = [
     (
@@ -61,23 +102,42 @@ RULES: List[Tuple[str, Pattern[str]]] = [
         re.compile(
             _BAG + r"[^.!?]{0,40}\b(?:damag\w*|broke|broken|destroy\w*|ripped|torn|smash\w*|crack\w*|"
             r"soaked|ruined|dented|bent|busted|shattered)"
-            r"|\b(?:damag\w*|broke|broken|destroy\w*|ripped|tore|smashed|cracked|ruined|busted)\b[^.!?]{0,25}" + _BAG,
+            r"|\b(?:damag\w*|broke|broken|destroy\w*|ripped|tore|smashed|cracked|ruined|busted|soaked)\b[^.!?]{0,25}"
+            + _BAG,
             re.IGNORECASE,
         ),
     ),
     (
         "lost_luggage",
         re.compile(
-            r"\blos(?:t|e|es|ing)\b[^.!?]{0,20}" + _BAG + r"|lost ?luggage|lost ?bag|missing " + _BAG
+            r"\b(?:los(?:t|e|es|ing)|loosing|misplac\w*|mishandl\w*|misrout\w*)\b[^.!?]{0,20}" + _BAG
+            + r"|\b(?:los(?:t|e|es|ing)|take|taken|took|stole|stolen) (?:my|our|your|his|her|their|all) (?:\w+ )?"
+            r"(?:belongings|clothes|stuff|things|valuables)"
+            r"|lost ?luggage|lost ?bag|missing " + _BAG
             + r"|" + _BAG + r"[^.!?]{0,40}\b(?:lost|missing|never (?:arrived|came|showed|made it)|"
             r"didn'?t (?:arrive|come|show|make it)|did not (?:arrive|make it|come)|not (?:arrived|here|delivered)|"
             r"hasn'?t (?:arrived|come|been delivered)|haven'?t (?:arrived|come|been delivered)|"
-            r"still (?:not|in|at|missing)|left behind|delayed|went to|sent to|out for delivery|"
-            r"(?:on|in) (?:a different|another|the wrong)|wrong (?:city|airport|flight))"
+            r"still (?:not|in|at|missing)|left behind|left (?:in|at) |delayed|went to|sent to|out for delivery|"
+            r"(?:on|in) (?:a different|another|the wrong)|wrong (?:city|airport|flight)|"
+            r"missed (?:the |its |their |my |our )?(?:connect\w*|flight|plane))"
             r"|(?:where|wheres|where's) (?:is|are)? ?(?:my|our|the) " + _BAG
             + r"|(?:still )?no (?:sign of )?(?:my |our |the )?" + _BAG + r"\b"
+            + r"|(?:without|w/o|w/out) (?:my |our |any |his |her |their )?" + _BAG
+            + r"|(?:my|our|his|her|their) " + _BAG + r" (?:is|are|was|were|has been|have been|ended up|sitting|still)"
+            r"(?: \w+){0,3} (?:in|at) (?!the (?:overhead|car|trunk|cabin|seat|bin|counter|gate))\w"
+            + r"|\b(?:you|they|u|y'?all)(?: \w+)? (?:left|leave|forgot) (?:my|our|his|her|their) " + _BAG
+            + r"|for (?:leaving|forgetting) (?:my|our|his|her|their) " + _BAG
             + r"|(?:get|got|find|locate|track|trace|deliver)\w* (?:my|our) " + _BAG + r"[^.!?]{0,20}(?:back|yet|delivered)"
-            + r"|" + _BAG + r" claim (?:number|ticket|report)|missing (?:bag|baggage|luggage) report|delayed " + _BAG
+            + r"|(?:track|trace|locat)\w* (?:my|our) " + _BAG
+            + r"|(?:status|whereabouts|location) of (?:my|our) (?:checked )?" + _BAG
+            + r"|(?:get|got|deliver|send|sent|bring|transfer|move|load)\w* (?:my|our|a|the|his|her) (?:checked )?" + _BAG
+            + r" (?:to|from|onto|on)\b|(?:get|got|have|want) (?:my|our) (?:checked )?" + _BAG + r" back|\bwant my " + _BAG
+            + r"|(?:my|our) (?:checked )?" + _BAG + r" (?:aren'?t|isn'?t|are not|is not|won'?t be|wasn'?t|weren'?t) "
+            r"(?:even )?(?:coming|here|there)"
+            + r"|(?:when|until|till) (?:my|our|the) " + _BAG + r" (?:will|arrive|get|come|is|are|show)"
+            + r"|compensat\w* for (?:my|our|the) " + _BAG
+            + r"|" + _BAG + r" ?#|" + _BAG + r" (?:claim|file|reference) (?:number|ticket|report|#)"
+            r"|missing (?:bag|baggage|luggage) report|delayed " + _BAG
             + r"|(?:update|news|word|info\w*) (?:on|about|regarding) (?:my|our|the) " + _BAG
             + r"|(?:waiting|wait|waited) (?:\w+ ){0,3}(?:for|on) (?:my |our |the )?" + _BAG
             + r"|" + _BAG + r"[^.!?]{0,25}(?:deliver|locat|track|trace)\w*",
@@ -87,9 +147,9 @@ RULES: List[Tuple[str, Pattern[str]]] = [
     (
         "downgraded",
         re.compile(
-            r"downgrad\w*|(?:bumped|moved|kicked|put)(?: me| us)? (?:from|out of|down from) (?:first|business|premium|"
-            r"the first)|lost (?:my|our) (?:upgrade|first class|business class)|(?:paid|booked) (?:for )?(?:first|business)"
-            r"(?: class)?[^.!?]{0,30}(?:economy|coach|back of the plane)",
+            r"downgrad(?:ed|ing)|(?:bumped|moved|kicked|put)(?: me| us)? (?:from|out of|down from) (?:first|business|"
+            r"premium|the first)|lost (?:my|our) (?:upgrade|first class|business class)|(?:paid|booked) (?:for )?"
+            r"(?:first|business)(?: class)?[^.!?]{0,30}(?:economy|coach|back of the plane)",
             re.IGNORECASE,
         ),
     ),
@@ -104,8 +164,13 @@ RULES: List[Tuple[str, Pattern[str]]] = [
     (
         "cancelled",
         re.compile(
-            r"\bcancel+(?:ed|ing|s)\b|\bcancel+ations?\b|\bcanx\w*|\bcxl+d?\b|\bcncl+d\b|\bscrapped\b"
-            r"|\bflights? (?:is |are |still |was |were |got |get )+cancel\b",
+            r"\bcancel+(?:ed|ing|s)\b|\bcancel+ations?\b|\bcanx\w*|\bcxl+d?\b|\bcncl+e?d\b|\bcx'?e?d\b|\bscrapped\b"
+            r"|\bflights? (?:is |are |still |was |were |got |get )*cancel\b"
+            r"|\b(?:you|u|they|y'?all)(?: (?:just|then|guys|all|always|now|also|gonna|going to|did|do|keep|go))* cancel "
+            r"(?:my|our|the|both|all|it|this|that|his|her|their|\d)"
+            r"|\b(?:and|then) cancel (?:it|the flight|our flight|my flight)\b|\bcalled off\b|\bweathered out\b"
+            r"|\bno (?:more |other )?flights? (?:until|till|out (?:until|till|tonight|today))"
+            r"|\b(?:no|nada|nothing) (?:seats? |flights? )?(?:avail\w*|open) (?:until|till|before)",
             re.IGNORECASE,
         ),
     ),
@@ -115,25 +180,41 @@ RULES: List[Tuple[str, Pattern[str]]] = [
             r"schedule change|(?:changed|moved|rescheduled|retimed|switched) (?:my|our|the) (?:flight|itinerary|"
             r"departure|return|connection|trip)(?! (?:to|for) me\b)|(?:flight|departure) time[^.!?]{0,15}"
             r"(?:changed|moved)|non-?stop[^.!?]{0,30}(?:into|to) (?:a )?(?:1|one)[- ]?stop|involuntary (?:change|reroute)"
-            r"|rerouted|re-routed",
+            r"|(?:was|got|been|were|is) rescheduled|reschedul\w* (?:my|our) flights?|rerouted|re-routed",
             re.IGNORECASE,
         ),
     ),
     (
         "delayed",
         re.compile(
-            r"\bdelay(?:ed|s|ing)?\b|\blate (?:flight|arrival|departure|plane|crew|pilot|inbound)"
+            r"\bdelay(?:ed|s|ing)?(?:\b|(?-i:[A-Z0-9]))|\d ?(?:hours?|hrs?|mins?)[ -]?delay"
+            r"|\blate (?:flight|arrival|departure|plane|crew|pilot|inbound)"
             r"|\b(?:running|arrived|arriving|departed|leaving|took off|landed|be|am|are|is|was|were|being) (?:so |very |really )?late\b"
             r"|(?:hours?|hrs?|mins?|minutes|day) late\b|(?:on|at) (?:the )?(?:tarmac|runway)|still (?:at|on|in) the (?:gate|plane|airport)"
             r"|(?:sitting|sat|stuck|waiting) (?:at|on|in) (?:the )?(?:gate|plane|jetway)"
-            r"|waiting (?:for|on) (?:a |the |our )?(?:pilot|crew|gate|plane|aircraft|captain|fuel|mechanic|de-?ic)"
+            r"|waiting (?:\w+ ){0,3}(?:for|on) (?:a |the |our )?(?:pilot|crew|gate|plane|aircraft|captain|fuel|mechanic|de-?ic)"
             r"|(?:hasn'?t|haven'?t|still not|not yet) (?:taken off|left|departed|boarded|pushed)"
-            r"|(?:never|not|nothing) (?:departs |leaves |arrives )?on time|pushed back (?:again|to|\d)"
+            r"|(?:never|not|n't|nothing|ever)(?: \w+){0,3} (?:departs |leaves |arrives )?on time|pushed back (?:again|to|\d)"
+            r"|push(?:ed|ing)? (?:it|us|the flight|our flight|the departure) back"
             r"|keeps? getting (?:later|pushed)|mechanical (?:issue|problem|delay)|\bmx (?:issue|delay)"
-            r"|should have (?:taken off|left|departed|landed|arrived|boarded)|supposed to (?:land|leave|depart|arrive|take off)"
+            r"|should have (?:taken off|left|departed|landed|arrived|boarded)"
+            r"|suppos(?:ed|e) to (?:land|leave|depart|arrive|take off|board|be (?:home|in|at|there))"
             r"|been (?:at|in|stuck (?:at|in)) \w+(?: airport)? for (?:\d|over|almost|nearly|about)"
             r"|departure time keeps|(?:at|in) (?:the |this )?airport (?:for|since) "
             r"|(?:sitting|sat|stuck|waiting|waited) (?:on|in) (?:this|the|our|a) (?:plane|aircraft|runway)"
+            r"|(?:sitting|sat|stuck|held|trapped) (?!on hold)(?:here |there )?(?:\w+ ){0,2}for "
+            r"(?:over |almost |nearly |about |more than )?(?:an?|\d+(?:\.\d+)?|one|two|three|four|five|six|several) ?"
+            r"(?:hours?|hrs?)|\bon (?:the )?ground (?:for )?(?:over |almost |nearly |more than )?"
+            r"(?:an?|\d+(?:\.\d+)?|two|three) ?(?:hours?|hrs?)"
+            r"|\b(?:\d+|several|many|two|three|four|five|six|seven|eight|nine|ten|twelve)\+? ?(?:hours?|hrs?) "
+            r"(?:now |so far |and counting )?(?:in|on|at|@) (?:the |this |a )?(?:plane|airport|gate|tarmac|runway|terminal|"
+            r"(?-i:[A-Z]{3})\b|(?-i:[A-Z][a-z]+))"
+            r"|\bstill not (?:out of|home|there)|\bstranded\b|\btrapped (?:in|at|on)\b"
+            r"|\bstuck (?:here|there|with no flights?|(?:in|at) (?:the airport|(?-i:[A-Z]{3})\b|(?-i:[A-Z][a-z]+)))"
+            r"|\b(?:lost|losing|lose|wasted|wasting) (?:a|an|one|two|\d|half a|the whole|an entire|entire) (?:\w+ )?"
+            r"(?:day|night|days)\b|\bget (?:me|us) (?:home|out of here)"
+            r"|\b(?:plane|aircraft|gate|crew)(?: \w+)? (?:not|isn'?t|wasn'?t|is not|was not) (?:ready|here)"
+            r"|\bheld (?:up|captive|hostage)|\bnot (?:leaving|departing|taking off|boarding) (?:until|till|before)"
             r"|(?:hasn'?t|haven'?t|didn'?t|did not|doesn'?t) (?:even )?(?:take off|leave|depart|board)",
             re.IGNORECASE,
         ),
@@ -142,18 +223,27 @@ RULES: List[Tuple[str, Pattern[str]]] = [
 
 
 def strip_hypothetical(text: str) -> str:
-    return HYPOTHETICAL.sub(" ", text.replace("’", "'"))
+    """The text without the clauses that report no disruption of the customer's own."""
+    return HYPOTHETICAL.sub(" ", _drop_status_questions(text.replace("’", "'")))
 
 
-def rule_matches(text: str) -> List[Tuple[str, str]]:
-    """(type, matched text) for every rule that fires, in the order of RULES."""
-    factual = strip_hypothetical(text)
+def rule_matches(text: str, factual_only: bool = True) -> List[Tuple[str, str]]:
+    """(type, matched text) for every rule that fires, in the order of RULES; with
+    ``factual_only`` False, also in what-if, how-to and other cut-out clauses."""
+    factual = strip_hypothetical(text) if factual_only else text.replace("’", "'")
     found = []
     for kind, pattern in RULES:
         match = pattern.search(factual)
         if match:
             found.append((kind, match.group(0).strip()))
     return found
+
+
+def only_hypothetical(text: str) -> bool:
+    """The message names a disruption, but only in a clause that reports none ("what if my
+    flight is cancelled", "is flight 12 delayed?", "despite the delay ..."): the rules have
+    ruled it out, and the embedding classifier must not bring it back."""
+    return not rule_matches(text) and bool(rule_matches(text, factual_only=False))
 
 
 def choose_type(matches: List[Tuple[str, str]]) -> Optional[str]:
@@ -196,7 +286,7 @@ class DisruptionDetector(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {
             "examples_file": None,  # None: the prototypes shipped next to this module
-            "C": 5.0,
+            "C": 2.0,
             # the embedding classifier alone names a type only above this probability
             "embedding_threshold": 0.5,
         }
@@ -237,7 +327,7 @@ class DisruptionDetector(GraphComponent):
         matches = rule_matches(text)
         kind = choose_type(matches)
         result: Dict[str, Any] = {"type": kind, "source": "rules" if kind else None, "evidence": [m for _, m in matches]}
-        if kind is None and self.model is not None and embedding is not None:
+        if kind is None and self.model is not None and embedding is not None and not only_hypothetical(text):
             row = self.model.predict_proba(embedding[None, :])[0]
             best = int(np.argmax(row))
             if self.model.classes[best] != "none" and row[best] >= self.config["embedding_threshold"]:
