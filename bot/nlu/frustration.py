@@ -1,26 +1,43 @@
 """Scores how frustrated each customer message sounds, from 0 to 1, with named signals.
 
-Two sources of evidence are combined in one logistic score:
-- lexicon rules, each a named signal (angry wording, sarcasm, shouting, ...);
-- a small logistic regression on the MiniLM sentence vector, trained on hand-written
-  examples (bot/nlu/data/frustration_examples.yml), with a sample of the NLU training
-  data on the calm side; its probability also fires the signal `negative_sentiment`.
-Praise and thanks lower the score. The weights and the bias were set so that the handoff
-policy's threshold (`frustration_threshold: 0.6` in config.yml) is a good operating point on
-the development tweets (scripts/evaluate.py); no tweet is used for training. The
-conversation-level picture (repeats, bot failures, trend) is the policy's job.
+Four sources of evidence are combined in one logistic score:
+- lexicon rules, each a named signal (angry wording, sarcasm, a long wait, ...);
+- a logistic regression on the MiniLM sentence vector together with hashed word 1-2-grams
+  and character 2-5-grams (tf-idf), trained on hand-written examples
+  (bot/nlu/data/frustration_examples.yml) with a sample of the NLU training data on the calm
+  side; its probability also fires the signal `negative_sentiment`;
+- VADER's compound polarity (the vaderSentiment package, MIT licence: a word lexicon with
+  negation and intensity rules, shipped inside the package, nothing downloaded);
+- calm cues (praise or thanks, a plain question) that lower the score.
+
+How it was built (issue #3). The classifier never sees a tweet: its ~2,100 examples were
+written for Baton, both sides on the same topics (delays, bags, refunds, staff, the app, the
+phone line) so that it learns the tone rather than the topic. The development tweets
+(../shared/data, CC BY-NC-SA: evaluation and tuning only) were used for error analysis and to
+fit the 14 combination numbers below (bias, slope, offset, polarity weight, one weight per
+signal and cue) by a logistic regression, the offset placing the operating point at the
+policy's threshold (`frustration_threshold: 0.6` in config.yml). Five-fold cross-validation
+of that fit on the tweets loses about 0.002 of recall, so little is memorised. The sentence
+vector alone separates frustrated from calm tweets poorly (it mostly encodes the topic);
+the n-grams and the lexicon polarity add most of the gain. The conversation-level picture
+(repeats, bot failures, trend) is the policy's job.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Pattern, Text, Tuple, Type
 
 import numpy as np
 import yaml
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -64,6 +81,8 @@ LEXICON: List[Tuple[str, Pattern[str]]] = [
             r"still (?:no|nothing|waiting|not)", r"no (?:help|response|reply|answer|update|info)",
             r"not (?:acceptable|ok|okay|good enough)", r"hung up", r"disconnected",
             r"lied\b", r"lying\b", r"excuses?\b", r"lame\b", r"bad (?:service|experience|customer)",
+            r"crazy\b", r"dissatisf", r"unhelpful", r"less than helpful", r"not (?:very |at all |too )?helpful",
+            r"\w+(?:fail|sucks)\b",  # run-together tags: "#airlinefail"
         ),
     ),
     (
@@ -82,7 +101,9 @@ LEXICON: List[Tuple[str, Pattern[str]]] = [
             r"|(?<!you )(?<!thanks )(?<!thx )\bso much for\b|\bwhat a (?:great|wonderful|fantastic|fun) (?:way|start) to"
             r"|\bway to go\b[^.!?]{0,40}(?:lost|delay|cancel|ruin)"
             r"|\b(?:great|nice|good) job (?:losing|ruining|delaying|cancel)"
-            r"|\bthank(?:s| you) for the (?:lack of|zero|no\b|canned|useless|non-?answer)",
+            r"|\bthank(?:s| you) for the (?:lack of|zero|no\b|canned|useless|non-?answer)"
+            # thanks that are taken back at once: "thanks for the reply, but my bag is still missing"
+            r"|\bthank(?:s| you)\b[^.!?]{0,20}\bbut\b(?! no thanks)",
             re.IGNORECASE,
         ),
     ),
@@ -112,7 +133,10 @@ LEXICON: List[Tuple[str, Pattern[str]]] = [
             r"|\b(?:expect|want|demand|need) (?:a |my )?(?:full )?(?:refund|reimbursement|compensation)"
             r"|\bshould(?:n'?t| not) (?:take|have to|be)|\bhave to pay\b|charg\w* (?:me|us) (?:again|twice|extra|for)"
             r"|\b(?:no|zero|without) (?:info\w*|communication|explanation|apology|answers?|response|update|help|"
-            r"entertainment|food|water|wifi|compensation)\b|\bnot (?:once|even)\b",
+            r"entertainment|food|water|wifi|compensation)\b|\bnot (?:once|even)\b"
+            r"|\b(?:would|it'?d) (?:be|have been) (?:nice|lovely|helpful|good)\b"
+            r"|\b(?:not|isn'?t|aren'?t|stop) (?:really )?helping\b|\b(?:doesn'?t|don'?t|do not|does not) understand\b"
+            r"|\b(?:copy(?: and |-| )paste|canned|automated) (?:response|reply|answer|message)",
             re.IGNORECASE,
         ),
     ),
@@ -202,8 +226,12 @@ def combine(
     slope: float,
     words: int = 0,
     full_length: int = 0,
+    offset: float = 0.0,
+    polarity: float = 0.0,
+    polarity_weight: float = 0.0,
 ) -> float:
-    """Logistic combination of the classifier's probability and the fired signals.
+    """Logistic combination of the classifier's probability, the fired signals and the
+    lexicon polarity (VADER's compound score, -1 negative .. +1 positive).
 
     A short message ("nope", "cancel my booking") gives the sentence classifier little to go
     on: below ``full_length`` words its part of the logit (bias and slope) shrinks in
@@ -211,12 +239,80 @@ def combine(
     """
     p = min(max(probability, 1e-4), 1 - 1e-4)
     share = min(1.0, words / full_length) if full_length > 0 else 1.0
-    z = share * (bias + slope * math.log(p / (1 - p))) + sum(weights.get(s, 0.0) for s in signals)
+    z = (
+        offset
+        + share * (bias + slope * math.log(p / (1 - p)))
+        + sum(weights.get(s, 0.0) for s in signals)
+        + polarity_weight * polarity
+    )
     return 1.0 / (1.0 + math.exp(-z))
 
 
 def word_count(text: str) -> int:
     return len(re.findall(r"[\w']+", text))
+
+
+NGRAM_BITS = 16  # each n-gram family is hashed into 2**16 columns: no vocabulary to store
+
+
+def _hashers() -> Tuple[HashingVectorizer, HashingVectorizer]:
+    common = dict(n_features=2**NGRAM_BITS, alternate_sign=False, norm=None, lowercase=True)
+    return (
+        HashingVectorizer(ngram_range=(1, 2), **common),
+        HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common),
+    )
+
+
+class NgramFeatures:
+    """Word 1-2-grams and character 2-5-grams, hashed, as sublinear tf-idf (one L2-normalised
+    block each). Complaint wording ("still no", "on hold", "nobody") is often a few words
+    that the mean-pooled sentence vector blurs; the n-grams keep them."""
+
+    def __init__(self, idf: Optional[List[np.ndarray]] = None) -> None:
+        self.hashers = _hashers()
+        self.idf = idf
+
+    def fit(self, texts: List[str]) -> "NgramFeatures":
+        self.idf = []
+        for hasher in self.hashers:
+            df = np.bincount(hasher.transform(texts).indices, minlength=2**NGRAM_BITS)
+            self.idf.append((np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32))
+        return self
+
+    def transform(self, texts: List[str]) -> sparse.csr_matrix:
+        assert self.idf is not None, "fit first"
+        blocks = []
+        for hasher, idf in zip(self.hashers, self.idf):
+            counts = hasher.transform(texts).tocsr().astype(np.float32)
+            counts.data = 1.0 + np.log(counts.data)
+            blocks.append(normalize(counts.multiply(idf[None, :]).tocsr()))
+        return sparse.hstack(blocks, format="csr")
+
+    def save(self, directory: Path, name: str) -> None:
+        assert self.idf is not None
+        np.savez(directory / f"{name}.ngrams.npz", word=self.idf[0], char=self.idf[1])
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> "NgramFeatures":
+        arrays = np.load(directory / f"{name}.ngrams.npz")
+        return cls([arrays["word"], arrays["char"]])
+
+
+def classifier_features(embeddings: np.ndarray, ngrams: sparse.csr_matrix) -> sparse.csr_matrix:
+    return sparse.hstack([sparse.csr_matrix(embeddings), ngrams], format="csr")
+
+
+@lru_cache(maxsize=1)
+def _vader() -> Any:
+    # VADER's lexicon (vaderSentiment, MIT licence) ships inside the package: nothing is downloaded.
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def lexicon_polarity(text: str) -> float:
+    """VADER's compound polarity of ``text``: -1 (negative) .. +1 (positive)."""
+    return float(_vader().polarity_scores(text)["compound"])
 
 
 def load_examples(path: Path = EXAMPLES_FILE) -> Dict[str, List[str]]:
@@ -246,24 +342,33 @@ class FrustrationScorer(GraphComponent):
             # a sample keeps the bot's own questions calm without drowning the written ones
             "nlu_calm_sample": 1000,
             "C": 3.0,
-            "bias": 1.0,
-            "slope": 0.7,
+            # The combination below was fitted by a logistic regression on the development
+            # tweets (tuning only: 14 numbers; the classifier itself never sees a tweet).
+            "bias": 2.69,
+            "slope": 0.71,
+            # added to the logit whatever the length; puts the operating point at the policy's
+            # threshold of 0.6
+            "offset": -1.85,
+            # times VADER's compound polarity (-1 .. +1), added to the logit
+            "polarity_weight": -1.36,
             # messages shorter than this many words get a proportionally smaller classifier part
             "full_length": 12,
             # below this many words and without a lexical signal the score stays at most 0.5
             "min_words_without_signal": 5,
             # a signal's weight adds to the logit; negative_sentiment fires at p >= sentiment_threshold
+            # (shouting and repeated punctuation are reported but add nothing: on their own they
+            # were no evidence of frustration in the development tweets)
             "weights": {
-                "angry_wording": 1.7,
-                "sarcasm": 1.5,
-                "shouting": 0.3,
-                "repeated_punctuation": 0.3,
-                "long_wait": 2.5,
-                "threat_to_leave": 1.0,
-                "unresolved_problem": 2.0,
-                "profanity": 1.5,
-                POSITIVE: -1.3,
-                QUESTION: -0.8,
+                "angry_wording": 1.18,
+                "sarcasm": 1.31,
+                "shouting": 0.0,
+                "repeated_punctuation": 0.0,
+                "long_wait": 2.08,
+                "threat_to_leave": 0.62,
+                "unresolved_problem": 1.77,
+                "profanity": 1.01,
+                POSITIVE: -0.57,
+                QUESTION: -0.27,
             },
             "sentiment_threshold": 0.5,
         }
@@ -274,11 +379,13 @@ class FrustrationScorer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         model: Optional[LinearModel] = None,
+        ngrams: Optional[NgramFeatures] = None,
     ) -> None:
         self.config = config
         self._model_storage = model_storage
         self._resource = resource
         self.model = model
+        self.ngrams = ngrams
 
     @classmethod
     def create(
@@ -289,6 +396,13 @@ class FrustrationScorer(GraphComponent):
         execution_context: ExecutionContext,
     ) -> "FrustrationScorer":
         return cls(config, model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """The written examples are not a Rasa training input: their content joins the
+        fingerprint so that Rasa's cache retrains the scorer when they change."""
+        path = Path(config["examples_file"]) if config.get("examples_file") else EXAMPLES_FILE
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
     def train(self, training_data: TrainingData) -> Resource:
         path = Path(self.config["examples_file"]) if self.config["examples_file"] else EXAMPLES_FILE
@@ -301,7 +415,7 @@ class FrustrationScorer(GraphComponent):
             nlu_calm = [nlu_calm[i] for i in sorted(chosen)]
         nlu_frustrated = [m for m in training_data.intent_examples if m.get(INTENT) in frustrated_intents]
         encoder = shared_encoder()
-        X = np.vstack(
+        embeddings = np.vstack(
             [
                 encoder.encode(examples["frustrated"]),
                 sentence_embeddings(nlu_frustrated),
@@ -309,24 +423,45 @@ class FrustrationScorer(GraphComponent):
                 sentence_embeddings(nlu_calm),
             ]
         )
+        texts = (
+            examples["frustrated"]
+            + [m.get(TEXT) for m in nlu_frustrated]
+            + examples["calm"]
+            + [m.get(TEXT) for m in nlu_calm]
+        )
+        self.ngrams = NgramFeatures().fit(texts)
+        X = classifier_features(embeddings, self.ngrams.transform(texts))
         n_frustrated = len(examples["frustrated"]) + len(nlu_frustrated)
-        y = ["frustrated"] * n_frustrated + ["calm"] * (len(X) - n_frustrated)
+        y = ["frustrated"] * n_frustrated + ["calm"] * (len(texts) - n_frustrated)
         self.model = LinearModel.fit(X, y, C=self.config["C"], class_weight="balanced")
         with self._model_storage.write_to(self._resource) as directory:
             self.model.save(directory, "frustration")
+            self.ngrams.save(directory, "frustration")
         return self._resource
 
-    def score(self, text: str, embedding: np.ndarray) -> Dict[str, Any]:
+    def probabilities(self, texts: List[str], embeddings: np.ndarray) -> np.ndarray:
+        """The sentence classifier's probability that each text is frustrated (0 untrained)."""
+        if self.model is None or self.ngrams is None or not texts:
+            return np.zeros(len(texts))
+        X = classifier_features(embeddings, self.ngrams.transform(texts))
+        return self.model.predict_proba(X)[:, self.model.classes.index("frustrated")]
+
+    def score(self, text: str, embedding: np.ndarray, probability: Optional[float] = None) -> Dict[str, Any]:
         lexical = rule_signals(text)
         cues = lexical + calm_cues(text, lexical)
         words = word_count(text)
-        probability = 0.0
-        if self.model is not None:
-            row = self.model.predict_proba(embedding[None, :])[0]
-            probability = float(row[self.model.classes.index("frustrated")])
+        if probability is None:
+            probability = float(self.probabilities([text], embedding[None, :])[0])
+        polarity = lexicon_polarity(text)
+        if "sarcasm" in lexical:
+            polarity = min(polarity, 0.0)  # "thanks for nothing": the praise words mean the opposite
+        trained = self.model is not None
         score = combine(
             probability, cues, self.config["weights"], self.config["bias"], self.config["slope"],
-            words=words, full_length=int(self.config["full_length"]),
+            # untrained (lexicon only): no classifier part at all, as for an empty message
+            words=words if trained else 0, full_length=int(self.config["full_length"]) if trained else 1,
+            offset=self.config["offset"],
+            polarity=polarity, polarity_weight=self.config["polarity_weight"],
         )
         if not lexical and words < int(self.config["min_words_without_signal"]):
             # "nope", "cancel my booking": too little to hand off on the classifier alone.
@@ -338,8 +473,12 @@ class FrustrationScorer(GraphComponent):
 
     def _annotate(self, messages: List[Message]) -> None:
         with_text = [m for m in messages if m.get(TEXT)]
-        for message, embedding in zip(with_text, sentence_embeddings(with_text)):
-            message.set(FRUSTRATION, self.score(message.get(TEXT), embedding), add_to_output=True)
+        texts = [m.get(TEXT) for m in with_text]
+        embeddings = sentence_embeddings(with_text)
+        for message, text, embedding, probability in zip(
+            with_text, texts, embeddings, self.probabilities(texts, embeddings)
+        ):
+            message.set(FRUSTRATION, self.score(text, embedding, float(probability)), add_to_output=True)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data  # training examples need no score
@@ -357,9 +496,16 @@ class FrustrationScorer(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> "FrustrationScorer":
+        _vader()  # load the lexicon now rather than on the first customer message
         try:
             with model_storage.read_from(resource) as directory:
-                return cls(config, model_storage, resource, LinearModel.load(directory, "frustration"))
-        except ValueError:
+                return cls(
+                    config,
+                    model_storage,
+                    resource,
+                    LinearModel.load(directory, "frustration"),
+                    NgramFeatures.load(directory, "frustration"),
+                )
+        except (ValueError, FileNotFoundError):
             logger.warning("No trained FrustrationScorer found; scoring with the lexicon only.")
             return cls(config, model_storage, resource)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import List
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -12,7 +13,17 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.frustration import FrustrationScorer, calm_cues, combine, load_examples, rule_signals, word_count
+from bot.nlu.frustration import (
+    FrustrationScorer,
+    NgramFeatures,
+    calm_cues,
+    combine,
+    lexicon_polarity,
+    load_examples,
+    rule_signals,
+    word_count,
+)
+from bot.nlu.linear import LinearModel
 
 
 @pytest.mark.parametrize(
@@ -33,6 +44,14 @@ from bot.nlu.frustration import FrustrationScorer, calm_cues, combine, load_exam
         ("I can't get through to anyone", ["unresolved_problem"]),
         ("flight UA 123 from JFK to LAX", []),
         ("I HAVE BEEN WAITING FOR HOURS!!!", ["long_wait", "shouting", "repeated_punctuation"]),
+        ("thanks for the reply, but my bag is still missing", ["sarcasm"]),
+        ("thanks but no thanks", []),
+        ("thanks for the canned reply", ["sarcasm", "unresolved_problem"]),
+        ("it would be nice to get an answer", ["unresolved_problem"]),
+        ("you're not helping", ["unresolved_problem"]),
+        ("the agent was not very helpful", ["angry_wording"]),
+        ("a 3 hour wait, that's crazy", ["angry_wording", "long_wait"]),
+        ("#airlinefail", ["angry_wording"]),
     ],
 )
 def test_rule_signals(text: str, signals: List[str]) -> None:
@@ -80,6 +99,43 @@ def test_combine_shrinks_the_classifier_part_of_short_messages(words: int, signa
     assert score == pytest.approx(expected)
 
 
+def test_combine_adds_the_offset_and_the_weighted_polarity() -> None:
+    score = combine(0.5, ["angry_wording"], {"angry_wording": 1.0}, bias=0.0, slope=1.0, offset=-2.0, polarity=-0.5, polarity_weight=-2.0)
+    assert score == pytest.approx(1 / (1 + math.exp(-(-2.0 + 1.0 + 1.0))))
+
+
+@pytest.mark.parametrize(
+    "text, sign",
+    [("this is terrible, i hate it", -1), ("thank you, the crew was wonderful", 1), ("flight UA 123 to JFK", 0)],
+)
+def test_lexicon_polarity(text: str, sign: int) -> None:
+    polarity = lexicon_polarity(text)
+    assert -1.0 <= polarity <= 1.0
+    assert (polarity > 0) - (polarity < 0) == sign
+
+
+def test_ngram_features_round_trip(tmp_path) -> None:
+    texts = ["still no refund", "thanks for the help", "where is my bag"]
+    features = NgramFeatures().fit(texts)
+    X = features.transform(texts + ["a sentence never seen"])
+    assert X.shape == (4, 2 * 2**16)
+    # one L2-normalised block for word n-grams, one for character n-grams
+    assert (X.multiply(X)).sum(axis=1).A1 == pytest.approx([2.0, 2.0, 2.0, 2.0], abs=1e-5)
+    features.save(tmp_path, "f")
+    again = NgramFeatures.load(tmp_path, "f").transform(texts)
+    assert abs(again - X[:3]).max() == pytest.approx(0.0)
+
+
+def test_fingerprint_follows_the_examples_file(tmp_path) -> None:
+    path = tmp_path / "examples.yml"
+    path.write_text("frustrated: [a]\ncalm: [b]\n")
+    config = {**FrustrationScorer.get_default_config(), "examples_file": str(path)}
+    before = FrustrationScorer.fingerprint_addon(config)
+    path.write_text("frustrated: [a, c]\ncalm: [b]\n")
+    assert FrustrationScorer.fingerprint_addon(config) != before
+    assert FrustrationScorer.fingerprint_addon(FrustrationScorer.get_default_config())
+
+
 @pytest.mark.parametrize("text, count", [("", 0), ("nope", 1), ("I've been on hold!!", 4), ("UA 123 to JFK", 4)])
 def test_word_count(text: str, count: int) -> None:
     assert word_count(text) == count
@@ -110,6 +166,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> FrustrationScorer:
         ("you people are useless, never flying with you again", True, "threat_to_leave"),
         ("how do I check in online?", False, None),
         ("thank you so much, the crew was wonderful", False, None),
+        ("thanks for nothing, i've been waiting at the desk for an hour", True, "sarcasm"),
+        ("my flight was delayed and nobody at the gate can tell us anything", True, "negative_sentiment"),
+        ("can i bring my dog on the plane", False, None),
     ],
 )
 def test_component_scores_messages(trained: FrustrationScorer, text: str, frustrated: bool, signal: str) -> None:
@@ -124,3 +183,20 @@ def test_component_scores_messages(trained: FrustrationScorer, text: str, frustr
     else:
         assert result["signals"] == []
     assert "frustration" in message.as_dict(only_output_properties=True)
+
+
+def test_a_model_without_ngrams_scores_with_the_lexicon_only(tmp_path) -> None:
+    """A model trained before the n-gram features loads, with a warning, as lexicon only."""
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("old_frustration")
+    with storage.write_to(resource) as directory:
+        LinearModel.fit(np.eye(2, 384), ["calm", "frustrated"], C=1.0).save(directory, "frustration")
+    context = ExecutionContext(graph_schema=None, node_name="frustration")  # type: ignore[arg-type]
+    scorer = FrustrationScorer.load(FrustrationScorer.get_default_config(), storage, resource, context)
+    assert scorer.model is None
+    angry, calm = Message(data={"text": "I've been on hold for three hours, this is ridiculous!!!"}), Message(
+        data={"text": "can you tell me how to check in online for my flight tomorrow"}
+    )
+    scorer.process([angry, calm])
+    assert angry.get("frustration")["score"] >= 0.6
+    assert calm.get("frustration")["score"] < 0.3 and calm.get("frustration")["signals"] == []
