@@ -3,6 +3,11 @@
 Only this module publishes to widgets and consoles (typing excepted, and the console's
 agent tools in handoff.resolutions, which follow the same pattern), so every event has
 one place it comes from.
+
+Messages that change nothing else (customer and agent messages, a bot turn's replies) go
+through the group-commit writer (handoff.writer) and read who has the conversation from
+memory (handoff.holders); state changes (handoff, claim, resolve, transfer, requeue)
+are ORM transactions of their own, and each ends in ``_status_changed``.
 """
 
 from __future__ import annotations
@@ -15,15 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import keys
-from .annotations import Reading
 from .audit import record_audit
 from .auth import new_token, token_hash
 from .errors import json_error
 from .events import handoff_event, message_event, presence_event, status_event
+from .holders import BOT, Holder
 from .models import (
     STATUS_AGENT,
     STATUS_BOT,
@@ -37,6 +42,7 @@ from .models import (
 from .queue import PRIORITY_REQUEUED, handoff_priority, places
 from .rasa_client import BotMessage, BotTurn, BotUnavailable
 from .serializers import message_dict, nlu_annotation, queue_entry
+from .writer import Draft, DuplicateMessage, Stored, message_row, stored_message
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +64,14 @@ LONG_WAIT_TEXT = (
     "your place in the queue is kept."
 )
 
+# A message as the API shows it: stored by the writer, or read back from the database.
+AnyMessage = Stored | Message
+
 
 @dataclass
 class TurnResult:
     status: str
-    messages: list[Message]
+    messages: list[AnyMessage]
 
 
 async def _next_seq(db: AsyncSession, conversation_id: str, count: int = 1) -> int:
@@ -77,56 +86,27 @@ async def _next_seq(db: AsyncSession, conversation_id: str, count: int = 1) -> i
     return last - count + 1
 
 
-async def _append_bot_messages(
-    db: AsyncSession, conversation_id: str, messages: list[BotMessage]
-) -> list[Message]:
-    """A bot turn's replies in one update and one insert: it is on every turn's path."""
-    if not messages:
+async def _append_all(db: AsyncSession, conversation_id: str, drafts: list[Draft]) -> list[Stored]:
+    """Messages added inside a state change's own transaction: one update, one insert."""
+    if not drafts:
         return []
-    first = await _next_seq(db, conversation_id, len(messages))
+    first = await _next_seq(db, conversation_id, len(drafts))
     now = utcnow()
-    replies = [
-        Message(
-            conversation_id=conversation_id,
-            seq=first + index,
-            sender="bot",
-            text=bot.text,
-            buttons=bot.buttons or None,
-            created_at=now,
-        )
-        for index, bot in enumerate(messages)
-    ]
-    for reply in replies:
-        reply.agent = None
-    db.add_all(replies)
-    await db.flush()
-    return replies
+    seqs = range(first, first + len(drafts))
+    await db.execute(
+        insert(Message),
+        [message_row(conversation_id, seq, draft, now) for seq, draft in zip(seqs, drafts)],
+    )
+    return [stored_message(conversation_id, seq, draft, now) for seq, draft in zip(seqs, drafts)]
 
 
 async def _append(
-    db: AsyncSession,
-    conversation_id: str,
-    sender: str,
-    text: str,
-    *,
-    client_message_id: str | None = None,
-    agent: Agent | None = None,
-    buttons: list[dict[str, str]] | None = None,
-) -> Message:
-    message = Message(
-        conversation_id=conversation_id,
-        seq=await _next_seq(db, conversation_id),
-        sender=sender,
-        text=text,
-        client_message_id=client_message_id,
-        agent_id=agent.id if agent else None,
-        buttons=buttons or None,
-        created_at=utcnow(),
+    db: AsyncSession, conversation_id: str, sender: str, text: str, *, agent: Agent | None = None
+) -> Stored:
+    draft = Draft(
+        sender, text, agent_id=agent.id if agent else None, author=agent.name if agent else None
     )
-    message.agent = await _local(db, agent)
-    db.add(message)
-    await db.flush()
-    return message
+    return (await _append_all(db, conversation_id, [draft]))[0]
 
 
 async def _local(db: AsyncSession, agent: Agent | None) -> Agent | None:
@@ -141,8 +121,15 @@ async def _conversation(db: AsyncSession, conversation_id: str) -> Conversation:
     return conversation
 
 
+async def _holder(app: web.Application, conversation_id: str) -> Holder:
+    holder = await app[keys.HOLDERS].get(conversation_id)
+    if holder is None:
+        raise json_error(web.HTTPNotFound, "conversation not found")
+    return holder
+
+
 async def _publish_messages(
-    app: web.Application, conversation_id: str, messages: list[Message], to_agents: bool
+    app: web.Application, conversation_id: str, messages: list[AnyMessage], to_agents: bool
 ) -> None:
     publisher = app[keys.PUBLISHER]
     for message in messages:
@@ -153,10 +140,12 @@ async def _publish_messages(
             )
 
 
-async def _publish_status(app: web.Application, conversation: Conversation) -> None:
-    publisher = app[keys.PUBLISHER]
+async def _status_changed(app: web.Application, conversation: Conversation) -> None:
+    """Every change of who has a conversation ends here: the cache, then the sockets."""
     agent = conversation.agent
     name, agent_id = (agent.name, agent.id) if agent is not None else (None, None)
+    app[keys.HOLDERS].set(conversation.id, Holder(conversation.status, agent_id, name))
+    publisher = app[keys.PUBLISHER]
     await publisher.to_conversation(
         conversation.id, status_event(conversation.id, conversation.status, name)
     )
@@ -165,35 +154,42 @@ async def _publish_status(app: web.Application, conversation: Conversation) -> N
 
 async def do_create_conversation(app: web.Application) -> tuple[Conversation, str]:
     token = new_token()
+    hashed = token_hash(token)
     async with app[keys.DB].write() as db:
         conversation = Conversation(
             id=secrets.token_hex(16),
-            token_hash=token_hash(token),
+            token_hash=hashed,
             status=STATUS_BOT,
             last_seq=0,
             created_at=utcnow(),
             updated_at=utcnow(),
         )
         db.add(conversation)
+    # What its first messages would otherwise read back from the database.
+    app[keys.TOKEN_HASHES].put(conversation.id, hashed)
+    app[keys.HOLDERS].set(conversation.id, BOT)
+    app[keys.CLIENT_IDS].adopt(conversation.id)
     return conversation, token
 
 
-async def _replay(db: AsyncSession, original: Message) -> TurnResult:
+async def _replay(app: web.Application, conversation_id: str, seq: int) -> tuple[TurnResult, Message]:
     """What a retried message gets: the stored message and what followed it in its turn."""
-    later = (
-        await db.scalars(
-            select(Message)
-            .where(Message.conversation_id == original.conversation_id, Message.seq > original.seq)
-            .order_by(Message.seq)
-        )
-    ).all()
-    turn = [original]
+    async with app[keys.DB].read() as db:
+        messages = (
+            await db.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.seq >= seq)
+                .order_by(Message.seq)
+            )
+        ).all()
+    original, later = messages[0], messages[1:]
+    turn: list[AnyMessage] = [original]
     for message in later:
         if message.sender == "customer":
             break
         turn.append(message)
-    conversation = await _conversation(db, original.conversation_id)
-    return TurnResult(status=conversation.status, messages=turn)
+    holder = await _holder(app, conversation_id)
+    return TurnResult(status=holder.status, messages=turn), original
 
 
 def _unanswered(replay: TurnResult, original: Message) -> bool:
@@ -210,143 +206,162 @@ async def do_customer_message(
     client_message_id: str | None = None,
 ) -> TurnResult:
     async with app[keys.TURN_LOCKS].hold(conversation_id):
-        async with app[keys.DB].read() as db:
-            status, original = await _status_and_original(db, conversation_id, client_message_id)
-            if original is not None:
-                replay = await _replay(db, original)
+        holder = await _holder(app, conversation_id)
+        original = None
+        if client_message_id is not None:
+            seq = await app[keys.CLIENT_IDS].seq_of(conversation_id, client_message_id)
+            if seq is not None:
+                replay, original = await _replay(app, conversation_id, seq)
                 if not _unanswered(replay, original):
                     return replay
-        if status != STATUS_BOT:
-            message = await _store_customer_message(app, conversation_id, text, client_message_id)
+        draft = Draft("customer", text, client_message_id=client_message_id)
+        if holder.status != STATUS_BOT:
+            try:
+                message = (await app[keys.WRITER].store(conversation_id, [draft]))[0]
+            except DuplicateMessage as stored:
+                return (await _replay(app, conversation_id, stored.seq))[0]
             await _publish_messages(app, conversation_id, [message], to_agents=True)
             # A human has the conversation: the bot stays silent, but still reads along so
             # the agent sees what it understood and the assistant's memory stays whole.
-            app[keys.ANNOTATOR].submit(Reading(message.id, conversation_id, payload or text))
-            return TurnResult(status=status, messages=[message])
+            app[keys.ANNOTATOR].submit(conversation_id, message.seq, payload or text)
+            return TurnResult(status=holder.status, messages=[message])
+        # The bot has it (and only this turn could change that: the lock is ours).
+        return await _bot_turn(app, conversation_id, draft, payload or text, original)
 
-        # The bot has it (and only this turn could change that: the lock is ours). Storing
-        # the message and asking Rasa go side by side, so the bot's answer waits for one
-        # write, not two; the message is still stored before anything is answered.
-        rasa = asyncio.ensure_future(
-            app[keys.RASA].send(conversation_id, payload or text, uuid.uuid4().hex, STATUS_BOT)
+
+async def _bot_turn(
+    app: web.Application,
+    conversation_id: str,
+    draft: Draft,
+    said: str,
+    original: Message | None,
+) -> TurnResult:
+    writer = app[keys.WRITER]
+
+    def ask() -> asyncio.Future[BotTurn]:
+        return asyncio.ensure_future(
+            app[keys.RASA].send(conversation_id, said, uuid.uuid4().hex, STATUS_BOT)
         )
+
+    message: AnyMessage
+    if original is not None:
+        # Stored, but the gateway stopped before the bot answered: answer it now.
+        message, rasa = original, ask()
+    else:
+        # Storing the message and asking Rasa go side by side, so the bot's answer waits
+        # for one write, not two; the message is still committed before anything is
+        # answered. Rasa is asked once the database has taken the message (see
+        # MessageWriter.submit), so a message retried while it is down never reaches it.
+        storing = writer.submit(conversation_id, [draft])
+        rasa = None
         try:
-            if original is not None:
-                # Stored, but the gateway stopped before the bot answered: answer it now.
-                message = original
+            try:
+                await storing.begun
+            except Exception:
+                pass  # not stored: awaiting `stored` raises why
             else:
-                message = await _store_customer_message(
-                    app, conversation_id, text, client_message_id
-                )
-        except BaseException:
-            rasa.cancel()
-            await asyncio.gather(rasa, return_exceptions=True)
-            raise
-        if original is None:
-            await _publish_messages(app, conversation_id, [message], to_agents=False)
-        try:
-            turn = await rasa
-        except BotUnavailable as exc:
-            log.warning("bot unavailable for %s: %s", conversation_id, exc)
-            replies = await _hand_off(
-                app,
-                conversation_id,
-                message,
-                reason="bot_unavailable",
-                disruption=None,
-                context={
-                    "summary": "The assistant could not answer, so the customer's message "
-                    "came straight to the team. Read the transcript for what they need."
-                },
-                system_text=BOT_UNAVAILABLE_TEXT,
-            )
-            return TurnResult(status=STATUS_WAITING, messages=[message, *replies])
-        return TurnResult(*await _apply_bot_turn(app, conversation_id, message, turn))
-
-
-async def _status_and_original(
-    db: AsyncSession, conversation_id: str, client_message_id: str | None
-) -> tuple[str, Message | None]:
-    """The conversation's status, and the message already stored under this client id."""
-    status = await db.scalar(select(Conversation.status).where(Conversation.id == conversation_id))
-    if status is None:
-        raise json_error(web.HTTPNotFound, "conversation not found")
-    original = None
-    if client_message_id is not None:
-        original = await db.scalar(
-            select(Message).where(
-                Message.conversation_id == conversation_id,
-                Message.client_message_id == client_message_id,
-            )
+                rasa = ask()
+            message = (await storing.stored)[0]
+        except BaseException as exc:
+            if rasa is not None:
+                rasa.cancel()
+                await asyncio.gather(rasa, return_exceptions=True)
+            if not isinstance(exc, DuplicateMessage):
+                raise
+            # Stored before, unknown to this process's memory (handoff.client_ids).
+            replay, original = await _replay(app, conversation_id, exc.seq)
+            if not _unanswered(replay, original):
+                return replay
+            message, rasa = original, None
+        if rasa is None:
+            rasa = ask()
+    if original is None:
+        await _publish_messages(app, conversation_id, [message], to_agents=False)
+    try:
+        turn = await rasa
+    except BotUnavailable as exc:
+        log.warning("bot unavailable for %s: %s", conversation_id, exc)
+        notices = await _hand_off(
+            app,
+            conversation_id,
+            message.seq,
+            reason="bot_unavailable",
+            disruption=None,
+            context={
+                "summary": "The assistant could not answer, so the customer's message "
+                "came straight to the team. Read the transcript for what they need."
+            },
+            system_text=BOT_UNAVAILABLE_TEXT,
         )
-    return status, original
-
-
-async def _store_customer_message(
-    app: web.Application, conversation_id: str, text: str, client_message_id: str | None
-) -> Message:
-    async with app[keys.DB].write() as db:
-        return await _append(
-            db, conversation_id, "customer", text, client_message_id=client_message_id
-        )
-
-
-async def _apply_bot_turn(
-    app: web.Application, conversation_id: str, message: Message, turn: BotTurn
-) -> tuple[str, list[Message]]:
-    async with app[keys.DB].write() as db:
-        await db.execute(
-            update(Message).where(Message.id == message.id).values(nlu=nlu_annotation(turn.nlu))
-        )
-        replies = await _append_bot_messages(db, conversation_id, turn.messages)
-    message.nlu = nlu_annotation(turn.nlu)
-    await _publish_messages(app, conversation_id, replies, to_agents=False)
+        return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
+    understood = nlu_annotation(turn.nlu)
     if turn.handoff is None:
-        return STATUS_BOT, [message, *replies]
+        replies = await writer.store(conversation_id, _bot_drafts(turn.messages))
+        # What the bot understood is no message: it need not hold up the answer.
+        writer.annotate_soon(conversation_id, message.seq, understood)
+        message.nlu = understood
+        await _publish_messages(app, conversation_id, replies, to_agents=False)
+        return TurnResult(status=STATUS_BOT, messages=[message, *replies])
+    message.nlu = understood
     notices = await _hand_off(
         app,
         conversation_id,
-        message,
+        message.seq,
         reason=str(turn.handoff.get("reason") or "requested"),
         disruption=turn.handoff.get("disruption"),
         context=turn.handoff.get("context") or {},
-        system_text=None,
+        bot_replies=turn.messages,
+        understood=understood,
     )
-    return STATUS_WAITING, [message, *replies, *notices]
+    return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
+
+
+def _bot_drafts(messages: list[BotMessage]) -> list[Draft]:
+    return [Draft("bot", bot.text, buttons=bot.buttons or None) for bot in messages]
 
 
 async def _hand_off(
     app: web.Application,
     conversation_id: str,
-    trigger: Message,
+    trigger_seq: int,
     *,
     reason: str,
     disruption: str | None,
     context: dict[str, Any],
-    system_text: str | None,
-) -> list[Message]:
+    bot_replies: list[BotMessage] | None = None,
+    understood: dict[str, Any] | None = None,
+    system_text: str | None = None,
+) -> list[Stored]:
+    """The bot's last replies, the handoff and what the customer is told: one transaction."""
     agents_online = app[keys.SOCKETS].agents_online()
     long_wait = app[keys.SETTINGS].long_wait_seconds
     async with app[keys.DB].write() as db:
+        if understood is not None:
+            await db.execute(
+                update(Message)
+                .where(Message.conversation_id == conversation_id, Message.seq == trigger_seq)
+                .values(nlu=understood)
+            )
         handoff = Handoff(
             conversation_id=conversation_id,
             reason=reason,
             disruption=disruption,
             context=context,
-            trigger_seq=trigger.seq,
+            trigger_seq=trigger_seq,
             requested_at=utcnow(),
             priority=handoff_priority(reason, disruption, context),
         )
         db.add(handoff)
         await db.flush()
-        replies = []
+        drafts = _bot_drafts(bot_replies or [])
         if system_text:
-            replies.append(await _append(db, conversation_id, "system", system_text))
+            drafts.append(Draft("system", system_text))
         place = (await places(db, agents_online)).get(conversation_id)
         if agents_online == 0:
-            replies.append(await _append(db, conversation_id, "system", NOBODY_ONLINE_TEXT))
+            drafts.append(Draft("system", NOBODY_ONLINE_TEXT))
         elif place and place.estimated_wait_seconds and place.estimated_wait_seconds > long_wait:
-            replies.append(await _append(db, conversation_id, "system", LONG_WAIT_TEXT))
+            drafts.append(Draft("system", LONG_WAIT_TEXT))
+        replies = await _append_all(db, conversation_id, drafts)
         conversation = await _conversation(db, conversation_id)
         conversation.status = STATUS_WAITING
         conversation.handoff_id = handoff.id
@@ -356,7 +371,7 @@ async def _hand_off(
         await db.flush()
         entry = queue_entry(conversation)
     await _publish_messages(app, conversation_id, replies, to_agents=False)
-    await _publish_status(app, conversation)
+    await _status_changed(app, conversation)
     await app[keys.PUBLISHER].to_agents(handoff_event(entry))
     await publish_queue(app)
     return replies
@@ -400,7 +415,7 @@ async def do_claim(app: web.Application, conversation_id: str, agent: Agent) -> 
                 db, conversation_id, "system", f"{agent.name} from our team has joined the chat."
             )
         await _publish_messages(app, conversation_id, [joined], to_agents=True)
-        await _publish_status(app, conversation)
+        await _status_changed(app, conversation)
     await publish_queue(app)
     return conversation
 
@@ -416,12 +431,15 @@ def _check_holder(conversation: Conversation, agent: Agent) -> None:
 
 async def do_agent_message(
     app: web.Application, conversation_id: str, agent: Agent, text: str
-) -> Message:
+) -> Stored:
     async with app[keys.TURN_LOCKS].hold(conversation_id):
-        async with app[keys.DB].write() as db:
-            conversation = await _conversation(db, conversation_id)
-            _check_holder(conversation, agent)
-            message = await _append(db, conversation_id, "agent", text, agent=agent)
+        holder = await _holder(app, conversation_id)
+        if holder.status != STATUS_AGENT or holder.agent_id != agent.id:
+            raise json_error(
+                web.HTTPConflict, "claim the conversation first", conversation_status=holder.status
+            )
+        draft = Draft("agent", text, agent_id=agent.id, author=agent.name)
+        message = (await app[keys.WRITER].store(conversation_id, [draft]))[0]
         await _publish_messages(app, conversation_id, [message], to_agents=True)
         return message
 
@@ -464,7 +482,7 @@ async def do_resolve(
                 "The Baton assistant is back: ask me anything, any time.",
             )
         await _publish_messages(app, conversation_id, [back], to_agents=True)
-        await _publish_status(app, conversation)
+        await _status_changed(app, conversation)
     await publish_queue(app)
     try:
         await app[keys.RASA].set_mode(conversation_id, STATUS_BOT)
@@ -488,7 +506,7 @@ async def do_leave_contact(
                     conversation_status=conversation.status,
                 )
             conversation.handoff.contact = {**contact, "left_at": utcnow().isoformat()}
-            added = []
+            added: list[AnyMessage] = []
             if text:
                 added.append(await _append(db, conversation_id, "customer", text))
             where = contact.get("email") or contact.get("phone")
@@ -533,10 +551,8 @@ async def do_customer_presence(app: web.Application, conversation_id: str, onlin
             .where(Conversation.id == conversation_id)
             .values(customer_left_at=None if online else utcnow())
         )
-        status = await db.scalar(
-            select(Conversation.status).where(Conversation.id == conversation_id)
-        )
-    if status != STATUS_BOT:
+    holder = await app[keys.HOLDERS].get(conversation_id)
+    if holder is not None and holder.status != STATUS_BOT:
         await app[keys.PUBLISHER].to_agents(presence_event(conversation_id, online))
 
 
@@ -584,7 +600,7 @@ async def do_requeue_agent_conversations(app: web.Application, agent_id: int) ->
                 )
                 entry = queue_entry(conversation)
             await _publish_messages(app, conversation_id, [note], to_agents=True)
-            await _publish_status(app, conversation)
+            await _status_changed(app, conversation)
             await app[keys.PUBLISHER].to_agents(handoff_event(entry))
     if held:
         await publish_queue(app)

@@ -1,86 +1,139 @@
 """What the bot understood of messages a human is handling, read along in the background.
 
 While an agent has a conversation, each customer message still goes to Rasa so the agent
-sees its intent, entities and scores and the assistant's memory stays whole. That is
-never worth delaying the relay: a few workers do it, each conversation always on the same
-worker (so Rasa reads its messages in order), and under overload new work is dropped and
-counted rather than queued without bound.
+sees its intent, entities and scores and the assistant's memory stays whole. That must
+never cost the relay: a customer message is handed over here with a dictionary
+operation, and one worker reads to Rasa, oldest conversation first, at most `rate` times
+a second, and resting at least three times as long as each reading took: Rasa shares
+the machine, and when it is busy readings slow down rather than crowd out the relay. While a conversation's message waits, the ones
+after it join it: Rasa reads them as one message, in order, and the annotation goes on
+the last one. A burst then costs Rasa one turn instead of many, and nothing the customer
+wrote is left out. Past `backlog` waiting conversations (or `max_chars` of waiting text
+in one), new text is dropped and counted. A conversation back with the bot is not read
+in human mode any more. Annotations are stored by the group-commit writer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import zlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
-from sqlalchemy import update
 
 from . import keys
-from .models import Message
+from .models import STATUS_BOT
 from .rasa_client import BotUnavailable
 from .serializers import nlu_annotation
 
 log = logging.getLogger(__name__)
 
+# After each reading the worker rests at least this many times as long as it took.
+REST_PER_READING = 3.0
 
-@dataclass(frozen=True)
+
+@dataclass
 class Reading:
-    message_id: int
     conversation_id: str
-    text: str
+    # The seq of its last message: the annotation goes there.
+    seq: int
+    texts: list[str] = field(default_factory=list)
+    chars: int = 0
 
 
 class Annotator:
-    def __init__(self, app: web.Application, workers: int = 2, backlog: int = 500) -> None:
+    def __init__(
+        self, app: web.Application, rate: float, backlog: int = 1000, max_chars: int = 2000
+    ) -> None:
         self._app = app
-        self._queues: list[asyncio.Queue[Reading]] = [
-            asyncio.Queue(maxsize=backlog) for _ in range(workers)
-        ]
-        self._tasks = [asyncio.create_task(self._work(q)) for q in self._queues]
+        self._interval = 1 / rate if rate > 0 else 0.0
+        self._backlog = backlog
+        self._max_chars = max_chars
+        # Waiting readings by conversation, oldest first.
+        self._waiting: dict[str, Reading] = {}
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._work()) if rate > 0 else None
         self.dropped = 0
+        self.sent = 0
+        self._rasa_down = False
 
-    def submit(self, reading: Reading) -> None:
-        queue = self._queues[zlib.crc32(reading.conversation_id.encode()) % len(self._queues)]
-        try:
-            queue.put_nowait(reading)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            log.warning("annotation backlog full: message %s not read by the bot", reading.message_id)
+    def submit(self, conversation_id: str, seq: int, text: str) -> None:
+        if self._task is None:
+            return
+        reading = self._waiting.get(conversation_id)
+        if reading is None:
+            if len(self._waiting) >= self._backlog:
+                self._drop(conversation_id, seq)
+                return
+            reading = self._waiting[conversation_id] = Reading(conversation_id, seq)
+            self._wake.set()
+        elif reading.chars + len(text) > self._max_chars:
+            self._drop(conversation_id, seq)
+            return
+        reading.texts.append(text)
+        reading.chars += len(text) + 1
+        reading.seq = seq
 
-    async def _work(self, queue: asyncio.Queue[Reading]) -> None:
+    def _drop(self, conversation_id: str, seq: int) -> None:
+        self.dropped += 1
+        if self.dropped == 1 or self.dropped % 1000 == 0:
+            log.warning(
+                "annotation backlog full: message %s of %s not read by the bot (%d so far)",
+                seq, conversation_id, self.dropped,
+            )
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            reading = await queue.get()
+            if not self._waiting:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            conversation_id = next(iter(self._waiting))
+            reading = self._waiting.pop(conversation_id)
+            started = loop.time()
             try:
                 await self._annotate(reading)
             except Exception:
-                log.exception("annotating message %s failed", reading.message_id)
+                log.exception("annotating message %s of %s failed", reading.seq, conversation_id)
+            took = loop.time() - started
+            await asyncio.sleep(max(self._interval - took, REST_PER_READING * took))
 
     async def _annotate(self, reading: Reading) -> None:
+        holder = await self._app[keys.HOLDERS].get(reading.conversation_id)
+        if holder is None or holder.status == STATUS_BOT:
+            # Resolved meanwhile: reading it as paused would pause the bot again.
+            return
         try:
             turn = await self._app[keys.RASA].send(
-                reading.conversation_id, reading.text, str(reading.message_id), "human"
+                reading.conversation_id,
+                "\n".join(reading.texts),
+                f"{reading.conversation_id}-{reading.seq}",
+                "human",
             )
         except BotUnavailable as exc:
-            log.info("no annotation for message %s: %s", reading.message_id, exc)
+            if not self._rasa_down:
+                log.info("no annotations while the bot is unavailable: %s", exc)
+            self._rasa_down = True
             return
-        async with self._app[keys.DB].write() as db:
-            await db.execute(
-                update(Message)
-                .where(Message.id == reading.message_id)
-                .values(nlu=nlu_annotation(turn.nlu))
-            )
+        if self._rasa_down:
+            log.info("annotations resumed")
+            self._rasa_down = False
+        self.sent += 1
+        await self._app[keys.WRITER].annotate(
+            reading.conversation_id, reading.seq, nlu_annotation(turn.nlu)
+        )
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 async def setup_annotations(app: web.Application) -> AsyncIterator[None]:
-    annotator = Annotator(app)
+    settings = app[keys.SETTINGS]
+    annotator = Annotator(app, settings.annotation_rate)
     app[keys.ANNOTATOR] = annotator
     yield
     await annotator.close()

@@ -19,6 +19,7 @@ from .resolution_actions import setup_catalogue
 from .settings import Settings
 from .sockets import close_all_sockets, setup_sockets
 from .turns import setup_turns
+from .writer import setup_writer
 from .views import agent, console, customer, ops, pages
 from .views.origins import origin_allowed
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.extend(
         [
             setup_database,
+            setup_writer,
             setup_rasa_client,
             setup_sockets,
             setup_turns,

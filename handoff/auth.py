@@ -174,14 +174,3 @@ async def current_agent(request: web.Request) -> Agent:
     """require_agent in a read session of its own, for views that need only the agent."""
     async with request.app[keys.DB].read() as db:
         return await require_agent(request, db)
-
-
-async def require_conversation(
-    request: web.Request, db: AsyncSession, conversation_id: str, token: str | None = None
-) -> Conversation:
-    """The conversation whose token the customer presented; 401 without one, 404 otherwise."""
-    token = _refuse_token(token or bearer_token(request))
-    conversation = await db.get(Conversation, conversation_id)
-    if conversation is None or not hmac.compare_digest(conversation.token_hash, token_hash(token)):
-        raise _not_found()
-    return conversation

@@ -24,6 +24,17 @@ def json_error(
     return cls(text=json.dumps(body), content_type="application/json")
 
 
+STORAGE_UNAVAILABLE = "storage is unavailable for a moment; please retry"
+
+
+def error_of(exc: web.HTTPException) -> dict[str, Any]:
+    """The ``{"status", "message", ...}`` of an error answer, for a socket to send."""
+    try:
+        return dict(json.loads(exc.text or "")["error"])
+    except (ValueError, KeyError, TypeError):
+        return {"status": exc.status, "message": exc.reason}
+
+
 @web.middleware
 async def error_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -44,8 +55,7 @@ async def error_middleware(
         # retry. A retry with the same client_message_id is stored once and answered.
         log.warning("storage unavailable in %s %s: %s", request.method, request.path, exc)
         if request.path.startswith("/api/"):
-            body = {"error": {"status": 503, "message": "storage is unavailable for a moment; "
-                              "please retry"}}
+            body = {"error": {"status": 503, "message": STORAGE_UNAVAILABLE}}
             return web.json_response(body, status=503, headers={"Retry-After": "2"})
         raise
     except Exception:

@@ -26,6 +26,15 @@ Events are plain JSON dicts with a "type":
 - ``canned``   ``{"type", "change": "created"|"updated"|"deleted", "canned": canned}``
   -> console
 
+Answers to a widget's own ``message`` frame, on its socket only (not published):
+
+- ``ack``      ``{"type", "client_message_id", "seq", "status"}``: stored (or stored
+  before, under that seq), and its turn is over; the message and any replies came first
+  as ``message`` events
+- ``error``    ``{"type", "client_message_id", "error": {"status", "message", ...}}``: not
+  stored; ``error`` as in an HTTP error answer (400, 404, 413, 429 with
+  ``retry_after``, 503: retry with the same client_message_id)
+
 ``message`` as in serializers.message_dict; the console's copy carries ``nlu`` too;
 ``note``, ``resolution`` and ``canned`` as in serializers.note_dict, resolution_dict and
 canned_dict. Events to consoles also carry an ``id`` (see Publisher). Only
@@ -57,6 +66,14 @@ def status_event(
     if agent_name:
         agent = {"name": agent_name} if agent_id is None else {"id": agent_id, "name": agent_name}
     return {"type": "status", "conversation_id": conversation_id, "status": status, "agent": agent}
+
+
+def ack_event(client_message_id: str, seq: int, status: str) -> Event:
+    return {"type": "ack", "client_message_id": client_message_id, "seq": seq, "status": status}
+
+
+def error_event(client_message_id: str | None, error: dict[str, Any]) -> Event:
+    return {"type": "error", "client_message_id": client_message_id, "error": error}
 
 
 def handoff_event(queue_entry: dict[str, Any]) -> Event:

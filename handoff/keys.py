@@ -9,9 +9,11 @@ from aiohttp import web
 if TYPE_CHECKING:
     from .annotations import Annotator
     from .auth import TokenHashes
+    from .client_ids import ClientIds
     from .db import Database
     from .events import Publisher
     from .fulfilment import Fulfilment
+    from .holders import Holders
     from .presence import AgentGrace
     from .ratelimit import Limits
     from .rasa_client import RasaClient
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from .settings import Settings
     from .sockets import SocketRegistry
     from .turns import TurnLocks
+    from .writer import MessageWriter
 
 SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 DB: web.AppKey["Database"] = web.AppKey("db")
@@ -32,3 +35,6 @@ RESOLUTIONS: web.AppKey["Catalogue"] = web.AppKey("resolutions")
 FULFILMENT: web.AppKey["Fulfilment"] = web.AppKey("fulfilment")
 TOKEN_HASHES: web.AppKey["TokenHashes"] = web.AppKey("token_hashes")
 ANNOTATOR: web.AppKey["Annotator"] = web.AppKey("annotator")
+HOLDERS: web.AppKey["Holders"] = web.AppKey("holders")
+CLIENT_IDS: web.AppKey["ClientIds"] = web.AppKey("client_ids")
+WRITER: web.AppKey["MessageWriter"] = web.AppKey("writer")

@@ -134,6 +134,11 @@ class Message(Base):
 
     agent: Mapped[Optional[Agent]] = relationship(lazy="joined")
 
+    @property
+    def author(self) -> str | None:
+        """The agent's display name, as handoff.writer.Stored has it."""
+        return self.agent.name if self.agent is not None else None
+
 
 class Handoff(Base):
     __tablename__ = "handoffs"

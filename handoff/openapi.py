@@ -246,6 +246,47 @@ SCHEMAS: dict[str, Any] = {
             "details": {"type": "object"},
         },
     },
+    # Frames on the widget's socket (see "x-websockets" and docs/contract.md).
+    "SocketMessage": {
+        "type": "object",
+        "required": ["type", "text", "client_message_id"],
+        "properties": {
+            "type": {"const": "message"},
+            "text": {"type": "string", "minLength": 1, "maxLength": 4000},
+            "client_message_id": {"type": "string", "minLength": 1, "maxLength": 64},
+            "payload": {"type": "string", "maxLength": 200},
+        },
+    },
+    "SocketTyping": {
+        "type": "object",
+        "required": ["type", "typing"],
+        "properties": {
+            "type": {"const": "typing"},
+            "typing": {"type": "boolean"},
+            "conversation_id": {"type": "string", "description": "console only"},
+        },
+    },
+    "Ack": {
+        "type": "object",
+        "required": ["type", "client_message_id", "seq", "status"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"const": "ack"},
+            "client_message_id": {"type": "string"},
+            "seq": {"type": "integer", "minimum": 1},
+            "status": {"type": "string", "enum": ["bot", "waiting", "agent"]},
+        },
+    },
+    "SocketError": {
+        "type": "object",
+        "required": ["type", "client_message_id", "error"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"const": "error"},
+            "client_message_id": {"type": ["string", "null"]},
+            "error": {"$ref": "#/components/schemas/Error/properties/error"},
+        },
+    },
 }
 
 PATHS: dict[str, Any] = {
@@ -801,6 +842,34 @@ PATHS: dict[str, Any] = {
 }
 
 
+# Not OpenAPI proper (it has no WebSockets): what each socket takes and answers, after
+# AsyncAPI's publish/subscribe. Server events are plain JSON objects with a "type".
+WEBSOCKETS: dict[str, Any] = {
+    "/api/conversations/{id}/ws": {
+        "description": "The widget's socket. Query: token (the conversation's), after (the "
+        "last seq seen). First the messages after `after`, then status and (waiting) queue, "
+        "then live events. A `message` frame is stored exactly once per client_message_id "
+        "and answered on this socket by `ack`, after its message and any replies arrived as "
+        "events, or by `error` (400/404/413: not stored; 429, 503: retry).",
+        "client": {"oneOf": [_ref("SocketMessage"), _ref("SocketTyping")]},
+        "server": {
+            "events": ["message", "status", "queue", "typing"],
+            "answers": {"oneOf": [_ref("Ack"), _ref("SocketError")]},
+        },
+    },
+    "/api/agent/ws": {
+        "description": "The console's socket. Query: epoch, last_event_id (to resume), or "
+        "token. First `hello`, then what was missed (or `reset`), then live events with an "
+        "increasing `id`.",
+        "client": _ref("SocketTyping"),
+        "server": {
+            "events": ["hello", "reset", "message", "status", "handoff", "typing", "note",
+                       "resolution", "transfer", "canned", "presence"],
+        },
+    },
+}
+
+
 def _with_rate_limits(paths: dict[str, Any]) -> dict[str, Any]:
     """Every API operation may answer 429 (handoff/ratelimit.py)."""
     return {
@@ -823,11 +892,11 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "Baton gateway",
             "version": "0.1.0",
-            "description": "Widget, console and operations API. WebSockets: "
-            "/api/conversations/{id}/ws?token=&after= and /api/agent/ws "
-            "(events in handoff/events.py).",
+            "description": "Widget, console and operations API. The two WebSockets are "
+            "described under x-websockets (events in handoff/events.py, docs/contract.md).",
         },
         "paths": _with_rate_limits(PATHS),
+        "x-websockets": WEBSOCKETS,
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

@@ -37,18 +37,17 @@ def handoff_priority(reason: str, disruption: str | None, context: dict[str, Any
     return PRIORITY_NORMAL
 
 
-async def waiting_in_order(db: AsyncSession) -> list[Conversation]:
+async def waiting_in_order(db: AsyncSession) -> list[str]:
+    """The ids of the waiting conversations, first in line first."""
     return list(
         (
             await db.scalars(
-                select(Conversation)
+                select(Conversation.id)
                 .join(Handoff, Conversation.handoff_id == Handoff.id)
                 .where(Conversation.status == STATUS_WAITING)
                 .order_by(Handoff.priority.desc(), Handoff.requested_at, Handoff.id)
             )
-        )
-        .unique()
-        .all()
+        ).all()
     )
 
 
@@ -92,6 +91,6 @@ async def places(db: AsyncSession, agents_online: int) -> dict[str, Place]:
     waiting = await waiting_in_order(db)
     typical = await typical_wait_seconds(db)
     return {
-        conversation.id: Place(index, estimate(index, typical, agents_online), agents_online)
-        for index, conversation in enumerate(waiting, start=1)
+        conversation_id: Place(index, estimate(index, typical, agents_online), agents_online)
+        for index, conversation_id in enumerate(waiting, start=1)
     }

@@ -24,7 +24,7 @@ from .actions import (
     _conversation,
     _local,
     _publish_messages,
-    _publish_status,
+    _status_changed,
     publish_queue,
 )
 from .audit import record_audit
@@ -412,7 +412,7 @@ async def do_transfer(
             entry = queue_entry(conversation)
         publisher = app[keys.PUBLISHER]
         await _publish_messages(app, conversation_id, [told], to_agents=True)
-        await _publish_status(app, conversation)
+        await _status_changed(app, conversation)
         await publisher.to_agents(
             transfer_event(conversation_id, {"id": giver.id, "name": giver.name}, agent_ref(receiver))
         )

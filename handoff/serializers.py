@@ -15,20 +15,21 @@ from .models import (
     Resolution,
 )
 from .resolution_actions import amount_number
+from .writer import Stored
 
 
 def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def message_dict(message: Message, *, for_agent: bool = False) -> dict[str, Any]:
+def message_dict(message: Message | Stored, *, for_agent: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "seq": message.seq,
         "sender": message.sender,
         "text": message.text,
         "created_at": iso(message.created_at),
         "buttons": message.buttons or [],
-        "author": message.agent.name if message.agent is not None else None,
+        "author": message.author,
     }
     if for_agent and message.sender == "customer":
         data["nlu"] = message.nlu

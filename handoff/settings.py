@@ -66,6 +66,9 @@ class Settings:
     burst_per_address: float = 200.0
     rate_per_conversation: float = 3.0
     burst_per_conversation: float = 20.0
+    # Human-mode messages the bot reads along (NLU for the agent) at most this many times
+    # a second; 0 turns reading along off (handoff.annotations).
+    annotation_rate: float = 10.0
     # Behind a reverse proxy: take the client address from X-Forwarded-For's last hop.
     trust_forwarded: bool = False
     # The company's empowered resolution actions and each role's authority limits.
@@ -93,6 +96,7 @@ class Settings:
             burst_per_address=_float(env, "BATON_BURST_PER_ADDRESS", 200.0),
             rate_per_conversation=_float(env, "BATON_RATE_PER_CONVERSATION", 3.0),
             burst_per_conversation=_float(env, "BATON_BURST_PER_CONVERSATION", 20.0),
+            annotation_rate=_float(env, "BATON_ANNOTATION_RATE", 10.0),
             trust_forwarded=env.get("BATON_TRUST_FORWARDED", "") in ("1", "true", "yes"),
             resolutions_file=Path(
                 env.get("BATON_RESOLUTIONS_FILE") or default_resolutions_file()

@@ -1,12 +1,22 @@
-"""The registry of open WebSockets: widgets by conversation, and agents' consoles."""
+"""The registry of open WebSockets: widgets by conversation, and agents' consoles.
+
+Everything the gateway sends on a socket goes through `SocketRegistry.send`: the frames
+for one socket that are sent during one turn of the event loop leave in one write. When
+the writer commits a batch of messages, each console gets one write for all of them, not
+one per message; in the relay that was the gateway's largest cost, a send() system
+call per event and socket. A socket that falls behind by more than `MAX_UNSENT` is
+closed rather than buffered without bound, or waited for: its client reconnects and
+resumes from its last seq (widget) or event id (console).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import struct
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import WSCloseCode, web
@@ -15,16 +25,42 @@ from . import keys
 
 log = logging.getLogger(__name__)
 
+MAX_UNSENT = 4 * 1024 * 1024
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A final, unmasked text frame (RFC 6455 5.2), as a server sends it."""
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x81, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    return header + payload
+
 
 class SocketRegistry:
     def __init__(self) -> None:
         self.conversations: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self.agents: dict[web.WebSocketResponse, int] = {}
+        # Each socket's connection, which the frames are written to.
+        self._transports: dict[web.WebSocketResponse, asyncio.BaseTransport | None] = {}
+        self._outbox: dict[web.WebSocketResponse, list[bytes]] = {}
+        self._flushing = False
+        self._closing: set[asyncio.Task[Any]] = set()
 
-    def add_widget(self, conversation_id: str, ws: web.WebSocketResponse) -> None:
+    def add_widget(
+        self,
+        conversation_id: str,
+        ws: web.WebSocketResponse,
+        transport: asyncio.BaseTransport | None,
+    ) -> None:
         self.conversations[conversation_id].add(ws)
+        self._transports[ws] = transport
 
     def remove_widget(self, conversation_id: str, ws: web.WebSocketResponse) -> None:
+        self._transports.pop(ws, None)
         sockets = self.conversations.get(conversation_id)
         if sockets is None:
             return
@@ -32,17 +68,32 @@ class SocketRegistry:
         if not sockets:
             del self.conversations[conversation_id]
 
-    def add_agent(self, agent_id: int, ws: web.WebSocketResponse) -> None:
+    def add_agent(
+        self, agent_id: int, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None
+    ) -> None:
         self.agents[ws] = agent_id
+        self._transports[ws] = transport
 
     def remove_agent(self, ws: web.WebSocketResponse) -> None:
         self.agents.pop(ws, None)
+        self._transports.pop(ws, None)
+
+    def send(self, ws: web.WebSocketResponse, event: dict[str, Any]) -> None:
+        """Queues an event for a registered socket; it leaves at the end of this turn."""
+        self._queue(ws, text_frame(json.dumps(event).encode()))
 
     async def send_to_conversation(self, conversation_id: str, event: dict[str, Any]) -> None:
-        await _send_all(list(self.conversations.get(conversation_id, ())), event)
+        sockets = self.conversations.get(conversation_id)
+        if sockets:
+            frame = text_frame(json.dumps(event).encode())
+            for ws in sockets:
+                self._queue(ws, frame)
 
     async def send_to_agents(self, event: dict[str, Any]) -> None:
-        await _send_all(list(self.agents), event)
+        if self.agents:
+            frame = text_frame(json.dumps(event).encode())
+            for ws in self.agents:
+                self._queue(ws, frame)
 
     def agents_online(self) -> int:
         return len(set(self.agents.values()))
@@ -57,24 +108,49 @@ class SocketRegistry:
         widgets = [ws for sockets in self.conversations.values() for ws in sockets]
         return widgets + list(self.agents)
 
+    def _queue(self, ws: web.WebSocketResponse, frame: bytes) -> None:
+        frames = self._outbox.get(ws)
+        if frames is None:
+            frames = self._outbox[ws] = []
+        frames.append(frame)
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().call_soon(self.flush)
 
-async def _send_all(sockets: Iterable[web.WebSocketResponse], event: dict[str, Any]) -> None:
-    data = json.dumps(event)
-    targets = [ws for ws in sockets if not ws.closed]
-    if not targets:
-        return
-    results = await asyncio.gather(*(ws.send_str(data) for ws in targets), return_exceptions=True)
-    for ws, result in zip(targets, results):
-        if isinstance(result, Exception):
-            # The socket's own handler notices the broken connection and unregisters it;
-            # the client resumes from its last seq when it reconnects.
-            log.info("dropping an event for a broken socket: %s", result)
+    def flush(self) -> None:
+        """Writes what is queued, one write per socket."""
+        self._flushing = False
+        outbox, self._outbox = self._outbox, {}
+        for ws, frames in outbox.items():
+            transport = self._transports.get(ws)
+            if (
+                not isinstance(transport, asyncio.WriteTransport)
+                or transport.is_closing()
+                or ws.closed
+            ):
+                # Gone: the client resumes from its last seq or event id when it is back.
+                continue
+            if transport.get_write_buffer_size() > MAX_UNSENT:
+                self._give_up(ws)
+                continue
+            transport.write(b"".join(frames))
+
+    def _give_up(self, ws: web.WebSocketResponse) -> None:
+        log.warning("closing a socket that is %d bytes behind", MAX_UNSENT)
+        self._transports.pop(ws, None)
+        task = asyncio.ensure_future(
+            ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too far behind")
+        )
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
 
 async def close_all_sockets(app: web.Application) -> None:
-    sockets = app[keys.SOCKETS].all_sockets()
+    registry = app[keys.SOCKETS]
+    registry.flush()
     await asyncio.gather(
-        *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in sockets),
+        *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+          for ws in registry.all_sockets()),
         return_exceptions=True,
     )
 

@@ -25,6 +25,7 @@
   var cfg = readConfig(script);
   var STORAGE_KEY = "baton:conversation:" + cfg.gateway;
   var TYPING_IDLE_MS = 3000;
+  var ACK_TIMEOUT_MS = 15000;
   var AGENT_TYPING_TIMEOUT_MS = 8000;
 
   var ICONS = {
@@ -38,12 +39,14 @@
   // ---- state -------------------------------------------------------------------
   var conv = loadConversation(); // {id, token} or null
   var creating = null; // in-flight POST /api/conversations
-  var lastSeq = 0;
+  var lastSeq = 0; // every message up to this seq is shown: resume after it
   var rendered = {}; // seq -> element, for dedupe and ordering
   var status = "bot";
   var agentName = null;
   var socket = null;
+  var socketLive = false; // open, and the gateway has spoken on it
   var socketWanted = false;
+  var acks = {}; // client_message_id -> {ok, fail, timer}: messages sent on the socket
   var reconnectDelay = 1000;
   var reconnectTimer = null;
   var historyLoaded = false;
@@ -314,10 +317,11 @@
     setPendingState(pending, "sending");
     var body = { text: text, client_message_id: clientId };
     if (payload) body.payload = payload;
-    ensureConversation()
-      .then(function (c) {
-        return request("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/messages", c.token, body);
-      })
+    // On the socket while it is live (an ack comes back once the message is stored);
+    // over HTTP otherwise. Either way a retry keeps the client_message_id.
+    (conv && socketLive ? viaSocket(body, text) : ensureConversation().then(function (c) {
+      return request("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/messages", c.token, body);
+    }))
       .then(
         function (res) {
           var msgs = res.messages || [];
@@ -338,6 +342,27 @@
           setPendingState(pending, "failed", function () { attempt(pending, text, payload, clientId, 0); });
         }
       );
+  }
+
+  function viaSocket(body, text) {
+    var id = body.client_message_id;
+    body.type = "message";
+    return new Promise(function (ok, fail) {
+      acks[id] = { ok: ok, fail: fail, timer: setTimeout(function () { settle(id, null, new Error("no ack")); }, ACK_TIMEOUT_MS) };
+      socket.send(JSON.stringify(body));
+    }).then(function (ack) {
+      // The message itself came as an event already; this confirms it by its seq.
+      return { status: ack.status, messages: [{ seq: ack.seq, sender: "customer", text: text, created_at: new Date().toISOString() }] };
+    });
+  }
+
+  function settle(id, ack, err) {
+    var waiting = acks[id];
+    if (!waiting) return;
+    delete acks[id];
+    clearTimeout(waiting.timer);
+    if (err) waiting.fail(err);
+    else waiting.ok(ack);
   }
 
   function setPendingState(node, state, retry) {
@@ -371,7 +396,9 @@
     node.setAttribute("data-seq", String(m.seq));
     rendered[m.seq] = node;
     insertInOrder(node, m.seq);
-    if (m.seq > lastSeq) lastSeq = m.seq;
+    // Seqs have no gaps: one sent while the socket was down can come back (over HTTP)
+    // before an earlier one pushed meanwhile, which the next resume must still fetch.
+    while (rendered[lastSeq + 1]) lastSeq += 1;
 
     if (m.sender === "agent" || m.sender === "bot") {
       hideAgentTyping();
@@ -740,6 +767,7 @@
     ws.onmessage = function (e) {
       // Connected for real once the gateway speaks (it always sends the status first
       // or right after the missed messages), not merely when the socket opened.
+      socketLive = socket === ws;
       reconnectDelay = 1000;
       connection.hidden = true;
       var ev;
@@ -749,7 +777,9 @@
     ws.onclose = function (e) {
       if (socket !== ws) return;
       socket = null;
+      socketLive = false;
       typingSent = false;
+      failSends();
       if (!socketWanted) return;
       if (e.code === 4401 || e.code === 4403 || e.code === 4404) {
         forgetConversation();
@@ -768,8 +798,15 @@
     reconnectDelay = Math.min(reconnectDelay * 2, 30000);
   }
 
+  // Unanswered sends on a socket that went away are retried (over HTTP while it is down).
+  function failSends() {
+    Object.keys(acks).forEach(function (id) { settle(id, null, new Error("socket closed")); });
+  }
+
   function closeSocket() {
     clearTimeout(reconnectTimer);
+    socketLive = false;
+    failSends();
     if (socket) {
       var s = socket;
       socket = null;
@@ -785,6 +822,12 @@
     if (!ev || !conv) return;
     if (ev.conversation_id && ev.conversation_id !== conv.id) return;
     if (ev.type === "message" && ev.message) addMessage(ev.message, {});
+    else if (ev.type === "ack") settle(ev.client_message_id, ev);
+    else if (ev.type === "error" && ev.error) {
+      var err = new Error(ev.error.message);
+      err.status = ev.error.status;
+      settle(ev.client_message_id, null, err);
+    }
     else if (ev.type === "status") applyStatus(ev.status, ev.agent);
     else if (ev.type === "queue") applyPlace(ev);
     else if (ev.type === "typing" && ev.sender === "agent") {

@@ -176,21 +176,21 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     agent = await current_agent(request)
     last_event_id = int_query(request, "last_event_id", -1)
-    ws = web.WebSocketResponse(heartbeat=30)
+    ws = web.WebSocketResponse(heartbeat=30, compress=False)
     await ws.prepare(request)
     registry = request.app[keys.SOCKETS]
     publisher = request.app[keys.PUBLISHER]
     newcomer = not registry.agent_connected(agent.id)
-    registry.add_agent(agent.id, ws)
+    registry.add_agent(agent.id, ws, request.transport)
     request.app[keys.AGENT_GRACE].connected(agent.id)
     try:
-        await ws.send_json(
-            hello_event(agent.id, agent.name, publisher.last_event_id, publisher.epoch)
+        registry.send(
+            ws, hello_event(agent.id, agent.name, publisher.last_event_id, publisher.epoch)
         )
         if last_event_id >= 0:
             missed = publisher.agent_events_after(last_event_id, request.query.get("epoch"))
             for event in missed if missed is not None else [RESET_EVENT]:
-                await ws.send_json(event)
+                registry.send(ws, event)
         if newcomer:
             # One more agent online shortens every waiting customer's estimate.
             request.app[keys.TURN_LOCKS].spawn(publish_queue(request.app))

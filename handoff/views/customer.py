@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import math
 import re
+from typing import Any
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from .. import keys
 from ..actions import (
@@ -17,11 +21,13 @@ from ..actions import (
     do_leave_contact,
     do_rate,
 )
-from ..auth import check_conversation_token, require_conversation
-from ..events import message_event, status_event, typing_event
-from ..errors import json_error
+from ..auth import check_conversation_token
+from ..errors import STORAGE_UNAVAILABLE, error_of, json_error
+from ..events import ack_event, error_event, message_event, status_event, typing_event
+from ..holders import Holder
 from ..models import STATUS_WAITING, Message
 from ..queue import places
+from ..ratelimit import TARPIT_SECONDS
 from ..serializers import message_dict
 from ..validation import int_query, read_json, text_field
 from .origins import check_origin
@@ -29,6 +35,8 @@ from .origins import check_origin
 log = logging.getLogger(__name__)
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PHONE = re.compile(r"\+?[0-9 ()./-]{6,40}")
+# The largest frame a client may send: a message of BATON_MAX_MESSAGE_CHARS, escaped.
+SOCKET_FRAME_LIMIT = 64 * 1024
 routes = web.RouteTableDef()
 
 
@@ -59,12 +67,18 @@ async def post_message(request: web.Request) -> web.Response:
 
 @routes.get("/api/conversations/{id}")
 async def get_conversation(request: web.Request) -> web.Response:
-    async with request.app[keys.DB].read() as db:
-        conversation = await require_conversation(request, db, request.match_info["id"])
-        agent = {"name": conversation.agent.name} if conversation.agent else None
-        return web.json_response(
-            {"id": conversation.id, "status": conversation.status, "agent": agent}
-        )
+    conversation_id = request.match_info["id"]
+    await check_conversation_token(request, conversation_id)
+    holder = await _holder(request, conversation_id)
+    agent = {"name": holder.agent_name} if holder.agent_name else None
+    return web.json_response({"id": conversation_id, "status": holder.status, "agent": agent})
+
+
+async def _holder(request: web.Request, conversation_id: str) -> Holder:
+    holder = await request.app[keys.HOLDERS].get(conversation_id)
+    if holder is None:
+        raise json_error(web.HTTPNotFound, "conversation not found")
+    return holder
 
 
 async def _messages_after(request: web.Request, conversation_id: str, after: int) -> list[Message]:
@@ -94,29 +108,28 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     conversation_id = request.match_info["id"]
     after = int_query(request, "after", 0)
-    async with request.app[keys.DB].read() as db:
-        conversation = await require_conversation(
-            request, db, conversation_id, token=request.query.get("token")
-        )
-        status, agent = conversation.status, conversation.agent
-    ws = web.WebSocketResponse(heartbeat=30)
+    token = request.query.get("token")
+    await check_conversation_token(request, conversation_id, token=token)
+    assert token is not None
+    holder = await _holder(request, conversation_id)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=SOCKET_FRAME_LIMIT, compress=False)
     await ws.prepare(request)
     registry = request.app[keys.SOCKETS]
     # Register before reading the backlog: an event in between arrives twice at worst,
     # and the widget drops it by seq.
     first = not registry.customer_connected(conversation_id)
-    registry.add_widget(conversation_id, ws)
+    registry.add_widget(conversation_id, ws, request.transport)
     try:
         if first:
             await do_customer_presence(request.app, conversation_id, online=True)
         for message in await _messages_after(request, conversation_id, after):
-            await ws.send_json(message_event(conversation_id, message_dict(message)))
-        await ws.send_json(status_event(conversation_id, status, agent.name if agent else None))
-        if status == STATUS_WAITING:
+            registry.send(ws, message_event(conversation_id, message_dict(message)))
+        registry.send(ws, status_event(conversation_id, holder.status, holder.agent_name))
+        if holder.status == STATUS_WAITING:
             async with request.app[keys.DB].read() as db:
                 place = (await places(db, registry.agents_online())).get(conversation_id)
             if place is not None:
-                await ws.send_json(place.as_event(conversation_id))
+                registry.send(ws, place.as_event(conversation_id))
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
@@ -124,7 +137,11 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
                 data = json.loads(frame.data)
             except ValueError:
                 continue
-            if isinstance(data, dict) and data.get("type") == "typing":
+            if not isinstance(data, dict):
+                continue
+            if data.get("type") == "message":
+                registry.send(ws, await _socket_message(request, conversation_id, token, data))
+            elif data.get("type") == "typing":
                 await request.app[keys.PUBLISHER].to_agents(
                     typing_event(conversation_id, "customer", bool(data.get("typing")))
                 )
@@ -136,6 +153,42 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
                 do_customer_presence(request.app, conversation_id, online=False)
             )
     return ws
+
+
+async def _socket_message(
+    request: web.Request, conversation_id: str, token: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """A message sent over the widget's socket: the same turn as a POST, then its ack.
+
+    The ack (or error) comes once the message is stored and its turn is over; the
+    message itself and any replies have been pushed as events before it.
+    """
+    client_message_id = data.get("client_message_id")
+    if not isinstance(client_message_id, str):
+        client_message_id = None
+    try:
+        text = text_field(data, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
+        payload = text_field(data, "payload", max_chars=200, required=False)
+        text_field(data, "client_message_id", max_chars=64)
+        assert text is not None and client_message_id is not None
+        wait = request.app[keys.LIMITS].per_conversation.take(f"conv:{token}")
+        if wait:
+            # The same tarpit as for HTTP: this socket reads nothing more meanwhile.
+            await asyncio.sleep(TARPIT_SECONDS)
+            raise json_error(
+                web.HTTPTooManyRequests, "too many messages; slow down a little",
+                retry_after=max(1, math.ceil(wait - TARPIT_SECONDS)),
+            )
+        result = await do_customer_message(
+            request.app, conversation_id, text, payload=payload,
+            client_message_id=client_message_id,
+        )
+    except web.HTTPException as exc:
+        return error_event(client_message_id, error_of(exc))
+    except (DBAPIError, OSError) as exc:
+        log.warning("storage unavailable for a socket message to %s: %s", conversation_id, exc)
+        return error_event(client_message_id, {"status": 503, "message": STORAGE_UNAVAILABLE})
+    return ack_event(client_message_id, result.messages[0].seq, result.status)
 
 
 @routes.post("/api/conversations/{id}/contact")

@@ -248,13 +248,33 @@ def test_network_drop_and_lost_response_lose_nothing(
     # Drop the widget's socket and keep it down while the agent writes.
     sockets: list[WebSocketRoute] = []
     down = {"value": False}
+    lost = {"posts": 0, "acks": 0, "lose_ack": False}
+    sent_on_socket: list[str] = []
 
     def proxy(ws: WebSocketRoute) -> None:
         sockets.append(ws)
         if down["value"]:
             ws.close(code=1013, reason="test: still down")
-        else:
-            ws.connect_to_server()
+            return
+        server = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            if '"type": "message"' in str(message) or '"type":"message"' in str(message):
+                sent_on_socket.append(str(message))
+            server.send(message)
+
+        def to_page(message: str | bytes) -> None:
+            if lost["lose_ack"] and '"type": "ack"' in str(message):
+                # Stored, but the connection drops before the widget hears back.
+                lost["lose_ack"] = False
+                lost["acks"] += 1
+                ws.close(code=4000, reason="test: dropped before the ack")
+                server.close()
+                return
+            ws.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
 
     customer.route_web_socket(re.compile(r"/api/conversations/[^/]+/ws"), proxy)
     customer.reload()
@@ -266,20 +286,12 @@ def test_network_drop_and_lost_response_lose_nothing(
     shots(customer, "customer-connection-lost")
     console.reply("Sent while your connection was down")
     assert widget.replies_after(asked, "agent") == []
-    down["value"] = False
-    line = widget.wait_for_reply(asked, "agent", timeout=20_000)
-    assert line.text == "Sent while your connection was down"
-    expect(customer.locator(".connection")).to_be_hidden()
-    assert re.search(r"after=[1-9]", sockets[-1].url), sockets[-1].url
-    shots(customer, "customer-reconnected")
 
-    # A reply whose HTTP answer is lost is retried with the same client_message_id
-    # and stored once.
-    lost = {"count": 0}
-
+    # While the socket is down the widget sends over HTTP. A reply whose HTTP answer is
+    # lost is retried with the same client_message_id and stored once.
     def lose_first_answer(route: Route) -> None:
-        if route.request.method == "POST" and lost["count"] == 0:
-            lost["count"] += 1
+        if route.request.method == "POST" and lost["posts"] == 0:
+            lost["posts"] += 1
             route.fetch()  # the gateway stores the message...
             route.abort("connectionreset")  # ...but the widget never hears back
             return
@@ -289,11 +301,33 @@ def test_network_drop_and_lost_response_lose_nothing(
     customer.route(re.compile(r"/api/conversations/[^/]+/messages$"), lose_first_answer)
     widget.send("my booking is ABC123")
     expect(console.message("customer", "my booking is ABC123")).to_have_count(1)
+    assert lost["posts"] == 1
+
+    # The reply written while the socket was down has an earlier seq than the message
+    # just sent over HTTP; the widget still resumes from before it.
+    down["value"] = False
+    line = widget.wait_for_reply(asked, "agent", timeout=20_000)
+    assert line.text == "Sent while your connection was down"
+    expect(customer.locator(".connection")).to_be_hidden()
+    assert re.search(r"after=[1-9]", sockets[-1].url), sockets[-1].url
+    shots(customer, "customer-reconnected")
+
+    # With the socket back, messages go on it. One whose ack is lost (the connection drops
+    # right after the gateway stored it) is retried with the same id and stored once.
+    lost["lose_ack"] = True
+    widget.send("and my seat is 12A")
+    expect(console.message("customer", "and my seat is 12A")).to_have_count(1)
+    assert lost["acks"] == 1
+    assert sum("and my seat is 12A" in frame for frame in sent_on_socket) >= 1
+    expect(customer.locator(".connection")).to_be_hidden(timeout=20_000)
+    widget.send("no more drops")
+    expect(console.message("customer", "no more drops")).to_have_count(1)
     customer.wait_for_timeout(1_000)
-    expect(console.message("customer", "my booking is ABC123")).to_have_count(1)
+    for text in ("my booking is ABC123", "and my seat is 12A", "no more drops"):
+        expect(console.message("customer", text)).to_have_count(1)
     texts = [line.text for line in widget.transcript()]
-    assert texts.count("my booking is ABC123") == 1
-    assert lost["count"] == 1
+    assert [texts.count(t) for t in ("my booking is ABC123", "and my seat is 12A")] == [1, 1]
+    assert sum("no more drops" in frame for frame in sent_on_socket) == 1
     shots(customer, "customer-retried-once")
 
     console.resolve()

@@ -165,6 +165,80 @@ async def test_widget_to_bot_to_agent_and_back(
     await console.ws.close()
 
 
+async def test_the_widget_socket_carries_the_customers_messages(
+    baton: RunningBaton, http: aiohttp.ClientSession
+) -> None:
+    """As the widget sends while its socket is open: a frame, events, then an ack."""
+    base = baton.base_url
+    login = await http.post(
+        f"{base}/api/agent/login",
+        json={"email": baton.agent_email, "password": baton.agent_password},
+    )
+    agent_auth = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    console = Socket(await http.ws_connect(f"{base}/api/agent/ws", headers=agent_auth))
+    await console.wait_for(type="hello")
+    conversation = await (await http.post(f"{base}/api/conversations")).json()
+    cid = conversation["id"]
+    widget = Socket(
+        await http.ws_connect(f"{base}/api/conversations/{cid}/ws?token={conversation['token']}")
+    )
+    await widget.wait_for(type="status", status="bot")
+
+    async def send(text: str, client_message_id: str) -> dict[str, Any]:
+        await widget.ws.send_json(
+            {"type": "message", "text": text, "client_message_id": client_message_id}
+        )
+        return await widget.wait_for(timeout=30, type="ack", client_message_id=client_message_id)
+
+    # A bot turn: the question and the answer are pushed, then the ack.
+    taught = await send("how do I check in online", "w-1")
+    assert (taught["seq"], taught["status"]) == (1, "bot")
+    answer = await widget.wait_for(type="message", message__seq=2)
+    assert answer["message"]["sender"] == "bot"
+    assert widget.events.index(answer) < widget.events.index(taught)
+
+    handed = await send("can I talk to a real person", "w-2")
+    assert handed["status"] == "waiting"
+    await console.wait_for(type="handoff", conversation__id=cid)
+    claimed = await http.post(f"{base}/api/agent/conversations/{cid}/claim", headers=agent_auth)
+    assert claimed.status == 200
+
+    # With the agent: the message reaches the console; a retry is the same message.
+    relayed = await send("my booking reference is QX7K2P", "w-3")
+    assert relayed["status"] == "agent"
+    seen = await console.wait_for(type="message", conversation_id=cid, message__sender="customer",
+                                  message__text="my booking reference is QX7K2P")
+    assert seen["message"]["seq"] == relayed["seq"]
+    await widget.ws.send_json(
+        {"type": "message", "text": "my booking reference is QX7K2P", "client_message_id": "w-3"}
+    )
+    while widget.events.count(relayed) < 2:
+        frame = await asyncio.wait_for(widget.ws.receive(), timeout=10)
+        widget.events.append(json.loads(frame.data))
+    assert [e for e in widget.events if e.get("client_message_id") == "w-3"] == [relayed] * 2
+
+    # The bot reads along in the background: the agent gets what it understood.
+    deadline = time.monotonic() + 20
+    while True:
+        detail = await (
+            await http.get(f"{base}/api/agent/conversations/{cid}", headers=agent_auth)
+        ).json()
+        texts = [m["text"] for m in detail["messages"] if m["sender"] == "customer"]
+        read = next(m for m in detail["messages"] if m["seq"] == relayed["seq"])
+        if read["nlu"] is not None or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert texts == [
+        "how do I check in online", "can I talk to a real person", "my booking reference is QX7K2P",
+    ]
+    assert read["nlu"] is not None and read["nlu"]["intent"]
+
+    resolved = await http.post(f"{base}/api/agent/conversations/{cid}/resolve", headers=agent_auth)
+    assert resolved.status == 200
+    await widget.ws.close()
+    await console.ws.close()
+
+
 async def test_readiness_reflects_rasa_and_the_action_server(
     baton: RunningBaton, http: aiohttp.ClientSession
 ) -> None:

@@ -142,10 +142,11 @@ async def test_a_retry_of_a_message_the_bot_never_answered_gets_the_answer(
 ) -> None:
     # As if the gateway had stopped between storing the message and Rasa's answer.
     from handoff import keys
-    from handoff.actions import _append
+    from handoff.writer import Draft
 
-    async with client.app[keys.DB].write() as db:
-        await _append(db, customer.id, "customer", "hello", client_message_id="m-9")
+    await client.app[keys.WRITER].store(
+        customer.id, [Draft("customer", "hello", client_message_id="m-9")]
+    )
 
     retried = await customer.say("hello", client_message_id="m-9")
 

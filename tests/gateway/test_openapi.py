@@ -203,3 +203,47 @@ def test_every_api_route_is_documented(client: TestClient) -> None:
     }
     documented = {(m, p) for p, ops in DOC["paths"].items() for m in ops}
     assert routes - documented == set()
+
+
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        _rebase({"$ref": f"#/components/schemas/{name}"}), registry=REGISTRY,
+        format_checker=jsonschema.FormatChecker(),
+    )
+
+
+async def test_socket_frames_match_the_document(client: TestClient) -> None:
+    conv = await (await client.post("/api/conversations")).json()
+    ws = await client.ws_connect(f"/api/conversations/{conv['id']}/ws?token={conv['token']}")
+    sent = [
+        {"type": "message", "text": "hello", "client_message_id": "a"},
+        {"type": "message", "text": "can I talk to a real person", "client_message_id": "b"},
+        {"type": "message", "text": "hello", "client_message_id": "a"},
+        {"type": "message", "text": "", "client_message_id": "c"},
+        {"type": "message", "text": "no id"},
+    ]
+    for frame in sent[:3]:
+        _validator("SocketMessage").validate(frame)
+    answers = []
+    for frame in sent:
+        await ws.send_json(frame)
+        while True:
+            event = await ws.receive_json(timeout=5)
+            if event["type"] in ("ack", "error"):
+                answers.append(event)
+                break
+    await ws.close()
+
+    assert [a["type"] for a in answers] == ["ack", "ack", "ack", "error", "error"]
+    for answer in answers:
+        _validator("Ack" if answer["type"] == "ack" else "SocketError").validate(answer)
+    _validator("SocketTyping").validate({"type": "typing", "typing": True})
+
+
+def test_every_socket_is_documented(client: TestClient) -> None:
+    sockets = {
+        route.resource.canonical
+        for route in client.app.router.routes()
+        if route.resource is not None and route.resource.canonical.endswith("/ws")
+    }
+    assert sockets == set(DOC["x-websockets"]) == {"/api/conversations/{id}/ws", "/api/agent/ws"}

@@ -1,0 +1,368 @@
+"""The group-commit writer: messages of many conversations stored in one transaction.
+
+Whoever stores a message waits here until the transaction holding it has committed; only
+then is the message acknowledged or pushed. While one transaction is being written, the
+messages that arrive queue up and go together in the next one, so under load a commit
+carries hundreds of messages, and an idle gateway still writes each one at once.
+
+A transaction is a handful of statements whatever its size, all SQLAlchemy Core:
+``UPDATE conversations SET last_seq = last_seq + n ... RETURNING id, last_seq`` for the
+conversations that add n messages (the seqs come from the database, so gateway
+processes sharing one PostgreSQL never hand out a seq twice), one executemany INSERT
+of the messages, and one executemany UPDATE for what the bot understood of earlier
+messages. A client_message_id stored before is caught by handoff.client_ids first and by
+the unique constraint last: a transaction that breaks it is written again one job at a
+time, and the job with the old id learns the seq it was stored under.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import keys
+from .client_ids import ClientIds
+from .db import Database
+from .holders import Holders
+from .models import Conversation, Message, utcnow
+from .write_connection import WriteConnection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message to store."""
+
+    sender: str
+    text: str
+    client_message_id: str | None = None
+    agent_id: int | None = None
+    author: str | None = None
+    buttons: list[dict[str, str]] | None = None
+
+
+@dataclass
+class Stored:
+    """A stored message, as handoff.serializers.message_dict reads it."""
+
+    conversation_id: str
+    seq: int
+    sender: str
+    text: str
+    created_at: dt.datetime
+    buttons: list[dict[str, str]] | None
+    author: str | None
+    nlu: dict[str, Any] | None = None
+
+
+def message_row(
+    conversation_id: str, seq: int, draft: Draft, now: dt.datetime
+) -> dict[str, Any]:
+    """The messages table's row for a draft."""
+    return {
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "sender": draft.sender,
+        "text": draft.text,
+        "created_at": now,
+        "client_message_id": draft.client_message_id,
+        "agent_id": draft.agent_id,
+        "buttons": draft.buttons or None,
+        "nlu": None,
+    }
+
+
+def stored_message(conversation_id: str, seq: int, draft: Draft, now: dt.datetime) -> Stored:
+    return Stored(conversation_id, seq, draft.sender, draft.text, now, draft.buttons or None,
+                  draft.author)
+
+
+class DuplicateMessage(Exception):
+    """This client_message_id is stored already, under `seq`."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"stored already as seq {seq}")
+        self.seq = seq
+
+
+class ConversationMissing(Exception):
+    pass
+
+
+@dataclass
+class Pending:
+    """Drafts handed to the writer, until their transaction commits."""
+
+    conversation_id: str
+    drafts: list[Draft]
+    # (seq, annotation): what the bot understood of an earlier message of this conversation.
+    nlu: tuple[int, dict[str, Any]] | None
+    # The stored messages, once committed.
+    stored: asyncio.Future[list[Stored]]
+    # Set once the database has taken the drafts (see MessageWriter.submit).
+    begun: asyncio.Future[None]
+
+
+# Statements built once: building them again for every transaction showed in profiles.
+_TAKE_SEQS = (
+    update(Conversation)
+    .where(Conversation.id.in_(bindparam("b_ids", expanding=True)))
+    .values(last_seq=Conversation.last_seq + bindparam("b_count"), updated_at=bindparam("b_now"))
+    .returning(Conversation.id, Conversation.last_seq)
+)
+_INSERT = insert(Message)
+_SET_NLU = (
+    update(Message)
+    .where(
+        Message.conversation_id == bindparam("b_conversation_id"),
+        Message.seq == bindparam("b_seq"),
+    )
+    .values(nlu=bindparam("b_nlu"))
+)
+
+
+class MessageWriter:
+    def __init__(self, database: Database, client_ids: ClientIds, max_batch: int = 2000) -> None:
+        self._database = database
+        self._client_ids = client_ids
+        self._max_batch = max_batch
+        self._pending: list[Pending] = []
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run())
+        self.transactions = 0
+        self._closing = False
+        self._connections = WriteConnection(database)
+        self._last_committed = True
+
+    def submit(
+        self,
+        conversation_id: str,
+        drafts: list[Draft],
+        *,
+        nlu: tuple[int, dict[str, Any]] | None = None,
+    ) -> Pending:
+        """Queues drafts (stored in order) and an annotation for one transaction.
+
+        `stored` gives the messages once committed, or raises DuplicateMessage,
+        ConversationMissing or the database's error. `begun` is set once the database
+        has taken the drafts: on PostgreSQL when their transaction has given them their
+        seqs; on SQLite, which this process writes itself, at once, unless its last
+        transaction failed (then as on PostgreSQL). It fails as `stored` does.
+        """
+        loop = asyncio.get_running_loop()
+        pending = Pending(conversation_id, drafts, nlu, loop.create_future(), loop.create_future())
+        if self._connections.inline and self._last_committed:
+            pending.begun.set_result(None)
+        self._pending.append(pending)
+        self._wake.set()
+        return pending
+
+    async def store(
+        self,
+        conversation_id: str,
+        drafts: list[Draft],
+        *,
+        nlu: tuple[int, dict[str, Any]] | None = None,
+    ) -> list[Stored]:
+        """Stores the drafts in order (and the annotation); returns them once committed."""
+        return await self.submit(conversation_id, drafts, nlu=nlu).stored
+
+    async def annotate(self, conversation_id: str, seq: int, nlu: dict[str, Any]) -> None:
+        await self.store(conversation_id, [], nlu=(seq, nlu))
+
+    def annotate_soon(self, conversation_id: str, seq: int, nlu: dict[str, Any]) -> None:
+        """The same, in the next transaction, without waiting for it."""
+        self.submit(conversation_id, [], nlu=(seq, nlu)).stored.add_done_callback(_log_failure)
+
+    async def _run(self) -> None:
+        while self._pending or not self._closing:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                # One more turn of the loop first: what the callers woken last do next
+                # (answer, send a bot turn to Rasa, queue more) goes before this
+                # transaction, which on SQLite holds the loop while it runs.
+                await asyncio.sleep(0)
+                jobs = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                try:
+                    await self._write(jobs)
+                except Exception as exc:  # a bug, not the database: fail these, go on
+                    log.exception("the writer failed")
+                    for job in jobs:
+                        _settle(job, exc)
+
+    async def _write(self, jobs: list[Pending]) -> None:
+        try:
+            results = await self._commit(jobs)
+        except IntegrityError:
+            # Rare (a retry from before a restart, another process): find the culprit.
+            for job in jobs:
+                await self._write_alone(job)
+            return
+        except asyncio.CancelledError:
+            for job in jobs:
+                job.stored.cancel()
+                job.begun.cancel()
+            raise
+        except Exception as exc:
+            self._last_committed = False
+            log.warning("storing %d jobs failed: %s", len(jobs), exc)
+            for job in jobs:
+                _settle(job, exc)
+            return
+        self._last_committed = True
+        for job, result in zip(jobs, results):
+            _settle(job, result)
+
+    async def _write_alone(self, job: Pending) -> None:
+        try:
+            result: list[Stored] | Exception = (await self._commit([job]))[0]
+        except IntegrityError as exc:
+            try:
+                result = await self._explain(job, exc)
+            except Exception as failed:
+                result = failed
+        except Exception as exc:
+            result = exc
+        _settle(job, result)
+
+    async def _explain(self, job: Pending, exc: IntegrityError) -> Exception:
+        client_ids = [d.client_message_id for d in job.drafts if d.client_message_id]
+        if client_ids:
+            async with self._database.engine.connect() as connection:
+                seq = await connection.scalar(
+                    select(Message.seq).where(
+                        Message.conversation_id == job.conversation_id,
+                        Message.client_message_id.in_(client_ids),
+                    )
+                )
+            if seq is not None:
+                self._client_ids.record(job.conversation_id, client_ids[0], seq)
+                return DuplicateMessage(seq)
+        return exc
+
+    async def _commit(self, jobs: list[Pending]) -> list[list[Stored] | Exception]:
+        now = utcnow()
+        results = await self._connections.run(
+            lambda connection: _statements(connection, jobs, now, lambda: _begun(jobs))
+        )
+        self.transactions += 1
+        for job, result in zip(jobs, results):
+            if isinstance(result, list):
+                for draft, message in zip(job.drafts, result):
+                    if draft.client_message_id is not None:
+                        self._client_ids.record(
+                            job.conversation_id, draft.client_message_id, message.seq
+                        )
+        return results
+
+    async def close(self) -> None:
+        """Writes what is queued, then stops."""
+        self._closing = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+        except asyncio.TimeoutError:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for job in self._pending:
+            job.stored.cancel()
+            job.begun.cancel()
+        await self._connections.close()
+
+
+def _statements(
+    connection: Connection, jobs: list[Pending], now: dt.datetime, begun: Callable[[], None]
+) -> list[list[Stored] | Exception]:
+    """One transaction's statements, on the event loop's thread (handoff.write_connection)."""
+    adding: dict[str, int] = defaultdict(int)
+    for job in jobs:
+        if job.drafts:
+            adding[job.conversation_id] += len(job.drafts)
+    by_count: dict[int, list[str]] = defaultdict(list)
+    for conversation_id, count in adding.items():
+        by_count[count].append(conversation_id)
+    next_seq: dict[str, int] = {}
+    for count, ids in by_count.items():
+        rows = connection.execute(
+            _TAKE_SEQS, {"b_ids": sorted(ids), "b_count": count, "b_now": now}
+        )
+        for conversation_id, last in rows:
+            next_seq[conversation_id] = last - count + 1
+    begun()
+
+    results: list[list[Stored] | Exception] = []
+    inserts: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for job in jobs:
+        if job.nlu is not None:
+            seq, nlu = job.nlu
+            annotations.append(
+                {"b_conversation_id": job.conversation_id, "b_seq": seq, "b_nlu": nlu}
+            )
+        if not job.drafts:
+            results.append([])
+            continue
+        first = next_seq.get(job.conversation_id)
+        if first is None:
+            results.append(ConversationMissing(job.conversation_id))
+            continue
+        stored = []
+        for seq, draft in enumerate(job.drafts, start=first):
+            inserts.append(message_row(job.conversation_id, seq, draft, now))
+            stored.append(stored_message(job.conversation_id, seq, draft, now))
+        next_seq[job.conversation_id] = first + len(job.drafts)
+        results.append(stored)
+    if inserts:
+        connection.execute(_INSERT, inserts)
+    if annotations:
+        connection.execute(_SET_NLU, annotations)
+    return results
+
+
+def _log_failure(stored: asyncio.Future[list[Stored]]) -> None:
+    if not stored.cancelled() and stored.exception() is not None:
+        log.warning("storing an annotation failed: %s", stored.exception())
+
+
+def _begun(jobs: list[Pending]) -> None:
+    for job in jobs:
+        if not job.begun.done():
+            job.begun.set_result(None)
+
+
+def _settle(job: Pending, result: list[Stored] | BaseException) -> None:
+    if not job.begun.done():
+        if isinstance(result, BaseException):
+            job.begun.set_exception(result)
+            job.begun.exception()  # read: whoever waits on it reads `stored` next
+        else:
+            job.begun.set_result(None)
+    if job.stored.done():  # its caller went away; the message is stored all the same
+        return
+    if isinstance(result, BaseException):
+        job.stored.set_exception(result)
+    else:
+        job.stored.set_result(result)
+
+
+async def setup_writer(app: web.Application) -> AsyncIterator[None]:
+    """The writer, and the caches that spare each message a read (after the database)."""
+    database = app[keys.DB]
+    app[keys.HOLDERS] = Holders(database)
+    app[keys.CLIENT_IDS] = ClientIds(database)
+    writer = MessageWriter(database, app[keys.CLIENT_IDS])
+    app[keys.WRITER] = writer
+    yield
+    await writer.close()
