@@ -5,8 +5,9 @@ socket, and asks for a person (a real Rasa turn); 50 agents log in, open their c
 sockets and claim the conversations round-robin (20 each).
 
 Then every conversation runs a dialogue of `rounds` exchanges: the customer sends a
-message, the holding agent's console receives it, the agent replies, the customer's
-widget receives the reply. 1,000 dialogues run at once, each pacing itself so that the
+message (on the widget's socket, as the widget does, or with POST under `--post`), the
+holding agent's console receives it, the agent replies (POST, as the console does), the
+customer's widget receives the reply. 1,000 dialogues run at once, each pacing itself so that the
 whole run offers about `--rate` messages per second (open loop per conversation: a slow
 answer does not lower the offered rate, it only adds to the latency).
 
@@ -55,6 +56,7 @@ class Dialogue:
     token: str
     agent: int = -1
     sent: list[str] = field(default_factory=list)  # texts acknowledged, in order
+    widget: aiohttp.ClientWebSocketResponse | None = None
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Tally:
     """Everything the run counts, shared by all dialogues."""
 
     waiting: dict[tuple[str, str], asyncio.Future[float]] = field(default_factory=dict)
+    acks: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
     delivered: Counter[tuple[str, str]] = field(default_factory=Counter)
     customer_to_agent: list[float] = field(default_factory=list)
     agent_to_customer: list[float] = field(default_factory=list)
@@ -110,6 +113,13 @@ async def read_socket(ws: aiohttp.ClientWebSocketResponse, side: str, tally: Tal
             continue
         tally.frames[side] += 1
         event = json.loads(frame.data)
+        if event.get("type") in ("ack", "error"):
+            # The widget's own sends answered on its socket: None is stored, else the error.
+            future = tally.acks.pop(event.get("client_message_id") or "", None)
+            if future is not None and not future.done():
+                error = event.get("error")
+                future.set_result(None if event["type"] == "ack" else str(error.get("status")))
+            continue
         if event.get("type") != "message" or event["message"]["sender"] != want:
             continue
         if mine is not None and event["conversation_id"] not in mine:
@@ -135,9 +145,30 @@ async def send(http: aiohttp.ClientSession, url: str, token: str, text: str, tal
     return True
 
 
+async def send_on_socket(dialogue: Dialogue, text: str, tally: Tally) -> bool:
+    """The customer's message as the widget sends it: a `message` frame, answered by `ack`."""
+    assert dialogue.widget is not None
+    answered: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+    tally.acks[text] = answered
+    started = time.perf_counter()
+    try:
+        await dialogue.widget.send_json({"type": "message", "text": text, "client_message_id": text})
+        error = await asyncio.wait_for(answered, DELIVERY_TIMEOUT)
+    except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+        tally.acks.pop(text, None)
+        tally.send_errors[type(exc).__name__] += 1
+        return False
+    if error is not None:
+        tally.send_errors[error] += 1
+        return False
+    tally.ack.append(time.perf_counter() - started)
+    tally.sent += 1
+    return True
+
+
 async def converse(http: aiohttp.ClientSession, base_url: str, dialogue: Dialogue,
                    agent_token: str, rounds: int, interval: float, deadline: float,
-                   offset: float, tally: Tally) -> None:
+                   offset: float, tally: Tally, socket_sends: bool) -> None:
     """One customer and their agent taking turns; one message every `interval` seconds."""
     customer_url = f"{base_url}/api/conversations/{dialogue.id}/messages"
     agent_url = f"{base_url}/api/agent/conversations/{dialogue.id}/messages"
@@ -156,7 +187,11 @@ async def converse(http: aiohttp.ClientSession, base_url: str, dialogue: Dialogu
             text = f"{side}-{dialogue.id[:8]}-{r}"
             arrived = tally.expect(receiver, text)
             started = time.perf_counter()
-            if not await send(http, url, token, text, tally):
+            if side == "c" and socket_sends:
+                stored = await send_on_socket(dialogue, text, tally)
+            else:
+                stored = await send(http, url, token, text, tally)
+            if not stored:
                 tally.waiting.pop((receiver, text), None)
                 continue
             dialogue.sent.append(text)
@@ -178,7 +213,7 @@ async def stored_texts(http: aiohttp.ClientSession, base_url: str, dialogue: Dia
 
 
 async def run(stack, customers: int, agents: int, messages: int, rate: float,
-              max_seconds: float) -> dict:
+              max_seconds: float, socket_sends: bool = True) -> dict:
     base_url = stack.base_url
     tally = Tally()
     results: dict = {}
@@ -219,8 +254,10 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
                         raise RuntimeError(f"claim answered {response.status}")
 
         await asyncio.gather(*(claim(i, d) for i, d in enumerate(dialogues)))
-        widgets = [await http.ws_connect(
-            f"{base_url}/api/conversations/{d.id}/ws?token={d.token}") for d in dialogues]
+        widgets = []
+        for d in dialogues:
+            d.widget = await http.ws_connect(f"{base_url}/api/conversations/{d.id}/ws?token={d.token}")
+            widgets.append(d.widget)
         held = [{d.id for d in dialogues if d.agent == i} for i in range(agents)]
         readers = [asyncio.create_task(read_socket(ws, CONSOLE, tally, "customer", held[i]))
                    for i, ws in enumerate(consoles)]
@@ -237,7 +274,7 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
         deadline = began + max_seconds
         await asyncio.gather(*(
             converse(http, base_url, d, tokens[d.agent], rounds, interval, deadline,
-                     offset=interval * i / customers, tally=tally)
+                     offset=interval * i / customers, tally=tally, socket_sends=socket_sends)
             for i, d in enumerate(dialogues)
         ))
         elapsed = time.perf_counter() - began
@@ -277,6 +314,7 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
     duplicates = sum(max(0, n - 1) for n in tally.delivered.values())
     results.update({
         "customers": customers,
+        "customer_sends": "widget socket" if socket_sends else "POST",
         "agents": agents,
         "rounds_per_conversation": rounds,
         "offered_rate_per_s": rate,
@@ -313,6 +351,8 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=600.0,
                         help="stop sending after this long, whatever is left")
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--post", action="store_true",
+                        help="customers send with POST instead of on the widget's socket")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
@@ -321,7 +361,8 @@ def main() -> None:
     with running_stack(name, agents=emails, postgres=args.postgres) as stack:
         stack.wait_ready(timeout=300)
         results = asyncio.run(asyncio.wait_for(
-            run(stack, args.customers, args.agents, args.messages, args.rate, args.max_seconds),
+            run(stack, args.customers, args.agents, args.messages, args.rate, args.max_seconds,
+                socket_sends=not args.post),
             args.max_seconds + 1200))
 
     lat = results["latency_ms"]
