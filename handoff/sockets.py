@@ -90,8 +90,11 @@ class SocketRegistry:
                 self._queue(ws, frame)
 
     async def send_to_agents(self, event: dict[str, Any]) -> None:
+        self.send_text_to_agents(json.dumps(event))
+
+    def send_text_to_agents(self, text: str) -> None:
         if self.agents:
-            frame = text_frame(json.dumps(event).encode())
+            frame = text_frame(text.encode())
             for ws in self.agents:
                 self._queue(ws, frame)
 
