@@ -163,13 +163,14 @@ async def _socket_message(
     The ack (or error) comes once the message is stored and its turn is over; the
     message itself and any replies have been pushed as events before it.
     """
+    # The answer carries the id as the client sent it; it is stored as a POST stores it.
     client_message_id = data.get("client_message_id")
     if not isinstance(client_message_id, str):
         client_message_id = None
     try:
         text = text_field(data, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
         payload = text_field(data, "payload", max_chars=200, required=False)
-        text_field(data, "client_message_id", max_chars=64)
+        stored_id = text_field(data, "client_message_id", max_chars=64)
         assert text is not None and client_message_id is not None
         wait = request.app[keys.LIMITS].per_conversation.take(f"conv:{token}")
         if wait:
@@ -180,8 +181,7 @@ async def _socket_message(
                 retry_after=max(1, math.ceil(wait - TARPIT_SECONDS)),
             )
         result = await do_customer_message(
-            request.app, conversation_id, text, payload=payload,
-            client_message_id=client_message_id,
+            request.app, conversation_id, text, payload=payload, client_message_id=stored_id
         )
     except web.HTTPException as exc:
         return error_event(client_message_id, error_of(exc))

@@ -86,9 +86,13 @@ async def test_a_retry_on_the_socket_is_not_stored_twice_and_gets_the_original_s
     again = await next_event(widget, "ack")
     # The same id over HTTP, as the widget retries while its socket is down.
     posted = await customer.say("hello", client_message_id="c-1")
+    # Both read an id as a POST does (trimmed); the answer echoes the id as sent.
+    await widget.send_json(_frame("hello", " c-1 "))
+    padded = await next_event(widget, "ack")
 
     assert first == again == {"type": "ack", "client_message_id": "c-1", "seq": 5, "status": "agent"}
     assert [(m["seq"], m["sender"]) for m in posted["messages"]] == [(5, "customer")]
+    assert padded == {"type": "ack", "client_message_id": " c-1 ", "seq": 5, "status": "agent"}
     assert [m["text"] for m in await customer.messages(after=4)] == ["hello"]
     await widget.close()
 
