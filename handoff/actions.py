@@ -132,12 +132,22 @@ async def _publish_messages(
     app: web.Application, conversation_id: str, messages: list[AnyMessage], to_agents: bool
 ) -> None:
     publisher = app[keys.PUBLISHER]
+    holder = await agent_holding(app, conversation_id) if to_agents else None
     for message in messages:
         await publisher.to_conversation(conversation_id, message_event(conversation_id, message_dict(message)))
         if to_agents:
             await publisher.to_agents(
-                message_event(conversation_id, message_dict(message, for_agent=True))
+                message_event(conversation_id, message_dict(message, for_agent=True)),
+                holder=holder,
             )
+
+
+async def agent_holding(app: web.Application, conversation_id: str) -> int | None:
+    """The agent who has the conversation; None while it waits (every console sees it)."""
+    holder = await app[keys.HOLDERS].get(conversation_id)
+    if holder is None or holder.status != STATUS_AGENT:
+        return None
+    return holder.agent_id
 
 
 async def _status_changed(app: web.Application, conversation: Conversation) -> None:

@@ -2,12 +2,13 @@
 
 Events are plain JSON dicts with a "type":
 
-- ``message``  ``{"type", "conversation_id", "message": message}`` -> widget, console
+- ``message``  ``{"type", "conversation_id", "message": message}`` -> widget, console;
+  while an agent holds the conversation, only that agent's consoles and the ones watching it
 - ``status``   ``{"type", "conversation_id", "status", "agent": {"name"} | null}`` -> widget;
   consoles' copy has ``agent: {"id", "name"}``
 - ``handoff``  ``{"type", "conversation": queue entry}`` -> console
 - ``typing``   ``{"type", "conversation_id", "sender": "customer"|"agent", "typing": bool}``
-  -> the other side
+  -> the other side (consoles as for ``message``)
 - ``queue``    ``{"type", "conversation_id", "position", "estimated_wait_seconds" | null,
   "agents_online"}`` -> a waiting widget, whenever the queue changes
 - ``presence`` ``{"type", "conversation_id", "customer_online"}`` -> console
@@ -26,7 +27,13 @@ Events are plain JSON dicts with a "type":
 - ``canned``   ``{"type", "change": "created"|"updated"|"deleted", "canned": canned}``
   -> console
 
-Answers to a widget's own ``message`` frame, on its socket only (not published):
+Answers on one socket only (not published): to a console's ``watch`` frame,
+
+- ``watching`` ``{"type", "conversation_id" | null}`` -> the console that sent
+  ``{"type": "watch", "conversation_id"}``: from now on it also gets the events of that
+  conversation (the one on its screen) while another agent holds it
+
+and to a widget's own ``message`` frame:
 
 - ``ack``      ``{"type", "client_message_id", "seq", "status"}``: stored (or stored
   before, under that seq), and its turn is over; the message and any replies came first
@@ -70,6 +77,10 @@ def status_event(
 
 def ack_event(client_message_id: str, seq: int, status: str) -> Event:
     return {"type": "ack", "client_message_id": client_message_id, "seq": seq, "status": status}
+
+
+def watching_event(conversation_id: str | None) -> Event:
+    return {"type": "watching", "conversation_id": conversation_id}
 
 
 def error_event(client_message_id: str | None, error: dict[str, Any]) -> Event:
@@ -145,16 +156,19 @@ class Publisher:
 
     Events to consoles carry an increasing ``id`` and the latest ones are kept, so a
     console that reconnects with ``last_event_id`` gets what it missed (or ``reset`` when
-    that is no longer kept). Several gateway processes would put a broker (Redis streams)
-    behind this same interface; callers do not change.
+    that is no longer kept). An event about a conversation that an agent holds goes only
+    to that agent's consoles and to consoles that have it open (``watch``); a console
+    sees gaps in the ids, and resuming replays what was its own. Several gateway
+    processes would put a broker (Redis streams) behind this same interface; callers do
+    not change.
     """
 
     def __init__(self, sockets: SocketRegistry, keep: int = 2000) -> None:
         self._sockets = sockets
         self.epoch = secrets.token_hex(8)
-        # (id, the event as sent): kept as text, which the garbage collector need not
-        # walk through at every message of a busy relay.
-        self._recent: deque[tuple[int, str]] = deque(maxlen=keep)
+        # (id, the holder it went to or None for all, the event as sent): kept as text,
+        # which the garbage collector need not walk through at every message of a relay.
+        self._recent: deque[tuple[int, int | None, str]] = deque(maxlen=keep)
         self._last_id = 0
 
     @property
@@ -164,14 +178,17 @@ class Publisher:
     async def to_conversation(self, conversation_id: str, event: Event) -> None:
         await self._sockets.send_to_conversation(conversation_id, event)
 
-    async def to_agents(self, event: Event) -> None:
+    async def to_agents(self, event: Event, *, holder: int | None = None) -> None:
+        """To every console, or (holder given) to the holder's and the watchers' consoles."""
         self._last_id += 1
         text = json.dumps({**event, "id": self._last_id})
-        self._recent.append((self._last_id, text))
-        self._sockets.send_text_to_agents(text)
+        self._recent.append((self._last_id, holder, text))
+        self._sockets.send_text_to_agents(text, event.get("conversation_id"), holder)
 
-    def agent_events_after(self, last_event_id: int, epoch: str | None = None) -> list[Event] | None:
-        """What a console missed since last_event_id; None when that cannot be told.
+    def agent_events_after(
+        self, last_event_id: int, epoch: str | None = None, agent_id: int | None = None
+    ) -> list[Event] | None:
+        """What agent_id's console missed since last_event_id; None when that cannot be told.
 
         None: some are no longer kept, or the id is from another gateway process.
         """
@@ -181,4 +198,8 @@ class Publisher:
             return []
         if not self._recent or self._recent[0][0] > last_event_id + 1:
             return None
-        return [json.loads(text) for event_id, text in self._recent if event_id > last_event_id]
+        return [
+            json.loads(text)
+            for event_id, holder, text in self._recent
+            if event_id > last_event_id and (holder is None or holder == agent_id)
+        ]

@@ -44,6 +44,10 @@ class SocketRegistry:
     def __init__(self) -> None:
         self.conversations: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self.agents: dict[web.WebSocketResponse, int] = {}
+        # An agent's consoles, and which conversation each console has open (watches).
+        self._consoles_of: defaultdict[int, set[web.WebSocketResponse]] = defaultdict(set)
+        self._watching: dict[web.WebSocketResponse, str] = {}
+        self._watchers: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
         # Each socket's connection, which the frames are written to.
         self._transports: dict[web.WebSocketResponse, asyncio.BaseTransport | None] = {}
         self._outbox: dict[web.WebSocketResponse, list[bytes]] = {}
@@ -72,11 +76,30 @@ class SocketRegistry:
         self, agent_id: int, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None
     ) -> None:
         self.agents[ws] = agent_id
+        self._consoles_of[agent_id].add(ws)
         self._transports[ws] = transport
 
     def remove_agent(self, ws: web.WebSocketResponse) -> None:
-        self.agents.pop(ws, None)
+        self.watch(ws, None)
+        agent_id = self.agents.pop(ws, None)
+        if agent_id is not None:
+            consoles = self._consoles_of[agent_id]
+            consoles.discard(ws)
+            if not consoles:
+                del self._consoles_of[agent_id]
         self._transports.pop(ws, None)
+
+    def watch(self, ws: web.WebSocketResponse, conversation_id: str | None) -> None:
+        """The conversation this console has open (None: none); it gets that one's events."""
+        before = self._watching.pop(ws, None)
+        if before is not None:
+            watchers = self._watchers[before]
+            watchers.discard(ws)
+            if not watchers:
+                del self._watchers[before]
+        if conversation_id is not None and ws in self.agents:
+            self._watching[ws] = conversation_id
+            self._watchers[conversation_id].add(ws)
 
     def send(self, ws: web.WebSocketResponse, event: dict[str, Any]) -> None:
         """Queues an event for a registered socket; it leaves at the end of this turn."""
@@ -92,11 +115,27 @@ class SocketRegistry:
     async def send_to_agents(self, event: dict[str, Any]) -> None:
         self.send_text_to_agents(json.dumps(event))
 
-    def send_text_to_agents(self, text: str) -> None:
-        if self.agents:
-            frame = text_frame(text.encode())
+    def send_text_to_agents(
+        self, text: str, conversation_id: str | None = None, holder: int | None = None
+    ) -> None:
+        """To every console; or, with a holder, to the holder's consoles and to those that
+        have the conversation open.
+
+        A conversation someone holds is that agent's business: with 50 agents, sending each
+        of its messages to all 50 consoles was most of the relay's cost.
+        """
+        if not self.agents:
+            return
+        frame = text_frame(text.encode())
+        if holder is None:
             for ws in self.agents:
                 self._queue(ws, frame)
+            return
+        targets = set(self._consoles_of.get(holder, ()))
+        if conversation_id is not None:
+            targets.update(self._watchers.get(conversation_id, ()))
+        for ws in targets:
+            self._queue(ws, frame)
 
     def agents_online(self) -> int:
         return len(set(self.agents.values()))

@@ -333,6 +333,8 @@
     $("customer-typing").hidden = true;
     showError("conv-error", "");
     renderQueue();
+    // The gateway sends a conversation's messages to its holder; this one is on screen.
+    sendSocket({ type: "watch", conversation_id: id });
     emit("select", id);
     return loadConversation(id);
   }
@@ -574,6 +576,11 @@
     ws.onopen = function () {
       reconnectDelay = 1000;
       setLive("live");
+      if (selected) {
+        // Watching ends with a socket; what the open conversation got meanwhile is reloaded.
+        sendSocket({ type: "watch", conversation_id: selected.id });
+        if (resumed) loadConversation(selected.id);
+      }
     };
     ws.onmessage = function (e) {
       var ev;

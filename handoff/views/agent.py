@@ -19,7 +19,7 @@ from ..auth import (
     token_hash,
 )
 from ..errors import json_error
-from ..events import RESET_EVENT, hello_event, typing_event
+from ..events import RESET_EVENT, hello_event, typing_event, watching_event
 from ..ratelimit import client_address, too_many
 from ..models import STATUS_AGENT, STATUS_WAITING, AgentSession, Conversation, Handoff, Message, utcnow
 from ..serializers import handoff_dict, message_dict, queue_entry
@@ -188,7 +188,9 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
             ws, hello_event(agent.id, agent.name, publisher.last_event_id, publisher.epoch)
         )
         if last_event_id >= 0:
-            missed = publisher.agent_events_after(last_event_id, request.query.get("epoch"))
+            missed = publisher.agent_events_after(
+                last_event_id, request.query.get("epoch"), agent.id
+            )
             for event in missed if missed is not None else [RESET_EVENT]:
                 registry.send(ws, event)
         if newcomer:
@@ -201,15 +203,20 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 data = json.loads(frame.data)
             except ValueError:
                 continue
-            if (
-                isinstance(data, dict)
-                and data.get("type") == "typing"
-                and isinstance(data.get("conversation_id"), str)
-            ):
+            if not isinstance(data, dict):
+                continue
+            conversation_id = data.get("conversation_id")
+            if data.get("type") == "typing" and isinstance(conversation_id, str):
                 await request.app[keys.PUBLISHER].to_conversation(
-                    data["conversation_id"],
-                    typing_event(data["conversation_id"], "agent", bool(data.get("typing"))),
+                    conversation_id, typing_event(conversation_id, "agent", bool(data.get("typing")))
                 )
+            elif data.get("type") == "watch" and (
+                conversation_id is None
+                or (isinstance(conversation_id, str) and len(conversation_id) <= 64)
+            ):
+                # The conversation this console shows: its events come here too.
+                registry.watch(ws, conversation_id)
+                registry.send(ws, watching_event(conversation_id))
     finally:
         registry.remove_agent(ws)
         request.app[keys.AGENT_GRACE].disconnected(agent.id)

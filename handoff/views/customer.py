@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .. import keys
 from ..actions import (
+    agent_holding,
     do_create_conversation,
     do_customer_message,
     do_customer_presence,
@@ -143,7 +144,8 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
                 registry.send(ws, await _socket_message(request, conversation_id, token, data))
             elif data.get("type") == "typing":
                 await request.app[keys.PUBLISHER].to_agents(
-                    typing_event(conversation_id, "customer", bool(data.get("typing")))
+                    typing_event(conversation_id, "customer", bool(data.get("typing"))),
+                    holder=await agent_holding(request.app, conversation_id),
                 )
     finally:
         registry.remove_widget(conversation_id, ws)

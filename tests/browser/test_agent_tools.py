@@ -157,6 +157,12 @@ def test_notes_canned_actions_approval_transfer(
     expect(sam.tab("Actions").locator(".res-item[data-status=done]")).to_have_count(2)
     shots(supervisor, "supervisor-has-conversation")
 
+    # Maya passed it on but still has it on screen (the console watches it): the customer's
+    # next message appears live on both consoles.
+    widget.send("Thank you both")
+    expect(sam.message("customer", "Thank you both")).to_be_visible()
+    expect(maya.message("customer", "Thank you both")).to_be_visible()
+
     # The supervisor resolves with an outcome; the conversation goes back to the bot.
     supervisor.get_by_label("Outcome").select_option("refunded")
     sam.resolve()
