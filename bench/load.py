@@ -5,11 +5,12 @@ socket, and asks for a person (a real Rasa turn); 50 agents log in, open their c
 sockets and claim the conversations round-robin (20 each).
 
 Then every conversation runs a dialogue of `rounds` exchanges: the customer sends a
-message (on the widget's socket, as the widget does, or with POST under `--post`), the
-holding agent's console receives it, the agent replies (POST, as the console does), the
-customer's widget receives the reply. 1,000 dialogues run at once, each pacing itself so that the
-whole run offers about `--rate` messages per second (open loop per conversation: a slow
-answer does not lower the offered rate, it only adds to the latency).
+message (on the widget's socket, as the widget does), the holding agent's console
+receives it, the agent replies (on the console's socket, as the console does), the
+customer's widget receives the reply; under `--post` both send with HTTP POST instead.
+1,000 dialogues run at once, each pacing itself so that the whole run offers about
+`--rate` messages per second (open loop per conversation: a slow answer does not lower
+the offered rate, it only adds to the latency).
 
 Counted for every message: sent (acknowledged by the gateway), delivered (to the holder's
 console or the customer's widget; more than once is a duplicate) and stored (read back at
@@ -145,14 +146,14 @@ async def send(http: aiohttp.ClientSession, url: str, token: str, text: str, tal
     return True
 
 
-async def send_on_socket(dialogue: Dialogue, text: str, tally: Tally) -> bool:
-    """The customer's message as the widget sends it: a `message` frame, answered by `ack`."""
-    assert dialogue.widget is not None
+async def send_on_socket(ws: aiohttp.ClientWebSocketResponse, frame: dict, tally: Tally) -> bool:
+    """A message as the widget or the console sends it: a `message` frame, answered by `ack`."""
+    text = frame["text"]
     answered: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
     tally.acks[text] = answered
     started = time.perf_counter()
     try:
-        await dialogue.widget.send_json({"type": "message", "text": text, "client_message_id": text})
+        await ws.send_json({"type": "message", **frame, "client_message_id": text})
         error = await asyncio.wait_for(answered, DELIVERY_TIMEOUT)
     except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
         tally.acks.pop(text, None)
@@ -167,8 +168,9 @@ async def send_on_socket(dialogue: Dialogue, text: str, tally: Tally) -> bool:
 
 
 async def converse(http: aiohttp.ClientSession, base_url: str, dialogue: Dialogue,
-                   agent_token: str, rounds: int, interval: float, deadline: float,
-                   offset: float, tally: Tally, socket_sends: bool) -> None:
+                   agent_token: str, console: aiohttp.ClientWebSocketResponse, rounds: int,
+                   interval: float, deadline: float, offset: float, tally: Tally,
+                   socket_sends: bool) -> None:
     """One customer and their agent taking turns; one message every `interval` seconds."""
     customer_url = f"{base_url}/api/conversations/{dialogue.id}/messages"
     agent_url = f"{base_url}/api/agent/conversations/{dialogue.id}/messages"
@@ -187,8 +189,13 @@ async def converse(http: aiohttp.ClientSession, base_url: str, dialogue: Dialogu
             text = f"{side}-{dialogue.id[:8]}-{r}"
             arrived = tally.expect(receiver, text)
             started = time.perf_counter()
-            if side == "c" and socket_sends:
-                stored = await send_on_socket(dialogue, text, tally)
+            if socket_sends and side == "c":
+                assert dialogue.widget is not None
+                stored = await send_on_socket(dialogue.widget, {"text": text}, tally)
+            elif socket_sends:
+                stored = await send_on_socket(
+                    console, {"conversation_id": dialogue.id, "text": text}, tally
+                )
             else:
                 stored = await send(http, url, token, text, tally)
             if not stored:
@@ -273,7 +280,8 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
         began = time.perf_counter()
         deadline = began + max_seconds
         await asyncio.gather(*(
-            converse(http, base_url, d, tokens[d.agent], rounds, interval, deadline,
+            converse(http, base_url, d, tokens[d.agent], consoles[d.agent], rounds, interval,
+                     deadline,
                      offset=interval * i / customers, tally=tally, socket_sends=socket_sends)
             for i, d in enumerate(dialogues)
         ))
@@ -352,7 +360,7 @@ def main() -> None:
                         help="stop sending after this long, whatever is left")
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--post", action="store_true",
-                        help="customers send with POST instead of on the widget's socket")
+                        help="customers and agents send with POST instead of on their sockets")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))

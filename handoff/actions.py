@@ -439,19 +439,52 @@ def _check_holder(conversation: Conversation, agent: Agent) -> None:
         )
 
 
+@dataclass
+class AgentReply:
+    message: AnyMessage
+    # False: a retry of a reply stored before under the same client_message_id.
+    created: bool
+
+
 async def do_agent_message(
-    app: web.Application, conversation_id: str, agent: Agent, text: str
-) -> Stored:
+    app: web.Application,
+    conversation_id: str,
+    agent: Agent,
+    text: str,
+    client_message_id: str | None = None,
+) -> AgentReply:
     async with app[keys.TURN_LOCKS].hold(conversation_id):
+        if client_message_id is not None:
+            seq = await app[keys.CLIENT_IDS].seq_of(conversation_id, client_message_id)
+            if seq is not None:
+                return await _agent_retry(app, conversation_id, agent, seq)
         holder = await _holder(app, conversation_id)
         if holder.status != STATUS_AGENT or holder.agent_id != agent.id:
             raise json_error(
                 web.HTTPConflict, "claim the conversation first", conversation_status=holder.status
             )
-        draft = Draft("agent", text, agent_id=agent.id, author=agent.name)
-        message = (await app[keys.WRITER].store(conversation_id, [draft]))[0]
+        draft = Draft(
+            "agent", text, client_message_id=client_message_id, agent_id=agent.id, author=agent.name
+        )
+        try:
+            message = (await app[keys.WRITER].store(conversation_id, [draft]))[0]
+        except DuplicateMessage as stored:
+            return await _agent_retry(app, conversation_id, agent, stored.seq)
         await _publish_messages(app, conversation_id, [message], to_agents=True)
-        return message
+        return AgentReply(message, created=True)
+
+
+async def _agent_retry(
+    app: web.Application, conversation_id: str, agent: Agent, seq: int
+) -> AgentReply:
+    """A console resent a reply (its answer was lost): the stored one, if it is theirs."""
+    original = (await _replay(app, conversation_id, seq))[1]
+    if original.sender != "agent" or original.agent_id != agent.id:
+        raise json_error(
+            web.HTTPConflict, "this client_message_id belongs to another message",
+            field="client_message_id",
+        )
+    return AgentReply(original, created=False)
 
 
 async def do_resolve(

@@ -75,12 +75,18 @@ async def open_session(db: AsyncSession, agent: Agent, ttl_seconds: int) -> str:
 
 
 async def agent_for_token(db: AsyncSession, token: str) -> Agent | None:
+    session = await session_for_token(db, token)
+    return session.agent if session is not None else None
+
+
+async def session_for_token(db: AsyncSession, token: str) -> AgentSession | None:
+    """The live session behind a token (with its agent); None if unknown, revoked or expired."""
     session = await db.scalar(
         select(AgentSession).where(AgentSession.token_hash == token_hash(token))
     )
     if session is None or session.revoked_at is not None or session.expires_at <= utcnow():
         return None
-    return session.agent
+    return session
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -96,6 +102,11 @@ async def require_agent(request: web.Request, db: AsyncSession) -> Agent:
     A state-changing request or a socket authenticated by the cookie alone must come from
     the console's own origin (CSRF, cross-site WebSocket hijacking).
     """
+    return (await require_session(request, db)).agent
+
+
+async def require_session(request: web.Request, db: AsyncSession) -> AgentSession:
+    """require_agent's check, answering with the session itself (a socket needs its end)."""
     token = bearer_token(request) or request.query.get("token")
     from_cookie = False
     if token is None:
@@ -103,8 +114,8 @@ async def require_agent(request: web.Request, db: AsyncSession) -> Agent:
         from_cookie = token is not None
     if not token:
         raise json_error(web.HTTPUnauthorized, "authentication required")
-    agent = await agent_for_token(db, token)
-    if agent is None:
+    session = await session_for_token(db, token)
+    if session is None:
         raise json_error(web.HTTPUnauthorized, "invalid or expired session")
     # A WebSocket upgrade is a GET that browsers send cross-site with cookies: guard it
     # like a state change, or any site could read the console's events.
@@ -113,7 +124,7 @@ async def require_agent(request: web.Request, db: AsyncSession) -> Agent:
     )
     if from_cookie and guarded and not _same_origin(request):
         raise json_error(web.HTTPForbidden, "cross-origin request refused")
-    return agent
+    return session
 
 
 class TokenHashes:

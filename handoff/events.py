@@ -33,7 +33,8 @@ Answers on one socket only (not published): to a console's ``watch`` frame,
   ``{"type": "watch", "conversation_id"}``: from now on it also gets the events of that
   conversation (the one on its screen) while another agent holds it
 
-and to a widget's own ``message`` frame:
+and to a widget's or a console's own ``message`` frame (a console's ack carries
+``conversation_id`` instead of ``status``):
 
 - ``ack``      ``{"type", "client_message_id", "seq", "status"}``: stored (or stored
   before, under that seq), and its turn is over; the message and any replies came first
@@ -81,6 +82,15 @@ def ack_event(client_message_id: str, seq: int, status: str) -> Event:
 
 def watching_event(conversation_id: str | None) -> Event:
     return {"type": "watching", "conversation_id": conversation_id}
+
+
+def agent_ack_event(client_message_id: str, conversation_id: str, seq: int) -> Event:
+    return {
+        "type": "ack",
+        "client_message_id": client_message_id,
+        "conversation_id": conversation_id,
+        "seq": seq,
+    }
 
 
 def error_event(client_message_id: str | None, error: dict[str, Any]) -> Event:

@@ -548,13 +548,20 @@ PATHS: dict[str, Any] = {
     "/api/agent/conversations/{id}/messages": {
         "post": {
             "summary": "Reply to the customer",
+            "description": "The console sends replies on its socket while it is live (a "
+            "`message` frame with `conversation_id`, answered by an `ack`); this is the same "
+            "reply over HTTP. A retry with the same `client_message_id` stores nothing new "
+            "and answers 200 with the reply stored first.",
             "security": [{"agentToken": []}, {"agentCookie": []}],
             "parameters": [_ID],
             "requestBody": _body(
                 {
                     "type": "object",
                     "required": ["text"],
-                    "properties": {"text": {"type": "string", "minLength": 1}},
+                    "properties": {
+                        "text": {"type": "string", "minLength": 1},
+                        "client_message_id": {"type": "string", "maxLength": 64},
+                    },
                 }
             ),
             "responses": {
@@ -565,6 +572,14 @@ PATHS: dict[str, Any] = {
                         "properties": {"message": _ref("Message")},
                     },
                     "Sent",
+                ),
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["message"],
+                        "properties": {"message": _ref("Message")},
+                    },
+                    "Sent before under this client_message_id (a retry)",
                 ),
                 **_errors(400, 401, 403, 404, 409, 413),
             },

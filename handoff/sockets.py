@@ -26,6 +26,8 @@ from . import keys
 log = logging.getLogger(__name__)
 
 MAX_UNSENT = 4 * 1024 * 1024
+# Close code for a console whose session expired or was revoked (the console signs in).
+SESSION_ENDED = 4401
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -48,6 +50,7 @@ class SocketRegistry:
         self._consoles_of: defaultdict[int, set[web.WebSocketResponse]] = defaultdict(set)
         self._watching: dict[web.WebSocketResponse, str] = {}
         self._watchers: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        self._session_of: dict[web.WebSocketResponse, str] = {}
         # Each socket's connection, which the frames are written to.
         self._transports: dict[web.WebSocketResponse, asyncio.BaseTransport | None] = {}
         self._outbox: dict[web.WebSocketResponse, list[bytes]] = {}
@@ -73,14 +76,34 @@ class SocketRegistry:
             del self.conversations[conversation_id]
 
     def add_agent(
-        self, agent_id: int, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None
+        self,
+        agent_id: int,
+        ws: web.WebSocketResponse,
+        transport: asyncio.BaseTransport | None,
+        session: str | None = None,
     ) -> None:
+        """A console; ``session`` is its session's token hash (logging out closes it)."""
         self.agents[ws] = agent_id
         self._consoles_of[agent_id].add(ws)
         self._transports[ws] = transport
+        if session is not None:
+            self._session_of[ws] = session
+
+    def end_session(self, session: str) -> None:
+        """Closes the consoles of a session that was revoked: 4401, sign in again."""
+        for ws in [ws for ws, s in self._session_of.items() if s == session]:
+            self.close(ws, SESSION_ENDED, b"session ended")
+
+    def close(self, ws: web.WebSocketResponse, code: int, message: bytes) -> None:
+        """Closes a socket after what is queued for it; its handler cleans up."""
+        self.flush()
+        task = asyncio.ensure_future(ws.close(code=code, message=message))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def remove_agent(self, ws: web.WebSocketResponse) -> None:
         self.watch(ws, None)
+        self._session_of.pop(ws, None)
         agent_id = self.agents.pop(ws, None)
         if agent_id is not None:
             consoles = self._consoles_of[agent_id]

@@ -58,6 +58,9 @@
   var lastEventId = null; // the id of the last console event seen, to resume from
   var epoch = null; // which gateway process numbered those ids
   var resumed = false;
+  var socketLive = false; // the gateway has said hello on the current socket
+  var acks = {}; // client_message_id -> {ok, fail, timer}: replies sent on the socket
+  var ACK_TIMEOUT_MS = 10000;
   var listeners = {};
 
   var hub = (window.BatonConsole = {
@@ -526,7 +529,7 @@
     var id = selected.id;
     $("reply-send").disabled = true;
     stopTyping();
-    api("POST", "/api/agent/conversations/" + encodeURIComponent(id) + "/messages", { text: value })
+    deliverReply(id, value, uuid())
       .then(function (res) {
         input.value = "";
         showError("conv-error", "");
@@ -541,6 +544,44 @@
         $("reply-send").disabled = !(selected && selected.status === "agent" && (!hub.me || holdsSelected()));
         input.focus();
       });
+  }
+
+  // On the socket while it is live (the ack comes once the reply is stored; the reply
+  // itself arrives first as a message event); over HTTP otherwise, or when the socket
+  // drops before the ack. Either way the same client_message_id: stored once.
+  function deliverReply(conversationId, value, clientId) {
+    var body = { text: value, client_message_id: clientId };
+    var viaHttp = function () {
+      return api("POST", "/api/agent/conversations/" + encodeURIComponent(conversationId) + "/messages", body);
+    };
+    if (!socket || !socketLive) return viaHttp();
+    return new Promise(function (ok, fail) {
+      acks[clientId] = { ok: ok, fail: fail, timer: setTimeout(function () { settle(clientId, null, null); }, ACK_TIMEOUT_MS) };
+      socket.send(JSON.stringify({ type: "message", conversation_id: conversationId, text: value, client_message_id: clientId }));
+    }).then(function (ack) {
+      if (!ack) return viaHttp(); // no answer on the socket: ask over HTTP, same id
+      return { message: null };
+    });
+  }
+
+  // ack null without an error: the socket went quiet or closed; the caller retries.
+  function settle(clientId, ack, err) {
+    var waiting = acks[clientId];
+    if (!waiting) return;
+    delete acks[clientId];
+    clearTimeout(waiting.timer);
+    if (err) waiting.fail(err);
+    else waiting.ok(ack);
+  }
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
   // ---- typing --------------------------------------------------------------------
@@ -590,7 +631,9 @@
     ws.onclose = function (e) {
       if (socket !== ws) return;
       socket = null;
+      socketLive = false;
       typingSent = false;
+      Object.keys(acks).forEach(function (id) { settle(id, null, null); });
       if (!token) return;
       if (e.code === 4401 || e.code === 4403) {
         showLogin("Your session has ended. Please sign in again.");
@@ -630,7 +673,16 @@
     if (!ev || !ev.type) return;
     var id = ev.conversation_id;
     if (typeof ev.id === "number" && (lastEventId === null || ev.id > lastEventId)) lastEventId = ev.id;
+    if (ev.type === "ack" || ev.type === "error") {
+      if (ev.type === "ack") settle(ev.client_message_id, ev, null);
+      else {
+        var e = ev.error || {};
+        settle(ev.client_message_id, null, e.status === 503 ? null : httpError(e.status || 400, e.message));
+      }
+      return;
+    }
     if (ev.type === "hello" && ev.agent) {
+      socketLive = true;
       sessionStorage.setItem(NAME_KEY, ev.agent.name);
       $("agent-name").textContent = ev.agent.name;
       if (ev.epoch !== epoch) {

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from typing import Any
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from .. import keys
 from ..actions import do_agent_message, do_claim, do_resolve, publish_queue
@@ -16,18 +20,38 @@ from ..auth import (
     current_agent,
     open_session,
     require_agent,
+    require_session,
     token_hash,
 )
-from ..errors import json_error
-from ..events import RESET_EVENT, hello_event, typing_event, watching_event
+from ..errors import STORAGE_UNAVAILABLE, error_of, json_error
+from ..events import (
+    RESET_EVENT,
+    Event,
+    agent_ack_event,
+    error_event,
+    hello_event,
+    typing_event,
+    watching_event,
+)
+from ..models import (
+    STATUS_AGENT,
+    STATUS_WAITING,
+    Agent,
+    AgentSession,
+    Conversation,
+    Handoff,
+    Message,
+    utcnow,
+)
 from ..ratelimit import client_address, too_many
-from ..models import STATUS_AGENT, STATUS_WAITING, AgentSession, Conversation, Handoff, Message, utcnow
 from ..serializers import handoff_dict, message_dict, queue_entry
+from ..sockets import SESSION_ENDED
 from ..validation import int_query, read_json, text_field
 from .console import agent_records
 from .origins import check_origin
 
 routes = web.RouteTableDef()
+log = logging.getLogger(__name__)
 
 
 @routes.post("/api/agent/login")
@@ -77,6 +101,8 @@ async def logout(request: web.Request) -> web.Response:
         )
         if session is not None:
             session.revoked_at = utcnow()
+    # Its consoles' sockets end too (4401): a revoked session hears nothing more.
+    request.app[keys.SOCKETS].end_session(token_hash(token))
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
@@ -157,9 +183,14 @@ async def agent_message(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     body = await read_json(request)
     text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
+    client_message_id = text_field(body, "client_message_id", max_chars=64, required=False)
     assert text is not None
-    message = await do_agent_message(request.app, request.match_info["id"], agent, text)
-    return web.json_response({"message": message_dict(message)}, status=201)
+    reply = await do_agent_message(
+        request.app, request.match_info["id"], agent, text, client_message_id
+    )
+    return web.json_response(
+        {"message": message_dict(reply.message)}, status=201 if reply.created else 200
+    )
 
 
 @routes.post("/api/agent/conversations/{id}/resolve")
@@ -174,15 +205,22 @@ async def resolve(request: web.Request) -> web.Response:
 @routes.get("/api/agent/ws")
 async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
-    agent = await current_agent(request)
+    async with request.app[keys.DB].read() as db:
+        session = await require_session(request, db)
+        agent = session.agent
     last_event_id = int_query(request, "last_event_id", -1)
     ws = web.WebSocketResponse(heartbeat=30, compress=False)
     await ws.prepare(request)
     registry = request.app[keys.SOCKETS]
     publisher = request.app[keys.PUBLISHER]
     newcomer = not registry.agent_connected(agent.id)
-    registry.add_agent(agent.id, ws, request.transport)
+    registry.add_agent(agent.id, ws, request.transport, session=session.token_hash)
     request.app[keys.AGENT_GRACE].connected(agent.id)
+    # The socket lives no longer than its session; logging out ends it sooner.
+    expiry = asyncio.get_running_loop().call_later(
+        max(0.0, (session.expires_at - utcnow()).total_seconds()),
+        registry.close, ws, SESSION_ENDED, b"session expired",
+    )
     try:
         registry.send(
             ws, hello_event(agent.id, agent.name, publisher.last_event_id, publisher.epoch)
@@ -217,7 +255,37 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 # The conversation this console shows: its events come here too.
                 registry.watch(ws, conversation_id)
                 registry.send(ws, watching_event(conversation_id))
+            elif data.get("type") == "message":
+                registry.send(ws, await _socket_reply(request, agent, data))
     finally:
+        expiry.cancel()
         registry.remove_agent(ws)
         request.app[keys.AGENT_GRACE].disconnected(agent.id)
     return ws
+
+
+async def _socket_reply(request: web.Request, agent: Agent, data: dict[str, Any]) -> Event:
+    """A reply sent on the console's socket: what a POST of it does, answered by an ack.
+
+    The message goes out as a ``message`` event before its ack. An error answer is an
+    HTTP error's body; 503 and a lost ack are retried with the same client_message_id.
+    """
+    client_message_id = data.get("client_message_id")
+    if not isinstance(client_message_id, str):
+        client_message_id = None
+    conversation_id = data.get("conversation_id")
+    try:
+        if not isinstance(conversation_id, str) or not 0 < len(conversation_id) <= 64:
+            raise json_error(
+                web.HTTPBadRequest, "'conversation_id' is required", field="conversation_id"
+            )
+        text = text_field(data, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
+        stored_id = text_field(data, "client_message_id", max_chars=64)
+        assert text is not None and client_message_id is not None
+        reply = await do_agent_message(request.app, conversation_id, agent, text, stored_id)
+    except web.HTTPException as exc:
+        return error_event(client_message_id, error_of(exc))
+    except (DBAPIError, OSError) as exc:
+        log.warning("storage unavailable for a console reply to %s: %s", conversation_id, exc)
+        return error_event(client_message_id, {"status": 503, "message": STORAGE_UNAVAILABLE})
+    return agent_ack_event(client_message_id, conversation_id, reply.message.seq)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import Page, Route, WebSocketRoute, expect
+from playwright.sync_api import Page, Request, Route, WebSocketRoute, expect
 
 from .conftest import ROOT, AgentLogin, PageErrors, Screenshots
 from .pages import Console, Widget, wait_until
@@ -96,11 +96,20 @@ def test_teach_handoff_agent_reply_resolve(
     shots(customer, "customer-sees-agent-typing")
     console.reply_box.fill("")
 
-    # Reply both ways, live.
+    # Reply both ways, live. The console's socket carries the reply: no HTTP request.
+    posts: list[str] = []
+
+    def note_post(request: Request) -> None:
+        if request.method == "POST":
+            posts.append(request.url)
+
+    agent.on("request", note_post)
     before = widget.last_seq()
     console.reply("Hi, I'm here to help")
     line = widget.wait_for_reply(before, "agent", timeout=10_000)
+    agent.remove_listener("request", note_post)
     assert line.text == "Hi, I'm here to help"
+    assert posts == []
     shots(customer, "customer-sees-agent-reply")
 
     markup = "Thanks! Booking <b>ABC123</b> <img src=x>"
