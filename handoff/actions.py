@@ -41,6 +41,7 @@ from .models import (
 )
 from .queue import PRIORITY_REQUEUED, handoff_priority, places
 from .rasa_client import BotMessage, BotTurn, BotUnavailable
+from .ratings import latest_resolved
 from .serializers import message_dict, nlu_annotation, queue_entry
 from .writer import Draft, DuplicateMessage, Stored, message_row, stored_message
 
@@ -573,12 +574,7 @@ async def do_rate(
 ) -> Handoff:
     """The customer's satisfaction with their latest resolved handoff."""
     async with app[keys.DB].write() as db:
-        handoff = await db.scalar(
-            select(Handoff)
-            .where(Handoff.conversation_id == conversation_id, Handoff.resolved_at.is_not(None))
-            .order_by(Handoff.resolved_at.desc())
-            .limit(1)
-        )
+        handoff = await db.scalar(latest_resolved(conversation_id))
         if handoff is None:
             raise json_error(web.HTTPConflict, "there is no resolved conversation to rate")
         handoff.rating = score

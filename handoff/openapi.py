@@ -315,13 +315,29 @@ PATHS: dict[str, Any] = {
                 "200": _json(
                     {
                         "type": "object",
-                        "required": ["id", "status"],
+                        "required": ["id", "status", "rating"],
                         "properties": {
                             "id": {"type": "string"},
                             "status": _ref("Status"),
                             "agent": {
                                 "type": ["object", "null"],
                                 "properties": {"name": {"type": "string"}},
+                            },
+                            "rating": {
+                                "type": ["object", "null"],
+                                "description": "Non-null while the customer can still rate "
+                                "the chat an agent resolved (POST .../rating): the latest "
+                                "resolved handoff is unrated, was resolved less than 24 h "
+                                "ago, and the conversation is back with the bot.",
+                                "required": ["agent", "asked_at"],
+                                "properties": {
+                                    "agent": {
+                                        "type": ["object", "null"],
+                                        "required": ["name"],
+                                        "properties": {"name": {"type": "string"}},
+                                    },
+                                    "asked_at": {"type": "string", "format": "date-time"},
+                                },
                             },
                         },
                     }

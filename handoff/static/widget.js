@@ -271,6 +271,9 @@
         historyLoaded = true;
         (results[0].messages || []).forEach(function (m) { addMessage(m, { quiet: true }); });
         if (results[1]) applyStatus(results[1].status, results[1].agent, { quiet: true });
+        // Asked for before a reload (or an earlier visit) and not given yet: ask once more.
+        var asked = results[1] && results[1].rating;
+        if (asked && !log.querySelector(".card.rating")) showRating(asked.agent ? asked.agent.name : null);
         scrollToEnd();
       },
       function (err) {

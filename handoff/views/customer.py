@@ -26,9 +26,10 @@ from ..auth import check_conversation_token
 from ..errors import STORAGE_UNAVAILABLE, error_of, json_error
 from ..events import ack_event, error_event, message_event, status_event, typing_event
 from ..holders import Holder
-from ..models import STATUS_WAITING, Message
+from ..models import STATUS_BOT, STATUS_WAITING, Message
 from ..queue import places
 from ..ratelimit import TARPIT_SECONDS
+from ..ratings import rating_prompt
 from ..serializers import message_dict
 from ..validation import int_query, read_json, text_field
 from .origins import check_origin
@@ -72,7 +73,14 @@ async def get_conversation(request: web.Request) -> web.Response:
     await check_conversation_token(request, conversation_id)
     holder = await _holder(request, conversation_id)
     agent = {"name": holder.agent_name} if holder.agent_name else None
-    return web.json_response({"id": conversation_id, "status": holder.status, "agent": agent})
+    # A rating asked for when an agent resolved stays open across reloads until given.
+    rating = None
+    if holder.status == STATUS_BOT:
+        async with request.app[keys.DB].read() as db:
+            rating = await rating_prompt(db, conversation_id)
+    return web.json_response(
+        {"id": conversation_id, "status": holder.status, "agent": agent, "rating": rating}
+    )
 
 
 async def _holder(request: web.Request, conversation_id: str) -> Holder:

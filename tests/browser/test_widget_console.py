@@ -141,9 +141,19 @@ def test_teach_handoff_agent_reply_resolve(
     assert widget.status() == "bot"
     shots(agent, "agent-resolved")
 
-    # One tap rates the chat, and an optional comment follows; both are stored.
+    # The end of the chat asks how it went, and a reload asks again (once) until answered.
     rating = customer.get_by_role("group", name="Rate this conversation")
     expect(rating).to_contain_text(f"How was your chat with {agent_name}?")
+    history = widget.transcript()
+    customer.reload()
+    widget.open()
+    # The card comes with the history, in the same step: once it is there, so is the card.
+    expect(customer.locator(".log > [data-seq]")).to_have_count(len(history))
+    expect(rating).to_have_count(1)
+    expect(rating).to_contain_text(f"How was your chat with {agent_name}?")
+    shots(customer, "customer-rating-after-reload")
+
+    # One tap rates the chat, and an optional comment follows; both are stored.
     rating.get_by_role("button", name="4 of 5: Good").click()
     expect(rating).to_contain_text("Your rating is saved")
     rating.get_by_label("Anything to add? (optional)").fill("Quick and kind")
@@ -152,6 +162,12 @@ def test_teach_handoff_agent_reply_resolve(
     shots(customer, "customer-rated")
     handoff = console.api_get(f"/api/agent/conversations/{conversation_id}")["handoff"]
     assert (handoff["rating"], handoff["rating_comment"]) == (4, "Quick and kind")
+
+    # Rated: a reload does not ask again.
+    customer.reload()
+    widget.open()
+    expect(customer.locator(".log > [data-seq]")).to_have_count(len(history))
+    expect(rating).to_have_count(0)
 
     asked = widget.send("how do I check in online")
     answer = widget.wait_for_reply(asked, "bot")

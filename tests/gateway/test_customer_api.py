@@ -84,7 +84,7 @@ async def test_rasa_down_keeps_the_message_and_queues_the_conversation(
 async def test_status_endpoint(client: TestClient, customer: Customer) -> None:
     response = await client.get(f"/api/conversations/{customer.id}", headers=customer.headers)
 
-    assert await response.json() == {"id": customer.id, "status": "bot", "agent": None}
+    assert await response.json() == {"id": customer.id, "status": "bot", "agent": None, "rating": None}
 
 
 async def test_another_conversations_token_is_refused(client: TestClient, customer: Customer) -> None:

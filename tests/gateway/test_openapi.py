@@ -110,6 +110,8 @@ async def test_responses_match_the_document_and_every_endpoint_is_covered(
     await api.call("POST", detail + "/resolve", 200,
                    path=f"/api/agent/conversations/{cid}/resolve", headers=agent,
                    json={"outcome": "answered"})
+    asked = await api.call("GET", one, 200, path=f"/api/conversations/{cid}", headers=auth)
+    assert asked["rating"]["agent"] == {"name": "Maya"}
     await api.call("POST", rating, 200, path=f"/api/conversations/{cid}/rating", headers=auth,
                    json={"score": 4, "comment": "quick"})
     await api.call("POST", rating, 400, path=f"/api/conversations/{cid}/rating", headers=auth,
