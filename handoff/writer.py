@@ -3,7 +3,8 @@
 Whoever stores a message waits here until the transaction holding it has committed; only
 then is the message acknowledged or pushed. While one transaction is being written, the
 messages that arrive queue up and go together in the next one, so under load a commit
-carries hundreds of messages, and an idle gateway still writes each one at once.
+carries hundreds of messages, and an idle gateway still writes each one at once (what
+the bot understood of a message, which nobody waits for, rides in the next transaction).
 
 A transaction is a handful of statements whatever its size, all SQLAlchemy Core:
 ``UPDATE conversations SET last_seq = last_seq + n ... RETURNING id, last_seq`` for the
@@ -37,6 +38,9 @@ from .models import Conversation, Message, utcnow
 from .write_connection import WriteConnection
 
 log = logging.getLogger(__name__)
+
+# The longest an annotation from annotate_soon waits for a transaction to ride in.
+ANNOTATION_DELAY = 0.5
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,7 @@ class MessageWriter:
         self._closing = False
         self._connections = WriteConnection(database)
         self._last_committed = True
+        self._flush_later: asyncio.TimerHandle | None = None
 
     def submit(
         self,
@@ -181,17 +186,39 @@ class MessageWriter:
         await self.store(conversation_id, [], nlu=(seq, nlu))
 
     def annotate_soon(self, conversation_id: str, seq: int, nlu: dict[str, Any]) -> None:
-        """The same, in the next transaction, without waiting for it."""
-        self.submit(conversation_id, [], nlu=(seq, nlu)).stored.add_done_callback(_log_failure)
+        """The same, without waiting for it: it rides in the next transaction written
+        anyway (the conversation's next message, at the latest), or in one of its own
+        after ANNOTATION_DELAY seconds.
+
+        A bot turn annotates its customer message after storing the replies; a
+        transaction of its own then held the loop just as the customer's next message
+        arrived (measured: a third SQLite commit per bot turn, 0.6 ms on a busy machine).
+        """
+        loop = asyncio.get_running_loop()
+        pending = Pending(
+            conversation_id, [], (seq, nlu), loop.create_future(), loop.create_future()
+        )
+        pending.stored.add_done_callback(_log_failure)
+        self._pending.append(pending)
+        if self._flush_later is None:
+            self._flush_later = loop.call_later(ANNOTATION_DELAY, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_later = None
+        self._wake.set()
 
     async def _run(self) -> None:
         while self._pending or not self._closing:
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
-                # One more turn of the loop first: what the callers woken last do next
+                # Two more turns of the loop first: what the callers woken last do next
                 # (answer, send a bot turn to Rasa, queue more) goes before this
-                # transaction, which on SQLite holds the loop while it runs.
+                # transaction, which on SQLite holds the loop while it runs. Two, because
+                # aiohttp (on Python < 3.12) writes a request's bytes in a task of its
+                # own, one turn after the bot turn asks: with one turn, Rasa got the
+                # customer's message only after the commit (measured: 0.8 ms later).
+                await asyncio.sleep(0)
                 await asyncio.sleep(0)
                 jobs = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
@@ -270,6 +297,9 @@ class MessageWriter:
     async def close(self) -> None:
         """Writes what is queued, then stops."""
         self._closing = True
+        if self._flush_later is not None:
+            self._flush_later.cancel()
+            self._flush_later = None
         self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(self._task), timeout=10)

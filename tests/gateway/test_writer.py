@@ -90,6 +90,30 @@ async def test_an_annotation_is_written_onto_its_message(
     assert [(m["seq"], m["nlu"]) for m in detail["messages"]] == [(1, None), (2, {"intent": "greet"})]
 
 
+async def test_a_later_annotation_rides_in_the_next_transaction_or_its_own_soon(
+    make_client: MakeClient, agent_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("handoff.writer.ANNOTATION_DELAY", 0.05)
+    client = await make_client(annotation_rate=0)
+    (cid,) = await _conversations(client, 1)
+    writer = client.app[keys.WRITER]
+    await writer.store(cid, [Draft("customer", "hi"), Draft("bot", "hello")])
+    before = writer.transactions
+
+    writer.annotate_soon(cid, 1, {"intent": "greet"})
+    await asyncio.sleep(0.01)
+    assert writer.transactions == before  # no transaction of its own at once
+    await writer.store(cid, [Draft("customer", "there")])
+    assert writer.transactions == before + 1  # it went with the message
+    writer.annotate_soon(cid, 3, {"intent": "chitchat"})
+    await asyncio.sleep(0.2)
+    assert writer.transactions == before + 2  # alone, once the delay was over
+
+    detail = await (await client.get(f"/api/agent/conversations/{cid}", headers=agent_headers)).json()
+    customer = [(m["seq"], m["nlu"]) for m in detail["messages"] if m["sender"] == "customer"]
+    assert customer == [(1, {"intent": "greet"}), (3, {"intent": "chitchat"})]
+
+
 async def test_two_processes_never_hand_out_a_seq_twice(make_client: MakeClient) -> None:
     """Seqs come from the database, so gateways sharing it interleave without conflict."""
     one = await make_client(annotation_rate=0)
