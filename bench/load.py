@@ -323,6 +323,7 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
     results.update({
         "customers": customers,
         "customer_sends": "widget socket" if socket_sends else "POST",
+        "agent_sends": "console socket" if socket_sends else "POST",
         "agents": agents,
         "rounds_per_conversation": rounds,
         "offered_rate_per_s": rate,

@@ -6,8 +6,8 @@ customer also has the widget socket open, as on the page. Then customers send me
 the way the widget does: a `message` frame on the widget's socket, acknowledged by an
 `ack` frame (and, as a second row, the HTTP fallback POST /api/conversations/{id}/messages).
 The latency is send -> the holding agent's console socket receiving the `message` event.
-The gateway sends every event to every console, so each message reaches all agents'
-sockets; only the holder's copy is timed.
+A held conversation's messages go only to its holder's console (and any console that has it
+open); the holder's copy is timed.
 
 Two load shapes, each for the gateway and for a bare aiohttp WebSocket echo server (a
 separate process on the same machine, 1,000 connections, the same client code):
