@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Optional
@@ -11,6 +11,7 @@ from typing import Mapping, Optional
 import yaml
 
 from bot.assessment import FRUSTRATION_THRESHOLD
+from bot.internal_auth import internal_secret
 
 DEFAULT_ACTIONS_PORT = 5055
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.yml"
@@ -22,6 +23,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_ACTIONS_PORT
     frustration_threshold: float = FRUSTRATION_THRESHOLD
+    # What Rasa must send as "Authorization: Bearer ..." (BATON_INTERNAL_SECRET).
+    internal_secret: Optional[str] = field(default=None, repr=False)
 
 
 @lru_cache(maxsize=4)
@@ -47,4 +50,5 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     return Settings(
         port=int(env.get("ACTIONS_PORT") or DEFAULT_ACTIONS_PORT),
         frustration_threshold=float(threshold) if threshold else policy_threshold(),
+        internal_secret=internal_secret(env),
     )

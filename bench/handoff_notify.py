@@ -79,7 +79,11 @@ class RecordingProxy:
         try:
             async with self.http.request(
                 request.method, f"{self.rasa_url}{request.path_qs}", data=body,
-                headers={"Content-Type": request.headers.get("Content-Type", "application/json")},
+                headers={
+                    "Content-Type": request.headers.get("Content-Type", "application/json"),
+                    # The gateway's internal secret, passed on as it came.
+                    "Authorization": request.headers.get("Authorization", ""),
+                },
             ) as upstream:
                 answer = await upstream.read()
                 status = upstream.status
@@ -141,14 +145,16 @@ class AgentConsole:
 
 
 async def one_sample(
-    http: aiohttp.ClientSession, base_url: str, rasa_url: str, proxy: RecordingProxy,
-    console: AgentConsole, direct_first: bool,
+    http: aiohttp.ClientSession, base_url: str, rasa_url: str, rasa_auth: dict[str, str],
+    proxy: RecordingProxy, console: AgentConsole, direct_first: bool,
 ) -> dict[str, float] | None:
     async def direct() -> float:
         payload = {"sender": secrets.token_hex(16), "message": ASK,
                    "message_id": secrets.token_hex(8), "mode": "bot", "metadata": {}}
         start = time.perf_counter()
-        async with http.post(f"{rasa_url}/webhooks/baton/webhook", json=payload) as response:
+        async with http.post(
+            f"{rasa_url}/webhooks/baton/webhook", json=payload, headers=rasa_auth
+        ) as response:
             body = await response.json()
         elapsed = time.perf_counter() - start
         return elapsed if body.get("handoff") is not None else float("nan")
@@ -185,11 +191,13 @@ async def one_sample(
 
 
 async def series(http: aiohttp.ClientSession, base_url: str, rasa_url: str,
-                 proxy: RecordingProxy, console: AgentConsole, samples: int) -> dict:
+                 rasa_auth: dict[str, str], proxy: RecordingProxy, console: AgentConsole,
+                 samples: int) -> dict:
     results: list[dict[str, float]] = []
     skipped = 0
     for i in range(WARMUP + samples):
-        sample = await one_sample(http, base_url, rasa_url, proxy, console, i % 2 == 1)
+        sample = await one_sample(http, base_url, rasa_url, rasa_auth, proxy, console,
+                                  i % 2 == 1)
         if i < WARMUP:
             continue
         if sample is None:
@@ -225,15 +233,16 @@ async def _discard(ws: aiohttp.ClientWebSocketResponse) -> None:
         pass
 
 
-async def measure(base_url: str, rasa_url: str, proxy: RecordingProxy, samples: int,
-                  backlog: int) -> dict:
+async def measure(base_url: str, rasa_url: str, rasa_auth: dict[str, str],
+                  proxy: RecordingProxy, samples: int, backlog: int) -> dict:
     # No pool limit: every open widget socket holds a connection of the pool.
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         console = AgentConsole()
         await console.connect(http, base_url)
-        empty = await series(http, base_url, rasa_url, proxy, console, samples)
+        empty = await series(http, base_url, rasa_url, rasa_auth, proxy, console, samples)
         sockets = await build_backlog(http, base_url, backlog)
-        with_backlog = await series(http, base_url, rasa_url, proxy, console, samples // 2)
+        with_backlog = await series(http, base_url, rasa_url, rasa_auth, proxy, console,
+                                    samples // 2)
         for ws in sockets:
             await ws.close()
         assert console.task is not None
@@ -252,7 +261,8 @@ async def run(samples: int, backlog: int) -> dict:
         try:
             await asyncio.to_thread(stack.wait_ready, 300)
             measured = await asyncio.wait_for(
-                measure(stack.base_url, rasa_url, proxy, samples, backlog), 1200
+                measure(stack.base_url, rasa_url, stack.internal_auth(), proxy, samples,
+                        backlog), 1200
             )
         finally:
             await proxy.stop()

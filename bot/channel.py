@@ -3,10 +3,13 @@
 Every request says who has the conversation (``mode``); the channel first makes the
 tracker agree (pause for a human, resume for the bot), then handles the message and
 answers with the bot's messages, what the NLU understood, the paused flag and the handoff.
+``/webhook`` and ``/state`` need the internal secret (bot/internal_auth.py); the health
+route stays open, it tells nothing but whether a model is loaded.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 
 from rasa.core.agent import Agent
@@ -20,12 +23,15 @@ from rasa.shared.core.events import (
     SlotSet,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.conversation import disruption_of, frustration_of
+from bot.internal_auth import SECRET_ENV, authorized, internal_secret
 
+logger = logging.getLogger(__name__)
 
 MODES = ("bot", "human")
 AGENT_HELPED_SLOT = "agent_helped"
@@ -176,6 +182,19 @@ async def handle_webhook(
 class BatonInput(InputChannel):
     """Input channel registered in credentials.yml as ``bot.channel.BatonInput``."""
 
+    def __init__(self, secret: Optional[Text]) -> None:
+        if not secret:
+            logger.warning("%s is not set: the baton channel refuses every call", SECRET_ENV)
+        self.secret = secret
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "BatonInput":
+        """How ``rasa run`` builds the channel: it does not start without the secret."""
+        secret = internal_secret()
+        if secret is None:
+            raise RasaException(f"{SECRET_ENV} is not set: the gateway could not reach Rasa")
+        return cls(secret)
+
     @classmethod
     def name(cls) -> Text:
         return "baton"
@@ -189,6 +208,11 @@ class BatonInput(InputChannel):
             agent: Optional[Agent] = getattr(request.app.ctx, "agent", None)
             return agent if agent is not None and agent.is_ready() else None
 
+        def refused(request: Request) -> Optional[HTTPResponse]:
+            if authorized(request.headers.get("Authorization"), self.secret):
+                return None
+            return response.json({"error": "unauthorized"}, status=401)
+
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             if ready_agent(request) is None:
@@ -197,6 +221,9 @@ class BatonInput(InputChannel):
 
         @webhook.route("/state", methods=["POST"])
         async def state(request: Request) -> HTTPResponse:
+            refusal = refused(request)
+            if refusal is not None:
+                return refusal
             agent = ready_agent(request)
             if agent is None:
                 return response.json({"error": "no model loaded"}, status=503)
@@ -207,6 +234,9 @@ class BatonInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            refusal = refused(request)
+            if refusal is not None:
+                return refusal
             agent = ready_agent(request)
             if agent is None:
                 return response.json({"error": "no model loaded"}, status=503)

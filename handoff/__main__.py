@@ -101,6 +101,11 @@ def main() -> None:
     elif args.command == "ensure-agent":
         ensure_agent_command(settings, args)
     else:
+        if not settings.internal_secret:
+            raise SystemExit(
+                "BATON_INTERNAL_SECRET is not set: Rasa's baton channel would refuse every "
+                "message (the launcher, scripts/stack.py, sets one)"
+            )
         host = getattr(args, "host", None) or settings.host
         port = getattr(args, "port", None) or settings.port
         app = create_app(settings)

@@ -57,9 +57,19 @@ def _parse_turn(body: Any) -> BotTurn:
     )
 
 
+def _refusal(status: int) -> str:
+    if status == 401:
+        return "Rasa answered 401: it was not given the same BATON_INTERNAL_SECRET"
+    return f"Rasa answered {status}"
+
+
 class RasaClient:
-    def __init__(self, session: aiohttp.ClientSession, rasa_url: str, actions_url: str) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, rasa_url: str, actions_url: str, secret: str
+    ) -> None:
         self._session = session
+        # Only Rasa's channel needs it; the action server's /health is open.
+        self._auth = {"Authorization": f"Bearer {secret}"} if secret else {}
         self._webhook = f"{rasa_url}/webhooks/baton/webhook"
         self._state = f"{rasa_url}/webhooks/baton/state"
         self._health = f"{rasa_url}/webhooks/baton/"
@@ -76,9 +86,11 @@ class RasaClient:
             "metadata": {},
         }
         try:
-            async with self._session.post(self._webhook, json=payload) as response:
+            async with self._session.post(
+                self._webhook, json=payload, headers=self._auth
+            ) as response:
                 if response.status != 200:
-                    raise BotUnavailable(f"Rasa answered {response.status}")
+                    raise BotUnavailable(_refusal(response.status))
                 body = await response.json()
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
@@ -91,10 +103,10 @@ class RasaClient:
     async def set_mode(self, conversation_id: str, mode: str) -> None:
         try:
             async with self._session.post(
-                self._state, json={"sender": conversation_id, "mode": mode}
+                self._state, json={"sender": conversation_id, "mode": mode}, headers=self._auth
             ) as response:
                 if response.status != 200:
-                    raise BotUnavailable(f"Rasa answered {response.status}")
+                    raise BotUnavailable(_refusal(response.status))
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
 
@@ -116,5 +128,7 @@ async def setup_rasa_client(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     timeout = aiohttp.ClientTimeout(total=settings.rasa_timeout)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        app[keys.RASA] = RasaClient(session, settings.rasa_url, settings.actions_url)
+        app[keys.RASA] = RasaClient(
+            session, settings.rasa_url, settings.actions_url, settings.internal_secret
+        )
         yield

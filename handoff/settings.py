@@ -73,6 +73,9 @@ class Settings:
     trust_forwarded: bool = False
     # The company's empowered resolution actions and each role's authority limits.
     resolutions_file: Path = field(default_factory=default_resolutions_file)
+    # Sent to Rasa's baton channel as "Authorization: Bearer ..."; `serve` will not start
+    # without it (the launcher always sets one).
+    internal_secret: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -101,4 +104,5 @@ class Settings:
             resolutions_file=Path(
                 env.get("BATON_RESOLUTIONS_FILE") or default_resolutions_file()
             ),
+            internal_secret=env.get("BATON_INTERNAL_SECRET", "").strip(),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -20,6 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 GATEWAY_PY = ROOT / ".venv" / "gateway" / "bin" / "python"
 MODEL = ROOT / "models" / "baton.tar.gz"
+SECRET_ENV = "BATON_INTERNAL_SECRET"
+
+
+def secret_for_this_run() -> str:
+    """BATON_INTERNAL_SECRET when it is set, otherwise a fresh random one for this run."""
+    return os.environ.get(SECRET_ENV, "").strip() or secrets.token_urlsafe(32)
 
 
 @dataclass
@@ -36,6 +43,9 @@ class Stack:
     database_url: str
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Shared by the three processes for the internal hops (bot/internal_auth.py); the same
+    # for the whole run, so a restarted process still matches the others.
+    internal_secret: str = field(default_factory=secret_for_this_run, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -52,12 +62,17 @@ class Stack:
                 "RASA_PORT": str(self.ports.rasa),
                 "ACTIONS_PORT": str(self.ports.actions),
                 "DATABASE_URL": self.database_url,
+                SECRET_ENV: self.internal_secret,
                 "HF_HUB_OFFLINE": "1",
                 "TRANSFORMERS_OFFLINE": "1",
             }
         )
         env.update(self.extra_env)
         return env
+
+    def internal_auth(self) -> dict[str, str]:
+        """The header Rasa's channel and the action server want (benchmarks, tests)."""
+        return {"Authorization": f"Bearer {self.internal_secret}"}
 
     def _start(self, name: str, argv: list[str]) -> None:
         logs = self.var_dir / "logs"
@@ -76,6 +91,7 @@ class Stack:
 
     def start_rasa(self) -> None:
         # endpoints.yml keeps Rasa's trackers in var/rasa/ under the repository.
+        # Rasa's HTTP API stays off: no --enable-api (it would need --auth-token).
         (ROOT / "var" / "rasa").mkdir(parents=True, exist_ok=True)
         self._start(
             "rasa",

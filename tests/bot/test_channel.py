@@ -1,10 +1,14 @@
-"""The baton channel: mode sync, the webhook's reply, the state endpoint."""
+"""The baton channel: mode sync, the webhook's reply, the state endpoint, the secret."""
 
 from __future__ import annotations
 
+import socket
+import uuid
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
-from typing import Any, Dict, List, Optional
+from typing import Any, AsyncContextManager, AsyncIterator, Callable, Dict, List, Optional
 
+import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import InMemoryLockStore
@@ -19,9 +23,12 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
+from sanic import Sanic
 
 from bot.channel import (
     BadRequest,
+    BatonInput,
     _json_body,
     as_customer_text,
     handle_state,
@@ -68,6 +75,9 @@ class FakeAgent:
         self.tracker_store = InMemoryTrackerStore(domain)
         self.lock_store = InMemoryLockStore()
         self.processor = FakeProcessor(self.tracker_store)
+
+    def is_ready(self) -> bool:
+        return True
 
 
 def scripted_bot(agent: FakeAgent, intent: str, handoff: bool = False) -> Any:
@@ -271,3 +281,130 @@ def test_no_commands_reach_rasa_while_a_person_has_the_conversation(
     text: str, mode: str, expected: str
 ) -> None:
     assert as_customer_text(text, mode) == expected
+
+
+SECRET = "test-internal-secret"
+
+
+@asynccontextmanager
+async def served(agent: FakeAgent, secret: Optional[str]) -> AsyncIterator[str]:
+    """The channel's blueprint over real HTTP on loopback, mounted as Rasa mounts it."""
+    app = Sanic(f"baton_channel_{uuid.uuid4().hex}")  # Sanic refuses a name twice
+    app.ctx.agent = agent
+    app.blueprint(
+        BatonInput(secret).blueprint(scripted_bot(agent, "check_in")), url_prefix="/webhooks/baton"
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
+    assert server is not None
+    await server.startup()
+    await server.after_start()
+    try:
+        yield "http://127.0.0.1:%d/webhooks/baton" % sock.getsockname()[1]
+    finally:
+        await server.before_stop()
+        await server.close()
+        await server.after_stop()
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AsyncContextManager[str]]:
+    # Sanic rewrites some of its own methods when an app starts; in test mode it keeps
+    # the originals, so that more than one app can start in the same process.
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    return served
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "reply_if_allowed"),
+    [
+        ("webhook", {"sender": "c1", "message": "how do i check in", "mode": "bot"},
+         {"messages": [{"text": "answer to check_in", "buttons": []}], "paused": False}),
+        ("state", {"sender": "c1", "mode": "human"}, {"paused": True}),
+    ],
+)
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        (None, 401),
+        ("Bearer not-the-secret", 401),
+        (SECRET, 401),  # the secret without its scheme
+        (f"Bearer {SECRET}", 200),
+    ],
+)
+async def test_webhook_and_state_need_the_internal_secret(
+    domain: Domain,
+    serve: Callable[..., AsyncContextManager[str]],
+    http: aiohttp.ClientSession,
+    route: str,
+    body: Dict[str, Any],
+    reply_if_allowed: Dict[str, Any],
+    authorization: Optional[str],
+    status: int,
+) -> None:
+    agent = FakeAgent(domain)
+    headers = {"Authorization": authorization} if authorization else {}
+
+    async with serve(agent, SECRET) as url:
+        async with http.post(f"{url}/{route}", json=body, headers=headers) as response:
+            reply = await response.json()
+
+    assert response.status == status
+    tracker = await agent.tracker_store.retrieve("c1")
+    if status == 401:
+        assert reply == {"error": "unauthorized"}
+        assert tracker is None  # refused before anything reached Rasa's tracker
+    else:
+        assert {key: reply[key] for key in reply_if_allowed} == reply_if_allowed
+        assert tracker is not None
+
+
+async def test_health_needs_no_secret(
+    domain: Domain, serve: Callable[..., AsyncContextManager[str]], http: aiohttp.ClientSession
+) -> None:
+    async with serve(FakeAgent(domain), SECRET) as url:
+        async with http.get(f"{url}/") as response:
+            assert (response.status, await response.json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer ", "Bearer None", "Bearer null"])
+async def test_a_channel_without_a_secret_refuses_every_call(
+    domain: Domain,
+    serve: Callable[..., AsyncContextManager[str]],
+    http: aiohttp.ClientSession,
+    authorization: Optional[str],
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    body = {"sender": "c1", "message": "hi", "mode": "bot"}
+
+    async with serve(FakeAgent(domain), None) as url:
+        async with http.post(f"{url}/webhook", json=body, headers=headers) as response:
+            assert response.status == 401
+
+
+def test_rasa_builds_the_channel_with_the_secret_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BATON_INTERNAL_SECRET", " from-env ")
+
+    assert BatonInput.from_credentials({}).secret == "from-env"
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_rasa_does_not_start_the_channel_without_a_secret(
+    monkeypatch: pytest.MonkeyPatch, value: Optional[str]
+) -> None:
+    if value is None:
+        monkeypatch.delenv("BATON_INTERNAL_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("BATON_INTERNAL_SECRET", value)
+
+    with pytest.raises(RasaException, match="BATON_INTERNAL_SECRET is not set"):
+        BatonInput.from_credentials(None)

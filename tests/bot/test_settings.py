@@ -22,6 +22,14 @@ def test_environment_overrides() -> None:
     assert (settings.port, settings.frustration_threshold) == (6055, 0.7)
 
 
+def test_the_internal_secret_is_read_and_kept_out_of_reprs() -> None:
+    settings = load_settings({"BATON_INTERNAL_SECRET": "s3cret-value"})
+
+    assert settings.internal_secret == "s3cret-value"
+    assert "s3cret-value" not in repr(settings)
+    assert load_settings({}).internal_secret is None
+
+
 @pytest.mark.parametrize(
     ("config", "threshold"),
     [

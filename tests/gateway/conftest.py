@@ -20,6 +20,7 @@ from .fake_rasa import FakeRasa
 
 AGENT_EMAIL = "maya@example.com"
 AGENT_PASSWORD = "correct horse battery staple"
+INTERNAL_SECRET = "gateway-test-internal-secret"
 
 
 @pytest.fixture
@@ -71,7 +72,8 @@ def make_client(
     async def make(**overrides: Any) -> TestClient:
         _, rasa_url = fake_rasa
         settings = Settings(
-            database_url=database_url, rasa_url=rasa_url, actions_url=rasa_url, rasa_timeout=5
+            database_url=database_url, rasa_url=rasa_url, actions_url=rasa_url, rasa_timeout=5,
+            internal_secret=INTERNAL_SECRET,
         )
         return await aiohttp_client(create_app(replace(settings, **overrides)))
 

@@ -19,6 +19,11 @@ class FakeRasa:
     paused: set[str] = field(default_factory=set)
     broken: bool = False
     delay: float = 0.0
+    # The Authorization header of every webhook and state call, by route.
+    authorizations: list[tuple[str, str | None]] = field(default_factory=list)
+    # When set, webhook and state answer 401 without "Bearer <secret>", as the real
+    # channel does (bot/channel.py).
+    secret: str | None = None
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -33,7 +38,14 @@ class FakeRasa:
             return web.json_response({"status": "down"}, status=500)
         return web.json_response({"status": "ok"})
 
+    def _refuses(self, route: str, request: web.Request) -> bool:
+        authorization = request.headers.get("Authorization")
+        self.authorizations.append((route, authorization))
+        return self.secret is not None and authorization != f"Bearer {self.secret}"
+
     async def state(self, request: web.Request) -> web.Response:
+        if self._refuses("state", request):
+            return web.json_response({"error": "unauthorized"}, status=401)
         body = await request.json()
         self.state_calls.append(body)
         self._sync(body["sender"], body["mode"])
@@ -48,6 +60,8 @@ class FakeRasa:
     async def webhook(self, request: web.Request) -> web.Response:
         if self.broken:
             return web.json_response({"error": "down"}, status=500)
+        if self._refuses("webhook", request):
+            return web.json_response({"error": "unauthorized"}, status=401)
         body = await request.json()
         self.calls.append(body)
         if self.delay:
