@@ -9,10 +9,15 @@ of the customer's own or of something other than a flight ("I cancelled my hotel
 rule fires, a logistic regression on the MiniLM sentence vector, trained on hand-written
 prototypes (bot/nlu/data/disruption_examples.yml), may still name a type if it is confident,
 unless the message named a disruption only in such a cut-out clause.
+
+A disruption the customer reports as dealt with and thanks for ("thanks for rebooking me after
+the cancellation") is not handed off: the detector reports no type, and says under `handled`
+which type it saw and why it let it go (handled_reason).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from pathlib import Path
@@ -29,6 +34,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.encoder import SentenceEncoderFeaturizer, sentence_embeddings
+from bot.nlu.frustration import lexicon_polarity, rule_signals
 from bot.nlu.linear import LinearModel
 from bot.nlu.minilm import shared_encoder
 
@@ -53,14 +59,30 @@ _BAG = (
 
 # What-if and how-to clauses describe no disruption that has happened: they are removed first.
 HYPOTHETICAL = re.compile(
-    r"(?<!\bas )(?<!\bit )\b(?:if|in case|whether|what happens when|incase)\b[^.!?;]*"
-    r"|\b(?:how|can|could|may) (?:do |can )?(?:i|we|you) (?:cancel|change|reschedule|report)\b[^.!?;]*"
+    # a conditional clause ends at a comma: "if I'm boarding now, I deserve to know why we're delayed"
+    r"(?<!\bas )(?<!\bit )\b(?:if|in case|whether|what happens when|incase)\b[^.!?;,]*"
+    r"|\b(?:how|can|could|may) (?:do |can )?(?:i|we|you) (?:cancel|change|reschedule|report)\b"
+    r"(?:(?! (?:that|which) (?:was|were|got|has|have|is)\b)[^.!?;])*"
     r"|\b(?:help (?:with |me )?|want to |wanna |like to |need to |trying to |try to |please )cancel\w*[^.!?;]*"
     r"|\b(?:not|never|wasn'?t|weren'?t|isn'?t|aren'?t) (?:been |be |yet |even |once )?(?:cancel+ed|delayed)\b"
     r"|\bno (?:more )?(?:delays?|cancel+ations?)\b"
+    # delays in general, their risk, and hearsay: "your plan to reduce delays", "any chance of
+    # cancellations tomorrow", "I heard a rumour that flight 8 was cancelled"
+    r"|\b(?:reduce|avoid|prevent|minimi[sz]e|fewer|less) (?:\w+ )?(?:delays|cancel+ations)\b"
+    r"|\b(?:concerns?|worr\w*|chances?|risk|likel\w*|possib\w*|odds) (?:of|about|for|that) (?:\w+ ){0,2}"
+    r"(?:delays?|cancel+\w*)\b"
+    r"|\b(?:heard|hearing|rumou?rs?)\b (?:about|of|that|a rumou?r)\b[^.!?;,]*"
     # concessions ("despite the delay, the crew was great") and other senses of "delay"
     r"|\b(?:despite|in spite of)\b[^.!?;,]*"
     r"|\bdelay in (?:answering|responding|reply\w*|response|getting back)"
+    r"|\bdelay\w* (?:in |of |with |on )?(?:the |my |our |your |all )?(?:check-?ins?|refunds?|responses?|repl(?:y|ies)|"
+    r"answers?|payments?|reimbursements?|claims?)\b"
+    # what happens to people in general: "you never tell customers when their flights are delayed"
+    r"|\bwhen (?:their|people'?s?|customers'?|passengers'?|flights (?:are|get))\b[^.!?;,]*"
+    # a present-tense "when" clause is habitual ("I like a text when my flight's delayed"), and a
+    # past trip is a closed matter ("a voucher from a previous trip that was delayed")
+    r"|\bwhen (?:a )?(?:flight|plane)s?(?:'s| is| are| gets?)(?: \w+)? (?:delayed|cancel+ed)\b"
+    r"|\b(?:past|previous|prior|earlier|old) (?:trips?|flights?|bookings?)\b[^.!?;,]*"
     r"|\b(?:for|about|after|in case of) an? (?:delay|cancel+ation|missed connection)\b(?! of)"
     r"|\b(?:when|what time|what day)\b[^.!?;,]*?\bsuppos\w* to\b"
     r"|\b(?:cancel+ation|delay|baggage|luggage|downgrade) (?:policy|policies|fees?|insurance|protection|"
@@ -83,7 +105,9 @@ _STATUS_QUESTION = re.compile(
     r"(?! (?:been|being|delayed|cancel\w*|late|still|again|now|so|very|really|just|already|even)\b)"
     r"(?![^?]*\b(?:still|again|already|why|reason|how long|compensat\w*|refund\w*|vouchers?|hotel)\b)"
     r"(?=[^?]*\b(?:(?:delayed|cancel+ed)\b(?! (?:\w+ )?(?:flights?|planes?|departures?|trips?))"
-    r"|(?:any|expect\w*|anticipat\w*) (?:\w+ )?(?:delays|cancel+ations)\b))[^?]*\??$",
+    r"|(?:an?|any|expect\w*|anticipat\w*) (?:\w+ )?(?:delays?|cancel+ations?)\b"
+    r"|(?:i|we|he|she|they|you) (?:get|be) (?:stuck|stranded)\b))"
+    r"[^?]*\??$",
     re.IGNORECASE,
 )
 _CLAUSES = re.compile(r"[^.!?;:,]+(?:[.!?]+|[;:,]|$)")
@@ -117,11 +141,16 @@ RULES: List[Tuple[str, Pattern[str]]] = [
             + r"|" + _BAG + r"[^.!?]{0,40}\b(?:lost|missing|never (?:arrived|came|showed|made it)|"
             r"didn'?t (?:arrive|come|show|make it)|did not (?:arrive|make it|come)|not (?:arrived|here|delivered)|"
             r"hasn'?t (?:arrived|come|been delivered)|haven'?t (?:arrived|come|been delivered)|"
-            r"still (?:not|in|at|missing)|left behind|left (?:in|at) |delayed|went to|sent to|out for delivery|"
+            r"still (?:not|in|at|missing)|left behind|should(?:'?ve| have) (?:been here|arrived|come|been delivered)|"
+            r"(?:on|in) the next (?:flight|plane)|left (?:in|at) |delayed|went to|sent to|out for delivery|"
             r"(?:on|in) (?:a different|another|the wrong)|wrong (?:city|airport|flight)|"
             r"missed (?:the |its |their |my |our )?(?:connect\w*|flight|plane))"
-            r"|(?:where|wheres|where's) (?:is|are)? ?(?:my|our|the) " + _BAG
+            r"|(?:where|wheres|where's) (?:is|are|was|were)? ?(?:my|our|the) " + _BAG
             + r"|(?:still )?no (?:sign of )?(?:my |our |the )?" + _BAG + r"\b"
+            + r"|still (?:don'?t|do not|haven'?t|have not) (?:got |gotten |received |have )?(?:my|our) (?:\w+ ){0,5}"
+            r"(?:clothes|belongings|stuff|things|" + _BAG + r")"
+            + r"|(?:got|get|received) (?:my|our) (?:checked )?" + _BAG + r" (?:back )?(?:\d+|two|three|four|five|several) "
+            r"(?:hours?|hrs?|days?) later"
             + r"|(?:without|w/o|w/out) (?:my |our |any |his |her |their )?" + _BAG
             + r"|(?:my|our|his|her|their) " + _BAG + r" (?:is|are|was|were|has been|have been|ended up|sitting|still)"
             r"(?: \w+){0,3} (?:in|at) (?!the (?:overhead|car|trunk|cabin|seat|bin|counter|gate))\w"
@@ -157,14 +186,18 @@ RULES: List[Tuple[str, Pattern[str]]] = [
         "missed_connection",
         re.compile(
             r"\bmiss(?:ed)? (?:my |our |the |a )?(?:connect\w*|transfer|onward)|misconnect\w*"
-            r"|connecting flight (?:left|departed|took off) without",
+            r"|connecting flight (?:left|departed|took off) without"
+            r"|\b(?:made|make|making) (?:me|us) miss (?:my |our |the |a )?(?:\w+ )?(?:flights?|planes?|connections?)",
             re.IGNORECASE,
         ),
     ),
     (
         "cancelled",
         re.compile(
-            r"\bcancel+(?:ed|ing|s)\b|\bcancel+ations?\b|\bcanx\w*|\bcxl+d?\b|\bcncl+e?d\b|\bcx'?e?d\b|\bscrapped\b"
+            # "cancels" only with the customer's flight: the present simple otherwise tells of habits,
+            # news and policy ("the airline cancels flights when ...", "the booking cancels at noon")
+            r"\bcancel+(?:ed|ing)\b|\bcancels (?:my|our|your|us|the|both|all)\b|\bcancel+ations?\b"
+            r"|\bcanx\w*|\bcxl+d?\b|\bcncl+e?d\b|\bcx'?e?d\b|\bscrapped\b"
             r"|\bflights? (?:is |are |still |was |were |got |get )*cancel\b"
             r"|\b(?:you|u|they|y'?all)(?: (?:just|then|guys|all|always|now|also|gonna|going to|did|do|keep|go))* cancel "
             r"(?:my|our|the|both|all|it|this|that|his|her|their|\d)"
@@ -180,7 +213,8 @@ RULES: List[Tuple[str, Pattern[str]]] = [
             r"schedule change|(?:changed|moved|rescheduled|retimed|switched) (?:my|our|the) (?:flight|itinerary|"
             r"departure|return|connection|trip)(?! (?:to|for) me\b)|(?:flight|departure) time[^.!?]{0,15}"
             r"(?:changed|moved)|non-?stop[^.!?]{0,30}(?:into|to) (?:a )?(?:1|one)[- ]?stop|involuntary (?:change|reroute)"
-            r"|(?:was|got|been|were|is) rescheduled|reschedul\w* (?:my|our) flights?|rerouted|re-routed",
+            r"|(?:was|got|been|were|is) rescheduled|(?:flight|trip)\b[^.!?]{0,40}\b(?:rescheduled|moved|pushed) to\b"
+            r"|reschedul\w* (?:my|our) flights?|rerouted|re-routed",
             re.IGNORECASE,
         ),
     ),
@@ -198,11 +232,11 @@ RULES: List[Tuple[str, Pattern[str]]] = [
             r"|push(?:ed|ing)? (?:it|us|the flight|our flight|the departure) back"
             r"|keeps? getting (?:later|pushed)|mechanical (?:issue|problem|delay)|\bmx (?:issue|delay)"
             r"|should have (?:taken off|left|departed|landed|arrived|boarded)"
-            r"|suppos(?:ed|e) to (?:land|leave|depart|arrive|take off|board|be (?:home|in|at|there))"
+            r"|(?:suppos(?:ed|e)|meant) to (?:fly|land|leave|depart|arrive|take off|board|be (?:home|in|at|there))"
             r"|been (?:at|in|stuck (?:at|in)) \w+(?: airport)? for (?:\d|over|almost|nearly|about)"
             r"|departure time keeps|(?:at|in) (?:the |this )?airport (?:for|since) "
             r"|(?:sitting|sat|stuck|waiting|waited) (?:on|in) (?:this|the|our|a) (?:plane|aircraft|runway)"
-            r"|(?:sitting|sat|stuck|held|trapped) (?!on hold)(?:here |there )?(?:\w+ ){0,2}for "
+            r"|(?:sitting|sat|stuck|held|trapped) (?!on (?:hold|the phone))(?:here |there )?(?:\w+ ){0,3}for "
             r"(?:over |almost |nearly |about |more than )?(?:an?|\d+(?:\.\d+)?|one|two|three|four|five|six|several) ?"
             r"(?:hours?|hrs?)|\bon (?:the )?ground (?:for )?(?:over |almost |nearly |more than )?"
             r"(?:an?|\d+(?:\.\d+)?|two|three) ?(?:hours?|hrs?)"
@@ -215,7 +249,30 @@ RULES: List[Tuple[str, Pattern[str]]] = [
             r"(?:day|night|days)\b|\bget (?:me|us) (?:home|out of here)"
             r"|\b(?:plane|aircraft|gate|crew)(?: \w+)? (?:not|isn'?t|wasn'?t|is not|was not) (?:ready|here)"
             r"|\bheld (?:up|captive|hostage)|\bnot (?:leaving|departing|taking off|boarding) (?:until|till|before)"
-            r"|(?:hasn'?t|haven'?t|didn'?t|did not|doesn'?t) (?:even )?(?:take off|leave|depart|board)",
+            r"|(?:hasn'?t|haven'?t|didn'?t|did not|doesn'?t) (?:even )?(?:take off|leave|depart|board)"
+            # waits that only a late flight explains
+            r"|(?:didn'?t|did not) (?:get (?:home|in|there|out|to \w+)|arrive|land|leave|depart|take off|board)\w* "
+            r"(?:\w+ ){0,3}(?:until|till)\b"
+            r"|\b(?:sleep\w*|slept) (?:\w+ )?(?:in|at|on) (?:the |an? )?(?:airport|terminal|gate)"
+            r"|\bnight (?:in|at) (?:the |an? )?(?:airport|terminal)"
+            r"|\bstill (?:sitting|sat|stuck) (?:here|there|on|in|at)\b"
+            r"|\bfinally (?:about to |going to |gonna )?(?:take off|taking off|took off|boarding|boarded|"
+            r"leaving|departing|departed|in the air|wheels up|pushed back|pushing back|moving)"
+            r"|\bwait(?:ing)? (?:another|an extra|an additional|a further) (?:\d|an?\b|one|two|three|few|several)"
+            r"[^.!?]{0,12}(?:hours?|hrs?|mins?|minutes)"
+            r"|\b(?:i'?m|we'?re|i am|we are|i'?ll be|we'?ll be|gonna be|going to be) (?:so |very |really )?late\b"
+            r"|\blater than (?:scheduled|planned|expected|promised|advertised|(?:the|my|our) original)"
+            r"|\b(?:behind|off) schedule\b"
+            r"|\b(?:an?|one|two|three|\d+) extra (?:day|night|days|nights)\b"
+            r"|\bfail(?:ed|s)? to get (?:me|us|him|her|them) (?:to|home|there)\b"
+            r"|\b(?:made|make|making) (?:me|us) miss (?:a|one|two|three|\d+) (?:\w+ )?days?\b"
+            r"|\b(?:haven'?t|have not|still not|can'?t|couldn'?t|not allowed to) (?:even )?(?:get|gotten|got) off "
+            r"(?:of )?(?:the|this|our) (?:plane|aircraft)"
+            r"|\bwait\w* (?:\w+ ){0,3}for (?:another|the next) (?:flight|plane)"
+            r"|#\w*delay"
+            r"|\b(?:came|got|come|comes) in late\b|\blate (?:in)?to (?-i:[A-Z]{3}\b|[A-Z][a-z]+)"
+            r"|\b(?:sitting|sat|stuck) (?:here|there|in here|on (?:the|this) plane) for (?:another |over )?"
+            r"\d+\+? ?(?:mins?|minutes)\b",
             re.IGNORECASE,
         ),
     ),
@@ -271,6 +328,76 @@ def choose_type(matches: List[Tuple[str, str]]) -> Optional[str]:
     return kinds[0]
 
 
+# A disruption the customer reports as dealt with, and thanks for, needs no person: "thanks for
+# rebooking me after the cancellation", "bag was delivered this morning, great service". Three
+# things must all hold (handled_reason): thanks or praise; a resolution, or praise of the people
+# who dealt with it; and nothing still open: no question, request, "still", complaint, sarcasm,
+# negative overall tone, or a disruption named after a "but" ("thanks, but my flight is
+# cancelled and I need a new one").
+GRATITUDE = re.compile(
+    r"\b(?:thanks?|thank (?:you|u)|thx|ty|tysm|appreciat\w*|grateful|kudos|props|shout ?outs?|big up|"
+    r"compliment\w*|bravo|well done|(?:great|good|nice|fantastic|amazing|awesome) (?:job|work|service|team|crew|"
+    r"people|staff)|way to (?:go|handle)|above (?:and|&amp;|&) beyond|impress(?:ed|ive)|amazing|awesome|excellent|"
+    r"outstanding|fantastic|wonderful|superb|love|loved|the best|helpful|kind(?:ness)?|gracious)\b"
+    r"|#(?:luv|best)\b|[:;]-?\)|\U0001f44d",
+    re.IGNORECASE,
+)
+RESOLVED = re.compile(
+    r"\b(?:re-?book\w*|re-?accommodat\w*|re-?rout\w*|switch\w*|swapp?\w*|sorted|fixed|resolved|"
+    r"(?:took|take|taken) care|handl(?:e|ed|ing)|worked (?:it )?out|helped|help (?:in|with)|refund(?:ed)?|"
+    r"got (?:me|us|my \w+|our \w+|him|her|them)(?: \w+)? (?:on|onto|home|out|there|to|in|off)|"
+    r"(?:get|gets|getting|got) (?:me|us|my|our|him|her|them)\b[^.!?]{0,50}\b(?:home|there|on (?:a|the|an)|"
+    r"(?:to|into) \w+|off the ground)|arriv\w* (?:\w+ ){0,3}(?:early|on time|ahead of|before)|"
+    r"(?:before|earlier than|ahead of) (?:we were |it was |they were )?(?:supposed|scheduled|due|schedule)|"
+    r"made up (?:the |some |for (?:the )?)?(?:lost )?time|"
+    r"made (?:it|my (?:connection|flight)|the connection)|"
+    r"(?:back|made it|got|arrived|landed|safe(?:ly)?)(?: safe(?:ly)?)? home|found (?:my|our|the) |"
+    r"(?:bags?|luggage|suitcases?)\b[^.!?]{0,30}\b(?:arrived|delivered|showed up|came|is here|found|"
+    r"on (?:its|their|the) way)|(?:got|received|have) (?:my|our|the) (?:bags?|luggage|suitcases?)\b|"
+    r"(?:gave|got|offered|given|giving) (?:me |us )?(?:a |an )?(?:\$\d+ )?(?:credit|voucher|upgrade|refund|miles|"
+    r"points|day pass|hotel)|kept (?:us|things|everyone|it)|finally (?:boarded|took off|in the air|"
+    r"on (?:the|our) way|home|here|landed)|(?:thanks|thank you|thx) to\b|no complaints|can'?t complain|"
+    r"not (?:your|ur|their|anyone'?s) fault|(?:on|before) (?:time|schedule)|without (?:a hitch|difficulty|any trouble)|"
+    # praise of the people who dealt with it: "great job from your team with the weather delay"
+    r"(?:great|good|wonderful|amazing|fantastic|awesome|excellent|nice) (?:job|work|efforts?)|"
+    r"(?:compliment|commend|praise|big up|kudos|props|shout ?outs?)\b|"
+    r"thank\w* (?:\w+ ){0,4}(?:efforts?|crew|staff|team|agents?|pilots?|captain|attendants?|reps?|employees?))",
+    re.IGNORECASE,
+)
+STILL_OPEN = re.compile(
+    r"\?|\b(?:still|now what|need|needs|want|wanna|please|pls|plz|asap|help me|can (?:you|u|someone|anyone)|"
+    r"could (?:you|u)|if (?:you|u|someone|anyone|they)|soon|how (?:do|can|long|about)|when (?:will|is|are|can)|"
+    r"where (?:is|are)|any (?:update|news|word|idea)|no (?:one|body|help|response|info\w*|update|word|call|reply)|"
+    r"not yet|yet to|waiting|wait|complain(?:t|ts|ing)?|ridiculous|unacceptable|worst|terribl\w*|horribl\w*|"
+    r"awful|disappoint\w*|upset|angry|furious|rude|useless|frustrat\w*|annoy\w*|hate|sucks?|smh|ugh|wtf|"
+    r"never again|robbed|ruin\w*)\b|#\w*(?:worst|fail|sucks|never)",
+    re.IGNORECASE,
+)
+# VADER's compound polarity at or below which thanks are not taken at their word
+HANDLED_MIN_POLARITY = -0.5
+# "no complaints", "can't complain": contentment, not a complaint
+_NOT_A_COMPLAINT = re.compile(r"\b(?:no complaints?|(?:can'?t|cannot|won'?t) complain)\b", re.IGNORECASE)
+_BUT = re.compile(r"\b(?:but|though|although|however|except)\b", re.IGNORECASE)
+
+
+def handled_reason(text: str) -> Optional[str]:
+    """Why the disruption that ``text`` reports needs no person now, or None if it does: the
+    customer thanks or praises, says it was dealt with, and leaves nothing open."""
+    normalised = text.replace("’", "'")
+    thanks, resolved = GRATITUDE.search(normalised), RESOLVED.search(normalised)
+    if not (thanks and resolved) or STILL_OPEN.search(_NOT_A_COMPLAINT.sub(" ", normalised)):
+        return None
+    # "thanks for the 3 hour delay": the praise words mean the opposite. VADER counts the
+    # disruption's own words (cancelled, stuck, lost) as negative, so a handled one thanked for
+    # can sit a little below zero; only a clearly negative message is ruled out here.
+    if "sarcasm" in rule_signals(normalised) or lexicon_polarity(normalised) <= HANDLED_MIN_POLARITY:
+        return None
+    after_but = _BUT.split(normalised)[-1]
+    if after_but != normalised and rule_matches(after_but):
+        return None
+    return f"thanked ({thanks.group(0).strip()!r}) and dealt with ({resolved.group(0).strip()!r}), nothing left open"
+
+
 def load_examples(path: Path = EXAMPLES_FILE) -> Dict[str, List[str]]:
     with path.open(encoding="utf-8") as f:
         return {kind: list(texts) for kind, texts in yaml.safe_load(f).items()}
@@ -313,6 +440,13 @@ class DisruptionDetector(GraphComponent):
     ) -> "DisruptionDetector":
         return cls(config, model_storage, resource)
 
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """The prototypes are not a Rasa training input: their content joins the fingerprint so
+        that Rasa's cache retrains the detector when they change."""
+        path = Path(config["examples_file"]) if config.get("examples_file") else EXAMPLES_FILE
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
     def train(self, training_data: TrainingData) -> Resource:
         path = Path(self.config["examples_file"]) if self.config["examples_file"] else EXAMPLES_FILE
         examples = load_examples(path)
@@ -332,6 +466,10 @@ class DisruptionDetector(GraphComponent):
             best = int(np.argmax(row))
             if self.model.classes[best] != "none" and row[best] >= self.config["embedding_threshold"]:
                 result.update(type=self.model.classes[best], source="embedding", confidence=round(float(row[best]), 4))
+        reason = handled_reason(text) if result["type"] is not None else None
+        if reason is not None:
+            handled = {"type": result["type"], "source": result["source"], "reason": reason}
+            result.update(type=None, source=None, handled=handled)
         return result
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -11,10 +11,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.assessment import assess
+from bot.conversation import user_turn
 from bot.nlu.disruption import (
     TYPES,
     DisruptionDetector,
     choose_type,
+    handled_reason,
     load_examples,
     only_hypothetical,
     rule_matches,
@@ -64,6 +67,29 @@ from bot.nlu.disruption import (
         ("what's the status of my checked bag", "lost_luggage"),
         ("my bag missed the connection", "lost_luggage"),
         ("my flight was rescheduled to the next day", "schedule_change"),
+        ("why was my flight moved to tuesday", "schedule_change"),
+        # waits that only a late flight explains, and bags that did not come with the customer
+        ("we slept at the airport because the next flight is tomorrow", "delayed"),
+        ("our flight came in late and we missed dinner", "delayed"),
+        ("finally boarding after four hours", "delayed"),
+        ("the plane is still sitting at the gate", "delayed"),
+        ("didn't get home until 3am", "delayed"),
+        ("arrived much later than scheduled", "delayed"),
+        ("spent an extra night in Denver", "delayed"),
+        ("we'll be sitting here for another 30 minutes", "delayed"),
+        ("I'm going to be late to Chicago", "delayed"),
+        ("got my bags three days later", "lost_luggage"),
+        ("my suitcase should have been here yesterday", "lost_luggage"),
+        ("where was our luggage all this time", "lost_luggage"),
+        ("my bag is on the next flight apparently", "lost_luggage"),
+        ("how do i rebook my flight that was cancelled last night", "cancelled"),
+        ("if I'm about to board, I deserve to know why the flight is delayed", "delayed"),
+        ("you made us miss our flight", "missed_connection"),
+        ("you failed to get me home for the weekend", "delayed"),
+        ("this has made me miss two days of work", "delayed"),
+        ("an hour at the gate and we haven't gotten off the plane", "delayed"),
+        ("I still don't have my laptop charger or work clothes", "lost_luggage"),
+        ("you put me on a flight leaving later than the original one", "delayed"),
         # what-if, how-to and status questions, and what is not the customer's flight
         ("is flight 220 delayed?", None),
         ("is my flight to Denver cancelled", None),
@@ -83,6 +109,23 @@ from bot.nlu.disruption import (
         ("what should I do if my bag is lost", None),
         ("how do I report a delayed bag", None),
         ("I've been on hold for two hours", None),
+        # delays in general, their risk, hearsay, and "cancels" of anything but the flight
+        ("what is your plan to reduce delays", None),
+        ("any chance of cancellations tomorrow?", None),
+        ("I heard a rumour that flight 12 was cancelled", None),
+        ("is there a delay on flight 88?", None),
+        ("the airline cancels flights whenever it snows", None),
+        ("the hold on my booking cancels at noon", None),
+        # waits on the phone are not a late flight
+        ("I sat on the phone for ninety minutes with your agents", None),
+        ("waited 15 minutes on hold", None),
+        ("I didn't get a call back until 11pm", None),
+        # worries, habits and closed matters
+        ("will I get stuck in Denver?", None),
+        ("you never tell customers when their flights are delayed", None),
+        ("I'd like a text when a flight is delayed", None),
+        ("I have a voucher from a previous trip that was delayed", None),
+        ("the delay with my refund is annoying", None),
     ],
 )
 def test_rules(text: str, expected: Optional[str]) -> None:
@@ -101,6 +144,57 @@ def test_rules(text: str, expected: Optional[str]) -> None:
 )
 def test_only_hypothetical(text: str, expected: bool) -> None:
     assert only_hypothetical(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        (
+            "thanks for rebooking me so fast after the cancellation",
+            "thanked ('thanks') and dealt with ('rebooking'), nothing left open",
+        ),
+        (
+            "my bag was lost but it was delivered to my hotel this morning, thank you",
+            "thanked ('thank') and dealt with ('bag was lost but it was delivered'), nothing left open",
+        ),
+        (
+            "shout out to the gate agent who got us on the last flight after ours was cancelled",
+            "thanked ('shout out') and dealt with ('shout out'), nothing left open",
+        ),
+        (
+            "the flight was delayed two hours but we made it home safe, thanks to the crew",
+            "thanked ('thanks') and dealt with ('made it'), nothing left open",
+        ),
+        (
+            "great job by your team during the storm delays yesterday",
+            "thanked ('great job') and dealt with ('great job'), nothing left open",
+        ),
+        (
+            "flight got cancelled but the refund came through without difficulty, no complaints, thank you",
+            "thanked ('thank') and dealt with ('refund'), nothing left open",
+        ),
+        (
+            "we left an hour late but the pilot made up the time, impressive",
+            "thanked ('impressive') and dealt with ('made up the time'), nothing left open",
+        ),
+        # still open: a request, a question, "still", a new disruption after "but", sarcasm, anger
+        ("thanks, but my flight is cancelled and I need a new one", None),
+        ("thank you, my flight was delayed and I still haven't been rebooked", None),
+        ("thanks for rebooking me, but where is my bag?", None),
+        ("thanks for the 3 hour delay", None),
+        ("appreciate the help, but now my connection is cancelled too", None),
+        ("thanks for getting me home, but you lost my suitcase", None),
+        ("my flight was cancelled, please help", None),
+        ("great job losing my bag again", None),
+        ("it would be great if you could get my family home, we have been stuck at the gate since 9am", None),
+        ("thanks for rebooking me after the cancellation, absolutely ridiculous service", None),
+        # thanks alone is not a resolution
+        ("my flight is delayed, thanks", None),
+    ],
+)
+def test_handled_reason(text: str, reason: Optional[str]) -> None:
+    assert rule_matches(text)
+    assert handled_reason(text) == reason
 
 
 def test_examples_cover_every_type() -> None:
@@ -139,3 +233,39 @@ def test_component_annotates_messages(trained: DisruptionDetector, text: str, ki
     assert result["type"] == kind
     assert result["source"] == source
     assert "disruption" in message.as_dict(only_output_properties=True)
+
+
+@pytest.mark.parametrize(
+    "text, handled",
+    [
+        ("thanks for rebooking me so fast after the cancellation", "cancelled"),
+        ("got my bag back this morning after it went missing, thanks for the quick delivery", "lost_luggage"),
+    ],
+)
+def test_component_reports_a_handled_disruption_without_a_type(
+    trained: DisruptionDetector, text: str, handled: str
+) -> None:
+    message = Message(data={"text": text})
+    trained.process([message])
+    result = message.get("disruption")
+    assert (result["type"], result["source"]) == (None, None)
+    assert result["handled"]["type"] == handled
+    assert result["handled"]["reason"].startswith("thanked (")
+
+
+@pytest.mark.parametrize(
+    "text, reason, disruption",
+    [
+        ("thanks for rebooking me so fast after the cancellation", None, None),
+        ("thanks, but my flight is cancelled and I need a new one", "disruption", "cancelled"),
+        ("my flight got cancelled", "disruption", "cancelled"),
+    ],
+)
+def test_the_policy_hands_off_open_disruptions_only(
+    trained: DisruptionDetector, text: str, reason: Optional[str], disruption: Optional[str]
+) -> None:
+    message = Message(data={"text": text, "intent": {"name": "flight_status", "confidence": 0.9}})
+    trained.process([message])
+    event = {"event": "user", "text": text, "parse_data": message.as_dict(only_output_properties=True)}
+    assessment = assess([user_turn(event)])
+    assert (assessment.reason, assessment.disruption) == (reason, disruption)
