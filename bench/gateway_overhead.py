@@ -20,7 +20,9 @@ import time
 
 import aiohttp
 
-from _common import cpu_seconds, print_table, running_stack, summary_ms, write_results
+from _common import (
+    cpu_seconds, gateway_pid, print_table, running_stack, summary_ms, write_results,
+)
 
 # Questions the assistant answers itself (no handoff, no fallback), as a customer would ask.
 # A turn that hands off anyway (the model changes as the assistant is trained) is dropped
@@ -188,11 +190,11 @@ def main() -> None:
         rasa_url = f"http://127.0.0.1:{stack.ports.rasa}"
         # The gateway's CPU time (all threads, user + system) per turn: what the gateway
         # itself costs, which the shared machine's noise moves far less than latencies.
-        gateway_pid = stack.processes["gateway"].pid
-        cpu_before = cpu_seconds(gateway_pid)
+        pid = gateway_pid(stack)
+        cpu_before = cpu_seconds(pid)
         measured = asyncio.run(asyncio.wait_for(
             measure(stack.base_url, rasa_url, stack.internal_auth(), args.turns), 900))
-        cpu_ms_per_turn = 1000 * (cpu_seconds(gateway_pid) - cpu_before) / measured["gateway_turns"]
+        cpu_ms_per_turn = 1000 * (cpu_seconds(pid) - cpu_before) / measured["gateway_turns"]
 
     gateway = summary_ms(measured["timings"]["gateway"])
     socket = summary_ms(measured["timings"]["socket"])

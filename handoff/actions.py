@@ -122,7 +122,8 @@ async def _conversation(db: AsyncSession, conversation_id: str) -> Conversation:
     return conversation
 
 
-async def _holder(app: web.Application, conversation_id: str) -> Holder:
+async def holder_of(app: web.Application, conversation_id: str) -> Holder:
+    """Who has the conversation (from memory); 404 when there is no such conversation."""
     holder = await app[keys.HOLDERS].get(conversation_id)
     if holder is None:
         raise json_error(web.HTTPNotFound, "conversation not found")
@@ -199,7 +200,7 @@ async def _replay(app: web.Application, conversation_id: str, seq: int) -> tuple
         if message.sender == "customer":
             break
         turn.append(message)
-    holder = await _holder(app, conversation_id)
+    holder = await holder_of(app, conversation_id)
     return TurnResult(status=holder.status, messages=turn), original
 
 
@@ -217,7 +218,7 @@ async def do_customer_message(
     client_message_id: str | None = None,
 ) -> TurnResult:
     async with app[keys.TURN_LOCKS].hold(conversation_id):
-        holder = await _holder(app, conversation_id)
+        holder = await holder_of(app, conversation_id)
         original = None
         if client_message_id is not None:
             seq = await app[keys.CLIENT_IDS].seq_of(conversation_id, client_message_id)
@@ -431,12 +432,11 @@ async def do_claim(app: web.Application, conversation_id: str, agent: Agent) -> 
     return conversation
 
 
-def _check_holder(conversation: Conversation, agent: Agent) -> None:
-    if conversation.status != STATUS_AGENT or conversation.agent_id != agent.id:
+def _check_holder(held: Conversation | Holder, agent: Agent) -> None:
+    """409 unless the agent has the conversation (its row, or who has it from memory)."""
+    if held.status != STATUS_AGENT or held.agent_id != agent.id:
         raise json_error(
-            web.HTTPConflict,
-            "claim the conversation first",
-            conversation_status=conversation.status,
+            web.HTTPConflict, "claim the conversation first", conversation_status=held.status
         )
 
 
@@ -459,11 +459,7 @@ async def do_agent_message(
             seq = await app[keys.CLIENT_IDS].seq_of(conversation_id, client_message_id)
             if seq is not None:
                 return await _agent_retry(app, conversation_id, agent, seq)
-        holder = await _holder(app, conversation_id)
-        if holder.status != STATUS_AGENT or holder.agent_id != agent.id:
-            raise json_error(
-                web.HTTPConflict, "claim the conversation first", conversation_status=holder.status
-            )
+        _check_holder(await holder_of(app, conversation_id), agent)
         draft = Draft(
             "agent", text, client_message_id=client_message_id, agent_id=agent.id, author=agent.name
         )

@@ -10,6 +10,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
+from .events import error_event
+
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +35,24 @@ def error_of(exc: web.HTTPException) -> dict[str, Any]:
         return dict(json.loads(exc.text or "")["error"])
     except (ValueError, KeyError, TypeError):
         return {"status": exc.status, "message": exc.reason}
+
+
+async def socket_answer(
+    data: dict[str, Any], turn: Callable[[], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """A ``message`` frame answered as its POST would be: the ack that ``turn`` builds,
+    or an ``error`` event carrying the HTTP answer's body (503 while storage is down).
+    The answer names client_message_id as the client sent it, whatever its shape."""
+    client_message_id = data.get("client_message_id")
+    if not isinstance(client_message_id, str):
+        client_message_id = None
+    try:
+        return await turn()
+    except web.HTTPException as exc:
+        return error_event(client_message_id, error_of(exc))
+    except (DBAPIError, OSError) as exc:
+        log.warning("storage unavailable for a socket message: %s", exc)
+        return error_event(client_message_id, {"status": 503, "message": STORAGE_UNAVAILABLE})
 
 
 @web.middleware

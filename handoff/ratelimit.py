@@ -16,6 +16,7 @@ from aiohttp import web
 
 from . import keys
 from .auth import bearer_token
+from .errors import json_error
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -111,6 +112,21 @@ class Limits:
 TARPIT_SECONDS = 1.0
 
 
+MESSAGES_TOO_FAST = "too many messages; slow down a little"
+
+
+async def throttle_conversation(app: web.Application, token: str) -> None:
+    """The conversation's message limit, for a message sent on its socket: a 429 error
+    after the same tarpit as a refused POST (this socket reads nothing more meanwhile)."""
+    wait = app[keys.LIMITS].per_conversation.take(f"conv:{token}")
+    if wait:
+        await asyncio.sleep(TARPIT_SECONDS)
+        raise json_error(
+            web.HTTPTooManyRequests, MESSAGES_TOO_FAST,
+            retry_after=max(1, math.ceil(wait - TARPIT_SECONDS)),
+        )
+
+
 async def refuse(retry_after: float, message: str) -> web.Response:
     await asyncio.sleep(TARPIT_SECONDS)
     return too_many(max(0.0, retry_after - TARPIT_SECONDS), message)
@@ -148,7 +164,7 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
             # Keyed by the token, not the conversation id: one noisy client, one bucket.
             wait = limits.per_conversation.take(f"conv:{token}")
             if wait:
-                return await refuse(wait, "too many messages; slow down a little")
+                return await refuse(wait, MESSAGES_TOO_FAST)
     return await handler(request)
 
 

@@ -16,7 +16,7 @@ import json
 import logging
 import struct
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 from aiohttp import WSCloseCode, web
@@ -97,6 +97,9 @@ class SocketRegistry:
     def close(self, ws: web.WebSocketResponse, code: int, message: bytes) -> None:
         """Closes a socket after what is queued for it; its handler cleans up."""
         self.flush()
+        self._close_soon(ws, code, message)
+
+    def _close_soon(self, ws: web.WebSocketResponse, code: int, message: bytes) -> None:
         task = asyncio.ensure_future(ws.close(code=code, message=message))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -135,9 +138,6 @@ class SocketRegistry:
             for ws in sockets:
                 self._queue(ws, frame)
 
-    async def send_to_agents(self, event: dict[str, Any]) -> None:
-        self.send_text_to_agents(json.dumps(event))
-
     def send_text_to_agents(
         self, text: str, conversation_id: str | None = None, holder: int | None = None
     ) -> None:
@@ -147,24 +147,21 @@ class SocketRegistry:
         A conversation someone holds is that agent's business: with 50 agents, sending each
         of its messages to all 50 consoles was most of the relay's cost.
         """
-        if not self.agents:
-            return
-        frame = text_frame(text.encode())
-        if holder is None:
-            for ws in self.agents:
+        targets: Collection[web.WebSocketResponse] = self.agents
+        if holder is not None:
+            targets = self._consoles_of.get(holder, set())
+            if conversation_id is not None:
+                targets = targets | self._watchers.get(conversation_id, set())
+        if targets:
+            frame = text_frame(text.encode())
+            for ws in targets:
                 self._queue(ws, frame)
-            return
-        targets = set(self._consoles_of.get(holder, ()))
-        if conversation_id is not None:
-            targets.update(self._watchers.get(conversation_id, ()))
-        for ws in targets:
-            self._queue(ws, frame)
 
     def agents_online(self) -> int:
-        return len(set(self.agents.values()))
+        return len(self._consoles_of)
 
     def agent_connected(self, agent_id: int) -> bool:
-        return agent_id in self.agents.values()
+        return agent_id in self._consoles_of
 
     def customer_connected(self, conversation_id: str) -> bool:
         return bool(self.conversations.get(conversation_id))
@@ -203,11 +200,7 @@ class SocketRegistry:
     def _give_up(self, ws: web.WebSocketResponse) -> None:
         log.warning("closing a socket that is %d bytes behind", MAX_UNSENT)
         self._transports.pop(ws, None)
-        task = asyncio.ensure_future(
-            ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too far behind")
-        )
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        self._close_soon(ws, WSCloseCode.TRY_AGAIN_LATER, b"too far behind")
 
 
 async def close_all_sockets(app: web.Application) -> None:

@@ -116,6 +116,13 @@ class Pending:
     # Set once the database has taken the drafts (see MessageWriter.submit).
     begun: asyncio.Future[None]
 
+    @classmethod
+    def new(
+        cls, conversation_id: str, drafts: list[Draft], nlu: tuple[int, dict[str, Any]] | None
+    ) -> "Pending":
+        loop = asyncio.get_running_loop()
+        return cls(conversation_id, drafts, nlu, loop.create_future(), loop.create_future())
+
 
 # Statements built once: building them again for every transaction showed in profiles.
 _TAKE_SEQS = (
@@ -164,8 +171,7 @@ class MessageWriter:
         seqs; on SQLite, which this process writes itself, at once, unless its last
         transaction failed (then as on PostgreSQL). It fails as `stored` does.
         """
-        loop = asyncio.get_running_loop()
-        pending = Pending(conversation_id, drafts, nlu, loop.create_future(), loop.create_future())
+        pending = Pending.new(conversation_id, drafts, nlu)
         if self._connections.inline and self._last_committed:
             pending.begun.set_result(None)
         self._pending.append(pending)
@@ -194,14 +200,13 @@ class MessageWriter:
         transaction of its own then held the loop just as the customer's next message
         arrived (measured: a third SQLite commit per bot turn, 0.6 ms on a busy machine).
         """
-        loop = asyncio.get_running_loop()
-        pending = Pending(
-            conversation_id, [], (seq, nlu), loop.create_future(), loop.create_future()
-        )
+        pending = Pending.new(conversation_id, [], (seq, nlu))
         pending.stored.add_done_callback(_log_failure)
         self._pending.append(pending)
         if self._flush_later is None:
-            self._flush_later = loop.call_later(ANNOTATION_DELAY, self._flush)
+            self._flush_later = asyncio.get_running_loop().call_later(
+                ANNOTATION_DELAY, self._flush
+            )
 
     def _flush(self) -> None:
         self._flush_later = None

@@ -529,7 +529,7 @@
     var id = selected.id;
     $("reply-send").disabled = true;
     stopTyping();
-    deliverReply(id, value, uuid())
+    deliverReply(id, value, newClientId())
       .then(function (res) {
         input.value = "";
         showError("conv-error", "");
@@ -557,7 +557,7 @@
     if (!socket || !socketLive) return viaHttp();
     return new Promise(function (ok, fail) {
       acks[clientId] = { ok: ok, fail: fail, timer: setTimeout(function () { settle(clientId, null, null); }, ACK_TIMEOUT_MS) };
-      socket.send(JSON.stringify({ type: "message", conversation_id: conversationId, text: value, client_message_id: clientId }));
+      socket.send(JSON.stringify(merge(body, { type: "message", conversation_id: conversationId })));
     }).then(function (ack) {
       if (!ack) return viaHttp(); // no answer on the socket: ask over HTTP, same id
       return { message: null };
@@ -574,14 +574,10 @@
     else waiting.ok(ack);
   }
 
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 15) | 64;
-    b[8] = (b[8] & 63) | 128;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  // 128 random bits in hex: unique enough for a reply's client_message_id.
+  function newClientId() {
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
   }
 
   // ---- typing --------------------------------------------------------------------

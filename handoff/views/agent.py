@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from typing import Any
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from .. import keys
 from ..actions import do_agent_message, do_claim, do_resolve, publish_queue
@@ -23,12 +21,11 @@ from ..auth import (
     require_session,
     token_hash,
 )
-from ..errors import STORAGE_UNAVAILABLE, error_of, json_error
+from ..errors import json_error, socket_answer
 from ..events import (
     RESET_EVENT,
     Event,
     agent_ack_event,
-    error_event,
     hello_event,
     typing_event,
     watching_event,
@@ -51,7 +48,6 @@ from .console import agent_records
 from .origins import check_origin
 
 routes = web.RouteTableDef()
-log = logging.getLogger(__name__)
 
 
 @routes.post("/api/agent/login")
@@ -245,7 +241,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 continue
             conversation_id = data.get("conversation_id")
             if data.get("type") == "typing" and isinstance(conversation_id, str):
-                await request.app[keys.PUBLISHER].to_conversation(
+                await publisher.to_conversation(
                     conversation_id, typing_event(conversation_id, "agent", bool(data.get("typing")))
                 )
             elif data.get("type") == "watch" and (
@@ -270,22 +266,17 @@ async def _socket_reply(request: web.Request, agent: Agent, data: dict[str, Any]
     The message goes out as a ``message`` event before its ack. An error answer is an
     HTTP error's body; 503 and a lost ack are retried with the same client_message_id.
     """
-    client_message_id = data.get("client_message_id")
-    if not isinstance(client_message_id, str):
-        client_message_id = None
-    conversation_id = data.get("conversation_id")
-    try:
+
+    async def turn() -> Event:
+        conversation_id = data.get("conversation_id")
         if not isinstance(conversation_id, str) or not 0 < len(conversation_id) <= 64:
             raise json_error(
                 web.HTTPBadRequest, "'conversation_id' is required", field="conversation_id"
             )
         text = text_field(data, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
         stored_id = text_field(data, "client_message_id", max_chars=64)
-        assert text is not None and client_message_id is not None
+        assert text is not None
         reply = await do_agent_message(request.app, conversation_id, agent, text, stored_id)
-    except web.HTTPException as exc:
-        return error_event(client_message_id, error_of(exc))
-    except (DBAPIError, OSError) as exc:
-        log.warning("storage unavailable for a console reply to %s: %s", conversation_id, exc)
-        return error_event(client_message_id, {"status": 503, "message": STORAGE_UNAVAILABLE})
-    return agent_ack_event(client_message_id, conversation_id, reply.message.seq)
+        return agent_ack_event(data["client_message_id"], conversation_id, reply.message.seq)
+
+    return await socket_answer(data, turn)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import math
 import re
 from typing import Any
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from .. import keys
 from ..actions import (
@@ -21,14 +18,14 @@ from ..actions import (
     do_customer_presence,
     do_leave_contact,
     do_rate,
+    holder_of,
 )
 from ..auth import check_conversation_token
-from ..errors import STORAGE_UNAVAILABLE, error_of, json_error
-from ..events import ack_event, error_event, message_event, status_event, typing_event
-from ..holders import Holder
+from ..errors import json_error, socket_answer
+from ..events import ack_event, message_event, status_event, typing_event
 from ..models import STATUS_BOT, STATUS_WAITING, Message
 from ..queue import places
-from ..ratelimit import TARPIT_SECONDS
+from ..ratelimit import throttle_conversation
 from ..ratings import rating_prompt
 from ..serializers import message_dict
 from ..validation import int_query, read_json, text_field
@@ -71,7 +68,7 @@ async def post_message(request: web.Request) -> web.Response:
 async def get_conversation(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     await check_conversation_token(request, conversation_id)
-    holder = await _holder(request, conversation_id)
+    holder = await holder_of(request.app, conversation_id)
     agent = {"name": holder.agent_name} if holder.agent_name else None
     # A rating asked for when an agent resolved stays open across reloads until given.
     rating = None
@@ -81,13 +78,6 @@ async def get_conversation(request: web.Request) -> web.Response:
     return web.json_response(
         {"id": conversation_id, "status": holder.status, "agent": agent, "rating": rating}
     )
-
-
-async def _holder(request: web.Request, conversation_id: str) -> Holder:
-    holder = await request.app[keys.HOLDERS].get(conversation_id)
-    if holder is None:
-        raise json_error(web.HTTPNotFound, "conversation not found")
-    return holder
 
 
 async def _messages_after(request: web.Request, conversation_id: str, after: int) -> list[Message]:
@@ -120,7 +110,7 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
     token = request.query.get("token")
     await check_conversation_token(request, conversation_id, token=token)
     assert token is not None
-    holder = await _holder(request, conversation_id)
+    holder = await holder_of(request.app, conversation_id)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=SOCKET_FRAME_LIMIT, compress=False)
     await ws.prepare(request)
     registry = request.app[keys.SOCKETS]
@@ -173,32 +163,19 @@ async def _socket_message(
     The ack (or error) comes once the message is stored and its turn is over; the
     message itself and any replies have been pushed as events before it.
     """
-    # The answer carries the id as the client sent it; it is stored as a POST stores it.
-    client_message_id = data.get("client_message_id")
-    if not isinstance(client_message_id, str):
-        client_message_id = None
-    try:
+
+    async def turn() -> dict[str, Any]:
         text = text_field(data, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
         payload = text_field(data, "payload", max_chars=200, required=False)
         stored_id = text_field(data, "client_message_id", max_chars=64)
-        assert text is not None and client_message_id is not None
-        wait = request.app[keys.LIMITS].per_conversation.take(f"conv:{token}")
-        if wait:
-            # The same tarpit as for HTTP: this socket reads nothing more meanwhile.
-            await asyncio.sleep(TARPIT_SECONDS)
-            raise json_error(
-                web.HTTPTooManyRequests, "too many messages; slow down a little",
-                retry_after=max(1, math.ceil(wait - TARPIT_SECONDS)),
-            )
+        assert text is not None and stored_id is not None
+        await throttle_conversation(request.app, token)
         result = await do_customer_message(
             request.app, conversation_id, text, payload=payload, client_message_id=stored_id
         )
-    except web.HTTPException as exc:
-        return error_event(client_message_id, error_of(exc))
-    except (DBAPIError, OSError) as exc:
-        log.warning("storage unavailable for a socket message to %s: %s", conversation_id, exc)
-        return error_event(client_message_id, {"status": 503, "message": STORAGE_UNAVAILABLE})
-    return ack_event(client_message_id, result.messages[0].seq, result.status)
+        return ack_event(data["client_message_id"], result.messages[0].seq, result.status)
+
+    return await socket_answer(data, turn)
 
 
 @routes.post("/api/conversations/{id}/contact")
