@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from . import keys
+from .rasa_http import JsonPoster
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +67,20 @@ def _refusal(status: int) -> str:
 
 class RasaClient:
     def __init__(
-        self, session: aiohttp.ClientSession, rasa_url: str, actions_url: str, secret: str
+        self,
+        session: aiohttp.ClientSession,
+        rasa_url: str,
+        actions_url: str,
+        secret: str,
+        timeout: float,
     ) -> None:
         self._session = session
         # Only Rasa's channel needs it; the action server's /health is open.
         self._auth = {"Authorization": f"Bearer {secret}"} if secret else {}
-        self._webhook = f"{rasa_url}/webhooks/baton/webhook"
+        # The message of every bot turn (and every reading along) is on the turn's path:
+        # a lean client of its own (handoff.rasa_http); the rarer calls use aiohttp.
+        self._webhook = JsonPoster(f"{rasa_url}/webhooks/baton/webhook", self._auth)
+        self._timeout = timeout
         self._state = f"{rasa_url}/webhooks/baton/state"
         self._health = f"{rasa_url}/webhooks/baton/"
         self._actions_health = f"{actions_url}/health"
@@ -86,13 +96,11 @@ class RasaClient:
             "metadata": {},
         }
         try:
-            async with self._session.post(
-                self._webhook, json=payload, headers=self._auth
-            ) as response:
-                if response.status != 200:
-                    raise BotUnavailable(_refusal(response.status))
-                body = await response.json()
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            status, answer = await self._webhook.post(json.dumps(payload).encode(), self._timeout)
+            if status != 200:
+                raise BotUnavailable(_refusal(status))
+            body = json.loads(answer)
+        except (OSError, TimeoutError, ValueError) as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
         turn = _parse_turn(body)
         if turn.handoff is None and not turn.paused and mode == "bot" and not turn.messages:
@@ -109,6 +117,9 @@ class RasaClient:
                     raise BotUnavailable(_refusal(response.status))
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
+
+    def close(self) -> None:
+        self._webhook.close()
 
     async def ready(self) -> dict[str, bool]:
         return {
@@ -128,7 +139,13 @@ async def setup_rasa_client(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     timeout = aiohttp.ClientTimeout(total=settings.rasa_timeout)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        app[keys.RASA] = RasaClient(
-            session, settings.rasa_url, settings.actions_url, settings.internal_secret
+        client = RasaClient(
+            session,
+            settings.rasa_url,
+            settings.actions_url,
+            settings.internal_secret,
+            settings.rasa_timeout,
         )
+        app[keys.RASA] = client
         yield
+        client.close()

@@ -6,7 +6,8 @@ messages that arrive queue up and go together in the next one, so under load a c
 carries hundreds of messages, and an idle gateway still writes each one at once (what
 the bot understood of a message, which nobody waits for, rides in the next transaction).
 
-A transaction is a handful of statements whatever its size, all SQLAlchemy Core:
+A transaction is a handful of statements whatever its size (handoff.write_statements:
+SQLAlchemy Core on PostgreSQL, the driver itself on SQLite):
 ``UPDATE conversations SET last_seq = last_seq + n ... RETURNING id, last_seq`` for the
 conversations that add n messages (the seqs come from the database, so gateway
 processes sharing one PostgreSQL never hand out a seq twice), one executemany INSERT
@@ -27,15 +28,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import keys
 from .client_ids import ClientIds
 from .db import Database
 from .holders import Holders
-from .models import Conversation, Message, utcnow
+from .models import Message, utcnow
 from .write_connection import WriteConnection
+from .write_statements import Statements
 
 log = logging.getLogger(__name__)
 
@@ -124,24 +126,6 @@ class Pending:
         return cls(conversation_id, drafts, nlu, loop.create_future(), loop.create_future())
 
 
-# Statements built once: building them again for every transaction showed in profiles.
-_TAKE_SEQS = (
-    update(Conversation)
-    .where(Conversation.id.in_(bindparam("b_ids", expanding=True)))
-    .values(last_seq=Conversation.last_seq + bindparam("b_count"), updated_at=bindparam("b_now"))
-    .returning(Conversation.id, Conversation.last_seq)
-)
-_INSERT = insert(Message)
-_SET_NLU = (
-    update(Message)
-    .where(
-        Message.conversation_id == bindparam("b_conversation_id"),
-        Message.seq == bindparam("b_seq"),
-    )
-    .values(nlu=bindparam("b_nlu"))
-)
-
-
 class MessageWriter:
     def __init__(self, database: Database, client_ids: ClientIds, max_batch: int = 2000) -> None:
         self._database = database
@@ -217,13 +201,11 @@ class MessageWriter:
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
-                # Two more turns of the loop first: what the callers woken last do next
+                # One more turn of the loop first: what the callers woken last do next
                 # (answer, send a bot turn to Rasa, queue more) goes before this
-                # transaction, which on SQLite holds the loop while it runs. Two, because
-                # aiohttp (on Python < 3.12) writes a request's bytes in a task of its
-                # own, one turn after the bot turn asks: with one turn, Rasa got the
-                # customer's message only after the commit (measured: 0.8 ms later).
-                await asyncio.sleep(0)
+                # transaction, which on SQLite holds the loop while it runs. One is
+                # enough since the bot turn's request leaves in the first step of its
+                # task (handoff.rasa_http); aiohttp's client wrote it one turn later.
                 await asyncio.sleep(0)
                 jobs = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
@@ -287,7 +269,7 @@ class MessageWriter:
     async def _commit(self, jobs: list[Pending]) -> list[list[Stored] | Exception]:
         now = utcnow()
         results = await self._connections.run(
-            lambda connection: _statements(connection, jobs, now, lambda: _begun(jobs))
+            lambda statements: _statements(statements, jobs, now, lambda: _begun(jobs))
         )
         self.transactions += 1
         for job, result in zip(jobs, results):
@@ -318,7 +300,7 @@ class MessageWriter:
 
 
 def _statements(
-    connection: Connection, jobs: list[Pending], now: dt.datetime, begun: Callable[[], None]
+    statements: Statements, jobs: list[Pending], now: dt.datetime, begun: Callable[[], None]
 ) -> list[list[Stored] | Exception]:
     """One transaction's statements, on the event loop's thread (handoff.write_connection)."""
     adding: dict[str, int] = defaultdict(int)
@@ -330,22 +312,17 @@ def _statements(
         by_count[count].append(conversation_id)
     next_seq: dict[str, int] = {}
     for count, ids in by_count.items():
-        rows = connection.execute(
-            _TAKE_SEQS, {"b_ids": sorted(ids), "b_count": count, "b_now": now}
-        )
-        for conversation_id, last in rows:
+        for conversation_id, last in statements.take_seqs(sorted(ids), count, now):
             next_seq[conversation_id] = last - count + 1
     begun()
 
     results: list[list[Stored] | Exception] = []
     inserts: list[dict[str, Any]] = []
-    annotations: list[dict[str, Any]] = []
+    annotations: list[tuple[str, int, dict[str, Any]]] = []
     for job in jobs:
         if job.nlu is not None:
             seq, nlu = job.nlu
-            annotations.append(
-                {"b_conversation_id": job.conversation_id, "b_seq": seq, "b_nlu": nlu}
-            )
+            annotations.append((job.conversation_id, seq, nlu))
         if not job.drafts:
             results.append([])
             continue
@@ -360,9 +337,9 @@ def _statements(
         next_seq[job.conversation_id] = first + len(job.drafts)
         results.append(stored)
     if inserts:
-        connection.execute(_INSERT, inserts)
+        statements.insert_messages(inserts)
     if annotations:
-        connection.execute(_SET_NLU, annotations)
+        statements.set_nlu(annotations)
     return results
 
 

@@ -212,3 +212,34 @@ async def test_while_the_database_fails_retries_do_not_reach_the_bot(
         assert reached <= 1
     assert len(rasa.calls) == reached + 1
     assert [(m["seq"], m["sender"]) for m in answered["messages"]] == [(1, "customer"), (2, "bot")]
+
+
+async def test_on_sqlite_the_bot_has_the_message_before_its_commit_holds_the_loop(
+    client: TestClient, customer: Customer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer yields a turn of the loop first, so the request to Rasa leaves before
+    the customer message's transaction (which, on SQLite, runs on the loop)."""
+    from handoff import rasa_http
+
+    if not client.app[keys.SETTINGS].database_url.startswith("sqlite"):
+        pytest.skip("on PostgreSQL Rasa is asked once the transaction has taken the seqs")
+    await customer.say("hello")  # the connection to Rasa is open from now on
+    order: list[str] = []
+    send = rasa_http._Exchange.send
+    writer = client.app[keys.WRITER]
+    commit = writer._commit
+
+    def sending(exchange: rasa_http._Exchange, request: bytes) -> asyncio.Future[tuple[int, bytes]]:
+        order.append("request written")
+        return send(exchange, request)
+
+    async def committing(jobs: list[object]) -> object:
+        order.append("commit " + ",".join(d.sender for job in jobs for d in job.drafts))
+        return await commit(jobs)
+
+    monkeypatch.setattr(rasa_http._Exchange, "send", sending)
+    monkeypatch.setattr(writer, "_commit", committing)
+    answered = await customer.say("how do i check in")
+
+    assert order == ["request written", "commit customer", "commit bot"]
+    assert [(m["seq"], m["sender"]) for m in answered["messages"]] == [(3, "customer"), (4, "bot")]

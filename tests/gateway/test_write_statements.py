@@ -1,0 +1,127 @@
+"""The writer's statements on SQLite, straight through the driver, store exactly what
+SQLAlchemy Core stores (handoff.write_statements)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from handoff.db import make_sqlite_file_engine, upgrade_async
+from handoff.models import Message
+from handoff.write_statements import CoreStatements, SqliteStatements
+from handoff.writer import Draft, message_row
+
+NOW = dt.datetime(2026, 11, 22, 23, 59, 58, 123456, tzinfo=dt.timezone.utc)
+DRAFTS = [
+    Draft("customer", "hello", client_message_id="c-1"),
+    Draft("bot", "Hi! How can I help?", buttons=[{"title": "Bags", "payload": "/ask_baggage"}]),
+    Draft("agent", "Maya here", agent_id=1, author="Maya"),
+]
+NLU = {"intent": "greet", "confidence": 0.9, "entities": [], "frustration": {"score": 0.0}}
+
+
+@pytest.fixture
+async def url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'baton.db'}"
+    await upgrade_async(url)
+    return url
+
+
+def _write(
+    statements: CoreStatements | SqliteStatements, conversation_id: str
+) -> list[tuple[str, int]]:
+    seqs = list(statements.take_seqs([conversation_id], len(DRAFTS), NOW))
+    first = seqs[0][1] - len(DRAFTS) + 1
+    statements.insert_messages(
+        [message_row(conversation_id, first + i, draft, NOW) for i, draft in enumerate(DRAFTS)]
+    )
+    statements.set_nlu([(conversation_id, first, NLU)])
+    return seqs
+
+
+async def test_both_ways_store_the_same_rows_and_read_back_the_same(url: str) -> None:
+    engine = make_sqlite_file_engine(url)
+    assert engine is not None
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO agents (id, email, name, password_hash, role, created_at) "
+            "VALUES (1, 'maya@example.com', 'Maya', 'x', 'agent', '2026-01-01 00:00:00.000000')"
+        )
+        for cid in ("core", "driver"):
+            connection.exec_driver_sql(
+                "INSERT INTO conversations (id, token_hash, status, last_seq, created_at, "
+                f"updated_at) VALUES ('{cid}', 'h', 'bot', 4, '2026-01-01 00:00:00.000000', "
+                "'2026-01-01 00:00:00.000000')"
+            )
+    with engine.begin() as connection:
+        assert _write(CoreStatements(connection), "core") == [("core", 7)]
+    raw = engine.raw_connection()
+    driver = SqliteStatements(raw.driver_connection, engine.dialect)
+    with driver.transaction():
+        assert _write(driver, "driver") == [("driver", 7)]
+    raw.close()
+
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT conversation_id, seq, sender, text, created_at, client_message_id, "
+            "agent_id, buttons, nlu FROM messages ORDER BY conversation_id, seq"
+        ).all()
+        conversations = connection.exec_driver_sql(
+            "SELECT id, last_seq, updated_at FROM conversations ORDER BY id"
+        ).all()
+    engine.dispose()
+    core = [row[1:] for row in rows if row[0] == "core"]
+    assert [row[1:] for row in rows if row[0] == "driver"] == core
+    assert core[0] == (
+        5, "customer", "hello", "2026-11-22 23:59:58.123456", "c-1", None, "null",
+        '{"intent": "greet", "confidence": 0.9, "entities": [], "frustration": {"score": 0.0}}',
+    )
+    assert core[1][6] == '[{"title": "Bags", "payload": "/ask_baggage"}]'
+    assert conversations == [
+        ("core", 7, "2026-11-22 23:59:58.123456"), ("driver", 7, "2026-11-22 23:59:58.123456")
+    ]
+
+    # And the ORM reads them back alike: aware datetimes, JSON as Python values.
+    async_engine = create_async_engine(url)
+    async with async_engine.connect() as connection:
+        read = (
+            await connection.execute(
+                select(Message.conversation_id, Message.seq, Message.created_at,
+                       Message.buttons, Message.nlu).order_by(Message.conversation_id, Message.seq)
+            )
+        ).all()
+    await async_engine.dispose()
+    assert [row[1:] for row in read if row[0] == "driver"] == [
+        row[1:] for row in read if row[0] == "core"
+    ]
+    assert read[0][1:] == (5, NOW, None, NLU)
+    assert read[1][3] == [{"title": "Bags", "payload": "/ask_baggage"}]
+
+
+async def test_a_driver_error_is_raised_as_sqlalchemys_and_rolled_back(url: str) -> None:
+    engine = make_sqlite_file_engine(url)
+    assert engine is not None
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO conversations (id, token_hash, status, last_seq, created_at, "
+            "updated_at) VALUES ('c', 'h', 'bot', 0, '2026-01-01 00:00:00.000000', "
+            "'2026-01-01 00:00:00.000000')"
+        )
+    raw = engine.raw_connection()
+    driver = SqliteStatements(raw.driver_connection, engine.dialect)
+    row = message_row("c", 1, DRAFTS[0], NOW)
+    with driver.transaction():
+        driver.insert_messages([row])
+    with pytest.raises(IntegrityError):
+        with driver.transaction():
+            assert list(driver.take_seqs(["c"], 1, NOW)) == [("c", 1)]
+            driver.insert_messages([{**row, "seq": 2}])  # the same client_message_id
+    # Nothing of the failed transaction stayed: last_seq is still 0.
+    assert raw.driver_connection.execute("SELECT last_seq FROM conversations").fetchall() == [(0,)]
+    raw.close()
+    engine.dispose()
