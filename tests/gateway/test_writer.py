@@ -212,3 +212,56 @@ async def test_while_the_database_fails_retries_do_not_reach_the_bot(
         assert reached <= 1
     assert len(rasa.calls) == reached + 1
     assert [(m["seq"], m["sender"]) for m in answered["messages"]] == [(1, "customer"), (2, "bot")]
+
+
+async def test_the_writers_rows_are_stored_as_sqlalchemys_would_be(
+    make_client: MakeClient, agent_headers: dict[str, str]
+) -> None:
+    """On SQLite the writer binds the values itself: the rows must not differ in form."""
+    from sqlalchemy import insert, select
+
+    from handoff.models import Agent, Message, utcnow
+    from handoff.writer import message_row
+
+    client = await make_client(annotation_rate=0)
+    by_writer, by_core = await _conversations(client, 2)
+    async with client.app[keys.DB].read() as db:
+        agent_id = (await db.scalars(select(Agent.id))).first()
+    now = utcnow()
+    drafts = [
+        Draft("customer", "héllo \"quoted\"", client_message_id="c-1"),
+        Draft("bot", "pick one", buttons=[{"title": "Bags", "payload": "/ask_baggage"}]),
+        Draft("agent", "hi", agent_id=agent_id, author="Maya"),
+        Draft("system", "note", buttons=[]),
+    ]
+    stored = await client.app[keys.WRITER].store(by_writer, drafts)
+    async with client.app[keys.DB].write() as db:
+        await db.execute(
+            insert(Message),
+            [message_row(by_core, seq, d, stored[0].created_at) for seq, d in enumerate(drafts, 1)],
+        )
+
+    raw = (
+        "SELECT seq, sender, text, created_at, typeof(created_at), client_message_id, agent_id,"
+        " buttons, typeof(buttons), nlu, typeof(nlu) FROM messages WHERE conversation_id = ?"
+        " ORDER BY seq"
+    )
+    async with client.app[keys.DB].engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            pytest.skip("the driver-level insert is SQLite's")
+        written = (await connection.exec_driver_sql(raw, (by_writer,))).all()
+        core = (await connection.exec_driver_sql(raw, (by_core,))).all()
+    assert written == core
+    assert [tuple(row)[7:] for row in written] == [
+        ("null", "text", "null", "text"),
+        ('[{"title": "Bags", "payload": "/ask_baggage"}]', "text", "null", "text"),
+        ("null", "text", "null", "text"),
+        ("null", "text", "null", "text"),
+    ]
+    # And they read back the same through the API.
+    detail = await (await client.get(f"/api/agent/conversations/{by_writer}",
+                                     headers=agent_headers)).json()
+    assert [(m["seq"], m["created_at"]) for m in detail["messages"]] == [
+        (m.seq, m.created_at.isoformat()) for m in stored
+    ]
+    assert now <= stored[0].created_at
