@@ -131,12 +131,19 @@ async def holder_of(app: web.Application, conversation_id: str) -> Holder:
 
 
 async def _publish_messages(
-    app: web.Application, conversation_id: str, messages: list[AnyMessage], to_agents: bool
+    app: web.Application,
+    conversation_id: str,
+    messages: list[AnyMessage],
+    to_agents: bool,
+    skip: web.WebSocketResponse | None = None,
 ) -> None:
+    """`skip`: the widget socket that sent them, which gets them in its ack instead."""
     publisher = app[keys.PUBLISHER]
     holder = await agent_holding(app, conversation_id) if to_agents else None
     for message in messages:
-        await publisher.to_conversation(conversation_id, message_event(conversation_id, message_dict(message)))
+        await publisher.to_conversation(
+            conversation_id, message_event(conversation_id, message_dict(message)), skip
+        )
         if to_agents:
             await publisher.to_agents(
                 message_event(conversation_id, message_dict(message, for_agent=True)),
@@ -216,7 +223,13 @@ async def do_customer_message(
     *,
     payload: str | None = None,
     client_message_id: str | None = None,
+    sender_socket: web.WebSocketResponse | None = None,
 ) -> TurnResult:
+    """A customer's message: a bot turn, or relayed to the agent who has it.
+
+    `sender_socket`: the widget socket it came on. In human mode that socket is not sent
+    the message as an event: its ack carries it (one frame fewer per relayed message).
+    """
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         holder = await holder_of(app, conversation_id)
         original = None
@@ -232,7 +245,9 @@ async def do_customer_message(
                 message = (await app[keys.WRITER].store(conversation_id, [draft]))[0]
             except DuplicateMessage as stored:
                 return (await _replay(app, conversation_id, stored.seq))[0]
-            await _publish_messages(app, conversation_id, [message], to_agents=True)
+            await _publish_messages(
+                app, conversation_id, [message], to_agents=True, skip=sender_socket
+            )
             # A human has the conversation: the bot stays silent, but still reads along so
             # the agent sees what it understood and the assistant's memory stays whole.
             app[keys.ANNOTATOR].submit(conversation_id, message.seq, payload or text)

@@ -33,12 +33,15 @@ Answers on one socket only (not published): to a console's ``watch`` frame,
   ``{"type": "watch", "conversation_id"}``: from now on it also gets the events of that
   conversation (the one on its screen) while another agent holds it
 
-and to a widget's or a console's own ``message`` frame (a console's ack carries
-``conversation_id`` instead of ``status``):
+and to a widget's or a console's own ``message`` frame:
 
-- ``ack``      ``{"type", "client_message_id", "seq", "status"}``: stored (or stored
-  before, under that seq), and its turn is over; the message and any replies came first
-  as ``message`` events
+- ``ack``      ``{"type", "client_message_id", "seq", "status", "message"}`` (a
+  console's: ``{"type", "client_message_id", "conversation_id", "seq"}``): stored (or
+  stored before, under that seq), and its turn is over. A widget's ack carries the stored
+  ``message`` (the original for a retry): in human mode the sending socket gets no
+  ``message`` event of its own message, only the ack (the conversation's other sockets
+  get the event); in a bot turn the message and the replies come first as ``message``
+  events to every socket, as before
 - ``error``    ``{"type", "client_message_id", "error": {"status", "message", ...}}``: not
   stored; ``error`` as in an HTTP error answer (400, 404, 413, 429 with
   ``retry_after``, 503: retry with the same client_message_id)
@@ -52,10 +55,12 @@ handoff.actions, handoff.resolutions (the console's agent tools) and the socket 
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import deque
 from typing import Any
+
+import orjson
+from aiohttp import web
 
 from .sockets import SocketRegistry
 
@@ -76,8 +81,16 @@ def status_event(
     return {"type": "status", "conversation_id": conversation_id, "status": status, "agent": agent}
 
 
-def ack_event(client_message_id: str, seq: int, status: str) -> Event:
-    return {"type": "ack", "client_message_id": client_message_id, "seq": seq, "status": status}
+def ack_event(client_message_id: str, message: dict[str, Any], status: str) -> Event:
+    """The widget's ack carries its stored message: in human mode that socket gets no
+    ``message`` event of its own (the conversation's other sockets do)."""
+    return {
+        "type": "ack",
+        "client_message_id": client_message_id,
+        "seq": message["seq"],
+        "status": status,
+        "message": message,
+    }
 
 
 def watching_event(conversation_id: str | None) -> Event:
@@ -176,24 +189,27 @@ class Publisher:
     def __init__(self, sockets: SocketRegistry, keep: int = 2000) -> None:
         self._sockets = sockets
         self.epoch = secrets.token_hex(8)
-        # (id, the holder it went to or None for all, the event as sent): kept as text,
+        # (id, the holder it went to or None for all, the event as sent): kept as JSON,
         # which the garbage collector need not walk through at every message of a relay.
-        self._recent: deque[tuple[int, int | None, str]] = deque(maxlen=keep)
+        self._recent: deque[tuple[int, int | None, bytes]] = deque(maxlen=keep)
         self._last_id = 0
 
     @property
     def last_event_id(self) -> int:
         return self._last_id
 
-    async def to_conversation(self, conversation_id: str, event: Event) -> None:
-        await self._sockets.send_to_conversation(conversation_id, event)
+    async def to_conversation(
+        self, conversation_id: str, event: Event, skip: web.WebSocketResponse | None = None
+    ) -> None:
+        """To the conversation's widget sockets, all but `skip` (see SocketRegistry)."""
+        await self._sockets.send_to_conversation(conversation_id, event, skip)
 
     async def to_agents(self, event: Event, *, holder: int | None = None) -> None:
         """To every console, or (holder given) to the holder's and the watchers' consoles."""
         self._last_id += 1
-        text = json.dumps({**event, "id": self._last_id})
-        self._recent.append((self._last_id, holder, text))
-        self._sockets.send_text_to_agents(text, event.get("conversation_id"), holder)
+        payload = orjson.dumps({**event, "id": self._last_id})
+        self._recent.append((self._last_id, holder, payload))
+        self._sockets.send_json_to_agents(payload, event.get("conversation_id"), holder)
 
     def agent_events_after(
         self, last_event_id: int, epoch: str | None = None, agent_id: int | None = None
@@ -209,7 +225,7 @@ class Publisher:
         if not self._recent or self._recent[0][0] > last_event_id + 1:
             return None
         return [
-            json.loads(text)
-            for event_id, holder, text in self._recent
+            orjson.loads(payload)
+            for event_id, holder, payload in self._recent
             if event_id > last_event_id and (holder is None or holder == agent_id)
         ]

@@ -268,13 +268,18 @@ SCHEMAS: dict[str, Any] = {
     },
     "Ack": {
         "type": "object",
-        "required": ["type", "client_message_id", "seq", "status"],
+        "required": ["type", "client_message_id", "seq", "status", "message"],
         "additionalProperties": False,
         "properties": {
             "type": {"const": "ack"},
             "client_message_id": {"type": "string"},
             "seq": {"type": "integer", "minimum": 1},
             "status": {"type": "string", "enum": ["bot", "waiting", "agent"]},
+            "message": {
+                "allOf": [_ref("Message")],
+                "description": "the stored message (the original one for a retry); in "
+                "human mode the sending socket gets no `message` event of it",
+            },
         },
     },
     "SocketError": {
@@ -880,8 +885,10 @@ WEBSOCKETS: dict[str, Any] = {
         "description": "The widget's socket. Query: token (the conversation's), after (the "
         "last seq seen). First the messages after `after`, then status and (waiting) queue, "
         "then live events. A `message` frame is stored exactly once per client_message_id "
-        "and answered on this socket by `ack`, after its message and any replies arrived as "
-        "events, or by `error` (400/404/413: not stored; 429, 503: retry).",
+        "and answered on this socket by `ack`, which carries the stored message, or by "
+        "`error` (400/404/413: not stored; 429, 503: retry). In a bot turn the message and "
+        "the replies arrive as events first; in human mode the sending socket gets its own "
+        "message only in the ack (the conversation's other sockets get the event).",
         "client": {"oneOf": [_ref("SocketMessage"), _ref("SocketTyping")]},
         "server": {
             "events": ["message", "status", "queue", "typing"],

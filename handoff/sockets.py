@@ -12,13 +12,13 @@ resumes from its last seq (widget) or event id (console).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import struct
 from collections import defaultdict
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
+import orjson
 from aiohttp import WSCloseCode, web
 
 from . import keys
@@ -129,17 +129,26 @@ class SocketRegistry:
 
     def send(self, ws: web.WebSocketResponse, event: dict[str, Any]) -> None:
         """Queues an event for a registered socket; it leaves at the end of this turn."""
-        self._queue(ws, text_frame(json.dumps(event).encode()))
+        self._queue(ws, text_frame(orjson.dumps(event)))
 
-    async def send_to_conversation(self, conversation_id: str, event: dict[str, Any]) -> None:
+    async def send_to_conversation(
+        self,
+        conversation_id: str,
+        event: dict[str, Any],
+        skip: web.WebSocketResponse | None = None,
+    ) -> None:
+        """To every widget socket of the conversation but `skip` (the one that sent it,
+        which hears of its own message in its ack)."""
         sockets = self.conversations.get(conversation_id)
-        if sockets:
-            frame = text_frame(json.dumps(event).encode())
-            for ws in sockets:
+        if not sockets or (skip is not None and len(sockets) == 1 and skip in sockets):
+            return
+        frame = text_frame(orjson.dumps(event))
+        for ws in sockets:
+            if ws is not skip:
                 self._queue(ws, frame)
 
-    def send_text_to_agents(
-        self, text: str, conversation_id: str | None = None, holder: int | None = None
+    def send_json_to_agents(
+        self, payload: bytes, conversation_id: str | None = None, holder: int | None = None
     ) -> None:
         """To every console; or, with a holder, to the holder's consoles and to those that
         have the conversation open.
@@ -153,7 +162,7 @@ class SocketRegistry:
             if conversation_id is not None:
                 targets = targets | self._watchers.get(conversation_id, set())
         if targets:
-            frame = text_frame(text.encode())
+            frame = text_frame(payload)
             for ws in targets:
                 self._queue(ws, frame)
 

@@ -135,6 +135,8 @@ class MessageWriter:
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run())
         self.transactions = 0
+        # Messages committed so far: how busy the relay is (handoff.annotations reads it).
+        self.messages = 0
         self._closing = False
         self._connections = WriteConnection(database)
         self._last_committed = True
@@ -274,6 +276,7 @@ class MessageWriter:
         self.transactions += 1
         for job, result in zip(jobs, results):
             if isinstance(result, list):
+                self.messages += len(result)
                 for draft, message in zip(job.drafts, result):
                     if draft.client_message_id is not None:
                         self._client_ids.record(

@@ -354,8 +354,9 @@
       acks[id] = { ok: ok, fail: fail, timer: setTimeout(function () { settle(id, null, new Error("no ack")); }, ACK_TIMEOUT_MS) };
       socket.send(JSON.stringify(body));
     }).then(function (ack) {
-      // The message itself came as an event already; this confirms it by its seq.
-      return { status: ack.status, messages: [{ seq: ack.seq, sender: "customer", text: text, created_at: new Date().toISOString() }] };
+      // The ack carries the stored message: in human mode this socket gets no event of
+      // its own message (a bot turn pushed it before its replies; dropped by seq).
+      return { status: ack.status, messages: [ack.message || { seq: ack.seq, sender: "customer", text: text, created_at: new Date().toISOString() }] };
     });
   }
 

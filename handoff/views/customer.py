@@ -139,7 +139,9 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
             if not isinstance(data, dict):
                 continue
             if data.get("type") == "message":
-                registry.send(ws, await _socket_message(request, conversation_id, token, data))
+                registry.send(
+                    ws, await _socket_message(request, conversation_id, token, data, ws)
+                )
             elif data.get("type") == "typing":
                 await request.app[keys.PUBLISHER].to_agents(
                     typing_event(conversation_id, "customer", bool(data.get("typing"))),
@@ -156,12 +158,18 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _socket_message(
-    request: web.Request, conversation_id: str, token: str, data: dict[str, Any]
+    request: web.Request,
+    conversation_id: str,
+    token: str,
+    data: dict[str, Any],
+    ws: web.WebSocketResponse,
 ) -> dict[str, Any]:
     """A message sent over the widget's socket: the same turn as a POST, then its ack.
 
-    The ack (or error) comes once the message is stored and its turn is over; the
-    message itself and any replies have been pushed as events before it.
+    The ack (or error) comes once the message is stored and its turn is over, and carries
+    the stored message. In a bot turn the message and the replies have been pushed as
+    events before it; in human mode this socket gets no event of its own message (the
+    conversation's other sockets do), only the ack.
     """
 
     async def turn() -> dict[str, Any]:
@@ -171,9 +179,16 @@ async def _socket_message(
         assert text is not None and stored_id is not None
         await throttle_conversation(request.app, token)
         result = await do_customer_message(
-            request.app, conversation_id, text, payload=payload, client_message_id=stored_id
+            request.app,
+            conversation_id,
+            text,
+            payload=payload,
+            client_message_id=stored_id,
+            sender_socket=ws,
         )
-        return ack_event(data["client_message_id"], result.messages[0].seq, result.status)
+        return ack_event(
+            data["client_message_id"], message_dict(result.messages[0]), result.status
+        )
 
     return await socket_answer(data, turn)
 

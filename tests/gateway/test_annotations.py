@@ -146,3 +146,34 @@ async def test_reading_along_can_be_turned_off(
     await customer.say("not read")
     await asyncio.sleep(0.2)
     assert _human_calls(rasa) == []
+
+
+async def test_readings_slow_down_while_the_relay_is_busy(
+    client: TestClient, rasa: FakeRasa
+) -> None:
+    a, b, c = await _handed_off(client, 3)
+    rasa.calls.clear()
+    rasa.delay = 0.05
+    writer = client.app[keys.WRITER]
+    annotator = Annotator(client.app, rate=100)
+    try:
+        for index, customer in enumerate((a, b, c)):
+            annotator.submit(customer.id, 100 + index, "hello")
+        await _until(lambda: len(rasa.calls) == 1)
+        first = time.monotonic()
+        await _until(lambda: len(rasa.calls) == 2)
+        # Quiet: the second reading follows after about three times the first's 50 ms.
+        quiet = time.monotonic() - first
+        # 1,000 messages relayed during the second reading: about 5,000 a second over
+        # that reading and its rest, five times BUSY_RELAY_RATE, so it rests five times
+        # as long.
+        writer.messages += 1000
+        second = time.monotonic()
+        await _until(lambda: len(rasa.calls) == 3)
+        busy = time.monotonic() - second
+
+        assert 0.15 <= quiet < 0.4
+        assert busy >= 0.6
+        assert [sender for sender, _, _ in _human_calls(rasa)] == [a.id, b.id, c.id]
+    finally:
+        await annotator.close()

@@ -7,6 +7,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
@@ -46,6 +48,10 @@ def _frame(text: str, client_message_id: str | None, **extra: Any) -> dict[str, 
     return frame
 
 
+def _without_time(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if k != "created_at"}
+
+
 async def test_a_message_on_the_socket_reaches_the_agent_then_is_acknowledged(
     client: TestClient, customer: Customer, agent_headers: dict[str, str], rasa: FakeRasa
 ) -> None:
@@ -55,23 +61,65 @@ async def test_a_message_on_the_socket_reaches_the_agent_then_is_acknowledged(
 
     await widget.send_json(_frame("my booking is QX7K2P", "c-1"))
 
+    # The sending socket gets its message in the ack only, not as an event besides.
+    ack = await next_event(widget)
     message = {"seq": 5, "sender": "customer", "text": "my booking is QX7K2P", "buttons": [],
                "author": None}
-    pushed = await next_event(widget)
-    assert pushed["type"] == "message"
-    assert {k: v for k, v in pushed["message"].items() if k != "created_at"} == message
-    assert await next_event(widget) == {
+    assert {k: v for k, v in ack.items() if k != "message"} == {
         "type": "ack", "client_message_id": "c-1", "seq": 5, "status": "agent",
     }
+    assert _without_time(ack["message"]) == message
     to_agent = await next_event(console, "message")
     assert (to_agent["conversation_id"], to_agent["message"]["seq"], to_agent["message"]["nlu"]) == (
         customer.id, 5, None,
     )
-    assert [(m["seq"], m["text"]) for m in await customer.messages(after=4)] == [
-        (5, "my booking is QX7K2P")
-    ]
+    stored = await customer.messages(after=4)
+    assert stored == [ack["message"]] == [{k: v for k, v in to_agent["message"].items() if k != "nlu"}]
+    await widget.send_json({"type": "typing", "typing": False})
+    assert (await next_event(console, "typing"))["typing"] is False
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(widget.receive(), timeout=0.2)
     await widget.close()
     await console.close()
+
+
+async def test_the_conversations_other_sockets_still_get_the_message_as_an_event(
+    client: TestClient, customer: Customer, agent_headers: dict[str, str]
+) -> None:
+    await _claimed(client, customer, agent_headers)
+    sender = await _widget(client, customer, after=4)
+    other_tab = await _widget(client, customer, after=4)
+
+    await sender.send_json(_frame("from the first tab", "c-1"))
+    ack = await next_event(sender)
+    pushed = await next_event(other_tab)
+
+    assert (ack["type"], ack["seq"]) == ("ack", 5)
+    assert pushed == {"type": "message", "conversation_id": customer.id, "message": ack["message"]}
+    # Nothing else on the sending socket: its own message came once, in the ack.
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(sender.receive(), timeout=0.2)
+    await sender.close()
+    await other_tab.close()
+
+
+async def test_a_socket_that_resumes_after_its_own_message_gets_it_from_the_backlog(
+    client: TestClient, customer: Customer, agent_headers: dict[str, str]
+) -> None:
+    """The ack was lost with the connection: the resume from the last seq brings it."""
+    await _claimed(client, customer, agent_headers)
+    widget = await _widget(client, customer, after=4)
+    await widget.send_json(_frame("sent just before the drop", "c-1"))
+    ack = await next_event(widget, "ack")
+    await widget.close()
+
+    again = await client.ws_connect(
+        f"/api/conversations/{customer.id}/ws?token={customer.token}&after=4"
+    )
+    backlog = await next_event(again)
+
+    assert backlog == {"type": "message", "conversation_id": customer.id, "message": ack["message"]}
+    await again.close()
 
 
 async def test_a_retry_on_the_socket_is_not_stored_twice_and_gets_the_original_seq(
@@ -90,9 +138,12 @@ async def test_a_retry_on_the_socket_is_not_stored_twice_and_gets_the_original_s
     await widget.send_json(_frame("hello", " c-1 "))
     padded = await next_event(widget, "ack")
 
-    assert first == again == {"type": "ack", "client_message_id": "c-1", "seq": 5, "status": "agent"}
+    message = posted["messages"][0]
+    assert first == again == {"type": "ack", "client_message_id": "c-1", "seq": 5, "status": "agent",
+                              "message": message}
     assert [(m["seq"], m["sender"]) for m in posted["messages"]] == [(5, "customer")]
-    assert padded == {"type": "ack", "client_message_id": " c-1 ", "seq": 5, "status": "agent"}
+    assert padded == {"type": "ack", "client_message_id": " c-1 ", "seq": 5, "status": "agent",
+                      "message": message}
     assert [m["text"] for m in await customer.messages(after=4)] == ["hello"]
     await widget.close()
 
@@ -124,10 +175,11 @@ async def test_a_bot_turn_on_the_socket_pushes_the_replies_before_the_ack(
 
     events = [await next_event(widget) for _ in range(3)]
     assert [(e["type"], e.get("message", {}).get("seq")) for e in events] == [
-        ("message", 1), ("message", 2), ("ack", None),
+        ("message", 1), ("message", 2), ("ack", 1),
     ]
     assert events[1]["message"]["text"] == "Answer to: /ask_baggage"
-    assert events[2] == {"type": "ack", "client_message_id": "c-1", "seq": 1, "status": "bot"}
+    assert events[2] == {"type": "ack", "client_message_id": "c-1", "seq": 1, "status": "bot",
+                         "message": events[0]["message"]}
     assert rasa.calls[0]["message"] == "/ask_baggage"
     await widget.close()
 
@@ -139,9 +191,11 @@ async def test_a_handoff_on_the_socket_acknowledges_with_the_new_status(
 
     await widget.send_json(_frame("can I talk to a real person", "c-1"))
 
+    pushed = await next_event(widget, "message")
     assert (await next_event(widget, "status"))["status"] == "waiting"
     assert await next_event(widget, "ack") == {
         "type": "ack", "client_message_id": "c-1", "seq": 1, "status": "waiting",
+        "message": pushed["message"],
     }
     await widget.close()
 

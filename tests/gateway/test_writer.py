@@ -15,6 +15,10 @@ from handoff.writer import ConversationMissing, Draft, DuplicateMessage
 from .conftest import Customer, MakeClient
 from .fake_rasa import FakeRasa
 
+# For what only SQLite has: there the writer runs on the loop and binds the values itself
+# (PostgreSQL takes its seqs first and goes through SQLAlchemy Core).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 async def _conversations(client: TestClient, count: int) -> list[str]:
     return [(await (await client.post("/api/conversations")).json())["id"] for _ in range(count)]
@@ -214,6 +218,7 @@ async def test_while_the_database_fails_retries_do_not_reach_the_bot(
     assert [(m["seq"], m["sender"]) for m in answered["messages"]] == [(1, "customer"), (2, "bot")]
 
 
+@SQLITE_ONLY
 async def test_on_sqlite_the_bot_has_the_message_before_its_commit_holds_the_loop(
     client: TestClient, customer: Customer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -221,8 +226,6 @@ async def test_on_sqlite_the_bot_has_the_message_before_its_commit_holds_the_loo
     the customer message's transaction (which, on SQLite, runs on the loop)."""
     from handoff import rasa_http
 
-    if not client.app[keys.SETTINGS].database_url.startswith("sqlite"):
-        pytest.skip("on PostgreSQL Rasa is asked once the transaction has taken the seqs")
     await customer.say("hello")  # the connection to Rasa is open from now on
     order: list[str] = []
     send = rasa_http._Exchange.send
@@ -243,3 +246,55 @@ async def test_on_sqlite_the_bot_has_the_message_before_its_commit_holds_the_loo
 
     assert order == ["request written", "commit customer", "commit bot"]
     assert [(m["seq"], m["sender"]) for m in answered["messages"]] == [(3, "customer"), (4, "bot")]
+
+
+@SQLITE_ONLY
+async def test_the_writers_rows_are_stored_as_sqlalchemys_would_be(
+    make_client: MakeClient, agent_headers: dict[str, str]
+) -> None:
+    """On SQLite the writer binds the values itself: the rows must not differ in form."""
+    from sqlalchemy import insert, select
+
+    from handoff.models import Agent, Message, utcnow
+    from handoff.writer import message_row
+
+    client = await make_client(annotation_rate=0)
+    by_writer, by_core = await _conversations(client, 2)
+    async with client.app[keys.DB].read() as db:
+        agent_id = (await db.scalars(select(Agent.id))).first()
+    now = utcnow()
+    drafts = [
+        Draft("customer", "héllo \"quoted\"", client_message_id="c-1"),
+        Draft("bot", "pick one", buttons=[{"title": "Bags", "payload": "/ask_baggage"}]),
+        Draft("agent", "hi", agent_id=agent_id, author="Maya"),
+        Draft("system", "note", buttons=[]),
+    ]
+    stored = await client.app[keys.WRITER].store(by_writer, drafts)
+    async with client.app[keys.DB].write() as db:
+        await db.execute(
+            insert(Message),
+            [message_row(by_core, seq, d, stored[0].created_at) for seq, d in enumerate(drafts, 1)],
+        )
+
+    raw = (
+        "SELECT seq, sender, text, created_at, typeof(created_at), client_message_id, agent_id,"
+        " buttons, typeof(buttons), nlu, typeof(nlu) FROM messages WHERE conversation_id = ?"
+        " ORDER BY seq"
+    )
+    async with client.app[keys.DB].engine.connect() as connection:
+        written = (await connection.exec_driver_sql(raw, (by_writer,))).all()
+        core = (await connection.exec_driver_sql(raw, (by_core,))).all()
+    assert written == core
+    assert [tuple(row)[7:] for row in written] == [
+        ("null", "text", "null", "text"),
+        ('[{"title": "Bags", "payload": "/ask_baggage"}]', "text", "null", "text"),
+        ("null", "text", "null", "text"),
+        ("null", "text", "null", "text"),
+    ]
+    # And they read back the same through the API.
+    detail = await (await client.get(f"/api/agent/conversations/{by_writer}",
+                                     headers=agent_headers)).json()
+    assert [(m["seq"], m["created_at"]) for m in detail["messages"]] == [
+        (m.seq, m.created_at.isoformat()) for m in stored
+    ]
+    assert now <= stored[0].created_at
