@@ -1,4 +1,9 @@
-"""Dense sentence features from all-MiniLM-L6-v2 (run in numpy, see bot/nlu/minilm.py)."""
+"""Dense sentence features from all-MiniLM-L6-v2 (run in numpy, see bot/nlu/minilm.py).
+
+Every message gets its sentence vector (alias `minilm`, read by every NLU component) and,
+from the same forward pass, the mean of its token states after a lower layer (alias
+`minilm_lower_layer`, read by the frustration scorer only).
+"""
 
 from __future__ import annotations
 
@@ -11,33 +16,39 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.minilm import shared_encoder
 
-# The alias under which the features are stored; the other components ask for it by name.
+# The aliases under which the features are stored; the other components ask for them by name.
 ENCODER_ALIAS = "minilm"
+# The mean-pooled token states after a lower layer (bot/nlu/minilm.py LOWER_LAYER), for the
+# frustration scorer; the other components read only the sentence vector.
+LOWER_LAYER_ALIAS = "minilm_lower_layer"
 
 
-def sentence_embedding(message: Message) -> np.ndarray:
-    """The message's MiniLM sentence vector, computed on the spot if no featurizer ran."""
-    _, sentence = message.get_dense_features(TEXT, featurizers=[ENCODER_ALIAS])
+def sentence_embedding(message: Message, alias: str = ENCODER_ALIAS) -> np.ndarray:
+    """The message's MiniLM sentence vector (or, with LOWER_LAYER_ALIAS, its lower-layer
+    vector), computed on the spot if no featurizer ran."""
+    _, sentence = message.get_dense_features(TEXT, featurizers=[alias])
     if sentence is not None:
         return np.asarray(sentence.features[0], dtype=np.float32)
-    return shared_encoder().encode([message.get(TEXT) or ""])[0]
+    final, lower = shared_encoder().encode_with_lower_layer([message.get(TEXT) or ""])
+    return (lower if alias == LOWER_LAYER_ALIAS else final)[0]
 
 
-def sentence_embeddings(messages: List[Message]) -> np.ndarray:
+def sentence_embeddings(messages: List[Message], alias: str = ENCODER_ALIAS) -> np.ndarray:
     if not messages:
         return np.zeros((0, 384), dtype=np.float32)
-    return np.stack([sentence_embedding(m) for m in messages])
+    return np.stack([sentence_embedding(m, alias) for m in messages])
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
-    """Adds a 384-d sentence feature to every message that has text."""
+    """Adds two 384-d sentence features to every message that has text."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -61,11 +72,12 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         with_text = [m for m in messages if m.get(TEXT)]
         if not with_text:
             return
-        vectors = shared_encoder().encode([m.get(TEXT) for m in with_text])
-        for message, vector in zip(with_text, vectors):
+        vectors, lower = shared_encoder().encode_with_lower_layer([m.get(TEXT) for m in with_text])
+        for message, vector, lower_vector in zip(with_text, vectors, lower):
             self.add_features_to_message(
                 sequence=None, sentence=vector[None, :], attribute=TEXT, message=message
             )
+            message.add_features(Features(lower_vector[None, :], FEATURE_TYPE_SENTENCE, TEXT, LOWER_LAYER_ALIAS))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self._featurize(training_data.training_examples)

@@ -21,6 +21,10 @@ from tokenizers import Tokenizer
 
 EMBEDDING_DIM = 384
 MAX_SEQ_LENGTH = 256  # sentence_bert_config.json of the model
+# The trained sentence vector mostly encodes what a message is about; the mean over the token
+# states after the fourth of the six layers keeps more of its wording and tone (the frustration
+# scorer reads both).
+LOWER_LAYER = 4
 
 
 def default_model_dir() -> Path:
@@ -33,6 +37,12 @@ def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) 
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
     return (x - mean) / np.sqrt(var + eps) * gamma + beta
+
+
+def _mean_pool(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    summed = (x * mask[:, :, None]).sum(axis=1)
+    pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
+    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
@@ -75,7 +85,8 @@ class MiniLMEncoder:
             mask[row, : len(enc.ids)] = 1.0
         return ids, mask
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, lower_layer: Optional[int] = None) -> List[np.ndarray]:
+        """The mean-pooled unit vector after the last layer, and after ``lower_layer`` too if given."""
         w = self.weights
         batch, length = ids.shape
         x = (
@@ -91,6 +102,7 @@ class MiniLMEncoder:
         def heads(t: np.ndarray) -> np.ndarray:
             return t.reshape(batch, length, self.num_heads, head_dim).transpose(0, 2, 1, 3)
 
+        pooled = []
         for i in range(self.num_layers):
             p = f"encoder.layer.{i}."
             q = heads(x @ w[p + "attention.self.query.weight"] + w[p + "attention.self.query.bias"])
@@ -108,23 +120,26 @@ class MiniLMEncoder:
             inter = _gelu(x @ w[p + "intermediate.dense.weight"] + w[p + "intermediate.dense.bias"])
             out = inter @ w[p + "output.dense.weight"] + w[p + "output.dense.bias"]
             x = _layer_norm(out + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
-
-        summed = (x * mask[:, :, None]).sum(axis=1)
-        pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return pooled / np.clip(norms, 1e-12, None)
+            if i + 1 == lower_layer:
+                pooled.append(_mean_pool(x, mask))
+        return [_mean_pool(x, mask)] + pooled
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Returns an (n, 384) float32 array of unit vectors, in the order of ``texts``."""
-        if not texts:
-            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        return self.encode_with_lower_layer(texts, None)[0]
+
+    def encode_with_lower_layer(self, texts: Sequence[str], layer: Optional[int] = LOWER_LAYER) -> List[np.ndarray]:
+        """The sentence vectors of ``texts`` and, unless ``layer`` is None, the mean-pooled unit
+        vectors after that (lower) layer, from one forward pass."""
+        count = 1 if layer is None else 2
+        out = [np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32) for _ in range(count)]
         # Sorting by length keeps padding, and so wasted work, small inside each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             ids, mask = self._tokenize([texts[i] for i in chunk])
-            out[chunk] = self._forward(ids, mask)
+            for target, vectors in zip(out, self._forward(ids, mask, layer)):
+                target[chunk] = vectors
         return out
 
 

@@ -52,6 +52,16 @@ from bot.nlu.linear import LinearModel
         ("the agent was not very helpful", ["angry_wording"]),
         ("a 3 hour wait, that's crazy", ["angry_wording", "long_wait"]),
         ("#airlinefail", ["angry_wording"]),
+        ("the food was inedible", ["disappointment"]),
+        ("what a letdown", ["disappointment"]),
+        ("unable to check in online", ["cannot_proceed"]),
+        ("the site is not letting me pay", ["cannot_proceed"]),
+        ("the website shows an error", ["cannot_proceed"]),
+        ("I can't wait for my trip", []),
+        ("I called three times already", ["repeated_attempts"]),
+        ("this is my third email", ["repeated_attempts"]),
+        ("thanks for having us sit on the runway", ["sarcasm"]),
+        ("no place I'd rather be than this airport", ["sarcasm"]),
     ],
 )
 def test_rule_signals(text: str, signals: List[str]) -> None:
@@ -66,6 +76,10 @@ def test_rule_signals(text: str, signals: List[str]) -> None:
         ("why is my bag not here", []),
         ("oh great, just perfect", []),
         ("how do I cancel? this is ridiculous", []),
+        ("great flight 👍", ["positive_wording"]),
+        ("no worries, it happens", ["reassurance"]),
+        ("not your fault at all, the storm was awful", ["reassurance"]),
+        ("got it sorted, thanks", ["positive_wording", "reassurance"]),
     ],
 )
 def test_calm_cues(text: str, cues: List[str]) -> None:
@@ -102,6 +116,11 @@ def test_combine_shrinks_the_classifier_part_of_short_messages(words: int, signa
 def test_combine_adds_the_offset_and_the_weighted_polarity() -> None:
     score = combine(0.5, ["angry_wording"], {"angry_wording": 1.0}, bias=0.0, slope=1.0, offset=-2.0, polarity=-0.5, polarity_weight=-2.0)
     assert score == pytest.approx(1 / (1 + math.exp(-(-2.0 + 1.0 + 1.0))))
+
+
+def test_combine_adds_the_ngram_classifier_logit() -> None:
+    score = combine(0.5, [], {}, bias=0.0, slope=1.0, ngram_probability=0.8, ngram_slope=0.5, words=6, full_length=12)
+    assert score == pytest.approx(1 / (1 + math.exp(-0.5 * 0.5 * math.log(0.8 / 0.2))))
 
 
 @pytest.mark.parametrize(

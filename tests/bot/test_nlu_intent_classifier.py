@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import List
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -11,7 +12,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.encoder import ENCODER_ALIAS, SentenceEncoderFeaturizer, sentence_embedding
+from bot.nlu.encoder import ENCODER_ALIAS, LOWER_LAYER_ALIAS, SentenceEncoderFeaturizer, sentence_embedding
 from bot.nlu.intent_classifier import SentenceIntentClassifier
 
 EXAMPLES = {
@@ -35,13 +36,19 @@ def featurizer(context: ExecutionContext) -> SentenceEncoderFeaturizer:
     return SentenceEncoderFeaturizer.create(SentenceEncoderFeaturizer.get_default_config(), None, None, context)  # type: ignore[arg-type]
 
 
-def test_featurizer_adds_one_sentence_feature(featurizer: SentenceEncoderFeaturizer) -> None:
+def test_featurizer_adds_the_sentence_vector_and_the_lower_layer_vector(featurizer: SentenceEncoderFeaturizer) -> None:
     message = Message(data={"text": "hello"})
     featurizer.process([message])
     sequence, sentence = message.get_dense_features("text", featurizers=[ENCODER_ALIAS])
     assert sequence is None
     assert sentence is not None and sentence.features.shape == (1, 384)
-    assert sentence_embedding(message).shape == (384,)
+    np.testing.assert_allclose(sentence_embedding(message), sentence.features[0])
+    _, lower = message.get_dense_features("text", featurizers=[LOWER_LAYER_ALIAS])
+    assert lower is not None and lower.features.shape == (1, 384)
+    # computed on the spot, without the featurizer, the same vectors
+    bare = Message(data={"text": "hello"})
+    np.testing.assert_allclose(sentence_embedding(bare), sentence.features[0], atol=1e-6)
+    np.testing.assert_allclose(sentence_embedding(bare, LOWER_LAYER_ALIAS), lower.features[0], atol=1e-6)
 
 
 def test_featurizer_skips_messages_without_text(featurizer: SentenceEncoderFeaturizer) -> None:

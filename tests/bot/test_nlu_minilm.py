@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.nlu.minilm import EMBEDDING_DIM, shared_encoder
+from bot.nlu.minilm import EMBEDDING_DIM, LOWER_LAYER, shared_encoder
 
 REFERENCE = Path(__file__).parent / "fixtures" / "minilm_reference.json"
 
@@ -39,3 +39,11 @@ def test_shapes_and_unit_length(texts: list, shape: tuple) -> None:
     assert vectors.shape == shape
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), np.ones(len(texts)), atol=1e-5)
+
+
+def test_the_lower_layer_vector_comes_from_the_same_pass(reference: dict) -> None:
+    sentences = reference["sentences"][:4]
+    final, lower = shared_encoder().encode_with_lower_layer(sentences, LOWER_LAYER)
+    np.testing.assert_allclose(final, shared_encoder().encode(sentences), atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(lower, axis=1), np.ones(len(sentences)), atol=1e-5)
+    assert (final * lower).sum(axis=1).max() < 0.99  # a different view of the sentence
