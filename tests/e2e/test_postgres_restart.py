@@ -24,7 +24,7 @@ RESULTS = ROOT / "var" / "test-results" / "fault-postgres-restart.json"
 def postgres() -> Iterator[PostgresServer]:
     server = start_postgres()
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ async def fake_rasa() -> AsyncIterator[tuple[FakeRasa, str]]:
 def postgres() -> Iterator[PostgresServer]:
     server = start_postgres()
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
