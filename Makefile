@@ -9,12 +9,13 @@ GATEWAY_PY := $(GATEWAY_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test test-deps evaluate bench clean
+.PHONY: help install train run test test-deps evaluate evaluate-running bench clean
 
 help:
 	@echo "make run       set up everything and start Baton (widget demo, agent console)"
 	@echo "make test      set up everything and run every test"
 	@echo "make evaluate  measure the assistant on the development data in ../shared/data"
+	@echo "make evaluate-running  the same tweets through the whole running system"
 	@echo "make bench     run the benchmarks under bench/"
 
 $(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-nodeps.txt
@@ -49,6 +50,10 @@ test: train test-deps
 
 evaluate: train
 	PYTHONPATH=. $(RASA_PY) scripts/evaluate.py
+
+# The same tweets through the running system (its own Baton on free loopback ports).
+evaluate-running: train
+	$(GATEWAY_PY) scripts/evaluate_running.py
 
 # Each benchmark starts its own processes on loopback, bounded in count and time.
 bench: train
