@@ -12,12 +12,12 @@ import logging
 from typing import Optional
 
 from rasa_sdk.endpoint import create_app
-from sanic import Sanic, response
+from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.settings import load_settings
-from bot.internal_auth import SECRET_ENV, authorized
+from bot.internal_auth import SECRET_ENV, refusal
 
 OPEN_PATHS = frozenset({"/health"})
 
@@ -26,11 +26,7 @@ def require_internal_secret(app: Sanic, secret: Optional[str]) -> None:
     """Answer 401 to any request but ``/health`` that does not carry the secret."""
 
     async def check(request: Request) -> Optional[HTTPResponse]:
-        if request.path in OPEN_PATHS:
-            return None
-        if authorized(request.headers.get("Authorization"), secret):
-            return None
-        return response.json({"error": "unauthorized"}, status=401)
+        return None if request.path in OPEN_PATHS else refusal(request, secret)
 
     app.register_middleware(check, "request")
 

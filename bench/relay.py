@@ -58,9 +58,9 @@ from _common import (
 )
 
 ASK = "can i talk to a real person"
-# How an ack or error frame starts, as json.dumps and as orjson (compact) write it: the
-# widget reader parses only these.
-ANSWER_PREFIXES = ('{"type": "ack"', '{"type": "error"', '{"type":"ack"', '{"type":"error"')
+# How an ack or error frame starts (the gateway writes compact JSON, handoff/sockets.py):
+# the widget reader parses only these.
+ANSWER_PREFIXES = ('{"type":"ack"', '{"type":"error"')
 ECHO_RATES = (500, 1000, 2000, 4000)
 GATEWAY_RATES = (250, 500, 1000, 2000, 3000, 4000)
 STEP_SECONDS = 8.0

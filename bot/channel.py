@@ -29,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.conversation import disruption_of, frustration_of
-from bot.internal_auth import SECRET_ENV, authorized, internal_secret
+from bot.internal_auth import SECRET_ENV, internal_secret, refusal
 
 logger = logging.getLogger(__name__)
 
@@ -208,11 +208,6 @@ class BatonInput(InputChannel):
             agent: Optional[Agent] = getattr(request.app.ctx, "agent", None)
             return agent if agent is not None and agent.is_ready() else None
 
-        def refused(request: Request) -> Optional[HTTPResponse]:
-            if authorized(request.headers.get("Authorization"), self.secret):
-                return None
-            return response.json({"error": "unauthorized"}, status=401)
-
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             if ready_agent(request) is None:
@@ -221,9 +216,9 @@ class BatonInput(InputChannel):
 
         @webhook.route("/state", methods=["POST"])
         async def state(request: Request) -> HTTPResponse:
-            refusal = refused(request)
-            if refusal is not None:
-                return refusal
+            refused = refusal(request, self.secret)
+            if refused is not None:
+                return refused
             agent = ready_agent(request)
             if agent is None:
                 return response.json({"error": "no model loaded"}, status=503)
@@ -234,9 +229,9 @@ class BatonInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            refusal = refused(request)
-            if refusal is not None:
-                return refusal
+            refused = refusal(request, self.secret)
+            if refused is not None:
+                return refused
             agent = ready_agent(request)
             if agent is None:
                 return response.json({"error": "no model loaded"}, status=503)

@@ -12,6 +12,10 @@ import hmac
 import os
 from typing import Mapping, Optional, Text
 
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
 SECRET_ENV = "BATON_INTERNAL_SECRET"
 
 
@@ -29,3 +33,10 @@ def authorized(authorization: Optional[Text], secret: Optional[Text]) -> bool:
     if scheme.lower() != "bearer":
         return False
     return hmac.compare_digest(token.strip().encode(), secret.encode())
+
+
+def refusal(request: Request, secret: Optional[Text]) -> Optional[HTTPResponse]:
+    """401 for a Sanic request (Rasa's channel, the action server) without the secret."""
+    if authorized(request.headers.get("Authorization"), secret):
+        return None
+    return response.json({"error": "unauthorized"}, status=401)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import orjson
 from aiohttp import web
 
 from . import keys
@@ -96,10 +96,10 @@ class RasaClient:
             "metadata": {},
         }
         try:
-            status, answer = await self._webhook.post(json.dumps(payload).encode(), self._timeout)
+            status, answer = await self._webhook.post(orjson.dumps(payload), self._timeout)
             if status != 200:
                 raise BotUnavailable(_refusal(status))
-            body = json.loads(answer)
+            body = orjson.loads(answer)
         except (OSError, TimeoutError, ValueError) as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
         turn = _parse_turn(body)

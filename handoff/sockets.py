@@ -139,12 +139,10 @@ class SocketRegistry:
     ) -> None:
         """To every widget socket of the conversation but `skip` (the one that sent it,
         which hears of its own message in its ack)."""
-        sockets = self.conversations.get(conversation_id)
-        if not sockets or (skip is not None and len(sockets) == 1 and skip in sockets):
-            return
-        frame = text_frame(orjson.dumps(event))
-        for ws in sockets:
-            if ws is not skip:
+        targets = [ws for ws in self.conversations.get(conversation_id, ()) if ws is not skip]
+        if targets:
+            frame = text_frame(orjson.dumps(event))
+            for ws in targets:
                 self._queue(ws, frame)
 
     def send_json_to_agents(

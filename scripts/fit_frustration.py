@@ -72,21 +72,16 @@ def scorer_config() -> Dict[str, Any]:
 def design(scorer: Any, texts: List[str], names: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
     """One row of combination inputs per text, in the order SCALARS + names, and whether the
     text is too short to be frustrated without a signal (its score is capped at 0.5)."""
-    from bot.nlu.frustration import _logit, calm_cues, lexicon_polarity, rule_signals, text_vectors, word_count
+    from bot.nlu.frustration import _logit, text_vectors, wording
 
     config = scorer.config
     rows, capped = [], []
     for text, (p, q, margin) in zip(texts, scorer.evidence(texts, text_vectors(texts))):
-        lexical = rule_signals(text)
-        cues = set(lexical + calm_cues(text, lexical))
-        words = word_count(text)
-        share = min(1.0, words / int(config["full_length"]))
-        polarity = lexicon_polarity(text)
-        if "sarcasm" in lexical:
-            polarity = min(polarity, 0.0)
+        said = wording(text)
+        share = min(1.0, said.words / int(config["full_length"]))
         classifiers = [share, share * _logit(float(p)), share * _logit(float(q)), share * float(margin)]
-        rows.append(classifiers + [polarity] + [float(n in cues) for n in names])
-        capped.append(not lexical and words < int(config["min_words_without_signal"]))
+        rows.append(classifiers + [said.polarity] + [float(n in said.cues) for n in names])
+        capped.append(not said.signals and said.words < int(config["min_words_without_signal"]))
     return np.array(rows), np.array(capped)
 
 

@@ -21,7 +21,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.minilm import shared_encoder
+from bot.nlu.minilm import EMBEDDING_DIM, shared_encoder
 
 # The aliases under which the features are stored; the other components ask for them by name.
 ENCODER_ALIAS = "minilm"
@@ -30,20 +30,31 @@ ENCODER_ALIAS = "minilm"
 LOWER_LAYER_ALIAS = "minilm_lower_layer"
 
 
+def _stored(message: Message, alias: str) -> Optional[np.ndarray]:
+    _, sentence = message.get_dense_features(TEXT, featurizers=[alias])
+    return None if sentence is None else np.asarray(sentence.features[0], dtype=np.float32)
+
+
+def sentence_embeddings(messages: List[Message], *aliases: str) -> np.ndarray:
+    """Each message's vectors under `aliases` (default: the sentence vector), side by side:
+    (n, 384 per alias). What no featurizer stored is computed, in one encoder pass for all."""
+    aliases = aliases or (ENCODER_ALIAS,)
+    rows = [[_stored(m, alias) for alias in aliases] for m in messages]
+    missing = [i for i, row in enumerate(rows) if any(v is None for v in row)]
+    if missing:
+        final, lower = shared_encoder().encode_with_lower_layer([messages[i].get(TEXT) or "" for i in missing])
+        computed = {ENCODER_ALIAS: final, LOWER_LAYER_ALIAS: lower}
+        for n, i in enumerate(missing):
+            rows[i] = [computed[alias][n] for alias in aliases]
+    if not rows:
+        return np.zeros((0, EMBEDDING_DIM * len(aliases)), dtype=np.float32)
+    return np.array([np.concatenate(row) for row in rows], dtype=np.float32)
+
+
 def sentence_embedding(message: Message, alias: str = ENCODER_ALIAS) -> np.ndarray:
     """The message's MiniLM sentence vector (or, with LOWER_LAYER_ALIAS, its lower-layer
     vector), computed on the spot if no featurizer ran."""
-    _, sentence = message.get_dense_features(TEXT, featurizers=[alias])
-    if sentence is not None:
-        return np.asarray(sentence.features[0], dtype=np.float32)
-    final, lower = shared_encoder().encode_with_lower_layer([message.get(TEXT) or ""])
-    return (lower if alias == LOWER_LAYER_ALIAS else final)[0]
-
-
-def sentence_embeddings(messages: List[Message], alias: str = ENCODER_ALIAS) -> np.ndarray:
-    if not messages:
-        return np.zeros((0, 384), dtype=np.float32)
-    return np.stack([sentence_embedding(m, alias) for m in messages])
+    return sentence_embeddings([message], alias)[0]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -77,7 +88,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             self.add_features_to_message(
                 sequence=None, sentence=vector[None, :], attribute=TEXT, message=message
             )
-            message.add_features(Features(lower_vector[None, :], FEATURE_TYPE_SENTENCE, TEXT, LOWER_LAYER_ALIAS))
+            message.add_features(
+                Features(lower_vector[None, :], FEATURE_TYPE_SENTENCE, TEXT, LOWER_LAYER_ALIAS)
+            )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self._featurize(training_data.training_examples)

@@ -37,6 +37,7 @@ import hashlib
 import logging
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Pattern, Text, Tuple, Type
@@ -54,7 +55,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.encoder import LOWER_LAYER_ALIAS, SentenceEncoderFeaturizer, sentence_embeddings
+from bot.nlu.encoder import ENCODER_ALIAS, LOWER_LAYER_ALIAS, SentenceEncoderFeaturizer, sentence_embeddings
 from bot.nlu.linear import LinearModel
 from bot.nlu.minilm import EMBEDDING_DIM, shared_encoder
 
@@ -322,6 +323,25 @@ def word_count(text: str) -> int:
     return len(re.findall(r"[\w']+", text))
 
 
+@dataclass(frozen=True)
+class Wording:
+    """What a message's words say before any classifier reads it: the combination's inputs
+    besides the classifiers' (FrustrationScorer.score; scripts/fit_frustration.py fits on them)."""
+
+    signals: List[str]  # the lexicon's named signals
+    cues: List[str]  # the signals and the calm cues
+    words: int
+    polarity: float  # VADER's compound polarity, never positive when sarcastic
+
+
+def wording(text: str) -> Wording:
+    signals = rule_signals(text)
+    polarity = lexicon_polarity(text)
+    if "sarcasm" in signals:
+        polarity = min(polarity, 0.0)  # "thanks for nothing": the praise words mean the opposite
+    return Wording(signals, signals + calm_cues(text, signals), word_count(text), polarity)
+
+
 NGRAM_BITS = 16  # each n-gram family is hashed into 2**16 columns: no vocabulary to store
 
 
@@ -403,7 +423,7 @@ def classifier_features(vectors: np.ndarray, ngrams: sparse.csr_matrix) -> spars
 def message_vectors(messages: List[Message]) -> np.ndarray:
     """Each message's MiniLM sentence vector next to its lower-layer vector (768 numbers): the
     first says what the message is about, the second keeps more of how it is worded."""
-    return np.hstack([sentence_embeddings(messages), sentence_embeddings(messages, LOWER_LAYER_ALIAS)])
+    return sentence_embeddings(messages, ENCODER_ALIAS, LOWER_LAYER_ALIAS)
 
 
 def text_vectors(texts: List[str]) -> np.ndarray:
@@ -593,29 +613,25 @@ class FrustrationScorer(GraphComponent):
         )
 
     def score(self, text: str, vector: np.ndarray, evidence: Optional[np.ndarray] = None) -> Dict[str, Any]:
-        lexical = rule_signals(text)
-        cues = lexical + calm_cues(text, lexical)
-        words = word_count(text)
+        said = wording(text)
         if evidence is None:
             evidence = self.evidence([text], vector[None, :])[0]
         probability, ngram_probability, margin = (float(e) for e in evidence)
-        polarity = lexicon_polarity(text)
-        if "sarcasm" in lexical:
-            polarity = min(polarity, 0.0)  # "thanks for nothing": the praise words mean the opposite
         trained = self.trained
         score = combine(
-            probability, cues, self.config["weights"], self.config["bias"], self.config["slope"],
+            probability, said.cues, self.config["weights"], self.config["bias"], self.config["slope"],
             # untrained (lexicon only): no classifier part at all, as for an empty message
-            words=words if trained else 0, full_length=int(self.config["full_length"]) if trained else 1,
+            words=said.words if trained else 0,
+            full_length=int(self.config["full_length"]) if trained else 1,
             offset=self.config["offset"],
-            polarity=polarity, polarity_weight=self.config["polarity_weight"],
+            polarity=said.polarity, polarity_weight=self.config["polarity_weight"],
             ngram_probability=ngram_probability, ngram_slope=self.config["ngram_slope"],
             margin=margin, margin_weight=self.config["margin_weight"],
         )
-        if not lexical and words < int(self.config["min_words_without_signal"]):
+        if not said.signals and said.words < int(self.config["min_words_without_signal"]):
             # "nope", "cancel my booking": too little to hand off on the classifier alone.
             score = min(score, 0.5)
-        signals = list(lexical)
+        signals = list(said.signals)
         if probability >= self.config["sentiment_threshold"]:
             signals.append("negative_sentiment")
         return {"score": round(score, 4), "signals": signals}

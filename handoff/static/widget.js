@@ -322,7 +322,7 @@
     if (payload) body.payload = payload;
     // On the socket while it is live (an ack comes back once the message is stored);
     // over HTTP otherwise. Either way a retry keeps the client_message_id.
-    (conv && socketLive ? viaSocket(body, text) : ensureConversation().then(function (c) {
+    (conv && socketLive ? viaSocket(body) : ensureConversation().then(function (c) {
       return request("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/messages", c.token, body);
     }))
       .then(
@@ -347,7 +347,7 @@
       );
   }
 
-  function viaSocket(body, text) {
+  function viaSocket(body) {
     var id = body.client_message_id;
     body.type = "message";
     return new Promise(function (ok, fail) {
@@ -356,7 +356,7 @@
     }).then(function (ack) {
       // The ack carries the stored message: in human mode this socket gets no event of
       // its own message (a bot turn pushed it before its replies; dropped by seq).
-      return { status: ack.status, messages: [ack.message || { seq: ack.seq, sender: "customer", text: text, created_at: new Date().toISOString() }] };
+      return { status: ack.status, messages: [ack.message] };
     });
   }
 

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -32,6 +32,14 @@ async def url(tmp_path: Path) -> str:
     return url
 
 
+def _add_conversation(connection: Connection, conversation_id: str, last_seq: int) -> None:
+    connection.exec_driver_sql(
+        "INSERT INTO conversations (id, token_hash, status, last_seq, created_at, updated_at) "
+        "VALUES (?, 'h', 'bot', ?, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')",
+        (conversation_id, last_seq),
+    )
+
+
 def _write(
     statements: CoreStatements | SqliteStatements, conversation_id: str
 ) -> list[tuple[str, int]]:
@@ -53,11 +61,7 @@ async def test_both_ways_store_the_same_rows_and_read_back_the_same(url: str) ->
             "VALUES (1, 'maya@example.com', 'Maya', 'x', 'agent', '2026-01-01 00:00:00.000000')"
         )
         for cid in ("core", "driver"):
-            connection.exec_driver_sql(
-                "INSERT INTO conversations (id, token_hash, status, last_seq, created_at, "
-                f"updated_at) VALUES ('{cid}', 'h', 'bot', 4, '2026-01-01 00:00:00.000000', "
-                "'2026-01-01 00:00:00.000000')"
-            )
+            _add_conversation(connection, cid, last_seq=4)
     with engine.begin() as connection:
         assert _write(CoreStatements(connection), "core") == [("core", 7)]
     raw = engine.raw_connection()
@@ -107,11 +111,7 @@ async def test_a_driver_error_is_raised_as_sqlalchemys_and_rolled_back(url: str)
     engine = make_sqlite_file_engine(url)
     assert engine is not None
     with engine.begin() as connection:
-        connection.exec_driver_sql(
-            "INSERT INTO conversations (id, token_hash, status, last_seq, created_at, "
-            "updated_at) VALUES ('c', 'h', 'bot', 0, '2026-01-01 00:00:00.000000', "
-            "'2026-01-01 00:00:00.000000')"
-        )
+        _add_conversation(connection, "c", last_seq=0)
     raw = engine.raw_connection()
     driver = SqliteStatements(raw.driver_connection, engine.dialect)
     row = message_row("c", 1, DRAFTS[0], NOW)
