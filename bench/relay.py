@@ -71,6 +71,7 @@ MAX_IN_FLIGHT = 4000
 ECHO_SERVER = textwrap.dedent(
     """
     import sys
+    import uvloop
     from aiohttp import web, WSMsgType
 
     async def echo(request):
@@ -83,7 +84,8 @@ ECHO_SERVER = textwrap.dedent(
 
     app = web.Application()
     app.router.add_get("/ws", echo)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None,
+                loop=uvloop.new_event_loop())  # the gateway's event loop (handoff.__main__)
     """
 )
 

@@ -19,6 +19,7 @@ import asyncio
 import ssl
 import time
 from contextlib import suppress
+from typing import cast
 from urllib.parse import urlsplit
 
 # The longest head an answer may have; Rasa's is a few hundred bytes.
@@ -49,8 +50,8 @@ class _Exchange(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # asyncio's own transport or uvloop's (which is not an asyncio.Transport subclass)
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self._answer is None or self._answer.done():

@@ -52,7 +52,7 @@ class SocketRegistry:
         self._watchers: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self._session_of: dict[web.WebSocketResponse, str] = {}
         # Each socket's connection, which the frames are written to.
-        self._transports: dict[web.WebSocketResponse, asyncio.BaseTransport | None] = {}
+        self._transports: dict[web.WebSocketResponse, asyncio.Transport | None] = {}
         self._outbox: dict[web.WebSocketResponse, list[bytes]] = {}
         self._flushing = False
         self._closing: set[asyncio.Task[Any]] = set()
@@ -61,7 +61,7 @@ class SocketRegistry:
         self,
         conversation_id: str,
         ws: web.WebSocketResponse,
-        transport: asyncio.BaseTransport | None,
+        transport: asyncio.Transport | None,
     ) -> None:
         self.conversations[conversation_id].add(ws)
         self._transports[ws] = transport
@@ -79,7 +79,7 @@ class SocketRegistry:
         self,
         agent_id: int,
         ws: web.WebSocketResponse,
-        transport: asyncio.BaseTransport | None,
+        transport: asyncio.Transport | None,
         session: str | None = None,
     ) -> None:
         """A console; ``session`` is its session's token hash (logging out closes it)."""
@@ -192,11 +192,7 @@ class SocketRegistry:
         outbox, self._outbox = self._outbox, {}
         for ws, frames in outbox.items():
             transport = self._transports.get(ws)
-            if (
-                not isinstance(transport, asyncio.WriteTransport)
-                or transport.is_closing()
-                or ws.closed
-            ):
+            if transport is None or transport.is_closing() or ws.closed:
                 # Gone: the client resumes from its last seq or event id when it is back.
                 continue
             if transport.get_write_buffer_size() > MAX_UNSENT:

@@ -37,6 +37,13 @@ def text_field(
         raise json_error(web.HTTPBadRequest, f"'{name}' must be a string", field=name)
     if "\x00" in value:
         raise json_error(web.HTTPBadRequest, f"'{name}' must not contain NUL", field=name)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON): no text
+            raise json_error(
+                web.HTTPBadRequest, f"'{name}' is not valid Unicode", field=name
+            ) from None
     value = value.strip()
     if required and not value:
         raise json_error(web.HTTPBadRequest, f"'{name}' must not be empty", field=name)

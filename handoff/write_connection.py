@@ -4,18 +4,25 @@ It stays open between transactions, which spares each transaction the pool's che
 its ping (PostgreSQL) and the rollback on return. A connection that failed is dropped;
 the next transaction opens a new one.
 
-On a SQLite file the connection is the standard library's driver, used right here on the
-event loop and without SQLAlchemy in between (handoff.write_statements): a transaction of
-the writer is a few hundred microseconds of work, while
-through aiosqlite every statement is several hand-offs to aiosqlite's thread and back,
-and on a busy machine those thread switches were the larger part of the relay's CPU time
-(measured: 0.65 ms against 0.45 ms of gateway CPU per relayed message, and a quarter of
-the context switches). What could block the loop is kept off it: the connection waits
-at most a moment for SQLite's lock (writers of this process take turns in
-Database.one_writer first, so only another process could hold it), and it leaves
-checkpoints (copying the write-ahead log into the database file, with its fsyncs) to a
-thread that runs them once a second. On PostgreSQL the connection is asyncpg's, as
-everywhere else.
+On a SQLite file the connection is the standard library's driver, without SQLAlchemy in
+between (handoff.write_statements). Through aiosqlite every statement was several thread
+hand-offs, and on a busy machine those were the larger part of the relay's CPU time
+(measured: 0.65 ms against 0.45 ms of gateway CPU per relayed message), so a quiet
+gateway's transactions run right here on the event loop. A busy gateway's (handoff.writer
+decides) run on a thread of their own, one hand-off per transaction: on the loop, a
+transaction held it while SQLite worked and while the file system made its writes wait.
+At relay saturation the loop was blocked in ext4 (`ext4_block_write_begin`, the thread in
+state D) for a fifth of the time; in a stand-alone test the longest commit took 28 ms
+while the checkpoint thread ran, against 5 ms without it. On the writer's thread SQLite's
+own work runs without the interpreter's lock, beside the loop, and a stalled write
+delays only the messages of that transaction while the loop reads the next ones.
+
+The connection waits at most a moment for SQLite's lock (writers of this process take
+turns in Database.one_writer first, so only another process could hold it).
+Checkpoints (copying the write-ahead log into the database file, with its fsyncs) run
+on a third thread once a second, beside the writer, and the writer's own connection
+checkpoints too every WAL_PAGES_BEFORE_CHECKPOINT pages, so that the log restarts (see
+there). On PostgreSQL the connection is asyncpg's, as everywhere else.
 """
 
 from __future__ import annotations
@@ -32,35 +39,61 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .db import Database, make_sqlite_file_engine
-from .write_statements import CoreStatements, SqliteStatements, Statements
+from .write_statements import CoreStatements, SqliteBatch, SqliteRows, SqliteStatements
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CHECKPOINT_SECONDS = 1.0
+# Pages of write-ahead log after which the writer's own commit checkpoints (SQLite's
+# wal_autocheckpoint). The checkpoint thread runs beside the writer, so under a steady
+# stream of writes it never catches up with the log's end, and SQLite starts the log
+# afresh only after a checkpoint that did: measured, the log grew by 40 MB a second
+# without end. The writer's own checkpoint runs between its transactions and does
+# catch up; by then the thread has copied most of the log, so it has little left to do.
+WAL_PAGES_BEFORE_CHECKPOINT = 4000
+# The writer's page cache (KiB, as SQLite's negative cache_size): a transaction of a
+# thousand messages of a thousand conversations dirties about as many index pages, and
+# past the default 2 MiB SQLite spilled pages to the log before the commit (in a profile
+# at relay saturation, 28 % of the writer's time).
+WRITER_CACHE_KIB = 65536
 
 
 class WriteConnection:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._sqlite = make_sqlite_file_engine(database.url)
-        # True: transactions run right here on the event loop (SQLite).
-        self.inline = self._sqlite is not None
+        # True: SQLite, written by this process alone, one transaction after another on
+        # the writer's thread in the order they were run.
+        self.in_process = self._sqlite is not None
+        # On SQLite: drafts into the JSON a transaction takes (on the loop).
+        self.rows = SqliteRows(self._sqlite.dialect) if self._sqlite is not None else None
         self._raw: PoolProxiedConnection | None = None
         self._statements: SqliteStatements | None = None
         self._async: AsyncConnection | None = None
+        self._thread: ThreadPoolExecutor | None = None
         self._checkpoints: ThreadPoolExecutor | None = None
         self._checkpointer: asyncio.Task[None] | None = None
         self._written = False
         if self._sqlite is not None:
+            self._thread = ThreadPoolExecutor(1, "baton-writer")
             self._checkpoints = ThreadPoolExecutor(1, "baton-checkpoint")
             self._checkpointer = asyncio.create_task(self._checkpoint_every(CHECKPOINT_SECONDS))
 
-    async def run(self, work: Callable[[Statements], T]) -> T:
-        """Runs `work` in one transaction, which commits if it returns."""
+    async def write_sqlite(self, batch: SqliteBatch, inline: bool) -> dict[str, int]:
+        """Stores the batch in one transaction (SqliteStatements): right here on the
+        loop (`inline`), or on the writer's thread."""
+        assert self._thread is not None
         async with self._database.one_writer():
-            if self._sqlite is not None:
-                return self._run_here(work)
+            if inline:
+                return self._write_here(batch)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._thread, self._write_here, batch)
+
+    async def run_core(self, work: Callable[[CoreStatements], T]) -> T:
+        """Runs `work` in one transaction on PostgreSQL, which commits if it returns."""
+        assert self._thread is None
+        async with self._database.one_writer():
             if self._async is None:
                 self._async = await self._database.engine.connect()
             try:
@@ -75,20 +108,21 @@ class WriteConnection:
                         await connection.close()
                 raise
 
-    def _run_here(self, work: Callable[[Statements], T]) -> T:
+    def _write_here(self, batch: SqliteBatch) -> dict[str, int]:
+        """On the writer's thread or on the loop, one transaction at a time."""
         assert self._sqlite is not None
         if self._statements is None:
             self._raw = self._sqlite.raw_connection()
             driver = self._raw.driver_connection
             assert driver is not None
-            # Checkpoints are the thread's (below), never a commit's on the loop.
-            driver.execute("PRAGMA wal_autocheckpoint=0")
-            self._statements = SqliteStatements(driver, self._sqlite.dialect)
+            driver.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES_BEFORE_CHECKPOINT}")
+            driver.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            self._statements = SqliteStatements(driver)
         self._written = True
         statements = self._statements
         try:
             with statements.transaction():
-                return work(statements)
+                return statements.write(batch)
         except BaseException as exc:
             if not isinstance(exc, IntegrityError):
                 self._drop_raw()
@@ -120,6 +154,7 @@ class WriteConnection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def close(self) -> None:
+        """After the transaction under way, if any, has ended."""
         if self._async is not None:
             with suppress(Exception):
                 await self._async.close()
@@ -127,7 +162,10 @@ class WriteConnection:
         if self._checkpointer is not None:
             self._checkpointer.cancel()
             await asyncio.gather(self._checkpointer, return_exceptions=True)
-        self._drop_raw()
+        if self._thread is not None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._thread, self._drop_raw)
+            self._thread.shutdown()
         if self._checkpoints is not None:
             self._checkpoints.shutdown()
         if self._sqlite is not None:

@@ -6,15 +6,17 @@ messages that arrive queue up and go together in the next one, so under load a c
 carries hundreds of messages, and an idle gateway still writes each one at once (what
 the bot understood of a message, which nobody waits for, rides in the next transaction).
 
-A transaction is a handful of statements whatever its size (handoff.write_statements:
-SQLAlchemy Core on PostgreSQL, the driver itself on SQLite):
-``UPDATE conversations SET last_seq = last_seq + n ... RETURNING id, last_seq`` for the
-conversations that add n messages (the seqs come from the database, so gateway
-processes sharing one PostgreSQL never hand out a seq twice), one executemany INSERT
-of the messages, and one executemany UPDATE for what the bot understood of earlier
-messages. A client_message_id stored before is caught by handoff.client_ids first and by
-the unique constraint last: a transaction that breaks it is written again one job at a
-time, and the job with the old id learns the seq it was stored under.
+A transaction is a handful of statements whatever its size (handoff.write_statements):
+it adds n to last_seq of each conversation that adds n messages (the seqs come from the
+database, so gateway processes sharing one PostgreSQL never hand out a seq twice),
+inserts the messages, and sets what the bot understood of earlier messages. On
+PostgreSQL these are SQLAlchemy Core statements, ``UPDATE ... RETURNING`` first; on
+SQLite, the rows are made on the loop with seqs counted from 1, and three statements take
+all rows as one JSON argument each (on the loop while the gateway is quiet, on the
+writer's thread when it is busy). A client_message_id
+stored before is caught by handoff.client_ids first and by the unique constraint last: a
+transaction that breaks it is written again one job at a time, and the job with the old
+id learns the seq it was stored under.
 """
 
 from __future__ import annotations
@@ -37,12 +39,22 @@ from .db import Database
 from .holders import Holders
 from .models import Message, utcnow
 from .write_connection import WriteConnection
-from .write_statements import Statements
+from .write_statements import CoreStatements
 
 log = logging.getLogger(__name__)
 
 # The longest an annotation from annotate_soon waits for a transaction to ride in.
 ANNOTATION_DELAY = 0.5
+# On SQLite a transaction runs on the loop itself while the gateway is quiet: one of a
+# message or two takes about 0.2 ms, and handing it to the writer's thread and back cost
+# more than that on a bot turn's path (measured: the turn's overhead went from 3.3-3.9 %
+# to 5.4 % of Rasa's own time), as the thread waits for the interpreter's lock after each
+# statement. Above BUSY_WRITE_RATE messages a second, or for a transaction of more than
+# INLINE_MESSAGES, the thread takes it, and the loop goes on reading the next messages
+# while SQLite and the file system work (handoff.write_connection).
+INLINE_MESSAGES = 64
+BUSY_WRITE_RATE = 2500.0
+RATE_WINDOW_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -141,6 +153,9 @@ class MessageWriter:
         self._connections = WriteConnection(database)
         self._last_committed = True
         self._flush_later: asyncio.TimerHandle | None = None
+        # The rate of messages stored over the last window, whether above BUSY_WRITE_RATE.
+        self._window = (0.0, 0)
+        self._busy = False
 
     def submit(
         self,
@@ -158,7 +173,7 @@ class MessageWriter:
         transaction failed (then as on PostgreSQL). It fails as `stored` does.
         """
         pending = Pending.new(conversation_id, drafts, nlu)
-        if self._connections.inline and self._last_committed:
+        if self._connections.in_process and self._last_committed:
             pending.begun.set_result(None)
         self._pending.append(pending)
         self._wake.set()
@@ -205,9 +220,10 @@ class MessageWriter:
             while self._pending:
                 # One more turn of the loop first: what the callers woken last do next
                 # (answer, send a bot turn to Rasa, queue more) goes before this
-                # transaction, which on SQLite holds the loop while it runs. One is
+                # transaction, which on SQLite holds the loop (a quiet gateway's) or the
+                # interpreter's lock between its statements (the writer's thread). One is
                 # enough since the bot turn's request leaves in the first step of its
-                # task (handoff.rasa_http); aiohttp's client wrote it one turn later.
+                # task (handoff.rasa_http).
                 await asyncio.sleep(0)
                 jobs = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
@@ -270,9 +286,12 @@ class MessageWriter:
 
     async def _commit(self, jobs: list[Pending]) -> list[list[Stored] | Exception]:
         now = utcnow()
-        results = await self._connections.run(
-            lambda statements: _statements(statements, jobs, now, lambda: _begun(jobs))
-        )
+        if self._connections.rows is not None:
+            results = await self._commit_sqlite(jobs, now)
+        else:
+            results = await self._connections.run_core(
+                lambda statements: _statements(statements, jobs, now, lambda: _begun(jobs))
+            )
         self.transactions += 1
         for job, result in zip(jobs, results):
             if isinstance(result, list):
@@ -283,6 +302,38 @@ class MessageWriter:
                             job.conversation_id, draft.client_message_id, message.seq
                         )
         return results
+
+    async def _commit_sqlite(
+        self, jobs: list[Pending], now: dt.datetime
+    ) -> list[list[Stored] | Exception]:
+        """Everything but the SQL on the loop: the rows are made with seqs counted from 1
+        in each conversation, SQLite adds the conversation's last_seq (handoff.
+        write_statements.SqliteStatements), and the stored messages learn theirs after."""
+        assert self._connections.rows is not None
+        adding = _adding(jobs)
+        results, rows = _outcomes(jobs, dict.fromkeys(adding, 1), now)
+        batch = self._connections.rows.batch(rows, adding, _annotations(jobs), now)
+        inline = not self._busy_now() and len(rows) <= INLINE_MESSAGES
+        last_seqs = await self._connections.write_sqlite(batch, inline)
+        for i, (job, result) in enumerate(zip(jobs, results)):
+            if not isinstance(result, list) or not result:
+                continue
+            last = last_seqs.get(job.conversation_id)
+            if last is None:
+                results[i] = ConversationMissing(job.conversation_id)
+                continue
+            before = last - adding[job.conversation_id]
+            for message in result:
+                message.seq += before
+        return results
+
+    def _busy_now(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        started, stored = self._window
+        if now - started >= RATE_WINDOW_SECONDS:
+            self._busy = (self.messages - stored) / (now - started) > BUSY_WRITE_RATE
+            self._window = (now, self.messages)
+        return self._busy
 
     async def close(self) -> None:
         """Writes what is queued, then stops."""
@@ -303,29 +354,49 @@ class MessageWriter:
 
 
 def _statements(
-    statements: Statements, jobs: list[Pending], now: dt.datetime, begun: Callable[[], None]
+    statements: CoreStatements, jobs: list[Pending], now: dt.datetime, begun: Callable[[], None]
 ) -> list[list[Stored] | Exception]:
-    """One transaction's statements, on the event loop's thread (handoff.write_connection)."""
+    """One transaction's statements on PostgreSQL, seqs first (in a worker of the driver)."""
+    by_count: dict[int, list[str]] = defaultdict(list)
+    for conversation_id, count in _adding(jobs).items():
+        by_count[count].append(conversation_id)
+    first_seqs: dict[str, int] = {}
+    for count, ids in by_count.items():
+        # In order of id, so that two gateways' transactions never wait for each other.
+        for conversation_id, last in statements.take_seqs(sorted(ids), count, now):
+            first_seqs[conversation_id] = last - count + 1
+    begun()
+    results, rows = _outcomes(jobs, first_seqs, now)
+    if rows:
+        statements.insert_messages(rows)
+    annotations = _annotations(jobs)
+    if annotations:
+        statements.set_nlu(annotations)
+    return results
+
+
+def _adding(jobs: list[Pending]) -> dict[str, int]:
+    """How many messages each conversation adds."""
     adding: dict[str, int] = defaultdict(int)
     for job in jobs:
         if job.drafts:
             adding[job.conversation_id] += len(job.drafts)
-    by_count: dict[int, list[str]] = defaultdict(list)
-    for conversation_id, count in adding.items():
-        by_count[count].append(conversation_id)
-    next_seq: dict[str, int] = {}
-    for count, ids in by_count.items():
-        for conversation_id, last in statements.take_seqs(sorted(ids), count, now):
-            next_seq[conversation_id] = last - count + 1
-    begun()
+    return adding
 
+
+def _annotations(jobs: list[Pending]) -> list[tuple[str, int, dict[str, Any]]]:
+    return [(job.conversation_id, *job.nlu) for job in jobs if job.nlu is not None]
+
+
+def _outcomes(
+    jobs: list[Pending], first_seqs: dict[str, int], now: dt.datetime
+) -> tuple[list[list[Stored] | Exception], list[dict[str, Any]]]:
+    """Each job's stored messages (ConversationMissing without a first seq), and the
+    messages table's rows that store them."""
+    next_seq = dict(first_seqs)
     results: list[list[Stored] | Exception] = []
-    inserts: list[dict[str, Any]] = []
-    annotations: list[tuple[str, int, dict[str, Any]]] = []
+    rows: list[dict[str, Any]] = []
     for job in jobs:
-        if job.nlu is not None:
-            seq, nlu = job.nlu
-            annotations.append((job.conversation_id, seq, nlu))
         if not job.drafts:
             results.append([])
             continue
@@ -335,15 +406,11 @@ def _statements(
             continue
         stored = []
         for seq, draft in enumerate(job.drafts, start=first):
-            inserts.append(message_row(job.conversation_id, seq, draft, now))
+            rows.append(message_row(job.conversation_id, seq, draft, now))
             stored.append(stored_message(job.conversation_id, seq, draft, now))
         next_seq[job.conversation_id] = first + len(job.drafts)
         results.append(stored)
-    if inserts:
-        statements.insert_messages(inserts)
-    if annotations:
-        statements.set_nlu(annotations)
-    return results
+    return results, rows
 
 
 def _log_failure(stored: asyncio.Future[list[Stored]]) -> None:

@@ -115,6 +115,7 @@ async def test_bad_input_gets_a_clear_error_and_stores_nothing(
         (b"{}", 400, "'text' is required"),
         (b'{"text": "   "}', 400, "'text' must not be empty"),
         (b'{"text": "a\\u0000b"}', 400, "NUL"),
+        (b'{"text": "a\\ud800b"}', 400, "'text' is not valid Unicode"),
         (b'{"text": "' + b"x" * 4001 + b'"}', 413, "longer than 4000"),
         (b'{"text": "hi", "client_message_id": 7}', 400, "client_message_id"),
     ]

@@ -213,6 +213,9 @@ async def test_a_frame_that_cannot_be_stored_gets_an_error_like_the_http_answer(
     no_id = await next_event(widget, "error")
     await widget.send_json({"type": "message", "text": 5, "client_message_id": "c-3"})
     not_text = await next_event(widget, "error")
+    # A lone surrogate: valid JSON, but no text that can be stored.
+    await widget.send_str('{"type": "message", "text": "a\\udc00", "client_message_id": "c-4"}')
+    not_unicode = await next_event(widget, "error")
 
     assert empty == {"type": "error", "client_message_id": "c-1", "error": {
         "status": 400, "message": "'text' must not be empty", "field": "text"}}
@@ -222,6 +225,8 @@ async def test_a_frame_that_cannot_be_stored_gets_an_error_like_the_http_answer(
         "status": 400, "message": "'client_message_id' is required",
         "field": "client_message_id"}}
     assert not_text["error"]["status"] == 400
+    assert not_unicode == {"type": "error", "client_message_id": "c-4", "error": {
+        "status": 400, "message": "'text' is not valid Unicode", "field": "text"}}
     assert await customer.messages() == []
     assert rasa.calls == []
     await widget.close()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from handoff.db import make_sqlite_file_engine, upgrade_async
 from handoff.models import Message
-from handoff.write_statements import CoreStatements, SqliteStatements
+from handoff.write_statements import CoreStatements, SqliteRows, SqliteStatements
 from handoff.writer import Draft, message_row
 
 NOW = dt.datetime(2026, 11, 22, 23, 59, 58, 123456, tzinfo=dt.timezone.utc)
@@ -40,16 +40,31 @@ def _add_conversation(connection: Connection, conversation_id: str, last_seq: in
     )
 
 
-def _write(
-    statements: CoreStatements | SqliteStatements, conversation_id: str
-) -> list[tuple[str, int]]:
-    seqs = list(statements.take_seqs([conversation_id], len(DRAFTS), NOW))
-    first = seqs[0][1] - len(DRAFTS) + 1
+def _write_core(statements: CoreStatements, conversation_id: str) -> int:
+    """The core way: seqs first, then the rows with them; gives the last seq."""
+    ((_, last),) = statements.take_seqs([conversation_id], len(DRAFTS), NOW)
+    first = last - len(DRAFTS) + 1
     statements.insert_messages(
         [message_row(conversation_id, first + i, draft, NOW) for i, draft in enumerate(DRAFTS)]
     )
     statements.set_nlu([(conversation_id, first, NLU)])
-    return seqs
+    return last
+
+
+def _write_driver(statements: SqliteStatements, rows: SqliteRows, conversation_id: str) -> int:
+    """The driver's way: rows counted from 1, the seqs added in SQL; the same annotation
+    (the first message will be 5, as last_seq is 4)."""
+    batch = rows.batch(
+        [message_row(conversation_id, 1 + i, draft, NOW) for i, draft in enumerate(DRAFTS)],
+        {conversation_id: len(DRAFTS)},
+        [],
+        NOW,
+    )
+    with statements.transaction():
+        last_seqs = statements.write(batch)
+    with statements.transaction():
+        statements.write(rows.batch([], {}, [(conversation_id, 5, NLU)], NOW))
+    return last_seqs[conversation_id]
 
 
 async def test_both_ways_store_the_same_rows_and_read_back_the_same(url: str) -> None:
@@ -63,11 +78,10 @@ async def test_both_ways_store_the_same_rows_and_read_back_the_same(url: str) ->
         for cid in ("core", "driver"):
             _add_conversation(connection, cid, last_seq=4)
     with engine.begin() as connection:
-        assert _write(CoreStatements(connection), "core") == [("core", 7)]
+        assert _write_core(CoreStatements(connection), "core") == 7
     raw = engine.raw_connection()
-    driver = SqliteStatements(raw.driver_connection, engine.dialect)
-    with driver.transaction():
-        assert _write(driver, "driver") == [("driver", 7)]
+    driver = SqliteStatements(raw.driver_connection)
+    assert _write_driver(driver, SqliteRows(engine.dialect), "driver") == 7
     raw.close()
 
     with engine.connect() as connection:
@@ -107,21 +121,46 @@ async def test_both_ways_store_the_same_rows_and_read_back_the_same(url: str) ->
     assert read[1][3] == [{"title": "Bags", "payload": "/ask_baggage"}]
 
 
+async def test_a_conversation_that_does_not_exist_stores_nothing_and_has_no_last_seq(
+    url: str,
+) -> None:
+    engine = make_sqlite_file_engine(url)
+    assert engine is not None
+    with engine.begin() as connection:
+        _add_conversation(connection, "here", last_seq=2)
+    raw = engine.raw_connection()
+    driver, rows = SqliteStatements(raw.driver_connection), SqliteRows(engine.dialect)
+    batch = rows.batch(
+        [message_row("here", 1, DRAFTS[0], NOW), message_row("gone", 1, DRAFTS[1], NOW),
+         message_row("here", 2, DRAFTS[1], NOW)],
+        {"here": 2, "gone": 1},
+        [],
+        NOW,
+    )
+    with driver.transaction():
+        assert driver.write(batch) == {"here": 4}
+    stored = raw.driver_connection.execute(
+        "SELECT conversation_id, seq, sender FROM messages ORDER BY id"
+    ).fetchall()
+    raw.close()
+    engine.dispose()
+    assert stored == [("here", 3, "customer"), ("here", 4, "bot")]
+
+
 async def test_a_driver_error_is_raised_as_sqlalchemys_and_rolled_back(url: str) -> None:
     engine = make_sqlite_file_engine(url)
     assert engine is not None
     with engine.begin() as connection:
         _add_conversation(connection, "c", last_seq=0)
     raw = engine.raw_connection()
-    driver = SqliteStatements(raw.driver_connection, engine.dialect)
+    driver, rows = SqliteStatements(raw.driver_connection), SqliteRows(engine.dialect)
     row = message_row("c", 1, DRAFTS[0], NOW)
     with driver.transaction():
-        driver.insert_messages([row])
+        assert driver.write(rows.batch([row], {"c": 1}, [], NOW)) == {"c": 1}
     with pytest.raises(IntegrityError):
         with driver.transaction():
-            assert list(driver.take_seqs(["c"], 1, NOW)) == [("c", 1)]
-            driver.insert_messages([{**row, "seq": 2}])  # the same client_message_id
-    # Nothing of the failed transaction stayed: last_seq is still 0.
-    assert raw.driver_connection.execute("SELECT last_seq FROM conversations").fetchall() == [(0,)]
+            driver.write(rows.batch([row], {"c": 1}, [], NOW))  # the same client_message_id
+    # Nothing of the failed transaction stayed: last_seq is still 1.
+    assert raw.driver_connection.execute("SELECT last_seq FROM conversations").fetchall() == [(1,)]
     raw.close()
     engine.dispose()

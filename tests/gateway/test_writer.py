@@ -15,7 +15,7 @@ from handoff.writer import ConversationMissing, Draft, DuplicateMessage
 from .conftest import Customer, MakeClient
 from .fake_rasa import FakeRasa
 
-# For what only SQLite has: there the writer runs on the loop and binds the values itself
+# For what only SQLite has: there the writer has its own thread and binds the values itself
 # (PostgreSQL takes its seqs first and goes through SQLAlchemy Core).
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -42,6 +42,45 @@ async def test_messages_of_many_conversations_go_in_one_transaction_each_in_orde
     ]
     more = await writer.store(ids[0], [Draft("agent", "later", author="Maya")])
     assert [(m.seq, m.sender, m.author) for m in more] == [(4, "agent", "Maya")]
+
+
+@SQLITE_ONLY
+async def test_on_sqlite_a_large_transaction_goes_to_the_writers_thread(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small transactions run on the loop; more than INLINE_MESSAGES on the writer's
+    thread, with the same outcome (seqs, order, a missing conversation refused)."""
+    import threading
+
+    from handoff.write_statements import SqliteStatements
+    from handoff.writer import INLINE_MESSAGES
+
+    client = await make_client(annotation_rate=0)
+    ids = await _conversations(client, 30)
+    writer = client.app[keys.WRITER]
+    threads: list[str] = []
+    write = SqliteStatements.write
+
+    def recording(statements: SqliteStatements, batch: object) -> dict[str, int]:
+        threads.append(threading.current_thread().name)
+        return write(statements, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqliteStatements, "write", recording)
+    small = await writer.store(ids[0], [Draft("customer", "one")])
+    many = await asyncio.gather(
+        *(writer.store(cid, [Draft("customer", f"{cid}-{n}") for n in range(3)]) for cid in ids),
+        writer.store("no-such-conversation", [Draft("customer", "lost")]),
+        return_exceptions=True,
+    )
+
+    assert 3 * len(ids) > INLINE_MESSAGES
+    assert threads[0] == threading.main_thread().name
+    assert threads[1].startswith("baton-writer")
+    assert [(m.seq, m.text) for m in small] == [(1, "one")]
+    assert [(m.seq, m.text) for m in many[0]] == [(2, f"{ids[0]}-0"), (3, f"{ids[0]}-1"),
+                                                   (4, f"{ids[0]}-2")]
+    assert [[m.seq for m in batch] for batch in many[1:-1]] == [[1, 2, 3]] * (len(ids) - 1)
+    assert isinstance(many[-1], ConversationMissing)
 
 
 async def test_a_stored_client_id_fails_alone_with_its_seq(make_client: MakeClient) -> None:
@@ -219,11 +258,11 @@ async def test_while_the_database_fails_retries_do_not_reach_the_bot(
 
 
 @SQLITE_ONLY
-async def test_on_sqlite_the_bot_has_the_message_before_its_commit_holds_the_loop(
+async def test_on_sqlite_the_bot_has_the_message_before_its_commit_begins(
     client: TestClient, customer: Customer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The writer yields a turn of the loop first, so the request to Rasa leaves before
-    the customer message's transaction (which, on SQLite, runs on the loop)."""
+    the customer message's transaction begins."""
     from handoff import rasa_http
 
     await customer.say("hello")  # the connection to Rasa is open from now on
