@@ -435,10 +435,10 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
             if name not in series:
                 continue
             spies: list[subprocess.Popen] = []
-            start_spy = None
-            if profile and name == "as_is":
-                def start_spy() -> None:
-                    spies.append(_py_spy(profile, gateway_pid(stack)))
+            start_spy = (
+                (lambda: spies.append(_py_spy(profile, gateway_pid(stack))))
+                if profile and name == "as_is" else None
+            )
             results[name] = {
                 "paced": await ladder(clock, send, count, label, rates, meter),
                 "saturation": await measured(meter, saturate(

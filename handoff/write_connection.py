@@ -63,10 +63,8 @@ class WriteConnection:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._sqlite = make_sqlite_file_engine(database.url)
-        # True: SQLite, written by this process alone, one transaction after another on
-        # the writer's thread in the order they were run.
-        self.in_process = self._sqlite is not None
-        # On SQLite: drafts into the JSON a transaction takes (on the loop).
+        # On SQLite (written by this process alone, one transaction after another in the
+        # order they were run): drafts into the JSON a transaction takes. None: PostgreSQL.
         self.rows = SqliteRows(self._sqlite.dialect) if self._sqlite is not None else None
         self._raw: PoolProxiedConnection | None = None
         self._statements: SqliteStatements | None = None

@@ -173,7 +173,7 @@ class MessageWriter:
         transaction failed (then as on PostgreSQL). It fails as `stored` does.
         """
         pending = Pending.new(conversation_id, drafts, nlu)
-        if self._connections.in_process and self._last_committed:
+        if self._connections.rows is not None and self._last_committed:  # SQLite
             pending.begun.set_result(None)
         self._pending.append(pending)
         self._wake.set()

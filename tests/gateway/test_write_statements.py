@@ -4,10 +4,13 @@ SQLAlchemy Core stores (handoff.write_statements)."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -30,6 +33,31 @@ async def url(tmp_path: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'baton.db'}"
     await upgrade_async(url)
     return url
+
+
+@pytest.fixture
+def engine(url: str) -> Iterator[Engine]:
+    engine = make_sqlite_file_engine(url)
+    assert engine is not None
+    yield engine
+    engine.dispose()
+
+
+@dataclass
+class Driver:
+    connection: sqlite3.Connection
+    statements: SqliteStatements
+    rows: SqliteRows
+
+
+@pytest.fixture
+def driver(engine: Engine) -> Iterator[Driver]:
+    """The writer's SQLite path on its own raw connection (handoff.write_connection)."""
+    raw = engine.raw_connection()
+    connection = raw.driver_connection
+    assert connection is not None
+    yield Driver(connection, SqliteStatements(connection), SqliteRows(engine.dialect))
+    raw.close()
 
 
 def _add_conversation(connection: Connection, conversation_id: str, last_seq: int) -> None:
@@ -67,9 +95,9 @@ def _write_driver(statements: SqliteStatements, rows: SqliteRows, conversation_i
     return last_seqs[conversation_id]
 
 
-async def test_both_ways_store_the_same_rows_and_read_back_the_same(url: str) -> None:
-    engine = make_sqlite_file_engine(url)
-    assert engine is not None
+async def test_both_ways_store_the_same_rows_and_read_back_the_same(
+    url: str, engine: Engine, driver: Driver
+) -> None:
     with engine.begin() as connection:
         connection.exec_driver_sql(
             "INSERT INTO agents (id, email, name, password_hash, role, created_at) "
@@ -79,10 +107,7 @@ async def test_both_ways_store_the_same_rows_and_read_back_the_same(url: str) ->
             _add_conversation(connection, cid, last_seq=4)
     with engine.begin() as connection:
         assert _write_core(CoreStatements(connection), "core") == 7
-    raw = engine.raw_connection()
-    driver = SqliteStatements(raw.driver_connection)
-    assert _write_driver(driver, SqliteRows(engine.dialect), "driver") == 7
-    raw.close()
+    assert _write_driver(driver.statements, driver.rows, "driver") == 7
 
     with engine.connect() as connection:
         rows = connection.exec_driver_sql(
@@ -92,7 +117,6 @@ async def test_both_ways_store_the_same_rows_and_read_back_the_same(url: str) ->
         conversations = connection.exec_driver_sql(
             "SELECT id, last_seq, updated_at FROM conversations ORDER BY id"
         ).all()
-    engine.dispose()
     core = [row[1:] for row in rows if row[0] == "core"]
     assert [row[1:] for row in rows if row[0] == "driver"] == core
     assert core[0] == (
@@ -122,45 +146,37 @@ async def test_both_ways_store_the_same_rows_and_read_back_the_same(url: str) ->
 
 
 async def test_a_conversation_that_does_not_exist_stores_nothing_and_has_no_last_seq(
-    url: str,
+    engine: Engine, driver: Driver
 ) -> None:
-    engine = make_sqlite_file_engine(url)
-    assert engine is not None
     with engine.begin() as connection:
         _add_conversation(connection, "here", last_seq=2)
-    raw = engine.raw_connection()
-    driver, rows = SqliteStatements(raw.driver_connection), SqliteRows(engine.dialect)
-    batch = rows.batch(
+    batch = driver.rows.batch(
         [message_row("here", 1, DRAFTS[0], NOW), message_row("gone", 1, DRAFTS[1], NOW),
          message_row("here", 2, DRAFTS[1], NOW)],
         {"here": 2, "gone": 1},
         [],
         NOW,
     )
-    with driver.transaction():
-        assert driver.write(batch) == {"here": 4}
-    stored = raw.driver_connection.execute(
+    with driver.statements.transaction():
+        assert driver.statements.write(batch) == {"here": 4}
+    stored = driver.connection.execute(
         "SELECT conversation_id, seq, sender FROM messages ORDER BY id"
     ).fetchall()
-    raw.close()
-    engine.dispose()
     assert stored == [("here", 3, "customer"), ("here", 4, "bot")]
 
 
-async def test_a_driver_error_is_raised_as_sqlalchemys_and_rolled_back(url: str) -> None:
-    engine = make_sqlite_file_engine(url)
-    assert engine is not None
+async def test_a_driver_error_is_raised_as_sqlalchemys_and_rolled_back(
+    engine: Engine, driver: Driver
+) -> None:
     with engine.begin() as connection:
         _add_conversation(connection, "c", last_seq=0)
-    raw = engine.raw_connection()
-    driver, rows = SqliteStatements(raw.driver_connection), SqliteRows(engine.dialect)
-    row = message_row("c", 1, DRAFTS[0], NOW)
-    with driver.transaction():
-        assert driver.write(rows.batch([row], {"c": 1}, [], NOW)) == {"c": 1}
+    statements, batch = driver.statements, driver.rows.batch(
+        [message_row("c", 1, DRAFTS[0], NOW)], {"c": 1}, [], NOW
+    )
+    with statements.transaction():
+        assert statements.write(batch) == {"c": 1}
     with pytest.raises(IntegrityError):
-        with driver.transaction():
-            driver.write(rows.batch([row], {"c": 1}, [], NOW))  # the same client_message_id
+        with statements.transaction():
+            statements.write(batch)  # the same client_message_id
     # Nothing of the failed transaction stayed: last_seq is still 1.
-    assert raw.driver_connection.execute("SELECT last_seq FROM conversations").fetchall() == [(1,)]
-    raw.close()
-    engine.dispose()
+    assert driver.connection.execute("SELECT last_seq FROM conversations").fetchall() == [(1,)]
