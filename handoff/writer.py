@@ -132,10 +132,20 @@ class Pending:
 
     @classmethod
     def new(
-        cls, conversation_id: str, drafts: list[Draft], nlu: tuple[int, dict[str, Any]] | None
+        cls,
+        conversation_id: str,
+        drafts: list[Draft],
+        nlu: tuple[int, dict[str, Any]] | None,
+        begun: asyncio.Future[None] | None = None,
     ) -> "Pending":
+        """`begun`: one that is set already, shared (see MessageWriter.submit)."""
         loop = asyncio.get_running_loop()
-        return cls(conversation_id, drafts, nlu, loop.create_future(), loop.create_future())
+        return cls(conversation_id, drafts, nlu, loop.create_future(),
+                   begun if begun is not None else loop.create_future())
+
+
+# A transaction's results (a job's stored messages, or why it has none), or why it failed.
+Outcome = list[list[Stored] | Exception] | Exception
 
 
 class MessageWriter:
@@ -156,6 +166,12 @@ class MessageWriter:
         # The rate of messages stored over the last window, whether above BUSY_WRITE_RATE.
         self._window = (0.0, 0)
         self._busy = False
+        # Whether the last transaction ran on the writer's thread (SQLite, busy).
+        self._threaded = False
+        # `begun` of every job SQLite takes at once: set already, and one for all of them
+        # (a future of its own per message showed in the relay's profile).
+        self._begun_now: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._begun_now.set_result(None)
 
     def submit(
         self,
@@ -172,9 +188,8 @@ class MessageWriter:
         seqs; on SQLite, which this process writes itself, at once, unless its last
         transaction failed (then as on PostgreSQL). It fails as `stored` does.
         """
-        pending = Pending.new(conversation_id, drafts, nlu)
-        if self._connections.rows is not None and self._last_committed:  # SQLite
-            pending.begun.set_result(None)
+        taken = self._connections.rows is not None and self._last_committed  # SQLite
+        pending = Pending.new(conversation_id, drafts, nlu, self._begun_now if taken else None)
         self._pending.append(pending)
         self._wake.set()
         return pending
@@ -214,48 +229,78 @@ class MessageWriter:
         self._wake.set()
 
     async def _run(self) -> None:
-        while self._pending or not self._closing:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                # One more turn of the loop first: what the callers woken last do next
-                # (answer, send a bot turn to Rasa, queue more) goes before this
-                # transaction, which on SQLite holds the loop (a quiet gateway's) or the
-                # interpreter's lock between its statements (the writer's thread). One is
-                # enough since the bot turn's request leaves in the first step of its
-                # task (handoff.rasa_http).
-                await asyncio.sleep(0)
-                jobs = self._pending[: self._max_batch]
-                del self._pending[: self._max_batch]
-                try:
-                    await self._write(jobs)
-                except Exception as exc:  # a bug, not the database: fail these, go on
-                    log.exception("the writer failed")
-                    for job in jobs:
-                        _settle(job, exc)
+        # The transaction under way, and its jobs.
+        writing: asyncio.Task[Outcome] | None = None
+        jobs: list[Pending] = []
+        done: list[Pending] = []
+        try:
+            while self._pending or writing is not None or not self._closing:
+                if writing is None:
+                    await self._wake.wait()
+                    self._wake.clear()
+                while self._pending or writing is not None:
+                    if writing is None:
+                        # One more turn of the loop first: what the callers woken last do
+                        # next (answer, send a bot turn to Rasa, queue more) goes before
+                        # this transaction, which on SQLite holds the loop (a quiet
+                        # gateway's) or the interpreter's lock between its statements (the
+                        # writer's thread). One is enough since the bot turn's request
+                        # leaves in the first step of its task (handoff.rasa_http).
+                        await asyncio.sleep(0)
+                        jobs = self._take()
+                        writing = asyncio.create_task(self._commit_outcome(jobs))
+                    outcome = await writing
+                    writing = None
+                    done, jobs = jobs, []
+                    if isinstance(outcome, list) and self._threaded and self._pending:
+                        # Busy: the next transaction goes to the writer's thread before
+                        # this one's callers are woken (a task's first step runs before
+                        # them), so the thread works while they answer and publish.
+                        jobs = self._take()
+                        writing = asyncio.create_task(self._commit_outcome(jobs))
+                    try:
+                        await self._finish(done, outcome)
+                    except Exception as exc:  # a bug, not the database: fail these, go on
+                        log.exception("the writer failed")
+                        for job in done:
+                            _settle(job, exc)
+        finally:
+            # Cancelled (close): so are the jobs not answered yet.
+            if writing is not None:
+                writing.cancel()
+            for job in (*done, *jobs):
+                job.stored.cancel()
+                job.begun.cancel()
 
-    async def _write(self, jobs: list[Pending]) -> None:
+    def _take(self) -> list[Pending]:
+        jobs = self._pending[: self._max_batch]
+        del self._pending[: self._max_batch]
+        return jobs
+
+    async def _commit_outcome(self, jobs: list[Pending]) -> Outcome:
+        """The transaction's results, or why it failed; its callers are not told yet."""
         try:
             results = await self._commit(jobs)
-        except IntegrityError:
+        except Exception as exc:
+            if not isinstance(exc, IntegrityError):
+                self._last_committed = False
+            return exc
+        self._last_committed = True
+        return results
+
+    async def _finish(self, jobs: list[Pending], outcome: Outcome) -> None:
+        """Tells the transaction's callers how it went."""
+        if isinstance(outcome, IntegrityError):
             # Rare (a retry from before a restart, another process): find the culprit.
             for job in jobs:
                 await self._write_alone(job)
-            return
-        except asyncio.CancelledError:
+        elif isinstance(outcome, Exception):
+            log.warning("storing %d jobs failed: %s", len(jobs), outcome)
             for job in jobs:
-                job.stored.cancel()
-                job.begun.cancel()
-            raise
-        except Exception as exc:
-            self._last_committed = False
-            log.warning("storing %d jobs failed: %s", len(jobs), exc)
-            for job in jobs:
-                _settle(job, exc)
-            return
-        self._last_committed = True
-        for job, result in zip(jobs, results):
-            _settle(job, result)
+                _settle(job, outcome)
+        else:
+            for job, result in zip(jobs, outcome):
+                _settle(job, result)
 
     async def _write_alone(self, job: Pending) -> None:
         try:
@@ -314,6 +359,7 @@ class MessageWriter:
         results, rows = _outcomes(jobs, dict.fromkeys(adding, 1), now)
         batch = self._connections.rows.batch(rows, adding, _annotations(jobs), now)
         inline = not self._busy_now() and len(rows) <= INLINE_MESSAGES
+        self._threaded = not inline
         last_seqs = await self._connections.write_sqlite(batch, inline)
         for i, (job, result) in enumerate(zip(jobs, results)):
             if not isinstance(result, list) or not result:

@@ -83,6 +83,58 @@ async def test_on_sqlite_a_large_transaction_goes_to_the_writers_thread(
     assert isinstance(many[-1], ConversationMissing)
 
 
+@SQLITE_ONLY
+async def test_on_sqlite_a_busy_writer_starts_the_next_transaction_before_answering(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages that arrived while a transaction was on the writer's thread go to the
+    thread as soon as it has committed, before that transaction's callers are woken: the
+    thread writes them while the callers answer and publish."""
+    import threading
+
+    from handoff.write_statements import SqliteStatements
+    from handoff.writer import INLINE_MESSAGES
+
+    client = await make_client(annotation_rate=0)
+    ids = await _conversations(client, 2 * (INLINE_MESSAGES + 1))
+    first_ids, next_ids = ids[: INLINE_MESSAGES + 1], ids[INLINE_MESSAGES + 1 :]
+    writer = client.app[keys.WRITER]
+    first_entered, first_released, next_entered = (threading.Event() for _ in range(3))
+    threads: list[str] = []
+    write = SqliteStatements.write
+
+    def recording(statements: SqliteStatements, batch: object) -> dict[str, int]:
+        threads.append(threading.current_thread().name)
+        if len(threads) == 1:
+            first_entered.set()
+            first_released.wait(5)
+        else:
+            next_entered.set()
+        return write(statements, batch)  # type: ignore[arg-type]
+
+    async def first_caller() -> tuple[list[int], bool]:
+        stored = await writer.store(first_ids[0], [Draft("customer", "first")])
+        # Blocks the loop: only the writer's thread, with the next transaction, can set it.
+        return [m.seq for m in stored], next_entered.wait(2)
+
+    monkeypatch.setattr(SqliteStatements, "write", recording)
+    first = asyncio.gather(
+        first_caller(), *(writer.store(cid, [Draft("customer", "first")]) for cid in first_ids[1:])
+    )
+    await asyncio.to_thread(first_entered.wait, 5)
+    following = asyncio.gather(*(writer.store(cid, [Draft("customer", "next")]) for cid in next_ids))
+    for _ in range(3):
+        await asyncio.sleep(0)  # the next messages are handed to the writer meanwhile
+    first_released.set()
+    (seqs, next_started), *others = await first
+    stored_next = await following
+
+    assert seqs == [1] and next_started
+    assert [[m.seq for m in batch] for batch in others] == [[1]] * INLINE_MESSAGES
+    assert [[(m.seq, m.text) for m in batch] for batch in stored_next] == [[(1, "next")]] * len(next_ids)
+    assert len(threads) == 2 and all(name.startswith("baton-writer") for name in threads)
+
+
 async def test_a_stored_client_id_fails_alone_with_its_seq(make_client: MakeClient) -> None:
     client = await make_client(annotation_rate=0)
     first, second = await _conversations(client, 2)
