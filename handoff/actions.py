@@ -140,19 +140,15 @@ async def _publish_messages(
     """`skip`: the widget socket that sent them, which gets them in its ack instead."""
     publisher = app[keys.PUBLISHER]
     holder = await agent_holding(app, conversation_id) if to_agents else None
-    # In a relay the sender's is usually the conversation's only widget socket: then
-    # no widget event is built at all, and the console's is the widget's plus the nlu.
-    to_widgets = app[keys.SOCKETS].widgets_besides(conversation_id, skip)
     for message in messages:
-        data = message_dict(message)
-        if to_widgets:
-            await publisher.to_conversation(
-                conversation_id, message_event(conversation_id, data), skip
-            )
+        await publisher.to_conversation(
+            conversation_id, message_event(conversation_id, message_dict(message)), skip
+        )
         if to_agents:
-            if message.sender == "customer":
-                data = {**data, "nlu": message.nlu}
-            await publisher.to_agents(message_event(conversation_id, data), holder=holder)
+            await publisher.to_agents(
+                message_event(conversation_id, message_dict(message, for_agent=True)),
+                holder=holder,
+            )
 
 
 async def agent_holding(app: web.Application, conversation_id: str) -> int | None:

@@ -145,13 +145,6 @@ class SocketRegistry:
             for ws in targets:
                 self._queue(ws, frame)
 
-    def widgets_besides(
-        self, conversation_id: str, skip: web.WebSocketResponse | None = None
-    ) -> bool:
-        """Whether the conversation has a widget socket other than `skip`."""
-        sockets = self.conversations.get(conversation_id)
-        return bool(sockets) and (skip is None or len(sockets) > 1 or skip not in sockets)
-
     def send_json_to_agents(
         self, payload: bytes, conversation_id: str | None = None, holder: int | None = None
     ) -> None:

@@ -229,41 +229,42 @@ class MessageWriter:
         self._wake.set()
 
     async def _run(self) -> None:
-        # The transaction under way, and its jobs.
+        # The transaction under way and its jobs; the jobs of the one being answered.
         writing: asyncio.Task[Outcome] | None = None
         jobs: list[Pending] = []
         done: list[Pending] = []
         try:
-            while self._pending or writing is not None or not self._closing:
+            while True:
                 if writing is None:
-                    await self._wake.wait()
-                    self._wake.clear()
-                while self._pending or writing is not None:
-                    if writing is None:
-                        # One more turn of the loop first: what the callers woken last do
-                        # next (answer, send a bot turn to Rasa, queue more) goes before
-                        # this transaction, which on SQLite holds the loop (a quiet
-                        # gateway's) or the interpreter's lock between its statements (the
-                        # writer's thread). One is enough since the bot turn's request
-                        # leaves in the first step of its task (handoff.rasa_http).
-                        await asyncio.sleep(0)
-                        jobs = self._take()
-                        writing = asyncio.create_task(self._commit_outcome(jobs))
-                    outcome = await writing
-                    writing = None
-                    done, jobs = jobs, []
-                    if isinstance(outcome, list) and self._threaded and self._pending:
-                        # Busy: the next transaction goes to the writer's thread before
-                        # this one's callers are woken (a task's first step runs before
-                        # them), so the thread works while they answer and publish.
-                        jobs = self._take()
-                        writing = asyncio.create_task(self._commit_outcome(jobs))
-                    try:
-                        await self._finish(done, outcome)
-                    except Exception as exc:  # a bug, not the database: fail these, go on
-                        log.exception("the writer failed")
-                        for job in done:
-                            _settle(job, exc)
+                    if not self._pending:
+                        if self._closing:
+                            return
+                        await self._wake.wait()
+                        self._wake.clear()
+                        continue
+                    # One more turn of the loop first: what the callers woken last do
+                    # next (answer, send a bot turn to Rasa, queue more) goes before this
+                    # transaction, which on SQLite holds the loop (a quiet gateway's) or
+                    # the interpreter's lock between its statements (the writer's
+                    # thread). One is enough since the bot turn's request leaves in the
+                    # first step of its task (handoff.rasa_http).
+                    await asyncio.sleep(0)
+                    jobs = self._take()
+                    writing = asyncio.create_task(self._commit_outcome(jobs))
+                outcome = await writing
+                done, jobs, writing = jobs, [], None
+                if isinstance(outcome, list) and self._threaded and self._pending:
+                    # Busy: the next transaction goes to the writer's thread before this
+                    # one's callers are woken (a task's first step runs before them), so
+                    # the thread works while they answer and publish.
+                    jobs = self._take()
+                    writing = asyncio.create_task(self._commit_outcome(jobs))
+                try:
+                    await self._finish(done, outcome)
+                except Exception as exc:  # a bug, not the database: fail these, go on
+                    log.exception("the writer failed")
+                    for job in done:
+                        _settle(job, exc)
         finally:
             # Cancelled (close): so are the jobs not answered yet.
             if writing is not None:

@@ -7,7 +7,6 @@ import logging
 import re
 from typing import Any
 
-import orjson
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
@@ -134,14 +133,9 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
             if frame.type != WSMsgType.TEXT:
                 continue
             try:
-                data = orjson.loads(frame.data)
-            except orjson.JSONDecodeError:
-                # orjson refuses what the standard library takes (a lone surrogate's
-                # escape, NaN): that one decides, so such a frame is answered as before.
-                try:
-                    data = json.loads(frame.data)
-                except ValueError:
-                    continue
+                data = json.loads(frame.data)
+            except ValueError:
+                continue
             if not isinstance(data, dict):
                 continue
             if data.get("type") == "message":
