@@ -18,6 +18,12 @@ separate process on the same machine, 1,000 connections, the same client code):
   answered (its ack, or its POST's answer; closed loop, 1,000 in flight): the most the
   server does.
 
+Between the two, the floor (bench/floor_server.py, driven by the same client code as the
+gateway): a process that only stores each message (committed before its ack, batched and
+pipelined as the gateway's writer) and forwards it to the holder's console, once with a
+schema of its own and once with the gateway's schema and statements. Its saturation is
+what any gateway on this stack and machine could reach while storing before it acks.
+
 The gateway is measured "as is" (human-mode messages also go to Rasa in the background
 for NLU annotation, competing for the same CPU, at most BATON_ANNOTATION_RATE readings a
 second) and again with Rasa stopped, where the annotation fails fast, so the difference
@@ -36,8 +42,10 @@ import itertools
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Awaitable, Callable
@@ -288,6 +296,109 @@ async def measure_echo(connections: int) -> dict:
     return {"paced": steps, "saturation": saturation}
 
 
+# -- the relay's client (the gateway and the floor) -----------------------------------
+
+class RelayClient:
+    """The customers' widgets and the holders' consoles, as the gateway's relay drives
+    them: a `message` frame, its `ack` on the widget, the `message` event on the holder's
+    console. The floor (bench/floor_server.py) is driven by the same code, so the client's
+    work per message is the same for both."""
+
+    def __init__(self, clock: Clock, holder: dict[str, int],
+                 widgets: list[aiohttp.ClientWebSocketResponse],
+                 consoles: list[aiohttp.ClientWebSocketResponse]) -> None:
+        self.clock = clock
+        self.holder = holder
+        self.widgets = widgets
+        self.consoles = consoles
+        self.acks: dict[str, asyncio.Future[None]] = {}
+
+    def start_reading(self) -> list[asyncio.Task[None]]:
+        return ([asyncio.create_task(self.read_console(i, ws))
+                 for i, ws in enumerate(self.consoles)]
+                + [asyncio.create_task(self.read_widget(ws)) for ws in self.widgets])
+
+    async def read_console(self, index: int, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for frame in ws:
+            now = time.perf_counter()
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            event = json.loads(frame.data)
+            if (event["type"] == "message" and event["message"]["sender"] == "customer"
+                    and self.holder.get(event["conversation_id"]) == index):
+                self.clock.receipt(event["message"]["text"], now)
+
+    async def read_widget(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for frame in ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            if frame.data.startswith(ANSWER_PREFIXES):
+                event = json.loads(frame.data)
+                if event["type"] == "error":
+                    self.clock.errors += 1
+                waiter = self.acks.pop(event["client_message_id"], None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+
+    async def send_frame(self, target: int, key: str) -> None:
+        """As the widget sends while its socket is open: a frame, then its ack."""
+        waiter = asyncio.get_running_loop().create_future()
+        self.acks[key] = waiter
+        self.clock.sent[key] = time.perf_counter()
+        try:
+            await self.widgets[target].send_str(json.dumps(
+                {"type": "message", "text": key, "client_message_id": key}))
+            await asyncio.wait_for(waiter, 30)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            self.clock.errors += 1
+            self.acks.pop(key, None)
+
+
+# -- the floor: storing and forwarding alone -----------------------------------------
+
+async def measure_floor(conversations: int, agents: int, gateway_sql: bool = False) -> dict:
+    """bench/floor_server.py in a process of its own, driven as the gateway is
+    (`gateway_sql`: with the gateway's schema and statements)."""
+    port = free_port()
+    var_dir = tempfile.mkdtemp(prefix="baton-bench-floor-")
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "floor_server.py"), str(port),
+         os.path.join(var_dir, "floor.db"),
+         *(["--gateway-sql", str(conversations)] if gateway_sql else [])])
+    clock = Clock()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"{base}/ready"):
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            ids = [f"floor-{i:05d}" for i in range(conversations)]
+            holder = {c: i % agents for i, c in enumerate(ids)}
+            consoles = [await http.ws_connect(f"{base}/a/{k}") for k in range(agents)]
+            widgets = [await http.ws_connect(f"{base}/w/{c}?agent={holder[c]}") for c in ids]
+            client = RelayClient(clock, holder, widgets, consoles)
+            readers = client.start_reading()
+            meter = CpuMeter({"floor": server.pid, "client": os.getpid()})
+            saturation = await measured(meter, saturate(
+                clock, client.send_frame, conversations, SATURATION_SECONDS,
+                f"floor-sat-{gateway_sql}"))
+            print(f"  floor{' (gateway SQL)' if gateway_sql else ''} saturation: "
+                  f"{saturation['msg_per_s']:.0f} msg/s", flush=True)
+            for ws in [*consoles, *widgets]:
+                await ws.close()
+            for reader in readers:
+                reader.cancel()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(var_dir, ignore_errors=True)
+    saturation["errors"] = clock.errors
+    return {"saturation": saturation}
+
+
 # -- the gateway ------------------------------------------------------------------------
 
 @dataclass
@@ -371,45 +482,9 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
         ]
         print(f"  {len(consoles)} consoles and {len(widgets)} widgets connected", flush=True)
 
-        async def read_console(index: int, ws: aiohttp.ClientWebSocketResponse) -> None:
-            async for frame in ws:
-                now = time.perf_counter()
-                if frame.type != aiohttp.WSMsgType.TEXT:
-                    continue
-                event = json.loads(frame.data)
-                if (event["type"] == "message" and event["message"]["sender"] == "customer"
-                        and holder.get(event["conversation_id"]) == index):
-                    clock.receipt(event["message"]["text"], now)
-
-        acks: dict[str, asyncio.Future[None]] = {}
-
-        async def read_widget(ws: aiohttp.ClientWebSocketResponse) -> None:
-            async for frame in ws:
-                if frame.type != aiohttp.WSMsgType.TEXT:
-                    continue
-                if frame.data.startswith(ANSWER_PREFIXES):
-                    event = json.loads(frame.data)
-                    if event["type"] == "error":
-                        clock.errors += 1
-                    waiter = acks.pop(event["client_message_id"], None)
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(None)
-
-        readers = [asyncio.create_task(read_console(i, ws)) for i, ws in enumerate(consoles)]
-        readers += [asyncio.create_task(read_widget(ws)) for ws in widgets]
-
-        async def send_frame(target: int, key: str) -> None:
-            """As the widget sends while its socket is open: a frame, then its ack."""
-            waiter = asyncio.get_running_loop().create_future()
-            acks[key] = waiter
-            clock.sent[key] = time.perf_counter()
-            try:
-                await widgets[target].send_str(json.dumps(
-                    {"type": "message", "text": key, "client_message_id": key}))
-                await asyncio.wait_for(waiter, 30)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                clock.errors += 1
-                acks.pop(key, None)
+        client = RelayClient(clock, holder, widgets, consoles)
+        readers = client.start_reading()
+        send_frame = client.send_frame
 
         async def post(target: int, key: str) -> None:
             """The widget's fallback while its socket is down."""
@@ -481,7 +556,8 @@ def _py_spy(path: str, pid: int) -> subprocess.Popen:
 
 
 def cpu(step: dict) -> list[str]:
-    server = step.get("gateway_cpu_ms_per_msg", step.get("echo_cpu_ms_per_msg"))
+    server = next((step[f"{name}_cpu_ms_per_msg"] for name in ("gateway", "floor", "echo")
+                   if f"{name}_cpu_ms_per_msg" in step), None)
     rasa = step.get("rasa_cpu_ms_per_msg")
     client = step.get("client_cpu_ms_per_msg")
     return [f"{v:.2f}" if v is not None else "-" for v in (server, rasa, client)]
@@ -492,7 +568,7 @@ def cpu_capacity(step: dict, cores: int = 2) -> float:
     cores: each process (server, Rasa, the bench client) uses one core at most, and all
     together share them."""
     per_process = [step.get(f"{name}_cpu_ms_per_msg", 0.0)
-                   for name in ("gateway", "echo", "rasa", "client")]
+                   for name in ("gateway", "floor", "echo", "rasa", "client")]
     return 1000 / max(sum(per_process) / cores, max(per_process))
 
 
@@ -510,6 +586,8 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true",
                         help="the gateway's database on PostgreSQL instead of SQLite")
     parser.add_argument("--skip-echo", action="store_true")
+    parser.add_argument("--skip-floor", action="store_true",
+                        help="without the floor (bench/floor_server.py)")
     parser.add_argument("--series", default=",".join(SERIES),
                         help=f"gateway series to run, comma-separated (default: {','.join(SERIES)})")
     parser.add_argument("--rates", default=",".join(map(str, GATEWAY_RATES)),
@@ -528,6 +606,13 @@ def main() -> None:
 
     print("bare aiohttp WebSocket echo:", flush=True)
     echo = None if args.skip_echo else asyncio.run(measure_echo(args.conversations))
+    print("floor: storing and forwarding alone (bench/floor_server.py):", flush=True)
+    floor = floor_sql = None
+    if not args.skip_floor:
+        floor = asyncio.run(asyncio.wait_for(
+            measure_floor(args.conversations, args.agents), 600))
+        floor_sql = asyncio.run(asyncio.wait_for(
+            measure_floor(args.conversations, args.agents, gateway_sql=True), 600))
 
     agent_emails = [f"bench-relay-{i}@baton.example" for i in range(args.agents)]
     print("gateway:", flush=True)
@@ -546,7 +631,10 @@ def main() -> None:
         for s in steps:
             rows.append([label, f"paced {s['offered_per_s']}/s", round(s["msg_per_s"]),
                          s["p50_ms"], s["p95_ms"], s["p99_ms"], s["lost_or_late"], *cpu(s)])
-    for label, s in (("echo", echo["saturation"]), *((n, g["saturation"]) for n, g in shown)):
+    floor_saturation = floor["saturation"] if floor else None
+    for label, s in (("echo", echo["saturation"]), ("floor", floor_saturation),
+                     ("floor, gateway SQL", floor_sql["saturation"] if floor_sql else None),
+                     *((n, g["saturation"]) for n, g in shown)):
         if s is None:
             continue
         rows.append([label, "saturation", round(s["msg_per_s"]), s["p50_ms"], s["p95_ms"],
@@ -567,7 +655,11 @@ def main() -> None:
     # CPU-bound, so the ratio of what it allows is the share on quiet cores.
     cpu_share = (cpu_capacity(gateway["as_is"]["saturation"]) / cpu_capacity(echo["saturation"])
                  if echo["saturation"] else float("nan"))
+    floor_max = floor_saturation["msg_per_s"] if floor_saturation else float("nan")
     print(
+        f"\nfloor (storing and forwarding alone) {floor_max:.0f} msg/s = "
+        f"{100 * floor_max / echo_max:.0f} % of the echo; the gateway is "
+        f"{100 * gateway_max / floor_max:.0f} % of the floor"
         f"\ngateway saturation {gateway_max:.0f} msg/s = {100 * gateway_max / echo_max:.0f} % of "
         f"the bare echo ({echo_max:.0f} msg/s); by CPU per message (server, Rasa, client on "
         "2 quiet cores): "
@@ -584,7 +676,11 @@ def main() -> None:
             "step_seconds": STEP_SECONDS,
             "saturation_seconds": SATURATION_SECONDS,
             "echo": echo,
+            "floor": floor,
+            "floor_gateway_sql": floor_sql,
             "gateway": gateway,
+            "floor_share_of_echo": floor_max / echo_max,
+            "gateway_share_of_floor": gateway_max / floor_max,
             "gateway_share_of_echo": gateway_max / echo_max,
             "gateway_share_of_echo_by_cpu_per_message": cpu_share,
             "highest_paced_rate_with_p99_within_50ms": best["offered_per_s"] if best else None,

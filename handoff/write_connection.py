@@ -20,9 +20,10 @@ delays only the messages of that transaction while the loop reads the next ones.
 The connection waits at most a moment for SQLite's lock (writers of this process take
 turns in Database.one_writer first, so only another process could hold it).
 Checkpoints (copying the write-ahead log into the database file, with its fsyncs) run
-on a third thread once a second, beside the writer, and the writer's own connection
-checkpoints too every WAL_PAGES_BEFORE_CHECKPOINT pages, so that the log restarts (see
-there). On PostgreSQL the connection is asyncpg's, as everywhere else.
+once a second while there are writes: first on a third thread, beside the writer, then
+on the writer's own connection and thread, between its transactions, so that the log
+restarts (see CHECKPOINT_SECONDS). Never on the loop. On PostgreSQL the connection is
+asyncpg's, as everywhere else.
 """
 
 from __future__ import annotations
@@ -44,14 +45,21 @@ from .write_statements import CoreStatements, SqliteBatch, SqliteRows, SqliteSta
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# How often the log is copied into the database file while there are writes. The
+# checkpoint thread runs beside the writer, so under a steady stream of writes it never
+# catches up with the log's end, and SQLite starts the log afresh only after a checkpoint
+# that did: measured, the log grew by 40 MB a second without end. So right after it the
+# writer's own connection checkpoints, between two of its transactions, which catches up;
+# the thread has just copied and synced most of the log, so this one holds the writer's
+# turn only for what came meanwhile. The log holds about a second of writes (38 MB at
+# most in a relay run at 2,000-3,000 messages a second).
+# SQLite's automatic checkpoint (wal_autocheckpoint) is off on the writer's connection:
+# it ran inside whichever commit crossed its threshold, which on a quiet gateway is on
+# the loop, and stood the loop still in fdatasync (sampled in the kernel's
+# folio_wait_writeback) about once a second at 2,000 messages a second. Over five relay
+# runs each at that rate, the median p99 went from 41.6 to 18.1 ms (bench/README.md,
+# session 7).
 CHECKPOINT_SECONDS = 1.0
-# Pages of write-ahead log after which the writer's own commit checkpoints (SQLite's
-# wal_autocheckpoint). The checkpoint thread runs beside the writer, so under a steady
-# stream of writes it never catches up with the log's end, and SQLite starts the log
-# afresh only after a checkpoint that did: measured, the log grew by 40 MB a second
-# without end. The writer's own checkpoint runs between its transactions and does
-# catch up; by then the thread has copied most of the log, so it has little left to do.
-WAL_PAGES_BEFORE_CHECKPOINT = 4000
 # The writer's page cache (KiB, as SQLite's negative cache_size): a transaction of a
 # thousand messages of a thousand conversations dirties about as many index pages, and
 # past the default 2 MiB SQLite spilled pages to the log before the commit (in a profile
@@ -113,7 +121,7 @@ class WriteConnection:
             self._raw = self._sqlite.raw_connection()
             driver = self._raw.driver_connection
             assert driver is not None
-            driver.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES_BEFORE_CHECKPOINT}")
+            driver.execute("PRAGMA wal_autocheckpoint=0")
             driver.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             self._statements = SqliteStatements(driver)
         self._written = True
@@ -133,7 +141,7 @@ class WriteConnection:
                 connection.close()
 
     async def _checkpoint_every(self, seconds: float) -> None:
-        assert self._checkpoints is not None
+        assert self._checkpoints is not None and self._thread is not None
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(seconds)
@@ -141,9 +149,17 @@ class WriteConnection:
                 continue
             self._written = False
             try:
+                # Beside the writer: the bulk of the copying and the syncs.
                 await loop.run_in_executor(self._checkpoints, self._checkpoint)
+                # In the writer's turn, on its thread: the rest, up to the log's end.
+                async with self._database.one_writer():
+                    await loop.run_in_executor(self._thread, self._checkpoint_writer)
             except Exception as exc:
                 log.warning("checkpointing the database failed: %s", exc)
+
+    def _checkpoint_writer(self) -> None:
+        if self._statements is not None:  # else dropped after a failure: nothing to copy
+            self._statements.checkpoint()
 
     def _checkpoint(self) -> None:
         assert self._sqlite is not None

@@ -204,6 +204,13 @@ class SqliteStatements:
         except sqlite3.Error as exc:
             raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
 
+    def checkpoint(self) -> None:
+        """Copies the log into the database file, as far as readers let it (PASSIVE)."""
+        try:
+            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
+
     def write(self, batch: SqliteBatch) -> dict[str, int]:
         """Stores the batch; gives each conversation's last seq after it (a conversation
         that does not exist is missing from the answer, and its messages not stored)."""

@@ -401,21 +401,73 @@ async def test_on_sqlite_the_log_restarts_under_a_steady_stream_of_writes(
 
     from handoff import write_connection
 
-    pages = 100
-    monkeypatch.setattr(write_connection, "WAL_PAGES_BEFORE_CHECKPOINT", pages)
+    monkeypatch.setattr(write_connection, "CHECKPOINT_SECONDS", 0.1)
     client = await make_client(annotation_rate=0)
     ids = await _conversations(client, 50)
     writer = client.app[keys.WRITER]
     log_file = client.app[keys.SETTINGS].database_url.split("///", 1)[1] + "-wal"
     loop = asyncio.get_running_loop()
-    # Longer than two of the checkpoint thread's rounds (CHECKPOINT_SECONDS).
-    until = loop.time() + 2.5 * write_connection.CHECKPOINT_SECONDS
+    until = loop.time() + 2.5  # 25 rounds of checkpoints
     written = 0
     while loop.time() < until:
         await asyncio.gather(*(writer.store(cid, [Draft("customer", "x" * 300)]) for cid in ids))
         written += len(ids)
 
     assert written > 2000
-    # The log's file keeps the largest size the log ever had: without the writer's own
-    # checkpoint it reached 289 MB here (about 20,000 messages), with it under 1 MB.
-    assert os.path.getsize(log_file) < 4 * pages * 4096
+    # SQLite counts the times it started the log afresh in the log's header (bytes 12-15,
+    # the checkpoint sequence): without the writer's own checkpoint it stayed at 0 here.
+    with open(log_file, "rb") as log:
+        restarts = int.from_bytes(log.read(16)[12:16], "big")
+    assert restarts >= 10
+    # The file keeps the largest size the log ever had: 289 MB here without the
+    # writer's own checkpoint (about 20,000 messages).
+    assert os.path.getsize(log_file) < 64 * 1024 * 1024
+
+
+@SQLITE_ONLY
+async def test_on_sqlite_a_quiet_writer_commits_on_the_loop_and_checkpoints_on_its_thread(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint syncs the log and the database file (10-25 ms of fsyncs here). SQLite's
+    own ran inside the commit that crossed its threshold, which on a quiet gateway is on
+    the loop; it is off, and the writer's connection checkpoints on the writer's thread."""
+    import sqlite3
+    import threading
+
+    from handoff import write_connection
+    from handoff.write_statements import SqliteStatements
+
+    monkeypatch.setattr(write_connection, "CHECKPOINT_SECONDS", 0.05)
+    client = await make_client(annotation_rate=0)
+    ids = await _conversations(client, 3)
+    writer = client.app[keys.WRITER]
+    commits: list[tuple[str, int]] = []
+    checkpoints: list[str] = []
+    write, checkpoint = SqliteStatements.write, SqliteStatements.checkpoint
+
+    def recording_write(statements: SqliteStatements, batch: object) -> dict[str, int]:
+        connection: sqlite3.Connection = statements._connection
+        (automatic,) = connection.execute("PRAGMA wal_autocheckpoint").fetchone()
+        commits.append((threading.current_thread().name, automatic))
+        return write(statements, batch)  # type: ignore[arg-type]
+
+    def recording_checkpoint(statements: SqliteStatements) -> None:
+        checkpoints.append(threading.current_thread().name)
+        checkpoint(statements)
+
+    monkeypatch.setattr(SqliteStatements, "write", recording_write)
+    monkeypatch.setattr(SqliteStatements, "checkpoint", recording_checkpoint)
+    loop = asyncio.get_running_loop()
+    # One message at a time, each a transaction of its own, over several rounds.
+    for n in range(12):
+        await writer.store(ids[n % 3], [Draft("customer", f"m{n}")])
+        await asyncio.sleep(0.02)
+    until = loop.time() + 5
+    while not checkpoints and loop.time() < until:
+        await asyncio.sleep(0.01)
+
+    assert commits == [(threading.main_thread().name, 0)] * 12
+    assert checkpoints
+    assert all(name.startswith("baton-writer") for name in checkpoints)
+    stored = await writer.store(ids[0], [Draft("customer", "after")])
+    assert [(m.seq, m.text) for m in stored] == [(5, "after")]
