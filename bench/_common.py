@@ -129,6 +129,25 @@ def running_stack(
             print(f"kept {var_dir}")
 
 
+async def wait_answering(http: Any, url: str, timeout: float = 10.0) -> None:
+    """Until a server just started answers HTTP at `url`, whatever the status (`http`: an
+    aiohttp.ClientSession)."""
+    import asyncio
+    import time
+
+    import aiohttp
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            async with http.get(url):
+                return
+        except aiohttp.ClientError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing answers at {url}") from None
+            await asyncio.sleep(0.05)
+
+
 def wait_healthy(stack: Stack, timeout: float = 60.0) -> None:
     import time
     import urllib.request

@@ -12,22 +12,23 @@ turns, the holder's lookup, client-id memory, the queue, annotation, the console
 ids and replay. So its saturation is what any gateway on this stack and machine could
 reach while keeping "stored before acknowledged".
 
-    python bench/floor_server.py PORT DB_PATH [--gateway-sql CONVERSATIONS]
+    python bench/floor_server.py [--gateway-sql CONVERSATIONS] DB_PATH PORT
 
-Widgets connect to /w/{conversation_id}?agent=K, the holder's console to /a/K.
-`--gateway-sql N` stores with the gateway's own schema and statements instead
-(handoff.models, handoff.write_statements: the conversation's last_seq taken in SQL,
-foreign keys on, the writer's pragmas) for conversations floor-00000 ... floor-{N-1},
-so that the difference between the two floors is what the gateway's SQL costs.
+Widgets connect to /w/{conversation_id}?agent=K, the holder's console to /a/K. The seqs
+are counted here, one process being the only writer. `--gateway-sql N` stores with the
+gateway's own schema and statements instead (handoff.models, handoff.write_statements:
+the conversation's last_seq taken in SQL, foreign keys on, the writer's pragmas) for
+conversations floor-00000 ... floor-{N-1}, so that the difference between the two floors
+is what the gateway's SQL costs.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import json
 import sqlite3
-import struct
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -36,6 +37,17 @@ from typing import Any
 import orjson
 import uvloop
 from aiohttp import WSMsgType, web
+from sqlalchemy import create_engine, insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from handoff.models import Base, Conversation  # noqa: E402
+from handoff.sockets import text_frame  # noqa: E402
+from handoff.write_connection import WRITER_CACHE_KIB  # noqa: E402
+from handoff.write_statements import SqliteBatch, SqliteRows, SqliteStatements  # noqa: E402
+
+# A stored message as the floor knows it: conversation, seq, text, client id, created_at.
+Row = tuple[str, int, str, str, str]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -58,26 +70,26 @@ INSERT = (
 )
 
 
-def text_frame(payload: bytes) -> bytes:
-    length = len(payload)
-    if length < 126:
-        return struct.pack("!BB", 0x81, length) + payload
-    if length < 1 << 16:
-        return struct.pack("!BBH", 0x81, 126, length) + payload
-    return struct.pack("!BBQ", 0x81, 127, length) + payload
+class OwnSchema:
+    """The messages alone, in a table of their own."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        db.executescript(SCHEMA)
+        self.db = db
+
+    def prepare(self, rows: list[Row], now: dt.datetime) -> str:
+        return orjson.dumps(rows).decode()
+
+    def commit(self, rows: str) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(INSERT, (rows,))
 
 
 class GatewaySql:
-    """The gateway's statements on its schema (see --gateway-sql)."""
+    """The gateway's schema and its writer's statements (see --gateway-sql)."""
 
     def __init__(self, path: str, db: sqlite3.Connection, conversations: int) -> None:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from sqlalchemy import create_engine, insert
-
-        from handoff.models import Base, Conversation
-        from handoff.write_connection import WRITER_CACHE_KIB
-        from handoff.write_statements import MESSAGE_COLUMNS, SqliteRows, SqliteStatements
-
         engine = create_engine(f"sqlite:///{path}")
         Base.metadata.create_all(engine)
         with engine.begin() as connection:
@@ -88,40 +100,37 @@ class GatewaySql:
         engine.dispose()
         db.execute("PRAGMA foreign_keys=ON")
         # The floor commits on its thread only, so SQLite's own checkpoint, inside the
-        # commit, runs there too; about as often as the gateway's writer checkpoints.
+        # commit, runs there too, about as often as the gateway's writer checkpoints.
         db.execute("PRAGMA wal_autocheckpoint=4000")
         db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         self.statements = SqliteStatements(db)
-        self.columns = MESSAGE_COLUMNS
 
-    def prepare(self, batch: list, now: dt.datetime) -> tuple[Any, list]:
-        """The batch as the writer hands it to its thread, and each message's offset."""
-        adding: dict[str, int] = defaultdict(int)
-        rows, offsets = [], []
-        for _ws, conversation_id, _agent, data in batch:
+    def prepare(self, rows: list[Row], now: dt.datetime) -> SqliteBatch:
+        """The batch as the gateway's writer hands it to its thread: "seq" is the
+        message's place among its conversation's in this batch."""
+        adding: defaultdict[str, int] = defaultdict(int)
+        drafts = []
+        for conversation_id, _seq, text, client_id, _at in rows:
             adding[conversation_id] += 1
-            offsets.append(adding[conversation_id])
-            rows.append({"conversation_id": conversation_id, "seq": adding[conversation_id],
-                         "sender": "customer", "text": data["text"], "created_at": now,
-                         "client_message_id": data["client_message_id"], "agent_id": None,
-                         "buttons": None, "nlu": None})
-        return self.rows.batch(rows, dict(adding), [], now), offsets
+            drafts.append({"conversation_id": conversation_id, "seq": adding[conversation_id],
+                           "sender": "customer", "text": text, "created_at": now,
+                           "client_message_id": client_id, "agent_id": None,
+                           "buttons": None, "nlu": None})
+        return self.rows.batch(drafts, dict(adding), [], now)
 
-    def commit(self, prepared: Any) -> dict[str, int]:
+    def commit(self, batch: SqliteBatch) -> None:
         with self.statements.transaction():
-            return self.statements.write(prepared)
+            self.statements.write(batch)
 
 
 class Relay:
     def __init__(self, path: str, gateway_conversations: int | None = None) -> None:
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.gateway_sql = None
-        if gateway_conversations is None:
-            self.db.executescript(SCHEMA)
-        else:
-            self.gateway_sql = GatewaySql(path, self.db, gateway_conversations)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        self.store: OwnSchema | GatewaySql = (
+            OwnSchema(db) if gateway_conversations is None
+            else GatewaySql(path, db, gateway_conversations))
         self.consoles: dict[str, web.WebSocketResponse] = {}
         self.transports: dict[web.WebSocketResponse, asyncio.Transport] = {}
         self.seqs: dict[str, int] = defaultdict(int)
@@ -138,47 +147,18 @@ class Relay:
             asyncio.get_running_loop().call_soon(self.write_next)
 
     def write_next(self) -> None:
-        if self.gateway_sql is not None:
-            return self.write_next_gateway_sql()
         batch, self.waiting = self.waiting, []
-        now = dt.datetime.now(dt.timezone.utc).isoformat()
-        rows = []
+        now = dt.datetime.now(dt.timezone.utc)
+        rows: list[Row] = []
         for _ws, conversation_id, _agent, data in batch:
             self.seqs[conversation_id] += 1
             rows.append((conversation_id, self.seqs[conversation_id], data["text"],
-                         data["client_message_id"], now))
+                         data["client_message_id"], now.isoformat()))
         done = asyncio.get_running_loop().run_in_executor(
-            None, self.commit, orjson.dumps(rows).decode())
+            None, self.store.commit, self.store.prepare(rows, now))
         done.add_done_callback(lambda future: self.written(future, batch, rows))
 
-    def write_next_gateway_sql(self) -> None:
-        assert self.gateway_sql is not None
-        batch, self.waiting = self.waiting, []
-        now = dt.datetime.now(dt.timezone.utc)
-        prepared, offsets = self.gateway_sql.prepare(batch, now)
-        done = asyncio.get_running_loop().run_in_executor(
-            None, self.gateway_sql.commit, prepared)
-
-        def seqs_known(future: asyncio.Future[dict[str, int]]) -> None:
-            if future.exception() is None:
-                # The seqs the database gave: each conversation's last one, counted back.
-                last = future.result()
-                counts: dict[str, int] = defaultdict(int)
-                for _ws, conversation_id, _agent, _data in batch:
-                    counts[conversation_id] += 1
-                base = {c: last[c] - n for c, n in counts.items()}
-                rows = [(c, base[c] + offset, d["text"], d["client_message_id"], now.isoformat())
-                        for (_ws, c, _agent, d), offset in zip(batch, offsets)]
-            self.written(future, batch, rows if future.exception() is None else [])
-
-        done.add_done_callback(seqs_known)
-
-    def commit(self, rows: str) -> None:
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(INSERT, (rows,))
-
-    def written(self, future: asyncio.Future[None], batch: list, rows: list) -> None:
+    def written(self, future: asyncio.Future[None], batch: list, rows: list[Row]) -> None:
         future.result()  # a failed commit ends the benchmark loudly
         if self.waiting:
             self.write_next()  # the next transaction goes first, then the answers
@@ -249,7 +229,15 @@ def create_app(path: str, gateway_conversations: int | None = None) -> web.Appli
     return app
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gateway-sql", type=int, metavar="CONVERSATIONS")
+    parser.add_argument("database")
+    parser.add_argument("port", type=int)
+    args = parser.parse_args()
+    web.run_app(create_app(args.database, args.gateway_sql), host="127.0.0.1", port=args.port,
+                print=None, access_log=None, loop=uvloop.new_event_loop())
+
+
 if __name__ == "__main__":
-    gateway_sql = int(sys.argv[4]) if sys.argv[3:4] == ["--gateway-sql"] else None
-    web.run_app(create_app(sys.argv[2], gateway_sql), host="127.0.0.1", port=int(sys.argv[1]), print=None,
-                access_log=None, loop=uvloop.new_event_loop())
+    main()

@@ -42,13 +42,13 @@ import itertools
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -62,6 +62,7 @@ from _common import (
     print_table,
     running_stack,
     summary_ms,
+    wait_answering,
     write_results,
 )
 
@@ -250,20 +251,25 @@ async def ladder(clock: Clock, send: Sender, targets: int, name: str, rates: tup
 
 # -- the bare echo ----------------------------------------------------------------------
 
-async def measure_echo(connections: int) -> dict:
+@contextmanager
+def own_server(*argv: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A server of the bench's own (the echo, the floor) in a process of its own: Python
+    with `argv`, then a free loopback port; its base URL. Stopped on the way out."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(port)])
-    clock = Clock()
+    server = subprocess.Popen([sys.executable, *argv, str(port)])
     try:
+        yield server, f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def measure_echo(connections: int) -> dict:
+    clock = Clock()
+    with own_server("-c", ECHO_SERVER) as (server, base):
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/ws"):
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-            sockets = [await http.ws_connect(f"http://127.0.0.1:{port}/ws")
-                       for _ in range(connections)]
+            await wait_answering(http, f"{base}/ws")
+            sockets = [await http.ws_connect(f"{base}/ws") for _ in range(connections)]
 
             async def read(ws: aiohttp.ClientWebSocketResponse) -> None:
                 async for frame in ws:
@@ -290,9 +296,6 @@ async def measure_echo(connections: int) -> dict:
                 await ws.close()
             for reader in readers:
                 reader.cancel()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return {"paced": steps, "saturation": saturation}
 
 
@@ -312,11 +315,15 @@ class RelayClient:
         self.widgets = widgets
         self.consoles = consoles
         self.acks: dict[str, asyncio.Future[None]] = {}
+        self.readers = ([asyncio.create_task(self.read_console(i, ws))
+                         for i, ws in enumerate(consoles)]
+                        + [asyncio.create_task(self.read_widget(ws)) for ws in widgets])
 
-    def start_reading(self) -> list[asyncio.Task[None]]:
-        return ([asyncio.create_task(self.read_console(i, ws))
-                 for i, ws in enumerate(self.consoles)]
-                + [asyncio.create_task(self.read_widget(ws)) for ws in self.widgets])
+    async def close(self) -> None:
+        for ws in [*self.consoles, *self.widgets]:
+            await ws.close()
+        for reader in self.readers:
+            reader.cancel()
 
     async def read_console(self, index: int, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for frame in ws:
@@ -359,42 +366,26 @@ class RelayClient:
 async def measure_floor(conversations: int, agents: int, gateway_sql: bool = False) -> dict:
     """bench/floor_server.py in a process of its own, driven as the gateway is
     (`gateway_sql`: with the gateway's schema and statements)."""
-    port = free_port()
-    var_dir = tempfile.mkdtemp(prefix="baton-bench-floor-")
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "floor_server.py"), str(port),
-         os.path.join(var_dir, "floor.db"),
-         *(["--gateway-sql", str(conversations)] if gateway_sql else [])])
     clock = Clock()
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with tempfile.TemporaryDirectory(prefix="baton-bench-floor-") as var_dir, own_server(
+        str(ROOT / "bench" / "floor_server.py"),
+        *(["--gateway-sql", str(conversations)] if gateway_sql else []),
+        os.path.join(var_dir, "floor.db"),
+    ) as (server, base):
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"{base}/ready"):
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
+            await wait_answering(http, f"{base}/ready")
             ids = [f"floor-{i:05d}" for i in range(conversations)]
             holder = {c: i % agents for i, c in enumerate(ids)}
             consoles = [await http.ws_connect(f"{base}/a/{k}") for k in range(agents)]
             widgets = [await http.ws_connect(f"{base}/w/{c}?agent={holder[c]}") for c in ids]
             client = RelayClient(clock, holder, widgets, consoles)
-            readers = client.start_reading()
             meter = CpuMeter({"floor": server.pid, "client": os.getpid()})
             saturation = await measured(meter, saturate(
                 clock, client.send_frame, conversations, SATURATION_SECONDS,
                 f"floor-sat-{gateway_sql}"))
             print(f"  floor{' (gateway SQL)' if gateway_sql else ''} saturation: "
                   f"{saturation['msg_per_s']:.0f} msg/s", flush=True)
-            for ws in [*consoles, *widgets]:
-                await ws.close()
-            for reader in readers:
-                reader.cancel()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(var_dir, ignore_errors=True)
+            await client.close()
     saturation["errors"] = clock.errors
     return {"saturation": saturation}
 
@@ -483,7 +474,6 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
         print(f"  {len(consoles)} consoles and {len(widgets)} widgets connected", flush=True)
 
         client = RelayClient(clock, holder, widgets, consoles)
-        readers = client.start_reading()
         send_frame = client.send_frame
 
         async def post(target: int, key: str) -> None:
@@ -538,10 +528,7 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
         print("  gateway (Rasa stopped) saturation: "
               f"{results['rasa_stopped']['saturation']['msg_per_s']:.0f} msg/s", flush=True)
         results["errors"] = clock.errors
-        for ws in [*consoles, *widgets]:
-            await ws.close()
-        for reader in readers:
-            reader.cancel()
+        await client.close()
     return results
 
 

@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import free_port  # noqa: E402
+from _common import free_port, wait_answering  # noqa: E402
 
 CONVERSATIONS = 6
 AGENTS = 2
@@ -34,22 +34,15 @@ async def floor(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     port = free_port()
     database = tmp_path / "floor.db"
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "floor_server.py"), str(port), str(database),
-         *(["--gateway-sql", str(CONVERSATIONS)] if gateway_sql else [])],
+        [sys.executable, str(ROOT / "bench" / "floor_server.py"),
+         *(["--gateway-sql", str(CONVERSATIONS)] if gateway_sql else []), str(database),
+         str(port)],
         cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(f"{base}/ready") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.05)
-            else:
-                pytest.fail("the floor server did not start")
+            await wait_answering(http, f"{base}/ready")
         yield base, database, gateway_sql
     finally:
         server.terminate()
