@@ -39,6 +39,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def own_server(*argv: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A server of the bench's own (the echo, the floor) in a process of its own: Python
+    with `argv`, then a free loopback port; its base URL. Stopped on the way out."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, *argv, str(port)])
+    try:
+        yield server, f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 class BenchStack(Stack):
     """The real stack, but Rasa keeps its trackers in this run's var directory.
 

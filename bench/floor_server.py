@@ -100,7 +100,8 @@ class GatewaySql:
         engine.dispose()
         db.execute("PRAGMA foreign_keys=ON")
         # The floor commits on its thread only, so SQLite's own checkpoint, inside the
-        # commit, runs there too, about as often as the gateway's writer checkpoints.
+        # commit, runs there too (the gateway's writer, which commits on the loop while
+        # quiet, turns it off and checkpoints on its threads: handoff.write_connection).
         db.execute("PRAGMA wal_autocheckpoint=4000")
         db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         self.statements = SqliteStatements(db)
@@ -149,11 +150,12 @@ class Relay:
     def write_next(self) -> None:
         batch, self.waiting = self.waiting, []
         now = dt.datetime.now(dt.timezone.utc)
+        at = now.isoformat()
         rows: list[Row] = []
         for _ws, conversation_id, _agent, data in batch:
             self.seqs[conversation_id] += 1
             rows.append((conversation_id, self.seqs[conversation_id], data["text"],
-                         data["client_message_id"], now.isoformat()))
+                         data["client_message_id"], at))
         done = asyncio.get_running_loop().run_in_executor(
             None, self.store.commit, self.store.prepare(rows, now))
         done.add_done_callback(lambda future: self.written(future, batch, rows))

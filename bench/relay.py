@@ -47,8 +47,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -57,7 +56,7 @@ from _common import (
     AGENT_PASSWORD,
     ROOT,
     cpu_seconds,
-    free_port,
+    own_server,
     gateway_pid,
     print_table,
     running_stack,
@@ -250,19 +249,6 @@ async def ladder(clock: Clock, send: Sender, targets: int, name: str, rates: tup
 
 
 # -- the bare echo ----------------------------------------------------------------------
-
-@contextmanager
-def own_server(*argv: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """A server of the bench's own (the echo, the floor) in a process of its own: Python
-    with `argv`, then a free loopback port; its base URL. Stopped on the way out."""
-    port = free_port()
-    server = subprocess.Popen([sys.executable, *argv, str(port)])
-    try:
-        yield server, f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
 
 async def measure_echo(connections: int) -> dict:
     clock = Clock()

@@ -40,7 +40,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .db import Database, make_sqlite_file_engine
-from .write_statements import CoreStatements, SqliteBatch, SqliteRows, SqliteStatements
+from .write_statements import (
+    PASSIVE_CHECKPOINT,
+    CoreStatements,
+    SqliteBatch,
+    SqliteRows,
+    SqliteStatements,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +170,7 @@ class WriteConnection:
     def _checkpoint(self) -> None:
         assert self._sqlite is not None
         with self._sqlite.connect() as connection:
-            # PASSIVE: copies what it can without waiting for, or holding up, anyone.
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            connection.exec_driver_sql(PASSIVE_CHECKPOINT)
 
     async def close(self) -> None:
         """After the transaction under way, if any, has ended."""

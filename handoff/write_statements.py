@@ -40,6 +40,10 @@ MESSAGE_COLUMNS = (
 )
 
 
+# Copies the write-ahead log into the database file as far as readers let it, without
+# waiting for anyone or holding anyone up.
+PASSIVE_CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
+
 # Built once: building them again for every transaction showed in profiles.
 _TAKE_SEQS = (
     update(Conversation)
@@ -207,7 +211,7 @@ class SqliteStatements:
     def checkpoint(self) -> None:
         """Copies the log into the database file, as far as readers let it (PASSIVE)."""
         try:
-            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._connection.execute(PASSIVE_CHECKPOINT).fetchall()
         except sqlite3.Error as exc:
             raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import free_port, wait_answering  # noqa: E402
+from _common import own_server, wait_answering  # noqa: E402
 
 CONVERSATIONS = 6
 AGENTS = 2
@@ -31,22 +30,15 @@ MESSAGES_EACH = 5
 @pytest.fixture(params=[False, True], ids=["own schema", "gateway sql"])
 async def floor(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[str, Path, bool]]:
     gateway_sql = request.param
-    port = free_port()
     database = tmp_path / "floor.db"
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "floor_server.py"),
-         *(["--gateway-sql", str(CONVERSATIONS)] if gateway_sql else []), str(database),
-         str(port)],
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with own_server(
+        str(ROOT / "bench" / "floor_server.py"),
+        *(["--gateway-sql", str(CONVERSATIONS)] if gateway_sql else []),
+        str(database),
+    ) as (_server, base):
         async with aiohttp.ClientSession() as http:
             await wait_answering(http, f"{base}/ready")
         yield base, database, gateway_sql
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 async def test_every_acked_message_is_stored_once_and_reaches_its_holder_alone(
