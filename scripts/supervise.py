@@ -123,8 +123,15 @@ class Supervisor:
                     child.delay, self.stack.var_dir / "logs" / f"{name}.log",
                 )
             elif now >= child.restart_at:
+                try:
+                    self._start(name)
+                except OSError as exc:  # e.g. its environment was removed meanwhile
+                    child.delay = self.backoff.delay(child.delay, 0.0)
+                    child.restart_at = now + child.delay
+                    self.log.error("could not start %s: %s; trying again in %.0f s",
+                                   name, exc, child.delay)
+                    continue
                 child.restart_at = None
-                self._start(name)
                 self.recovering.add(name)
         if self.recovering and ready(self.stack.base_url):
             for name in sorted(self.recovering):

@@ -184,3 +184,25 @@ def test_what_a_crashed_process_left_behind_is_killed_before_the_restart(
             break
         time.sleep(0.1)
     assert subprocess.run(["pgrep", "-g", str(leader)], capture_output=True).returncode == 1
+
+
+def test_a_restart_that_cannot_even_start_is_tried_again_later(
+    stack: SleepingStack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervise, "ready", lambda _url: True)
+    clock = Clock()
+    supervisor = Supervisor(stack, logging.getLogger("test-launcher"), Backoff(), clock)
+    supervisor.start_all()
+    caplog.set_level(logging.INFO, logger="test-launcher")
+    stack.argv["actions"] = [str(stack.var_dir / "no-such-python")]
+    _kill(stack, "actions")
+    supervisor.check()
+    clock.now += 1
+    supervisor.check()
+    assert caplog.records[-1].getMessage().startswith("could not start actions: [Errno 2] ")
+    assert caplog.records[-1].getMessage().endswith("; trying again in 2 s")
+    stack.argv["actions"] = SLEEPER
+    clock.now += 2
+    supervisor.check()
+    assert stack.processes["actions"].poll() is None
+    assert stack.starts["actions"] == 3
