@@ -1,9 +1,15 @@
-"""`make run`: start the whole system, print where it is, stop it all on Ctrl-C."""
+"""`make run`: start the whole system, keep it running, stop it all on Ctrl-C.
+
+A process that crashes is restarted with backoff (scripts/supervise.py) while the others
+keep serving; every exit and restart is logged here and in var/logs/launcher.log.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -11,6 +17,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stack import ROOT, Ports, Stack  # noqa: E402
+from supervise import Supervisor  # noqa: E402
+
+# Rasa loads its model in 60-90 s on 2 quiet cores; much longer when they are busy.
+STARTUP_TIMEOUT = 300.0
+
+
+def launcher_log(var_dir: Path) -> logging.Logger:
+    """The launcher's own lines, on its output and in <var>/logs/launcher.log."""
+    log = logging.getLogger("launcher")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    (var_dir / "logs").mkdir(parents=True, exist_ok=True)
+    formatter = logging.Formatter("%(asctime)s launcher: %(message)s")
+    for handler in (
+        logging.StreamHandler(sys.stdout),
+        logging.FileHandler(var_dir / "logs" / "launcher.log"),
+    ):
+        handler.setFormatter(formatter)
+        log.addHandler(handler)
+    return log
 
 
 def main() -> int:
@@ -19,47 +45,51 @@ def main() -> int:
         rasa=int(os.environ.get("RASA_PORT", 5005)),
         actions=int(os.environ.get("ACTIONS_PORT", 5055)),
     )
-    var_dir = ROOT / "var"
+    var_dir = Path(os.environ.get("BATON_VAR_DIR") or ROOT / "var").resolve()
     database_url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'baton.db'}"
     stack = Stack(ports=ports, var_dir=var_dir, database_url=database_url)
+    log = launcher_log(var_dir)
+    supervisor = Supervisor(stack, log)
     stopping = False
 
     def _stop(signum: int, _frame: object) -> None:
         nonlocal stopping
+        if not stopping:
+            log.info("%s received: stopping everything", signal.Signals(signum).name)
         stopping = True
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     print("Starting the action server, Rasa and the gateway (Rasa takes about a minute)...")
     try:
-        var_dir.mkdir(parents=True, exist_ok=True)
         stack.migrate()
         print(stack.ensure_agent())
-        stack.start_actions()
-        stack.start_rasa()
-        stack.start_gateway()
-        stack.wait_ready()
+        if stopping:
+            return 0
+        supervisor.start_all()
+        if not supervisor.wait_ready(STARTUP_TIMEOUT, lambda: stopping):
+            return 0
         print(
             f"\nBaton is running.\n"
             f"  Demo page with the chat widget: http://localhost:{ports.gateway}/\n"
             f"  Agent console:                  http://localhost:{ports.gateway}/agent\n"
             f"  Logs: {var_dir / 'logs'}\n"
-            "Press Ctrl-C to stop everything.",
+            "A process that crashes is restarted. Press Ctrl-C to stop everything.",
             flush=True,
         )
         while not stopping:
-            for name, process in list(stack.processes.items()):
-                if process.poll() is not None:
-                    print(f"{name} exited with {process.returncode}; stopping.", file=sys.stderr)
-                    return 1
+            supervisor.check()
             time.sleep(0.5)
         return 0
-    except (RuntimeError, TimeoutError) as exc:
+    except (RuntimeError, TimeoutError, subprocess.CalledProcessError) as exc:
+        if stopping:
+            return 0
         print(f"Baton did not start: {exc}", file=sys.stderr)
         return 1
     finally:
         print("Stopping...", flush=True)
         stack.stop()
+        log.info("stopped")
 
 
 if __name__ == "__main__":

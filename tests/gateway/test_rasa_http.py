@@ -22,9 +22,11 @@ class Server:
         self.close_after_answer = close_after_answer
         self.requests: list[bytes] = []
         self.connections = 0
+        self.writers: list[asyncio.StreamWriter] = []
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.writers.append(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -164,3 +166,32 @@ async def test_an_idle_connection_is_not_reused_after_a_while(
         await poster.post(b"{}", timeout=5)
         poster.close()
     assert server.connections == 2
+
+
+async def test_after_the_server_died_and_came_back_on_its_port_the_next_post_reaches_it() -> None:
+    # kill -9 of Rasa: its kept-alive connections end; the restarted Rasa listens again on
+    # the same port, and the next turn must reach it rather than fail on a dead connection.
+    body = b'{"messages": []}'
+    first = Server(lambda _: answer(body, f"Content-Length: {len(body)}"), False)
+    listening = await asyncio.start_server(first.handle, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    poster = JsonPoster(f"http://127.0.0.1:{port}/webhooks/baton/webhook", {})
+    assert await poster.post(b"{}", timeout=5) == (200, body)
+    # What the kernel does for a killed process: the listener and every connection close.
+    listening.close()
+    await listening.wait_closed()
+    for writer in first.writers:
+        writer.transport.abort()
+    await asyncio.sleep(0.05)
+    with pytest.raises(OSError):  # nobody listens: refused, as while Rasa starts again
+        await poster.post(b"{}", timeout=5)
+
+    again = Server(lambda _: answer(body, f"Content-Length: {len(body)}"), False)
+    back = await asyncio.start_server(again.handle, "127.0.0.1", port)
+    try:
+        assert await poster.post(b"{}", timeout=5) == (200, body)
+        assert again.connections == 1
+    finally:
+        poster.close()
+        back.close()
+        await back.wait_closed()

@@ -1,0 +1,208 @@
+"""The launcher's supervisor (scripts/supervise.py) with small real processes and a clock
+the test moves: exits are logged, restarts wait with backoff, the others keep running."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import supervise  # noqa: E402
+from stack import Ports, Stack  # noqa: E402
+from supervise import Backoff, Supervisor  # noqa: E402
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
+
+
+class SleepingStack(Stack):
+    """Each of the three "processes" is a sleeping Python; counts how often each started."""
+
+    def __init__(self, var_dir: Path) -> None:
+        super().__init__(ports=Ports(), var_dir=var_dir, database_url="sqlite://")
+        self.starts = {"actions": 0, "rasa": 0, "gateway": 0}
+        self.argv = {name: SLEEPER for name in self.starts}
+
+    def _sleep(self, name: str) -> None:
+        self.starts[name] += 1
+        self._start(name, self.argv[name])
+
+    def start_actions(self) -> None:
+        self._sleep("actions")
+
+    def start_rasa(self) -> None:
+        self._sleep("rasa")
+
+    def start_gateway(self) -> None:
+        self._sleep("gateway")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_backoff_doubles_up_to_its_longest_and_starts_over_after_a_steady_run() -> None:
+    backoff = Backoff(first=1, longest=30, steady=60)
+    delays = []
+    previous = None
+    for _ in range(7):
+        previous = backoff.delay(previous, uptime=2)
+        delays.append(previous)
+    assert delays == [1, 2, 4, 8, 16, 30, 30]
+    assert backoff.delay(30, uptime=60) == 1
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[SleepingStack]:
+    stack = SleepingStack(tmp_path)
+    yield stack
+    stack.stop()
+
+
+def _kill(stack: Stack, name: str) -> int:
+    process = stack.processes[name]
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return process.pid
+
+
+def test_a_killed_process_is_logged_and_restarted_after_its_backoff_alone(
+    stack: SleepingStack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervise, "ready", lambda _url: True)
+    clock = Clock()
+    log = logging.getLogger("test-launcher")
+    supervisor = Supervisor(stack, log, Backoff(first=1, longest=30, steady=60), clock)
+    supervisor.start_all()
+    others = {name: stack.processes[name].pid for name in ("actions", "gateway")}
+    caplog.set_level(logging.INFO, logger="test-launcher")
+
+    # Three quick crashes: 1 s, then 2 s, then 4 s before each restart.
+    waits = []
+    for _ in range(3):
+        clock.now += 5
+        pid = _kill(stack, "rasa")
+        supervisor.check()
+        assert stack.starts["rasa"] == len(waits) + 1  # not restarted yet
+        message = caplog.records[-1].getMessage()
+        assert message.startswith(f"rasa (pid {pid}) was killed by SIGKILL after 5 s up; ")
+        wait = float(message.split("restarting in ")[1].split(" s")[0])
+        clock.now += wait - 0.1
+        supervisor.check()
+        assert stack.starts["rasa"] == len(waits) + 1
+        clock.now += 0.1
+        supervisor.check()
+        waits.append(wait)
+        assert stack.starts["rasa"] == len(waits) + 1
+        new_pid = stack.processes["rasa"].pid
+        assert caplog.records[-2].getMessage() == f"started rasa (pid {new_pid})"
+        assert caplog.records[-1].getMessage() == f"rasa answers again, {wait:.0f} s after it ended"
+    assert waits == [1, 2, 4]
+
+    # After a steady minute the next crash waits 1 s again.
+    clock.now += 61
+    _kill(stack, "rasa")
+    supervisor.check()
+    assert "restarting in 1 s" in caplog.records[-1].getMessage()
+
+    # The others were never touched.
+    assert {name: stack.processes[name].pid for name in others} == others
+    assert all(stack.processes[name].poll() is None for name in others)
+    assert stack.starts == {"actions": 1, "rasa": 4, "gateway": 1}
+
+
+def test_an_exit_code_is_told_apart_from_a_signal() -> None:
+    assert supervise.how_it_ended(1) == "exited with 1"
+    assert supervise.how_it_ended(-signal.SIGKILL) == "was killed by SIGKILL"
+    assert supervise.how_it_ended(-signal.SIGSEGV) == "was killed by SIGSEGV"
+
+
+def test_before_the_first_ready_an_exit_stops_the_start_with_the_log_to_read(
+    stack: SleepingStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervise, "ready", lambda _url: False)
+    supervisor = Supervisor(stack, logging.getLogger("test-launcher"))
+    supervisor.start_all()
+    stack.processes["gateway"].terminate()
+    stack.processes["gateway"].wait()
+    with pytest.raises(RuntimeError) as failed:
+        supervisor.wait_ready(30, lambda: False)
+    assert str(failed.value) == (
+        f"gateway was killed by SIGTERM; see {stack.var_dir / 'logs' / 'gateway.log'}"
+    )
+
+
+def test_a_stop_asked_for_during_the_start_ends_the_wait_at_once(
+    stack: SleepingStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervise, "ready", lambda _url: False)
+    supervisor = Supervisor(stack, logging.getLogger("test-launcher"))
+    supervisor.start_all()
+    asked = iter([False, True])
+    assert supervisor.wait_ready(30, lambda: next(asked)) is False
+
+
+def test_what_a_crashed_process_left_behind_is_killed_before_the_restart(
+    stack: SleepingStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A "Rasa" whose own child holds on after it is killed, as a worker would.
+    monkeypatch.setattr(supervise, "ready", lambda _url: True)
+    parent = (
+        "import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        "print('child started', flush=True); time.sleep(60)"
+    )
+    stack.argv["rasa"] = [sys.executable, "-c", parent]
+    clock = Clock()
+    supervisor = Supervisor(stack, logging.getLogger("test-launcher"), clock=clock)
+    supervisor.start_all()
+    leader = stack.processes["rasa"].pid
+    log = stack.var_dir / "logs" / "rasa.log"
+    for _ in range(100):
+        if b"child started" in log.read_bytes():
+            break
+        time.sleep(0.1)
+    group = subprocess.run(["pgrep", "-g", str(leader)], capture_output=True, text=True)
+    members = [int(pid) for pid in group.stdout.split()]
+    assert len(members) == 2
+    _kill(stack, "rasa")
+    supervisor.check()
+    for _ in range(50):
+        if subprocess.run(["pgrep", "-g", str(leader)], capture_output=True).returncode == 1:
+            break
+        time.sleep(0.1)
+    assert subprocess.run(["pgrep", "-g", str(leader)], capture_output=True).returncode == 1
+
+
+def test_a_restart_that_cannot_even_start_is_tried_again_later(
+    stack: SleepingStack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervise, "ready", lambda _url: True)
+    clock = Clock()
+    supervisor = Supervisor(stack, logging.getLogger("test-launcher"), Backoff(), clock)
+    supervisor.start_all()
+    caplog.set_level(logging.INFO, logger="test-launcher")
+    stack.argv["actions"] = [str(stack.var_dir / "no-such-python")]
+    _kill(stack, "actions")
+    supervisor.check()
+    clock.now += 1
+    supervisor.check()
+    assert caplog.records[-1].getMessage().startswith("could not start actions: [Errno 2] ")
+    assert caplog.records[-1].getMessage().endswith("; trying again in 2 s")
+    stack.argv["actions"] = SLEEPER
+    clock.now += 2
+    supervisor.check()
+    assert stack.processes["actions"].poll() is None
+    assert stack.starts["actions"] == 3
