@@ -296,7 +296,7 @@
       if (c.unread) bottom.appendChild(el("span", "unread", c.unread + " new"));
       btn.appendChild(bottom);
 
-      btn.addEventListener("click", function () { select(c.id); });
+      btn.addEventListener("click", function () { select(c.id).then(focusConversation); });
       li.appendChild(btn);
       list.appendChild(li);
     });
@@ -340,6 +340,14 @@
     sendSocket({ type: "watch", conversation_id: id });
     emit("select", id);
     return loadConversation(id);
+  }
+
+  // Opened from the queue, the conversation takes the focus: its reply box when the agent
+  // may write, otherwise its heading, so a screen reader says which one opened.
+  function focusConversation() {
+    if (!selected || selected.loading) return;
+    var input = $("reply-input");
+    (input.disabled ? $("conv-title") : input).focus();
   }
 
   function loadConversation(id) {

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.e2e
 QUICK_REPLIES = ".quick .chip"
 
 
-def hand_off(widget: Widget) -> str:
+def hand_off(widget: Widget, text: str = "can I talk to a real person") -> str:
     """The customer asks for a person; returns the conversation's id once it is queued."""
-    asked = widget.send("can I talk to a real person")
+    asked = widget.send(text)
     widget.wait_for_reply(asked, "bot")
     expect(widget.panel).to_have_attribute("data-status", "waiting")
     return widget.conversation_id()
@@ -87,9 +87,7 @@ def test_console_has_no_axe_violations(
     check(agent, shots, "console-empty", "the console with nothing selected")
 
     widget = Widget(customer).visit("/").open()
-    asked = widget.send("my flight BA117 was cancelled and I am really annoyed")
-    widget.wait_for_reply(asked, "bot")
-    conversation_id = hand_off(widget)
+    conversation_id = hand_off(widget, "my flight BA117 was cancelled, I want to talk to a person")
     expect(console.queue_item(conversation_id)).to_be_visible()
     check(agent, shots, "console-queue", "the console's queue")
 
@@ -136,10 +134,12 @@ def test_supervisor_views_have_no_axe_violations(
     form = maya.choose_action("Refund", "300")
     form.get_by_role("button", name="Review").click()
     form.get_by_role("button", name="Send for approval").click()
-    expect(maya.resolution("Refund")).to_have_attribute("data-status", "pending_approval")
+    refund = maya.resolution("Refund")
+    expect(refund).to_have_attribute("data-status", "pending_approval")
+    resolution_id = refund.get_attribute("data-resolution-id")
 
     sam.view("Approvals")
-    card = supervisor.locator(".approval").filter(has_text="Refund")
+    card = supervisor.locator(f'.approval[data-resolution-id="{resolution_id}"]')
     expect(card).to_be_visible()
     check(supervisor, shots, "supervisor-approvals", "the supervisor's approvals")
 
@@ -308,10 +308,17 @@ def test_console_at_1024x768_collapses_the_context_panel(
         shots(page, "console-1024-context-open")
         assert_no_violations(page, "the console at 1024x768 with its context panel open")
 
+        # Escape, or its own Hide button, folds it away again and gives the toggle the focus.
         console.tab("Notes")
         page.keyboard.press("Escape")
         expect(console.context).to_be_hidden()
         expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(toggle).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(console.context).to_be_visible()
+        expect(page.get_by_role("tab", name="Notes")).to_be_focused()
+        page.get_by_role("button", name="Hide details").click()
+        expect(console.context).to_be_hidden()
         expect(toggle).to_be_focused()
 
         # Where there is room, the panel stays beside the transcript and needs no toggle.
