@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from .axe import assert_no_violations
 from .conftest import AgentLogin, PageErrors, Screenshots
@@ -26,6 +26,18 @@ def hand_off(widget: Widget, text: str = "can I talk to a real person") -> str:
     widget.wait_for_reply(asked, "bot")
     expect(widget.panel).to_have_attribute("data-status", "waiting")
     return widget.conversation_id()
+
+
+def contact_form(page: Page) -> Locator:
+    """The widget's "Leave a message" form: it opens by itself when nobody is online (or
+    the wait is long), otherwise from the banner's offer."""
+    form = page.get_by_role("form", name="Leave a message")
+    offer = page.locator(".banner-action")
+    expect(form.or_(offer).first).to_be_visible()
+    if not form.is_visible():
+        offer.click()
+    expect(form).to_be_visible()
+    return form
 
 
 def check(page: Page, shots: Screenshots, name: str, where: str) -> None:
@@ -51,9 +63,7 @@ def test_demo_page_and_widget_have_no_axe_violations(
     conversation_id = hand_off(widget)
     expect(widget.banner).to_be_visible()
     check(customer, shots, "widget-waiting", "the widget waiting for an agent")
-    widget.banner.locator(".banner-action").click()
-    contact = customer.get_by_role("form", name="Leave a message")
-    expect(contact).to_be_visible()
+    contact = contact_form(customer)
     check(customer, shots, "widget-contact-form", "the widget's contact form")
     contact.get_by_role("button", name="Cancel").click()
     expect(contact).to_have_count(0)
@@ -260,12 +270,7 @@ def test_message_box_text_is_16px_on_a_phone(
     assert font_size >= 16, f"the message box's text is {font_size}px on a phone"
     check(phone, shots, "phone-widget-open", "the widget on a phone")
     hand_off(widget)
-    # With nobody online the form opens by itself; otherwise the banner offers it.
-    contact = phone.get_by_role("form", name="Leave a message")
-    offer = phone.locator(".banner-action")
-    expect(contact.or_(offer).first).to_be_visible()
-    if not contact.is_visible():
-        offer.click()
+    contact = contact_form(phone)
     for label in ("Name (optional)", "Email or phone", "Message (optional)"):
         size = contact.get_by_label(label).evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
         assert size >= 16, f"{label!r} is {size}px on a phone"
