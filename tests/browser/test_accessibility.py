@@ -7,7 +7,6 @@ Runs against the real system; see conftest.py.
 
 from __future__ import annotations
 
-
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -200,7 +199,7 @@ def test_tab_from_the_message_box_reaches_suggested_replies_and_minimise(
 
     customer.bring_to_front()
     widget.input.focus()
-    reached = []
+    reached: list[str] = []
     for _ in range(30):
         customer.keyboard.press("Tab")
         now = _widget_focus(customer)
@@ -221,6 +220,8 @@ def test_tab_from_the_message_box_reaches_suggested_replies_and_minimise(
         customer.keyboard.press("Tab")
         if _widget_focus(customer) == titles[0]:
             break
+    else:
+        pytest.fail(f"Tab never reached the suggested reply {titles[0]!r}")
     before = widget.last_seq()
     customer.keyboard.press("Enter")
     widget.wait_for_reply(before, "customer")
