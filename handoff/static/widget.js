@@ -9,7 +9,8 @@
  *   data-title     header title                 (default: "Support")
  *   data-subtitle  header line under the title  (default: "We usually reply in a few minutes")
  *   data-greeting  first bubble shown before the customer writes
- *   data-color     accent colour, any CSS colour (default: #1f5eff)
+ *   data-color     accent colour, any CSS colour (default: #1f5eff); white text sits on
+ *                  it, so keep it at 4.5:1 or more against white (WCAG AA)
  *   data-position  "right" (default) or "left"
  *   data-open      "true" opens the panel on load
  *
