@@ -37,9 +37,11 @@ install: $(RASA_VENV)/.installed $(GATEWAY_VENV)/.installed
 train: install
 	PYTHONPATH=. $(RASA_PY) scripts/train.py
 
-# System packages the tests need: Chromium for the browser tests, PostgreSQL's server.
+# What the tests need besides Python: Chromium and axe-core (npm) for the browser tests,
+# PostgreSQL's server.
 test-deps:
 	scripts/install_chromium.sh
+	scripts/install_axe.sh
 	scripts/install_postgres.sh
 
 run: train

@@ -758,10 +758,12 @@
         b.disabled = !a.online;
         var main = el("span", "menu-main");
         main.appendChild(el("span", "presence-dot" + (a.online ? " is-online" : "")));
+        // Its name is what it shows, after a hidden "Transfer to" (no aria-label that
+        // would hide the role and presence from speech input and screen readers).
+        main.appendChild(el("span", "sr-only", "Transfer to "));
         main.appendChild(document.createTextNode(a.name));
         b.appendChild(main);
         b.appendChild(el("span", "menu-sub", (a.role === "supervisor" ? "Supervisor" : "Agent") + " · " + (a.online ? "online" : "offline")));
-        b.setAttribute("aria-label", "Transfer to " + a.name + (a.online ? "" : " (offline)"));
         b.addEventListener("click", function () { transfer(a.id, a.name); });
         li.appendChild(b);
         list.appendChild(li);

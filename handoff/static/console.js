@@ -112,6 +112,19 @@
       }
     });
     $("reply-input").addEventListener("input", noteTyping);
+    $("context-toggle").addEventListener("click", function () {
+      setContextOpen($("context-toggle").getAttribute("aria-expanded") !== "true");
+    });
+    $("context-close").addEventListener("click", function () {
+      setContextOpen(false);
+      $("context-toggle").focus();
+    });
+    $("context").addEventListener("keydown", function (e) {
+      if (e.key !== "Escape" || e.defaultPrevented || getComputedStyle($("context")).position !== "fixed") return;
+      e.preventDefault();
+      setContextOpen(false);
+      $("context-toggle").focus();
+    });
     OUTCOMES.forEach(function (o) {
       var opt = document.createElement("option");
       opt.value = o[0];
@@ -296,7 +309,7 @@
       if (c.unread) bottom.appendChild(el("span", "unread", c.unread + " new"));
       btn.appendChild(bottom);
 
-      btn.addEventListener("click", function () { select(c.id); });
+      btn.addEventListener("click", function () { select(c.id).then(focusConversation); });
       li.appendChild(btn);
       list.appendChild(li);
     });
@@ -340,6 +353,24 @@
     sendSocket({ type: "watch", conversation_id: id });
     emit("select", id);
     return loadConversation(id);
+  }
+
+  // Opened from the queue, the conversation takes the focus: its reply box when the agent
+  // may write, otherwise its heading, so a screen reader says which one opened.
+  function focusConversation() {
+    if (!selected || selected.loading) return;
+    var input = $("reply-input");
+    (input.disabled ? $("conv-title") : input).focus();
+  }
+
+  // Below three columns' width the context panel opens over the transcript (console.css).
+  function setContextOpen(open) {
+    $("app-view").classList.toggle("is-context-open", open);
+    $("context-toggle").setAttribute("aria-expanded", String(open));
+    if (open) {
+      var tab = document.querySelector("#context [role=tab][aria-selected=true]");
+      if (tab) tab.focus();
+    }
   }
 
   function loadConversation(id) {

@@ -9,7 +9,8 @@
  *   data-title     header title                 (default: "Support")
  *   data-subtitle  header line under the title  (default: "We usually reply in a few minutes")
  *   data-greeting  first bubble shown before the customer writes
- *   data-color     accent colour, any CSS colour (default: #1f5eff)
+ *   data-color     accent colour, any CSS colour (default: #1f5eff); white text sits on
+ *                  it, so keep it at 4.5:1 or more against white (WCAG AA)
  *   data-position  "right" (default) or "left"
  *   data-open      "true" opens the panel on load
  *
@@ -85,7 +86,7 @@
     hidden: "",
   });
 
-  var header = el("header", { class: "header" });
+  var header = el("div", { class: "header" }); // a <header> here would be the host page's second banner
   var avatar = el("div", { class: "avatar", "aria-hidden": "true" });
   avatar.appendChild(icon("bot"));
   var titles = el("div", { class: "titles" });
@@ -160,6 +161,8 @@
     if (e.key === "Escape") {
       e.preventDefault();
       setOpen(false);
+    } else if (e.key === "Tab") {
+      keepFocusInPanel(e);
     }
   });
   form.addEventListener("submit", function (e) {
@@ -211,6 +214,26 @@
       if (conv && !historyLoaded) resume();
     } else if (root.activeElement && panel.contains(root.activeElement)) {
       launcher.focus();
+    }
+  }
+
+  // Tab goes round the open panel, so from the message box it reaches the minimise button
+  // and the suggested replies (above it in the page); Escape or minimise leaves it.
+  function keepFocusInPanel(e) {
+    var items = Array.prototype.filter.call(
+      panel.querySelectorAll("button:not([disabled]), a[href], input:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])"),
+      function (n) { return n.getClientRects().length > 0; }
+    );
+    if (!items.length) return;
+    var first = items[0];
+    var last = items[items.length - 1];
+    var active = root.activeElement;
+    if (!e.shiftKey && active === last) {
+      e.preventDefault();
+      first.focus();
+    } else if (e.shiftKey && active === first) {
+      e.preventDefault();
+      last.focus();
     }
   }
 
@@ -954,7 +977,7 @@
   function css(c) {
     var side = c.position;
     return [
-      ":host{all:initial;--accent:" + c.color + ";--ink:#1a1d24;--muted:#6b7280;--line:#e5e7eb;--bg:#fff;--soft:#f4f5f7;",
+      ":host{all:initial;--accent:" + c.color + ";--ink:#1a1d24;--muted:#4b5563;--line:#e5e7eb;--bg:#fff;--soft:#f4f5f7;",
       "font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--ink)}",
       "*{box-sizing:border-box}",
       "[hidden]{display:none!important}",
@@ -976,7 +999,7 @@
       ".avatar.is-agent{background:#fff;color:var(--accent)}",
       ".titles{flex:1;min-width:0}",
       ".title{margin:0;font-size:16px;font-weight:650;line-height:1.25}",
-      ".subtitle{margin:2px 0 0;font-size:13px;opacity:.88;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+      ".subtitle{margin:2px 0 0;font-size:13px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
       ".icon-btn{flex:none;width:36px;height:36px;border:0;border-radius:8px;background:transparent;color:#fff;display:grid;place-items:center}",
       ".icon-btn:hover{background:rgba(255,255,255,.15)}",
       ".banner{padding:10px 16px;background:#fff8e6;border-bottom:1px solid #f5e3b3;color:#5c4100;font-size:13px}",
@@ -1018,7 +1041,7 @@
       ".input:focus{outline:none;border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 20%,transparent)}",
       ".send{flex:none;width:40px;height:40px;border:0;border-radius:12px;background:var(--accent);color:#fff;display:grid;place-items:center}",
       ".send .icon{width:20px;height:20px}",
-      ".footer{margin:0;padding:0 0 8px;text-align:center;font-size:11px;color:#9ca3af;background:#fff}",
+      ".footer{margin:0;padding:0 0 8px;text-align:center;font-size:11px;color:var(--muted);background:#fff}",
       ".banner-action{display:block;margin-top:6px;color:#5c4100;font-weight:600}",
       ".card{align-self:stretch;background:#fff;border-radius:14px;padding:14px;box-shadow:0 1px 3px rgba(15,23,42,.1);",
       "display:flex;flex-direction:column;gap:8px}",
@@ -1035,11 +1058,13 @@
       ".btn:disabled{opacity:.6}",
       ".btn-text{border:0;background:none;color:var(--muted);padding:8px 10px}",
       ".stars{display:flex;gap:4px}",
-      ".star{border:0;background:none;font-size:28px;line-height:1;padding:2px 4px;color:#d1d5db;border-radius:6px}",
-      ".star:hover,.star.is-on{color:#f59e0b}",
+      ".star{border:0;background:none;font-size:28px;line-height:1;padding:2px 4px;color:#7b8494;border-radius:6px}",
+      ".star:hover,.star.is-on{color:#b45309}",
       ".comment{display:flex;flex-direction:column;gap:8px}",
       "@media (max-width:480px){.panel{top:0;left:0;right:0;bottom:0;width:auto;height:auto;border-radius:0}",
       ".launcher.is-open{display:none}}",
+      // iOS zooms the page into a text field whose text is under 16px when it takes the focus.
+      "@media (max-width:480px),(pointer:coarse){.input,.field input,.field textarea{font-size:16px}}",
       "@media (prefers-reduced-motion:reduce){.dots i{animation:none}.launcher{transition:none}}",
     ].join("\n");
   }

@@ -1,0 +1,338 @@
+"""Accessibility in a real browser: axe-core finds nothing on the customer's, the agent's
+and the supervisor's pages in the states they are used in; keyboard paths; text size on
+phones; the console at 1024x768.
+
+Runs against the real system; see conftest.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from .axe import assert_no_violations
+from .conftest import AgentLogin, PageErrors, Screenshots
+from .pages import Console, Widget
+
+pytestmark = pytest.mark.e2e
+
+QUICK_REPLIES = ".quick .chip"
+
+
+def hand_off(widget: Widget, text: str = "can I talk to a real person") -> str:
+    """The customer asks for a person; returns the conversation's id once it is queued."""
+    asked = widget.send(text)
+    widget.wait_for_reply(asked, "bot")
+    expect(widget.panel).to_have_attribute("data-status", "waiting")
+    return widget.conversation_id()
+
+
+def contact_form(page: Page) -> Locator:
+    """The widget's "Leave a message" form: it opens by itself when nobody is online (or
+    the wait is long), otherwise from the banner's offer."""
+    form = page.get_by_role("form", name="Leave a message")
+    offer = page.locator(".banner-action")
+    expect(form.or_(offer).first).to_be_visible()
+    if not form.is_visible():
+        offer.click()
+    expect(form).to_be_visible()
+    return form
+
+
+def check(page: Page, shots: Screenshots, name: str, where: str) -> None:
+    shots(page, name)
+    assert_no_violations(page, where)
+
+
+def test_demo_page_and_widget_have_no_axe_violations(
+    customer: Page, agent: Page, agent_login: AgentLogin, page_errors: PageErrors,
+    shots: Screenshots,
+) -> None:
+    console = Console(agent).login(agent_login.email, agent_login.password)
+    widget = Widget(customer).visit("/")
+    check(customer, shots, "demo-page", "the demo page")
+
+    widget.open()
+    check(customer, shots, "widget-open", "the widget, just opened")
+    asked = widget.send("how do I check in online")
+    widget.wait_for_reply(asked, "bot")
+    expect(customer.locator(QUICK_REPLIES).first).to_be_visible()
+    check(customer, shots, "widget-suggested-replies", "the widget with suggested replies")
+
+    conversation_id = hand_off(widget)
+    expect(widget.banner).to_be_visible()
+    check(customer, shots, "widget-waiting", "the widget waiting for an agent")
+    contact = contact_form(customer)
+    check(customer, shots, "widget-contact-form", "the widget's contact form")
+    contact.get_by_role("button", name="Cancel").click()
+    expect(contact).to_have_count(0)
+
+    console.open(conversation_id)
+    console.claim()
+    expect(widget.notes.filter(has_text="from our team has joined")).to_be_visible()
+    before = widget.last_seq()
+    console.reply("Hi, I'm Maya. Let me look at your booking.")
+    widget.wait_for_reply(before, "agent", timeout=10_000)
+    check(customer, shots, "widget-with-agent", "the widget with a system note and an agent")
+
+    console.resolve()
+    rating = customer.get_by_role("group", name="Rate this conversation")
+    expect(rating).to_be_visible()
+    check(customer, shots, "widget-rating", "the widget asking for a rating")
+    rating.get_by_role("button", name="5 of 5: Excellent").click()
+    expect(rating.get_by_label("Anything to add? (optional)")).to_be_visible()
+    check(customer, shots, "widget-rating-comment", "the widget's rating comment form")
+    assert page_errors.entries == []
+
+
+def test_console_has_no_axe_violations(
+    customer: Page, agent: Page, agent_login: AgentLogin, page_errors: PageErrors,
+    shots: Screenshots,
+) -> None:
+    agent.goto("/agent")
+    expect(agent.get_by_role("button", name="Sign in")).to_be_visible()
+    check(agent, shots, "console-sign-in", "the console's sign-in page")
+    console = Console(agent).login(agent_login.email, agent_login.password)
+    check(agent, shots, "console-empty", "the console with nothing selected")
+
+    widget = Widget(customer).visit("/").open()
+    conversation_id = hand_off(widget, "my flight BA117 was cancelled, I want to talk to a person")
+    expect(console.queue_item(conversation_id)).to_be_visible()
+    check(agent, shots, "console-queue", "the console's queue")
+
+    console.open(conversation_id)
+    expect(console.context.locator("#ctx-reason")).not_to_be_empty()
+    check(agent, shots, "console-conversation-waiting", "a waiting conversation in the console")
+
+    console.claim()
+    console.reply("Hi, I'm here to help with your flight.")
+    widget.send("Thank you")
+    expect(console.message("customer", "Thank you")).to_be_visible()
+    check(agent, shots, "console-conversation-claimed", "a claimed conversation in the console")
+
+    form = console.choose_action("Issue a travel voucher", "50")
+    form.get_by_role("button", name="Review").click()
+    expect(form.locator("#act-confirm")).to_be_visible()
+    check(agent, shots, "console-action-review", "the console's action review")
+    form.get_by_role("button", name="Confirm", exact=True).click()
+    expect(console.resolution("Issue a travel voucher")).to_have_attribute("data-status", "done")
+    expect(agent.locator("#audit-list li").first).to_be_visible()
+    check(agent, shots, "console-actions-audit", "actions taken and the audit log")
+
+    console.add_note("Rebooked on BA119, voucher sent")
+    check(agent, shots, "console-notes", "the console's private notes")
+
+    agent.get_by_role("button", name="Transfer").click()
+    expect(agent.locator("#transfer-menu")).to_be_visible()
+    check(agent, shots, "console-transfer-menu", "the console's transfer menu")
+    agent.keyboard.press("Escape")
+    console.resolve()
+    assert page_errors.entries == []
+
+
+def test_supervisor_views_have_no_axe_violations(
+    customer: Page, agent: Page, supervisor: Page, agent_login: AgentLogin,
+    supervisor_login: AgentLogin, page_errors: PageErrors, shots: Screenshots,
+) -> None:
+    sam = Console(supervisor).login(supervisor_login.email, supervisor_login.password)
+    maya = Console(agent).login(agent_login.email, agent_login.password)
+    widget = Widget(customer).visit("/").open()
+    conversation_id = hand_off(widget)
+    maya.open(conversation_id)
+    maya.claim()
+    form = maya.choose_action("Refund", "300")
+    form.get_by_role("button", name="Review").click()
+    form.get_by_role("button", name="Send for approval").click()
+    refund = maya.resolution("Refund")
+    expect(refund).to_have_attribute("data-status", "pending_approval")
+    resolution_id = refund.get_attribute("data-resolution-id")
+
+    sam.view("Approvals")
+    card = supervisor.locator(f'.approval[data-resolution-id="{resolution_id}"]')
+    expect(card).to_be_visible()
+    check(supervisor, shots, "supervisor-approvals", "the supervisor's approvals")
+
+    sam.view("Canned responses")
+    check(supervisor, shots, "supervisor-canned", "the supervisor's canned responses")
+    supervisor.get_by_role("button", name="New response").click()
+    editor = supervisor.get_by_role("form", name="New canned response")
+    editor.get_by_role("button", name="Save").click()
+    expect(editor.get_by_role("alert")).to_be_visible()
+    check(supervisor, shots, "supervisor-canned-editor", "the canned response editor with an error")
+    editor.get_by_role("button", name="Cancel").click()
+
+    sam.view("Conversations")
+    sam.open(conversation_id)
+    sam.tab("Actions")
+    expect(supervisor.locator("#audit-list li").first).to_be_visible()
+    check(supervisor, shots, "supervisor-audit", "the audit log, seen by a supervisor")
+
+    sam.view("Approvals")
+    card.get_by_role("button", name="Reject").click()
+    expect(card).to_have_count(0)
+    maya.resolve()
+    assert page_errors.entries == []
+
+
+def _widget_focus(page: Page) -> str:
+    """What has the keyboard focus: inside the widget, its accessible label or text."""
+    return page.evaluate(
+        """() => {
+          const host = document.querySelector('[data-baton-widget]');
+          if (document.activeElement !== host) return 'outside: ' + (document.activeElement || {}).tagName;
+          const a = host.shadowRoot.activeElement;
+          if (!a) return 'outside: widget host';
+          return (a.getAttribute('aria-label') || a.textContent || a.tagName).trim();
+        }"""
+    )
+
+
+def test_tab_from_the_message_box_reaches_suggested_replies_and_minimise(
+    customer: Page, page_errors: PageErrors, shots: Screenshots
+) -> None:
+    widget = Widget(customer).visit("/").open()
+    asked = widget.send("how do I check in online")
+    widget.wait_for_reply(asked, "bot")
+    chips = customer.locator(QUICK_REPLIES)
+    expect(chips.first).to_be_visible()
+    titles = chips.all_inner_texts()
+
+    customer.bring_to_front()
+    widget.input.focus()
+    reached: list[str] = []
+    for _ in range(30):
+        customer.keyboard.press("Tab")
+        now = _widget_focus(customer)
+        reached.append(now)
+        if now == "Message":
+            break
+        if customer.locator(QUICK_REPLIES).first.evaluate("n => n.matches(':focus')"):
+            shots(customer, "widget-suggested-reply-focused")
+    # Tab goes round the open panel: from the message box to the minimise button and every
+    # suggested reply, and back to the message box, never leaving it on the way.
+    assert reached[-1] == "Message", reached
+    assert "Minimise chat" in reached, reached
+    assert [r for r in reached if r in titles] == titles, reached
+    assert not [r for r in reached if r.startswith("outside")], reached
+
+    # Enter on a suggested reply sends it, as a click would.
+    for _ in range(30):
+        customer.keyboard.press("Tab")
+        if _widget_focus(customer) == titles[0]:
+            break
+    else:
+        pytest.fail(f"Tab never reached the suggested reply {titles[0]!r}")
+    before = widget.last_seq()
+    customer.keyboard.press("Enter")
+    widget.wait_for_reply(before, "customer")
+    assert widget.replies_after(before, "customer")[0].text == titles[0]
+    assert page_errors.entries == []
+
+
+def test_enter_on_a_queue_item_moves_focus_into_the_conversation(
+    customer: Page, agent: Page, agent_login: AgentLogin, page_errors: PageErrors,
+    shots: Screenshots,
+) -> None:
+    console = Console(agent).login(agent_login.email, agent_login.password)
+    widget = Widget(customer).visit("/").open()
+    conversation_id = hand_off(widget)
+    item = console.queue_item(conversation_id)
+    expect(item).to_be_visible()
+
+    agent.bring_to_front()
+    item.focus()
+    agent.keyboard.press("Enter")
+    expect(agent.locator("#conv-view")).to_be_visible()
+    # The conversation's heading takes the focus (a waiting one has no reply box yet), so
+    # a screen reader says which conversation opened and Tab goes on to Claim.
+    agent.wait_for_function("() => document.activeElement && document.activeElement.id === 'conv-title'")
+    shots(agent, "console-opened-with-enter")
+    agent.keyboard.press("Tab")
+    agent.wait_for_function("() => document.activeElement && document.activeElement.id === 'claim'")
+    agent.keyboard.press("Enter")
+    expect(agent.locator("#conv-view")).to_have_attribute("data-status", "agent")
+    agent.wait_for_function("() => document.activeElement && document.activeElement.id === 'reply-input'")
+
+    # Opened again from the queue with Enter, a conversation the agent holds puts the
+    # cursor straight in the reply box.
+    console.queue_item(conversation_id).focus()
+    agent.keyboard.press("Enter")
+    agent.wait_for_function("() => document.activeElement && document.activeElement.id === 'reply-input'")
+    console.resolve()
+    assert page_errors.entries == []
+
+
+def test_message_box_text_is_16px_on_a_phone(
+    phone: Page, page_errors: PageErrors, shots: Screenshots
+) -> None:
+    # iOS zooms the page into any text field under 16 px when it takes the focus.
+    widget = Widget(phone).visit("/").open()
+    font_size = widget.input.evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
+    assert font_size >= 16, f"the message box's text is {font_size}px on a phone"
+    check(phone, shots, "phone-widget-open", "the widget on a phone")
+    hand_off(widget)
+    contact = contact_form(phone)
+    for label in ("Name (optional)", "Email or phone", "Message (optional)"):
+        size = contact.get_by_label(label).evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
+        assert size >= 16, f"{label!r} is {size}px on a phone"
+    check(phone, shots, "phone-contact-form", "the widget's contact form on a phone")
+    assert page_errors.entries == []
+
+
+def test_console_at_1024x768_collapses_the_context_panel(
+    browser: Browser, base_url: str, customer: Page, agent_login: AgentLogin,
+    page_errors: PageErrors, shots: Screenshots,
+) -> None:
+    context = browser.new_context(base_url=base_url, viewport={"width": 1024, "height": 768})
+    context.set_default_timeout(15_000)
+    try:
+        page = page_errors.watch(context.new_page())
+        console = Console(page).login(agent_login.email, agent_login.password)
+        widget = Widget(customer).visit("/").open()
+        conversation_id = hand_off(widget)
+        console.open(conversation_id)
+        console.claim()
+
+        # The transcript keeps most of the height; the context panel waits behind its toggle.
+        toggle = page.get_by_role("button", name="Details", exact=True)
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(console.context).to_be_hidden()
+        box = console.transcript.bounding_box()
+        assert box is not None and box["height"] >= 0.6 * 768, box
+        shots(page, "console-1024-collapsed")
+        assert_no_violations(page, "the console at 1024x768")
+
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(console.context).to_be_visible()
+        expect(console.context.locator("#ctx-reason")).to_have_text("Asked for a person")
+        # Over the transcript, which keeps its size, and inside the window.
+        panel = console.context.bounding_box()
+        assert panel is not None and panel["x"] + panel["width"] <= 1024, panel
+        assert console.transcript.bounding_box() == box
+        expect(page.get_by_role("tab", name="Details")).to_be_focused()
+        shots(page, "console-1024-context-open")
+        assert_no_violations(page, "the console at 1024x768 with its context panel open")
+
+        # Escape, or its own Hide button, folds it away again and gives the toggle the focus.
+        console.tab("Notes")
+        page.keyboard.press("Escape")
+        expect(console.context).to_be_hidden()
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(toggle).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(console.context).to_be_visible()
+        expect(page.get_by_role("tab", name="Notes")).to_be_focused()
+        page.get_by_role("button", name="Hide details").click()
+        expect(console.context).to_be_hidden()
+        expect(toggle).to_be_focused()
+
+        # Where there is room, the panel stays beside the transcript and needs no toggle.
+        page.set_viewport_size({"width": 1440, "height": 900})
+        expect(console.context).to_be_visible()
+        expect(toggle).to_be_hidden()
+        shots(page, "console-1440")
+        console.resolve()
+        assert page_errors.entries == []
+    finally:
+        context.close()
