@@ -161,6 +161,14 @@ async def wait_answering(http: Any, url: str, timeout: float = 10.0) -> None:
             await asyncio.sleep(0.05)
 
 
+async def widget_socket(http: Any, base_url: str, conversation_id: str, token: str) -> Any:
+    """A widget's socket opened as widget.js opens it: the token in the first frame, never
+    in the URL (`http`: an aiohttp.ClientSession)."""
+    ws = await http.ws_connect(f"{base_url}/api/conversations/{conversation_id}/ws")
+    await ws.send_json({"type": "auth", "token": token})
+    return ws
+
+
 def wait_healthy(stack: Stack, timeout: float = 60.0) -> None:
     import time
     import urllib.request

@@ -21,7 +21,8 @@ import time
 import aiohttp
 
 from _common import (
-    cpu_seconds, gateway_pid, print_table, running_stack, summary_ms, write_results,
+    cpu_seconds, gateway_pid, print_table, running_stack, summary_ms, widget_socket,
+    write_results,
 )
 
 # Questions the assistant answers itself (no handoff, no fallback), as a customer would ask.
@@ -80,9 +81,7 @@ class SocketPath(GatewayPath):
             await self.ws.close()
         async with self.http.post(f"{self.base_url}/api/conversations") as response:
             body = await response.json()
-        self.ws = await self.http.ws_connect(
-            f"{self.base_url}/api/conversations/{body['id']}/ws?token={body['token']}"
-        )
+        self.ws = await widget_socket(self.http, self.base_url, body["id"], body["token"])
         # The opening status event; from then on the socket is quiet between turns.
         while (await self.ws.receive_json()).get("type") != "status":
             pass

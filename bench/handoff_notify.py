@@ -43,6 +43,7 @@ from _common import (
     print_table,
     running_stack,
     summary_ms,
+    widget_socket,
     write_results,
 )
 
@@ -220,9 +221,7 @@ async def build_backlog(http: aiohttp.ClientSession, base_url: str, count: int
         ) as response:
             if (await response.json()).get("status") != "waiting":
                 raise RuntimeError("asking for a person did not hand off")
-        ws = await http.ws_connect(
-            f"{base_url}/api/conversations/{conversation['id']}/ws?token={conversation['token']}"
-        )
+        ws = await widget_socket(http, base_url, conversation["id"], conversation["token"])
         sockets.append(ws)
         asyncio.create_task(_discard(ws))
     return sockets

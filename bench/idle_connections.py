@@ -2,10 +2,10 @@
 
 Starts the gateway alone (Rasa is not needed for a widget's socket) from this script,
 with the open-files limit raised so that both sides can hold the connections; creates the
-conversations, opens one widget socket each (/api/conversations/{id}/ws?token=...), and
-reads the gateway's RSS from /proc/<pid>/status before, while they are idle (across one
-30 s server heartbeat, so every socket has sent a ping and got its pong), and after they
-are closed. Goal: all of them on one process under 1 GB of RSS.
+conversations, opens one widget socket each (/api/conversations/{id}/ws, the token in its
+first frame), and reads the gateway's RSS from /proc/<pid>/status before, while they are
+idle (across one 30 s server heartbeat, so every socket has sent a ping and got its pong),
+and after they are closed. Goal: all of them on one process under 1 GB of RSS.
 
     .venv/gateway/bin/python bench/idle_connections.py [--connections 10000]
 """
@@ -26,6 +26,7 @@ from _common import (
     rss_kib,
     running_stack,
     wait_healthy,
+    widget_socket,
     write_results,
 )
 
@@ -54,9 +55,7 @@ async def open_sockets(
 
     async def one(conversation_id: str, token: str) -> aiohttp.ClientWebSocketResponse:
         async with semaphore:
-            ws = await http.ws_connect(
-                f"{base_url}/api/conversations/{conversation_id}/ws?token={token}"
-            )
+            ws = await widget_socket(http, base_url, conversation_id, token)
             status = await ws.receive_json(timeout=30)
             assert status["type"] == "status", status
             readers.append(asyncio.create_task(keep_reading(ws)))

@@ -42,6 +42,7 @@ from _common import (
     rss_kib,
     running_stack,
     summary_ms,
+    widget_socket,
     write_results,
 )
 
@@ -263,7 +264,7 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
         await asyncio.gather(*(claim(i, d) for i, d in enumerate(dialogues)))
         widgets = []
         for d in dialogues:
-            d.widget = await http.ws_connect(f"{base_url}/api/conversations/{d.id}/ws?token={d.token}")
+            d.widget = await widget_socket(http, base_url, d.id, d.token)
             widgets.append(d.widget)
         held = [{d.id for d in dialogues if d.agent == i} for i in range(agents)]
         readers = [asyncio.create_task(read_socket(ws, CONSOLE, tally, "customer", held[i]))

@@ -56,12 +56,13 @@ from _common import (
     AGENT_PASSWORD,
     ROOT,
     cpu_seconds,
-    own_server,
     gateway_pid,
+    own_server,
     print_table,
     running_stack,
     summary_ms,
     wait_answering,
+    widget_socket,
     write_results,
 )
 
@@ -454,7 +455,7 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
             for token in tokens
         ]
         widgets = [
-            await http.ws_connect(f"{base_url}/api/conversations/{c.id}/ws?token={c.token}")
+            await widget_socket(http, base_url, c.id, c.token)
             for c in conversations
         ]
         print(f"  {len(consoles)} consoles and {len(widgets)} widgets connected", flush=True)

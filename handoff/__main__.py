@@ -13,6 +13,7 @@ import secrets
 import uvloop
 from aiohttp import web
 
+from .access_log import AccessLog
 from .app import create_app
 from .settings import ROOT, Settings
 
@@ -114,7 +115,10 @@ def main() -> None:
         # uvloop's event loop (libuv, in C) for asyncio's, which is written in Python: in
         # one pair of runs at relay saturation (bench/relay.py) the gateway's CPU per
         # message went from 0.14 to 0.12 ms, and a bare aiohttp echo's from 0.04 to 0.02.
-        web.run_app(app, host=host, port=port, print=None, loop=uvloop.new_event_loop())
+        web.run_app(
+            app, host=host, port=port, print=None, loop=uvloop.new_event_loop(),
+            access_log_class=AccessLog,
+        )
 
 
 if __name__ == "__main__":

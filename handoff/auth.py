@@ -106,8 +106,12 @@ async def require_agent(request: web.Request, db: AsyncSession) -> Agent:
 
 
 async def require_session(request: web.Request, db: AsyncSession) -> AgentSession:
-    """require_agent's check, answering with the session itself (a socket needs its end)."""
-    token = bearer_token(request) or request.query.get("token")
+    """require_agent's check, answering with the session itself.
+
+    Never a token from the query string: a URL ends up in logs (the sockets take theirs
+    from the header or their first frame, handoff.socket_auth).
+    """
+    token = bearer_token(request)
     from_cookie = False
     if token is None:
         token = request.cookies.get(SESSION_COOKIE)

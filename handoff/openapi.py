@@ -247,6 +247,20 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     # Frames on the widget's socket (see "x-websockets" and docs/contract.md).
+    "SocketAuth": {
+        "type": "object",
+        "required": ["type", "token"],
+        "additionalProperties": False,
+        "description": "A socket's first frame, unless the upgrade carried "
+        "`Authorization: Bearer`: the conversation's token (widget) or the session's "
+        "(console). Without it within BATON_SOCKET_AUTH_SECONDS the socket is closed with "
+        "4408; a frame that is not this closes it with 4401; a refused token with 4404 "
+        "(widget) or 4401 (console), the reason in words.",
+        "properties": {
+            "type": {"const": "auth"},
+            "token": {"type": "string", "minLength": 1, "maxLength": 256},
+        },
+    },
     "SocketMessage": {
         "type": "object",
         "required": ["type", "text", "client_message_id"],
@@ -882,24 +896,27 @@ PATHS: dict[str, Any] = {
 # AsyncAPI's publish/subscribe. Server events are plain JSON objects with a "type".
 WEBSOCKETS: dict[str, Any] = {
     "/api/conversations/{id}/ws": {
-        "description": "The widget's socket. Query: token (the conversation's), after (the "
-        "last seq seen). First the messages after `after`, then status and (waiting) queue, "
+        "description": "The widget's socket. Query: after (the last seq seen). The first "
+        "frame is `auth` with the conversation's token (never in the URL). Then first the "
+        "messages after `after`, then status and (waiting) queue, "
         "then live events. A `message` frame is stored exactly once per client_message_id "
         "and answered on this socket by `ack`, which carries the stored message, or by "
         "`error` (400/404/413: not stored; 429, 503: retry). In a bot turn the message and "
         "the replies arrive as events first; in human mode the sending socket gets its own "
         "message only in the ack (the conversation's other sockets get the event).",
-        "client": {"oneOf": [_ref("SocketMessage"), _ref("SocketTyping")]},
+        "client": {"oneOf": [_ref("SocketAuth"), _ref("SocketMessage"), _ref("SocketTyping")]},
         "server": {
             "events": ["message", "status", "queue", "typing"],
             "answers": {"oneOf": [_ref("Ack"), _ref("SocketError")]},
         },
     },
     "/api/agent/ws": {
-        "description": "The console's socket. Query: epoch, last_event_id (to resume), or "
-        "token. First `hello`, then what was missed (or `reset`), then live events with an "
-        "increasing `id`.",
-        "client": _ref("SocketTyping"),
+        "description": "The console's socket. Query: epoch, last_event_id (to resume). "
+        "The first frame is `auth` with the session's token (never in the URL; not the "
+        "cookie, which is the browser's last sign-in), unless the upgrade carried "
+        "`Authorization: Bearer`. Then first `hello`, then what was missed (or `reset`), "
+        "then live events with an increasing `id`.",
+        "client": {"oneOf": [_ref("SocketAuth"), _ref("SocketTyping")]},
         "server": {
             "events": ["hello", "reset", "message", "status", "handoff", "typing", "note",
                        "resolution", "transfer", "canned", "presence"],

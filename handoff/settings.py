@@ -55,6 +55,8 @@ class Settings:
     # Mark cookies Secure: set when the gateway is served behind TLS.
     secure_cookies: bool = False
     session_ttl_seconds: int = 12 * 3600
+    # How long a socket may stay open before its first frame authenticates it.
+    socket_auth_seconds: float = 10.0
     max_message_chars: int = 4000
     # A wait estimate above this offers the customer to leave a message instead.
     long_wait_seconds: int = 600
@@ -92,6 +94,7 @@ class Settings:
             allowed_origins=_list(env, "BATON_ALLOWED_ORIGINS"),
             secure_cookies=env.get("BATON_SECURE_COOKIES", "") in ("1", "true", "yes"),
             session_ttl_seconds=_int(env, "BATON_SESSION_TTL", 12 * 3600),
+            socket_auth_seconds=_float(env, "BATON_SOCKET_AUTH_SECONDS", 10.0),
             max_message_chars=_int(env, "BATON_MAX_MESSAGE_CHARS", 4000),
             long_wait_seconds=_int(env, "BATON_LONG_WAIT_SECONDS", 600),
             agent_grace_seconds=_float(env, "BATON_AGENT_GRACE_SECONDS", 60.0),

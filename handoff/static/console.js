@@ -633,15 +633,18 @@
     clearTimeout(reconnectTimer);
     if (!token || (socket && socket.readyState <= 1)) return;
     var proto = location.protocol === "https:" ? "wss:" : "ws:";
-    var url = proto + "//" + location.host + "/api/agent/ws?token=" + encodeURIComponent(token);
+    var url = proto + "//" + location.host + "/api/agent/ws";
     // Resuming from the last event seen makes the gateway replay what we missed.
     if (lastEventId !== null && epoch) {
-      url += "&epoch=" + encodeURIComponent(epoch) + "&last_event_id=" + lastEventId;
+      url += "?epoch=" + encodeURIComponent(epoch) + "&last_event_id=" + lastEventId;
     }
     var ws = new WebSocket(url);
     socket = ws;
     setLive("connecting");
     ws.onopen = function () {
+      // This tab's session, in the first frame: never in the URL (URLs end up in logs),
+      // and not the cookie, which is whoever signed in last in this browser.
+      ws.send(JSON.stringify({ type: "auth", token: token }));
       reconnectDelay = 1000;
       setLive("live");
       if (selected) {

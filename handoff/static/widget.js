@@ -781,8 +781,8 @@
     clearTimeout(reconnectTimer);
     if (!conv || !socketWanted) return;
     if (socket && socket.readyState <= 1) return;
-    var url = cfg.gateway.replace(/^http/, "ws") + convPath("/ws") +
-      "?token=" + encodeURIComponent(conv.token) + "&after=" + lastSeq;
+    // The token goes in the first frame, never in the URL (URLs end up in logs).
+    var url = cfg.gateway.replace(/^http/, "ws") + convPath("/ws") + "?after=" + lastSeq;
     var ws;
     try {
       ws = new WebSocket(url);
@@ -791,6 +791,10 @@
       return;
     }
     socket = ws;
+    var token = conv.token;
+    ws.onopen = function () {
+      ws.send(JSON.stringify({ type: "auth", token: token }));
+    };
     ws.onmessage = function (e) {
       // Connected for real once the gateway speaks (it always sends the status first
       // or right after the missed messages), not merely when the socket opened.

@@ -18,7 +18,7 @@ from ..auth import (
     current_agent,
     open_session,
     require_agent,
-    require_session,
+    session_for_token,
     token_hash,
 )
 from ..errors import json_error, socket_answer
@@ -42,6 +42,7 @@ from ..models import (
 )
 from ..ratelimit import client_address, too_many
 from ..serializers import handoff_dict, message_dict, queue_entry
+from ..socket_auth import authenticate_first_frame, websocket_or_400
 from ..sockets import SESSION_ENDED
 from ..validation import int_query, read_json, text_field
 from .console import agent_records
@@ -201,12 +202,22 @@ async def resolve(request: web.Request) -> web.Response:
 @routes.get("/api/agent/ws")
 async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
-    async with request.app[keys.DB].read() as db:
-        session = await require_session(request, db)
-        agent = session.agent
     last_event_id = int_query(request, "last_event_id", -1)
     ws = web.WebSocketResponse(heartbeat=30, compress=False)
+    websocket_or_400(request, ws)
+    # Not the cookie: it is the browser's last login, and each console tab keeps its own.
+    token = bearer_token(request)
+    session = await _live_session(request, token) if token is not None else None
     await ws.prepare(request)
+    if session is None:
+        session = await authenticate_first_frame(
+            ws,
+            request.app[keys.SETTINGS].socket_auth_seconds,
+            lambda candidate: _live_session(request, candidate),
+        )
+        if session is None:
+            return ws
+    agent = session.agent
     registry = request.app[keys.SOCKETS]
     publisher = request.app[keys.PUBLISHER]
     newcomer = not registry.agent_connected(agent.id)
@@ -258,6 +269,15 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         registry.remove_agent(ws)
         request.app[keys.AGENT_GRACE].disconnected(agent.id)
     return ws
+
+
+async def _live_session(request: web.Request, token: str) -> AgentSession:
+    """The session (with its agent) behind a console socket's token, or 401."""
+    async with request.app[keys.DB].read() as db:
+        session = await session_for_token(db, token)
+    if session is None:
+        raise json_error(web.HTTPUnauthorized, "invalid or expired session")
+    return session
 
 
 async def _socket_reply(request: web.Request, agent: Agent, data: dict[str, Any]) -> Event:

@@ -20,7 +20,7 @@ from ..actions import (
     do_rate,
     holder_of,
 )
-from ..auth import check_conversation_token
+from ..auth import bearer_token, check_conversation_token
 from ..errors import json_error, socket_answer
 from ..events import ack_event, message_event, status_event, typing_event
 from ..models import STATUS_BOT, STATUS_WAITING, Message
@@ -28,6 +28,7 @@ from ..queue import places
 from ..ratelimit import throttle_conversation
 from ..ratings import rating_prompt
 from ..serializers import message_dict
+from ..socket_auth import authenticate_first_frame, websocket_or_400
 from ..validation import int_query, read_json, text_field
 from .origins import check_origin
 
@@ -107,12 +108,24 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     conversation_id = request.match_info["id"]
     after = int_query(request, "after", 0)
-    token = request.query.get("token")
-    await check_conversation_token(request, conversation_id, token=token)
-    assert token is not None
-    holder = await holder_of(request.app, conversation_id)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=SOCKET_FRAME_LIMIT, compress=False)
+    websocket_or_400(request, ws)
+    token = bearer_token(request)
+    if token is not None:
+        await check_conversation_token(request, conversation_id, token=token)
     await ws.prepare(request)
+    if token is None:
+        # A browser's widget: the token comes in the first frame, never in the URL.
+        async def check(candidate: str) -> str:
+            await check_conversation_token(request, conversation_id, token=candidate)
+            return candidate
+
+        token = await authenticate_first_frame(
+            ws, request.app[keys.SETTINGS].socket_auth_seconds, check
+        )
+        if token is None:
+            return ws
+    holder = await holder_of(request.app, conversation_id)
     registry = request.app[keys.SOCKETS]
     # Register before reading the backlog: an event in between arrives twice at worst,
     # and the widget drops it by seq.

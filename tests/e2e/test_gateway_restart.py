@@ -93,8 +93,9 @@ class Widget:
     async def _listen(self) -> None:
         while True:
             try:
-                url = f"{self.base}/api/conversations/{self.id}/ws?token={self.token}&after={self.last_seq}"
+                url = f"{self.base}/api/conversations/{self.id}/ws?after={self.last_seq}"
                 async with self.http.ws_connect(url) as ws:
+                    await ws.send_json({"type": "auth", "token": self.token})
                     self.connects += 1
                     async for frame in ws:
                         event = json.loads(frame.data)

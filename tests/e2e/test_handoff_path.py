@@ -81,9 +81,8 @@ async def test_widget_to_bot_to_agent_and_back(
     conversation = await created.json()
     cid = conversation["id"]
     customer_auth = {"Authorization": f"Bearer {conversation['token']}"}
-    widget = Socket(
-        await http.ws_connect(f"{base}/api/conversations/{cid}/ws?token={conversation['token']}")
-    )
+    widget = Socket(await http.ws_connect(f"{base}/api/conversations/{cid}/ws"))
+    await widget.ws.send_json({"type": "auth", "token": conversation["token"]})
     await widget.wait_for(type="status", status="bot")
 
     async def say(text: str) -> dict[str, Any]:
@@ -179,9 +178,8 @@ async def test_the_widget_socket_carries_the_customers_messages(
     await console.wait_for(type="hello")
     conversation = await (await http.post(f"{base}/api/conversations")).json()
     cid = conversation["id"]
-    widget = Socket(
-        await http.ws_connect(f"{base}/api/conversations/{cid}/ws?token={conversation['token']}")
-    )
+    widget = Socket(await http.ws_connect(f"{base}/api/conversations/{cid}/ws"))
+    await widget.ws.send_json({"type": "auth", "token": conversation["token"]})
     await widget.wait_for(type="status", status="bot")
 
     async def send(text: str, client_message_id: str) -> dict[str, Any]:

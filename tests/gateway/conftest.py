@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from handoff.agents import ensure_agent
@@ -90,6 +91,16 @@ def rasa(fake_rasa: tuple[FakeRasa, str]) -> FakeRasa:
     return fake_rasa[0]
 
 
+async def widget_socket(
+    client: TestClient, conversation_id: str, token: str, after: int | None = None
+) -> ClientWebSocketResponse:
+    """The widget's socket as widget.js opens it: the token in the first frame, not the URL."""
+    query = "" if after is None else f"?after={after}"
+    ws = await client.ws_connect(f"/api/conversations/{conversation_id}/ws{query}")
+    await ws.send_json({"type": "auth", "token": token})
+    return ws
+
+
 class Customer:
     def __init__(self, client: TestClient, conversation_id: str, token: str) -> None:
         self.client = client
@@ -104,6 +115,9 @@ class Customer:
         )
         assert response.status == 200, await response.text()
         return await response.json()
+
+    async def socket(self, after: int | None = None) -> ClientWebSocketResponse:
+        return await widget_socket(self.client, self.id, self.token, after)
 
     async def messages(self, after: int = 0) -> list[dict[str, Any]]:
         response = await self.client.get(

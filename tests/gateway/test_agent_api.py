@@ -13,7 +13,6 @@ AGENT_ENDPOINTS = [
     ("POST", "/api/agent/conversations/x/messages"),
     ("POST", "/api/agent/conversations/x/resolve"),
     ("POST", "/api/agent/logout"),
-    ("GET", "/api/agent/ws"),
 ]
 
 
@@ -47,15 +46,7 @@ async def test_login_sets_an_http_only_strict_cookie(client: TestClient) -> None
         "/api/agent/conversations/x/claim", headers={"Origin": "https://evil.example"}
     )
     assert forged.status == 403
-    hijack = await client.get(
-        "/api/agent/ws",
-        headers={"Origin": "https://evil.example", "Upgrade": "websocket", "Connection": "Upgrade",
-                 "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="},
-    )
-    assert hijack.status == 403
-    own = await client.ws_connect("/api/agent/ws", origin=str(client.make_url("")).rstrip("/"))
-    assert (await own.receive_json())["type"] == "hello"
-    await own.close()
+    # Nor does it open the console's socket, from any site (tests/gateway/test_socket_auth.py).
 
 
 async def test_logout_revokes_the_session(client: TestClient, agent_headers: dict[str, str]) -> None:

@@ -27,7 +27,7 @@ async def test_a_reply_on_the_socket_is_stored_once_and_acked_after_its_event(
     client: TestClient, customer: Customer, agent_headers: dict[str, str]
 ) -> None:
     await claimed(client, customer, agent_headers)
-    widget = await client.ws_connect(f"/api/conversations/{customer.id}/ws?token={customer.token}")
+    widget = await customer.socket()
     console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
     await next_event(console, "hello")
     last = (await customer.messages())[-1]["seq"]

@@ -16,7 +16,7 @@ async def test_notes_are_private_to_agents_and_pushed_to_consoles(
 ) -> None:
     customer = await claimed(client, agent_headers)
     console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
-    widget = await client.ws_connect(f"/api/conversations/{customer.id}/ws?token={customer.token}")
+    widget = await customer.socket()
     await next_event(widget, "status")
     transcript = await customer.messages()
     base = f"/api/agent/conversations/{customer.id}/notes"

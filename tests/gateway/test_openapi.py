@@ -12,7 +12,7 @@ from handoff import keys
 from handoff.agents import ensure_agent
 from handoff.openapi import openapi_document
 
-from .conftest import AGENT_EMAIL, AGENT_PASSWORD
+from .conftest import AGENT_EMAIL, AGENT_PASSWORD, widget_socket
 
 DOC = openapi_document()
 REGISTRY = Registry().with_resource("urn:baton", Resource.from_contents({**DOC, "$schema": "https://json-schema.org/draft/2020-12/schema"}))
@@ -216,7 +216,7 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
 
 async def test_socket_frames_match_the_document(client: TestClient) -> None:
     conv = await (await client.post("/api/conversations")).json()
-    ws = await client.ws_connect(f"/api/conversations/{conv['id']}/ws?token={conv['token']}")
+    ws = await widget_socket(client, conv["id"], conv["token"])
     sent = [
         {"type": "message", "text": "hello", "client_message_id": "a"},
         {"type": "message", "text": "can I talk to a real person", "client_message_id": "b"},
@@ -240,6 +240,8 @@ async def test_socket_frames_match_the_document(client: TestClient) -> None:
     for answer in answers:
         _validator("Ack" if answer["type"] == "ack" else "SocketError").validate(answer)
     _validator("SocketTyping").validate({"type": "typing", "typing": True})
+    # What widget_socket sent first, as widget.js and console.js do.
+    _validator("SocketAuth").validate({"type": "auth", "token": conv["token"]})
 
 
 def test_every_socket_is_documented(client: TestClient) -> None:

@@ -75,7 +75,7 @@ async def test_waiting_customers_see_their_place_and_wait_live(
                            resolved_at=claimed))
     console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
     first, second = await new_customer(client), await new_customer(client)
-    widget = await client.ws_connect(f"/api/conversations/{second.id}/ws?token={second.token}")
+    widget = await second.socket()
     await next_event(widget, "status")
 
     await first.say("can I talk to a real person")
@@ -98,7 +98,7 @@ async def test_nobody_online_the_customer_leaves_details_and_the_agent_sees_them
     too_early = await client.post(f"/api/conversations/{customer.id}/contact",
                                   json={"email": "ana@example.com"}, headers=customer.headers)
     assert too_early.status == 409
-    widget = await client.ws_connect(f"/api/conversations/{customer.id}/ws?token={customer.token}")
+    widget = await customer.socket()
     await customer.say("can I talk to a real person")
     place = await next_event(widget, "queue")
     assert (place["agents_online"], place["estimated_wait_seconds"]) == (0, None)
@@ -135,12 +135,12 @@ async def test_the_console_learns_when_a_waiting_customer_leaves_and_returns(
     client: TestClient, customer: Customer, agent_headers: dict[str, str]
 ) -> None:
     console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
-    widget = await client.ws_connect(f"/api/conversations/{customer.id}/ws?token={customer.token}")
+    widget = await customer.socket()
     await customer.say("can I talk to a real person")
     await widget.close()
     gone = await next_event(console, "presence")
     assert (gone["conversation_id"], gone["customer_online"]) == (customer.id, False)
-    widget = await client.ws_connect(f"/api/conversations/{customer.id}/ws?token={customer.token}")
+    widget = await customer.socket()
     back = await next_event(console, "presence")
     assert back["customer_online"] is True
     await widget.close()

@@ -20,9 +20,7 @@ from .test_sockets import next_event
 
 
 async def _widget(client: TestClient, customer: Customer, after: int = 0) -> ClientWebSocketResponse:
-    ws = await client.ws_connect(
-        f"/api/conversations/{customer.id}/ws?token={customer.token}&after={after}"
-    )
+    ws = await customer.socket(after=after)
     await next_event(ws, "status")
     return ws
 
@@ -113,9 +111,7 @@ async def test_a_socket_that_resumes_after_its_own_message_gets_it_from_the_back
     ack = await next_event(widget, "ack")
     await widget.close()
 
-    again = await client.ws_connect(
-        f"/api/conversations/{customer.id}/ws?token={customer.token}&after=4"
-    )
+    again = await customer.socket(after=4)
     backlog = await next_event(again)
 
     assert backlog == {"type": "message", "conversation_id": customer.id, "message": ack["message"]}
