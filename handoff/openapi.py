@@ -129,7 +129,14 @@ SCHEMAS: dict[str, Any] = {
                 "enum": ["requested", "frustration", "disruption", "bot_failure", "bot_unavailable"],
             },
             "disruption": _NULLABLE_STR,
-            "context": {"type": "object"},
+            "context": {
+                "type": "object",
+                "description": "What the agent needs (docs/contract.md): summary, "
+                "booking_reference, flight_number, customer_name, dates, resolved_dates "
+                "(said -> ISO day), places, frustration {score, signals, drivers}, "
+                "intents_seen. Updated while a person has the conversation (the console's "
+                "`context` event).",
+            },
             "requested_at": {"type": "string", "format": "date-time"},
             "claimed_at": _NULLABLE_STR,
             "resolved_at": _NULLABLE_STR,
@@ -902,7 +909,7 @@ WEBSOCKETS: dict[str, Any] = {
         "client": _ref("SocketTyping"),
         "server": {
             "events": ["hello", "reset", "message", "status", "handoff", "typing", "note",
-                       "resolution", "transfer", "canned", "presence"],
+                       "resolution", "transfer", "canned", "presence", "context"],
         },
     },
 }
