@@ -242,7 +242,7 @@ SCHEMAS: dict[str, Any] = {
         "description": "action: claim, transfer, requeue, resolve, note_added, "
         "resolution_requested, resolution_approved, resolution_rejected, "
         "resolution_carried_out, resolution_failed, canned_created, canned_updated, "
-        "canned_deleted. agent is null when the gateway itself acted.",
+        "canned_deleted, canned_seeded. agent is null when the gateway itself acted.",
         "required": ["id", "at", "agent", "conversation_id", "action", "details"],
         "properties": {
             "id": {"type": "integer"},
