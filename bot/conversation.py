@@ -16,6 +16,9 @@ NO_DISRUPTION: Dict[str, Any] = {"type": None}
 # seen) only when the classifier is at least this sure. The FallbackClassifier's 0.3
 # (config.yml) only decides whether the bot tries to answer; a 35 % guess is no topic.
 CONFIDENT_INTENT = 0.5
+# The FallbackClassifier's verdict (confidence: its threshold) is no guess: the bot did not
+# understand, and the agent should see that.
+FALLBACK_INTENT = "nlu_fallback"
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,9 @@ class UserTurn:
 
     @property
     def confident(self) -> bool:
-        return self.intent is not None and self.confidence >= CONFIDENT_INTENT
+        return self.intent == FALLBACK_INTENT or (
+            self.intent is not None and self.confidence >= CONFIDENT_INTENT
+        )
 
 
 def frustration_of(parse_data: Mapping[str, Any]) -> Dict[str, Any]:
