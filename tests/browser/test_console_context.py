@@ -21,8 +21,8 @@ pytestmark = pytest.mark.e2e
 LABELS = json.loads(
     (Path(__file__).resolve().parents[2] / "handoff" / "static" / "labels.json").read_text()
 )
-FIRST = ("My name is Anna Schmidt. I've been on hold for three hours, this is ridiculous, "
-         "I want to talk to a person")
+FIRST = ("My name is Anna Schmidt. I've been on hold for three hours about my flight on "
+         "friday, this is ridiculous, I want to talk to a person")
 LATER = "my booking reference is QX7K2P and I fly tomorrow"
 QUIET_MS = 2_500  # how long a message that must not be sent gets to arrive anyway
 
@@ -40,6 +40,7 @@ def test_context_follows_the_customer_reads_as_words_and_names_them(
 ) -> None:
     maya = Console(agent).login(agent_login.email, agent_login.password)
     widget = Widget(customer).visit("/").open()
+    widget.wait_for_reply(widget.send("how many bags can I check"), "bot")
     asked = widget.send(FIRST)
     widget.wait_for_reply(asked, "bot")
     conversation_id = widget.conversation_id()
@@ -51,6 +52,10 @@ def test_context_follows_the_customer_reads_as_words_and_names_them(
     expect(agent.locator("#conv-title")).to_have_text("Anna Schmidt")
     expect(agent.locator("#conv-sub")).to_have_text(f"With you · conversation {conversation_id[:8]}")
     expect(panel.locator("#ctx-booking")).to_have_text("—")
+    # A date said to the bot reads as the day it means (the test stack's zone is UTC).
+    said_on = dt.datetime.now(dt.timezone.utc).date()
+    friday = _day(said_on + dt.timedelta(days=(4 - said_on.weekday()) % 7))
+    expect(panel.locator("#ctx-dates")).to_have_text(f"friday ({friday})")
 
     # Labels, not identifiers; and what drove the score.
     handoff = maya.api_get(f"/api/agent/conversations/{conversation_id}")["handoff"]
@@ -67,7 +72,7 @@ def test_context_follows_the_customer_reads_as_words_and_names_them(
     assert "Long wait" in signals, signals
     expect(panel.locator("#ctx-signals li")).to_have_text(signals)
     intents = [LABELS["intents"][i] for i in handoff["context"]["intents_seen"]]
-    assert intents, handoff["context"]
+    assert "Baggage allowance" in intents, handoff["context"]
     expect(panel.locator("#ctx-intents li")).to_have_text(intents)
     for shown in (panel.locator("#panel-details").inner_text(),
                   maya.transcript.locator(".tm-nlu").first.inner_text()):
@@ -79,9 +84,8 @@ def test_context_follows_the_customer_reads_as_words_and_names_them(
     agent.on("framenavigated", lambda frame: reloads.append(frame.url))
     widget.send(LATER)
     expect(panel.locator("#ctx-booking")).to_have_text("QX7K2P", timeout=20_000)
-    said_on = dt.datetime.now(dt.timezone.utc).date()  # the test stack's zone is UTC
     expect(panel.locator("#ctx-dates")).to_have_text(
-        f"tomorrow ({_day(said_on + dt.timedelta(days=1))})"
+        f"friday ({friday}), tomorrow ({_day(said_on + dt.timedelta(days=1))})"
     )
     assert reloads == []
     shots(agent, "agent-context-updated-live")
@@ -94,6 +98,13 @@ def test_context_follows_the_customer_reads_as_words_and_names_them(
         BatonLabels.label("drivers", "long_wait"), BatonLabels.dateText("march 3", "2031-03-03"),
         BatonLabels.dateText("next week", null)]""") == [
         "Rebook train", "Change a booking", "Long wait", "march 3 (Mon 3 Mar 2031)", "next week",
+    ]
+    # The name the customer left in the contact form comes first.
+    assert agent.evaluate("""() => [
+        BatonConsole.customerName({contact: {name: "Ines Duarte"}, context: {customer_name: "Anna"}}),
+        BatonConsole.customerName({contact: null, context: {customer_name: "Anna"}}),
+        BatonConsole.customerName({contact: {email: "a@example.com"}, context: {}})]""") == [
+        "Ines Duarte", "Anna", None,
     ]
     assert page_errors.entries == []
 
