@@ -330,8 +330,8 @@ def contributions(
 def combine(probability: float, signals: List[str], weights: Dict[str, float], bias: float,
             slope: float, **rest: Any) -> float:
     """Logistic combination of the classifiers' probabilities, the nearest-examples margin, the
-    fired signals and the lexicon polarity (VADER's compound score, -1 negative .. +1 positive);
-    the parts are ``contributions``'."""
+    fired signals and the lexicon polarity (VADER's compound score, -1 negative .. +1 positive):
+    the logistic of the sum of ``contributions``."""
     z = sum(contributions(probability, signals, weights, bias, slope, **rest).values())
     return 1.0 / (1.0 + math.exp(-z))
 
