@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from bot.assessment import (
@@ -30,11 +31,14 @@ def _unique(values: List[str]) -> List[str]:
 
 
 def collect_entities(turns: Sequence[UserTurn]) -> Dict[str, Any]:
-    """Booking reference, flight number (latest mentioned), dates and places (all)."""
+    """Booking reference, flight number, the customer's name (latest mentioned), dates and
+    places (all), and the day each date means (``resolved_dates``: said -> ISO date)."""
     found: Dict[str, Any] = {
         "booking_reference": None,
         "flight_number": None,
+        "customer_name": None,
         "dates": [],
+        "resolved_dates": {},
         "places": [],
     }
     for turn in turns:
@@ -44,8 +48,12 @@ def collect_entities(turns: Sequence[UserTurn]) -> Dict[str, Any]:
                 continue
             if name in ("booking_reference", "flight_number"):
                 found[name] = _compact_code(value)
+            elif name == "customer_name":
+                found[name] = str(value)
             elif name == "date":
                 found["dates"].append(str(value))
+                if entity.get("resolved"):
+                    found["resolved_dates"][str(value)] = str(entity["resolved"])
             elif name == "place":
                 found["places"].append(str(value))
     found["dates"] = _unique(found["dates"])
@@ -54,7 +62,8 @@ def collect_entities(turns: Sequence[UserTurn]) -> Dict[str, Any]:
 
 
 def intents_seen(turns: Sequence[UserTurn]) -> List[str]:
-    return _unique([turn.intent for turn in turns if turn.intent])
+    """The intents the classifier was sure of (bot.conversation.CONFIDENT_INTENT), once each."""
+    return _unique([turn.intent for turn in turns if turn.intent and turn.confident])
 
 
 def _signals_text(signals: List[str]) -> str:
@@ -91,13 +100,23 @@ def _need_sentence(
     return sentence + "."
 
 
+def _date_words(said: str, resolved: Optional[str]) -> str:
+    """'tomorrow (Fri 4 Dec)': what the customer said and the day it means."""
+    if not resolved:
+        return said
+    day = dt.date.fromisoformat(resolved)
+    return f"{said} ({day:%a} {day.day} {day:%b})"
+
+
 def _details_sentence(entities: Mapping[str, Any]) -> Optional[str]:
     parts = []
     if entities.get("booking_reference"):
         parts.append(f"booking {entities['booking_reference']}")
     if entities.get("flight_number"):
         parts.append(f"flight {entities['flight_number']}")
-    parts += list(entities.get("dates") or []) + list(entities.get("places") or [])
+    resolved = entities.get("resolved_dates") or {}
+    parts += [_date_words(said, resolved.get(said)) for said in entities.get("dates") or []]
+    parts += list(entities.get("places") or [])
     if not parts:
         return None
     return f"They mentioned {join_words(parts)}."
@@ -107,7 +126,8 @@ def summarise(
     reason: str, assessment: Assessment, turns: Sequence[UserTurn], entities: Mapping[str, Any]
 ) -> str:
     """Two or three sentences on what the customer needs, for the agent who takes over."""
-    topics = topics_asked(turn.intent for turn in turns if turn.intent)
+    # A guess is no topic: "cancelling a booking" from a 35 % guess misleads the agent.
+    topics = topics_asked(turn.intent for turn in turns if turn.intent and turn.confident)
     sentences = [_need_sentence(reason, assessment, turns, entities)]
     if reason == BOT_FAILURE:
         quotes = [_quote(turn.text) for turn in turns[-2:] if turn.text]

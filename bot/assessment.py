@@ -49,10 +49,16 @@ class Assessment:
     disruption: Optional[str] = None
     frustration_score: float = 0.0
     frustration_signals: List[str] = field(default_factory=list)
+    # What raised the latest message's score (bot.nlu.frustration.drivers).
+    frustration_drivers: List[Dict[str, Any]] = field(default_factory=list)
 
     @property
     def frustration(self) -> Dict[str, Any]:
-        return {"score": self.frustration_score, "signals": list(self.frustration_signals)}
+        return {
+            "score": self.frustration_score,
+            "signals": list(self.frustration_signals),
+            "drivers": [dict(driver) for driver in self.frustration_drivers],
+        }
 
 
 def _normalise(text: str) -> str:
@@ -143,4 +149,5 @@ def assess(turns: Sequence[UserTurn], threshold: float = FRUSTRATION_THRESHOLD) 
         disruption=next((t.disruption for t in reversed(turns) if t.disruption), None),
         frustration_score=round(score, 3),
         frustration_signals=signals,
+        frustration_drivers=list(latest.frustration_drivers),
     )

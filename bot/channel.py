@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 MODES = ("bot", "human")
 AGENT_HELPED_SLOT = "agent_helped"
 ENTITY_KEYS = ("entity", "value", "start", "end")
+# A date's day (bot/nlu/dates.py), on date entities only.
+RESOLVED = "resolved"
 
 
 class BadRequest(ValueError):
@@ -67,7 +69,10 @@ def nlu_of(parse_data: Mapping[Text, Any]) -> Dict[Text, Any]:
             for ranked in parse_data.get("intent_ranking") or []
         ],
         "entities": [
-            {key: entity.get(key) for key in ENTITY_KEYS}
+            {
+                **{key: entity.get(key) for key in ENTITY_KEYS},
+                **({RESOLVED: entity[RESOLVED]} if RESOLVED in entity else {}),
+            }
             for entity in parse_data.get("entities") or []
         ],
         "frustration": frustration_of(parse_data),

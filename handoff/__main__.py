@@ -36,6 +36,7 @@ def _demo_credentials() -> dict[str, str]:
 
 def ensure_agent_command(settings: Settings, args: argparse.Namespace) -> None:
     from .agents import ensure_agent
+    from .canned_seed import seed_canned
 
     email = args.email or os.environ.get("BATON_AGENT_EMAIL")
     password = args.password or os.environ.get("BATON_AGENT_PASSWORD")
@@ -48,6 +49,9 @@ def ensure_agent_command(settings: Settings, args: argparse.Namespace) -> None:
         credentials = _demo_credentials()
         email, password, name = credentials["email"], credentials["password"], credentials["name"]
     asyncio.run(ensure_agent(settings.database_url, email, password, name, args.role))
+    seeded = asyncio.run(seed_canned(settings.database_url))
+    if seeded:
+        print(f"Canned responses added: {' '.join(seeded)}")
     if demo:
         print(f"Demo agent: {email} / {password}")
     else:
@@ -84,7 +88,11 @@ def main() -> None:
     serve.add_argument("--port", type=int)
     serve.add_argument("--host")
     sub.add_parser("migrate", help="apply database migrations")
-    agent = sub.add_parser("ensure-agent", help="make sure an agent account exists")
+    agent = sub.add_parser(
+        "ensure-agent",
+        help="make sure an agent account exists (and the demo canned responses, in a "
+        "database that never had any)",
+    )
     agent.add_argument("--email")
     agent.add_argument("--password")
     agent.add_argument("--name")

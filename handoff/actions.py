@@ -27,7 +27,8 @@ from . import keys
 from .audit import record_audit
 from .auth import new_token, token_hash
 from .errors import json_error
-from .events import handoff_event, message_event, presence_event, status_event
+from .context import merged_context
+from .events import context_event, handoff_event, message_event, presence_event, status_event
 from .holders import BOT, Holder
 from .models import (
     STATUS_AGENT,
@@ -604,6 +605,28 @@ async def do_customer_presence(app: web.Application, conversation_id: str, onlin
     holder = await app[keys.HOLDERS].get(conversation_id)
     if holder is not None and holder.status != STATUS_BOT:
         await app[keys.PUBLISHER].to_agents(presence_event(conversation_id, online))
+
+
+async def do_update_context(
+    app: web.Application, conversation_id: str, annotation: dict[str, Any]
+) -> None:
+    """What the bot read in a later customer message joins the open handoff's context,
+    so the agent's console shows it without a reload (handoff.context)."""
+    async with app[keys.DB].write() as db:
+        conversation = await db.get(Conversation, conversation_id, populate_existing=True)
+        handoff = conversation.handoff if conversation is not None else None
+        if handoff is None or conversation.status == STATUS_BOT:
+            return
+        context = merged_context(handoff.context or {}, annotation)
+        if context is None:
+            return
+        # A new dict: SQLAlchemy does not see changes inside a JSON value.
+        handoff.context = context
+        handoff_id = handoff.id
+    await app[keys.PUBLISHER].to_agents(
+        context_event(conversation_id, handoff_id, context),
+        holder=await agent_holding(app, conversation_id),
+    )
 
 
 async def do_requeue_agent_conversations(app: web.Application, agent_id: int) -> list[str]:

@@ -12,12 +12,15 @@ after it join it: Rasa reads them as one message, in order, and the annotation g
 the last one. A burst then costs Rasa one turn instead of many, and nothing the customer
 wrote is left out. Past `backlog` waiting conversations (or `max_chars` of waiting text
 in one), new text is dropped and counted. A conversation back with the bot is not read
-in human mode any more. Annotations are stored by the group-commit writer.
+in human mode any more. Annotations are stored by the group-commit writer; one that
+finds a booking reference, flight number, date, place or name updates the handoff's
+context too (handoff.actions.do_update_context).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,7 +28,9 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from . import keys
-from .models import STATUS_BOT
+from .actions import do_update_context
+from .context import finds_context
+from .models import STATUS_BOT, utcnow
 from .rasa_client import BotUnavailable
 from .serializers import nlu_annotation
 
@@ -47,6 +52,8 @@ class Reading:
     seq: int
     texts: list[str] = field(default_factory=list)
     chars: int = 0
+    # When its last message came: the bot counts "tomorrow" from there.
+    sent_at: dt.datetime = field(default_factory=utcnow)
 
 
 class Annotator:
@@ -81,6 +88,7 @@ class Annotator:
         reading.texts.append(text)
         reading.chars += len(text) + 1
         reading.seq = seq
+        reading.sent_at = utcnow()
 
     def _drop(self, conversation_id: str, seq: int) -> None:
         self.dropped += 1
@@ -124,6 +132,7 @@ class Annotator:
                 "\n".join(reading.texts),
                 f"{reading.conversation_id}-{reading.seq}",
                 "human",
+                sent_at=reading.sent_at,
             )
         except BotUnavailable as exc:
             if not self._rasa_down:
@@ -134,9 +143,10 @@ class Annotator:
             log.info("annotations resumed")
             self._rasa_down = False
         self.sent += 1
-        await self._app[keys.WRITER].annotate(
-            reading.conversation_id, reading.seq, nlu_annotation(turn.nlu)
-        )
+        annotation = nlu_annotation(turn.nlu)
+        await self._app[keys.WRITER].annotate(reading.conversation_id, reading.seq, annotation)
+        if finds_context(annotation):
+            await do_update_context(self._app, reading.conversation_id, annotation)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -7,7 +7,8 @@ Nothing in the gateway updates or deletes an entry.
 Actions recorded: ``claim``, ``transfer``, ``requeue``, ``resolve``, ``note_added``,
 ``resolution_requested``, ``resolution_approved``, ``resolution_rejected``,
 ``resolution_carried_out``, ``resolution_failed``, ``canned_created``,
-``canned_updated``, ``canned_deleted``.
+``canned_updated``, ``canned_deleted``, ``canned_seeded`` (the demo company's responses,
+handoff.canned_seed; no agent).
 """
 
 from __future__ import annotations

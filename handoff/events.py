@@ -26,6 +26,9 @@ Events are plain JSON dicts with a "type":
   | null}`` -> console; ``to`` null: back to the queue
 - ``canned``   ``{"type", "change": "created"|"updated"|"deleted", "canned": canned}``
   -> console
+- ``context``  ``{"type", "conversation_id", "handoff_id", "context"}`` -> console (as for
+  ``message``): the open handoff's context changed, because the bot read a booking
+  reference, flight number, date, place or name in a later customer message
 
 Answers on one socket only (not published): to a console's ``watch`` frame,
 
@@ -169,6 +172,15 @@ def transfer_event(
 
 def canned_event(change: str, canned: dict[str, Any]) -> Event:
     return {"type": "canned", "change": change, "canned": canned}
+
+
+def context_event(conversation_id: str, handoff_id: int, context: dict[str, Any]) -> Event:
+    return {
+        "type": "context",
+        "conversation_id": conversation_id,
+        "handoff_id": handoff_id,
+        "context": context,
+    }
 
 
 RESET_EVENT: Event = {"type": "reset"}

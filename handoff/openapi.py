@@ -129,7 +129,14 @@ SCHEMAS: dict[str, Any] = {
                 "enum": ["requested", "frustration", "disruption", "bot_failure", "bot_unavailable"],
             },
             "disruption": _NULLABLE_STR,
-            "context": {"type": "object"},
+            "context": {
+                "type": "object",
+                "description": "What the agent needs (docs/contract.md): summary, "
+                "booking_reference, flight_number, customer_name, dates, resolved_dates "
+                "(said -> ISO day), places, frustration {score, signals, drivers}, "
+                "intents_seen. Updated while a person has the conversation (the console's "
+                "`context` event).",
+            },
             "requested_at": {"type": "string", "format": "date-time"},
             "claimed_at": _NULLABLE_STR,
             "resolved_at": _NULLABLE_STR,
@@ -235,7 +242,7 @@ SCHEMAS: dict[str, Any] = {
         "description": "action: claim, transfer, requeue, resolve, note_added, "
         "resolution_requested, resolution_approved, resolution_rejected, "
         "resolution_carried_out, resolution_failed, canned_created, canned_updated, "
-        "canned_deleted. agent is null when the gateway itself acted.",
+        "canned_deleted, canned_seeded. agent is null when the gateway itself acted.",
         "required": ["id", "at", "agent", "conversation_id", "action", "details"],
         "properties": {
             "id": {"type": "integer"},
@@ -919,7 +926,7 @@ WEBSOCKETS: dict[str, Any] = {
         "client": {"oneOf": [_ref("SocketAuth"), _ref("SocketTyping")]},
         "server": {
             "events": ["hello", "reset", "message", "status", "handoff", "typing", "note",
-                       "resolution", "transfer", "canned", "presence"],
+                       "resolution", "transfer", "canned", "presence", "context"],
         },
     },
 }

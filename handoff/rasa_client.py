@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -73,8 +74,11 @@ class RasaClient:
         actions_url: str,
         secret: str,
         timeout: float,
+        timezone: dt.tzinfo = dt.timezone.utc,
     ) -> None:
         self._session = session
+        # The NLU counts "tomorrow" from each message's time in this zone (bot/nlu/dates.py).
+        self._timezone = timezone
         # Only Rasa's channel needs it; the action server's /health is open.
         self._auth = {"Authorization": f"Bearer {secret}"} if secret else {}
         # The message of every bot turn (and every reading along) is on the turn's path:
@@ -86,14 +90,21 @@ class RasaClient:
         self._actions_health = f"{actions_url}/health"
 
     async def send(
-        self, conversation_id: str, text: str, message_id: str, mode: str
+        self,
+        conversation_id: str,
+        text: str,
+        message_id: str,
+        mode: str,
+        sent_at: dt.datetime | None = None,
     ) -> BotTurn:
+        """`sent_at`: when the customer sent it (now, when not given)."""
+        when = (sent_at or dt.datetime.now(dt.timezone.utc)).astimezone(self._timezone)
         payload = {
             "sender": conversation_id,
             "message": text,
             "message_id": message_id,
             "mode": mode,
-            "metadata": {},
+            "metadata": {"sent_at": when.isoformat()},
         }
         try:
             status, answer = await self._webhook.post(orjson.dumps(payload), self._timeout)
@@ -145,6 +156,7 @@ async def setup_rasa_client(app: web.Application) -> AsyncIterator[None]:
             settings.actions_url,
             settings.internal_secret,
             settings.rasa_timeout,
+            settings.tzinfo,
         )
         app[keys.RASA] = client
         yield

@@ -83,7 +83,11 @@ def nlu_annotation(nlu: dict[str, Any]) -> dict[str, Any]:
             if isinstance(item, dict)
         ],
         "entities": [
-            {key: entity.get(key) for key in ("entity", "value", "start", "end")}
+            {
+                **{key: entity.get(key) for key in ("entity", "value", "start", "end")},
+                # a date's day (bot/nlu/dates.py), on date entities only
+                **({"resolved": entity["resolved"]} if "resolved" in entity else {}),
+            }
             for entity in nlu.get("entities") or []
             if isinstance(entity, dict)
         ],

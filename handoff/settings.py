@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,22 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
 
 def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _timezone(env: dict[str, str], name: str) -> str:
+    raw = env.get(name, "").strip() or "UTC"
+    try:
+        zone_of(raw)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name} must be a time zone name such as Europe/Berlin or UTC, got {raw!r}"
+        ) from None
+    return raw
+
+
+def zone_of(name: str) -> dt.tzinfo:
+    # UTC needs no time zone database, which a bare machine may lack.
+    return dt.timezone.utc if name == "UTC" else zoneinfo.ZoneInfo(name)
 
 
 def default_database_url() -> str:
@@ -78,6 +96,12 @@ class Settings:
     # Sent to Rasa's baton channel as "Authorization: Bearer ..."; `serve` will not start
     # without it (the launcher always sets one).
     internal_secret: str = field(default="", repr=False)
+    # The company's time zone: the bot counts "tomorrow" from a message's time in it.
+    timezone: str = "UTC"
+
+    @property
+    def tzinfo(self) -> dt.tzinfo:
+        return zone_of(self.timezone)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -108,4 +132,5 @@ class Settings:
                 env.get("BATON_RESOLUTIONS_FILE") or default_resolutions_file()
             ),
             internal_secret=env.get("BATON_INTERNAL_SECRET", "").strip(),
+            timezone=_timezone(env, "BATON_TIMEZONE"),
         )

@@ -1,11 +1,15 @@
-"""Extracts booking references, flight numbers, dates and places with patterns and a gazetteer.
+"""Extracts booking references, flight numbers, dates, places and the customer's name with
+patterns and a gazetteer.
 
 The entities are the ones the handoff context carries (bot/domain/core.yml): a colleague
-should see them without asking the customer again.
+should see them without asking the customer again. A date also carries the day it means
+(``resolved``, ISO 8601, or null: bot/nlu/dates.py), counted from the message's
+``metadata.sent_at``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -20,12 +24,15 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.dates import resolve_date, said_on
+
 PLACES_FILE = Path(__file__).parent / "data" / "places.yml"
 
 BOOKING_REFERENCE = "booking_reference"
 FLIGHT_NUMBER = "flight_number"
 DATE = "date"
 PLACE = "place"
+CUSTOMER_NAME = "customer_name"
 
 _KEYWORD_REFERENCE = re.compile(
     r"\b(?:booking|reservation|reference|ref|pnr|confirmation|conf|record locator|locator|code)"
@@ -48,6 +55,18 @@ _DATE_PATTERNS: List[Pattern[str]] = [
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"),
     re.compile(r"\b(?:on\s+)" + _WEEKDAY + r"\b", re.IGNORECASE),
 ]
+
+# "my name is Anna Schmidt": the name, one or two words; a second word in lower case only
+# when the first is too ("my name is anna schmidt") and it is not the sentence going on.
+_NAME = re.compile(
+    r"\b(?:my name is|my name's|my name:|name's|i am called|i'm called)\s+"
+    r"([A-Za-z][A-Za-z'-]+)(?:\s+([A-Za-z][A-Za-z'-]+))?",
+    re.IGNORECASE,
+)
+_NOT_NAMES = {
+    "a", "about", "and", "as", "at", "but", "by", "for", "from", "here", "i", "in", "is", "it",
+    "my", "not", "of", "on", "or", "please", "so", "the", "to", "under", "was", "with", "you",
+}
 
 # Airport codes that are also everyday words are recognised only in capitals.
 _WORDLIKE_CODES = {
@@ -90,8 +109,21 @@ def _free(span: Span, taken: List[Span]) -> bool:
     return all(span[1] <= start or span[0] >= end for start, end in taken)
 
 
-def extract(text: str) -> List[Dict[str, Any]]:
-    """The entities in ``text``, sorted by position: value, start, end, entity."""
+def _name(match: "re.Match[str]") -> Optional[Tuple[str, int]]:
+    """The name and where it ends, or None when the words are no name."""
+    first, second = match.group(1), match.group(2)
+    if first.lower() in _NOT_NAMES:
+        return None
+    words, end = [first], match.end(1)
+    if second and second.lower() not in _NOT_NAMES and (second[0].isupper() or first.islower()):
+        words, end = [first, second], match.end(2)
+    return " ".join(word[:1].upper() + word[1:] for word in words), end
+
+
+def extract(text: str, said: Optional[dt.date] = None) -> List[Dict[str, Any]]:
+    """The entities in ``text``, sorted by position: value, start, end, entity (and a
+    date's ``resolved`` day, counted from ``said``: today when not given)."""
+    today = said or dt.date.today()
     places = gazetteer()
     found: List[Dict[str, Any]] = []
     taken: List[Span] = []
@@ -118,6 +150,14 @@ def extract(text: str) -> List[Dict[str, Any]]:
         for match in pattern.finditer(text):
             value = re.sub(r"^on\s+", "", match.group(0), flags=re.IGNORECASE)
             add(DATE, value.lower(), match.end() - len(value), match.end())
+    for found_date in found:
+        if found_date["entity"] == DATE:
+            day = resolve_date(found_date["value"], today)
+            found_date["resolved"] = day.isoformat() if day else None
+    for match in _NAME.finditer(text):
+        name = _name(match)
+        if name is not None:
+            add(CUSTOMER_NAME, name[0], match.start(1), name[1])
     for match in places.name_pattern.finditer(text):
         add(PLACE, places.names[match.group(1).lower()], match.start(1), match.end(1))
     for match in places.code_pattern.finditer(text):
@@ -144,8 +184,10 @@ class TravelEntityExtractor(GraphComponent, EntityExtractorMixin):
             text: Optional[str] = message.get(TEXT)
             if not text:
                 continue
+            metadata = message.get("metadata") or {}
+            said = said_on(metadata.get("sent_at") if isinstance(metadata, dict) else None)
             entities = self.add_extractor_name(
-                [dict(entity, confidence_entity=1.0) for entity in extract(text)]
+                [dict(entity, confidence_entity=1.0) for entity in extract(text, said)]
             )
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
         return messages

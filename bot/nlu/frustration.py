@@ -279,7 +279,18 @@ def calm_cues(text: str, signals: List[str]) -> List[str]:
     return cues
 
 
-def combine(
+# The parts of the score's logit that are not named signals (FrustrationScorer.drivers).
+LENGTH = "message_length"  # the offset and the classifiers' bias, which grow with the words
+TONE = "tone_classifier"  # the classifier on sentence vectors and n-grams
+WORDING = "wording_classifier"  # the classifier on n-grams alone
+LOOKALIKES = "similar_examples"  # closer to frustrated examples than to calm ones
+POLARITY = "negative_polarity"  # VADER's lexicon polarity
+# Parts that add less than this to the logit drive nothing worth telling an agent.
+MIN_DRIVER = 0.25
+MAX_DRIVERS = 3
+
+
+def contributions(
     probability: float,
     signals: List[str],
     weights: Dict[str, float],
@@ -294,24 +305,46 @@ def combine(
     ngram_slope: float = 0.0,
     margin: float = 0.0,
     margin_weight: float = 0.0,
-) -> float:
-    """Logistic combination of the classifiers' probabilities, the nearest-examples margin, the
-    fired signals and the lexicon polarity (VADER's compound score, -1 negative .. +1 positive).
+) -> Dict[str, float]:
+    """The logit of ``combine`` in its parts, by name: the classifiers' (each against an
+    undecided 0.5), the nearest-examples margin's, the polarity's, each fired signal's and
+    cue's weight, and the rest (offset and bias), which grows with the message's length.
 
     A short message ("nope", "cancel my booking") gives the classifiers little to go on:
     below ``full_length`` words their part of the logit (bias and slopes) shrinks in
     proportion, so that only the named signals can make a short message frustrated.
     """
     share = min(1.0, words / full_length) if full_length > 0 else 1.0
-    z = (
-        offset
-        + share * (
-            bias + slope * _logit(probability) + ngram_slope * _logit(ngram_probability) + margin_weight * margin
-        )
-        + sum(weights.get(s, 0.0) for s in signals)
-        + polarity_weight * polarity
-    )
+    parts = {
+        LENGTH: offset + share * bias,
+        TONE: share * slope * _logit(probability),
+        WORDING: share * ngram_slope * _logit(ngram_probability),
+        LOOKALIKES: share * margin_weight * margin,
+        POLARITY: polarity_weight * polarity,
+    }
+    for signal in signals:
+        parts[signal] = parts.get(signal, 0.0) + weights.get(signal, 0.0)
+    return parts
+
+
+def combine(probability: float, signals: List[str], weights: Dict[str, float], bias: float,
+            slope: float, **rest: Any) -> float:
+    """Logistic combination of the classifiers' probabilities, the nearest-examples margin, the
+    fired signals and the lexicon polarity (VADER's compound score, -1 negative .. +1 positive):
+    the logistic of the sum of ``contributions``."""
+    z = sum(contributions(probability, signals, weights, bias, slope, **rest).values())
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def drivers(parts: Dict[str, float]) -> List[Dict[str, Any]]:
+    """What raised the score most: up to MAX_DRIVERS parts, largest first, each as
+    ``{"name", "contribution"}`` (its share of the logit)."""
+    raising = sorted(
+        ((value, name) for name, value in parts.items() if value >= MIN_DRIVER), reverse=True
+    )
+    return [
+        {"name": name, "contribution": round(value, 2)} for value, name in raising[:MAX_DRIVERS]
+    ]
 
 
 def _logit(probability: float) -> float:
@@ -618,7 +651,7 @@ class FrustrationScorer(GraphComponent):
             evidence = self.evidence([text], vector[None, :])[0]
         probability, ngram_probability, margin = (float(e) for e in evidence)
         trained = self.trained
-        score = combine(
+        parts = contributions(
             probability, said.cues, self.config["weights"], self.config["bias"], self.config["slope"],
             # untrained (lexicon only): no classifier part at all, as for an empty message
             words=said.words if trained else 0,
@@ -628,13 +661,15 @@ class FrustrationScorer(GraphComponent):
             ngram_probability=ngram_probability, ngram_slope=self.config["ngram_slope"],
             margin=margin, margin_weight=self.config["margin_weight"],
         )
+        score = 1.0 / (1.0 + math.exp(-sum(parts.values())))
         if not said.signals and said.words < int(self.config["min_words_without_signal"]):
             # "nope", "cancel my booking": too little to hand off on the classifier alone.
             score = min(score, 0.5)
         signals = list(said.signals)
         if probability >= self.config["sentiment_threshold"]:
             signals.append("negative_sentiment")
-        return {"score": round(score, 4), "signals": signals}
+        # What drove the score, so an agent reads more than a number beside "no signals".
+        return {"score": round(score, 4), "signals": signals, "drivers": drivers(parts)}
 
     def _annotate(self, messages: List[Message]) -> None:
         with_text = [m for m in messages if m.get(TEXT)]

@@ -2,6 +2,9 @@
  * Baton agent console: canned responses. A picker in the reply box (type "/" and a
  * shortcut, or use the button) puts a response's text in the reply to be edited before
  * it is sent; supervisors add, edit and delete responses in the "Canned responses" view.
+ * A reply with a "/word" that is no canned response ("/ba", "/zzz") is not sent at the
+ * first Enter: the agent is told and the text stays; sending the same text again sends
+ * it as typed, for the rare reply that starts with "/" on purpose.
  *
  * Loaded after console.js; uses its hub (window.BatonConsole). Text is set with
  * textContent only.
@@ -14,6 +17,8 @@
   var el = hub.el;
 
   var canned = []; // GET /api/agent/canned, kept live by `canned` events
+  var heldBack = null; // the reply text last held back for a stray shortcut
+  var SHORTCUT_WORD = /(^|\s)(\/[a-z0-9_-]+)/gi;
 
   document.addEventListener("DOMContentLoaded", function () {
     initPicker();
@@ -31,6 +36,32 @@
     if ((ev.type === "hello" || ev.type === "reset") && hub.me) loadCanned();
     else if (ev.type === "canned" && ev.canned) onCanned(ev.change, ev.canned);
   });
+
+  // console.js asks before it sends a reply: true holds it back.
+  hub.holdBack = function (value) {
+    var stray = strayShortcuts(value);
+    if (!stray.length || heldBack === value) {
+      heldBack = null;
+      return false;
+    }
+    heldBack = value;
+    var known = canned.some(function (c) { return c.shortcut === stray[0].toLowerCase(); });
+    hub.showError("conv-error", (known ?
+      "Not sent: " + stray[0] + " is a canned response. Pick it from the list to insert its text," :
+      "No canned response " + stray[0] + ". Not sent: correct the shortcut,") +
+      " or press Enter again to send the text as it is.");
+    closePicker();
+    return true;
+  };
+
+  // The "/word"s of a reply that were never replaced by a canned response's text.
+  function strayShortcuts(value) {
+    var found = [];
+    var match;
+    SHORTCUT_WORD.lastIndex = 0;
+    while ((match = SHORTCUT_WORD.exec(value))) found.push(match[2]);
+    return found;
+  }
 
   function isSupervisor() {
     return !!hub.me && hub.me.role === "supervisor";
@@ -63,6 +94,13 @@
   function initPicker() {
     var input = $("reply-input");
     input.addEventListener("input", updatePicker);
+    input.addEventListener("input", function () {
+      // Edited since it was held back: the next Enter is a first try again.
+      if (heldBack !== null && input.value !== heldBack) {
+        heldBack = null;
+        hub.showError("conv-error", "");
+      }
+    });
     input.addEventListener("click", updatePicker);
     input.addEventListener("blur", function () {
       // Let a click on an option land before the list goes away.
@@ -132,7 +170,8 @@
     });
     var none = !picker.matches.length;
     $("canned-none").hidden = !none;
-    $("canned-none").textContent = canned.length ? "No canned response matches." :
+    $("canned-none").textContent = canned.length ?
+      (picker.token && picker.token.text.length > 1 ? "No canned response " + picker.token.text + "." : "No canned response matches.") :
       "No canned responses yet." + (isSupervisor() ? " Add some under Canned responses." : "");
     $("canned-picker").hidden = false;
     $("canned-button").setAttribute("aria-expanded", "true");

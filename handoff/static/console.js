@@ -16,22 +16,9 @@
   var TYPING_IDLE_MS = 3000;
   var CUSTOMER_TYPING_TIMEOUT_MS = 8000;
 
-  var REASONS = {
-    requested: "Asked for a person",
-    frustration: "Frustrated customer",
-    disruption: "Travel disruption",
-    bot_failure: "Bot could not help",
-    bot_unavailable: "Bot unavailable",
-  };
-  var DISRUPTIONS = {
-    cancelled: "Cancelled flight",
-    delayed: "Delayed flight",
-    missed_connection: "Missed connection",
-    lost_luggage: "Lost luggage",
-    damaged_luggage: "Damaged luggage",
-    downgraded: "Downgraded",
-    schedule_change: "Schedule change",
-  };
+  // Reasons, disruptions, intents and signals read as words (console-labels.js).
+  var labels = window.BatonLabels;
+  var label = labels.label;
 
   var PRIORITIES = { 1: "Frustrated", 2: "Disrupted", 3: "Requeued" };
   var OUTCOMES = [
@@ -78,6 +65,7 @@
     reloadConversation: function () { if (selected) return loadConversation(selected.id); },
     loadQueue: function () { return loadQueue(); },
     holdsSelected: holdsSelected,
+    customerName: customerName,
     on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
   });
 
@@ -131,8 +119,11 @@
       opt.textContent = o[1];
       $("outcome").appendChild(opt);
     });
-    if (token) showApp();
-    else showLogin();
+    // Nothing is rendered before the labels are in (or failed: then ids are humanised).
+    labels.ready.then(function () {
+      if (token) showApp();
+      else showLogin();
+    });
   }
 
   // ---- session -------------------------------------------------------------------
@@ -290,7 +281,7 @@
       if (selected && selected.id === c.id) btn.setAttribute("aria-current", "true");
 
       var top = el("div", "qi-top");
-      var reason = el("span", "badge reason-" + (h.reason || "unknown"), REASONS[h.reason] || h.reason || "Handoff");
+      var reason = el("span", "badge reason-" + (h.reason || "unknown"), label("reasons", h.reason) || "Handoff");
       reason.setAttribute("data-reason", h.reason || "");
       top.appendChild(reason);
       top.appendChild(el("span", "qi-wait", waitedFor(c)));
@@ -301,7 +292,7 @@
 
       var bottom = el("div", "qi-bottom");
       if (h.priority) bottom.appendChild(el("span", "tag tag-priority", PRIORITIES[h.priority] || "Priority " + h.priority));
-      if (h.disruption) bottom.appendChild(el("span", "tag tag-warn", DISRUPTIONS[h.disruption] || h.disruption));
+      if (h.disruption) bottom.appendChild(el("span", "tag tag-warn", label("disruptions", h.disruption)));
       if (h.contact) bottom.appendChild(el("span", "tag", "Left contact"));
       if (c.customer_left_at) bottom.appendChild(el("span", "tag tag-muted", "Customer away"));
       var st = c.status === "waiting" ? "Waiting" : c.status === "agent" ? "With " + ((c.agent && c.agent.name) || "an agent") : c.status;
@@ -393,14 +384,22 @@
     });
   }
 
+  // The name the customer left in the contact form, or gave in the chat; null if neither.
+  function customerName(handoff) {
+    var h = handoff || {};
+    return (h.contact && h.contact.name) || (h.context && h.context.customer_name) || null;
+  }
+
   function renderHeader() {
     var s = selected;
-    $("conv-title").textContent = "Conversation " + shortId(s.id);
+    var name = customerName(s.handoff);
+    $("conv-title").textContent = name || "Conversation " + shortId(s.id);
     var sub = s.status === "waiting" ? "Waiting for an agent" :
       s.status === "agent" ? (hub.me && holdsSelected() ? "With you" : "With " + ((s.agent && s.agent.name) || "an agent")) :
       s.status === "bot" ? "Resolved — back with the bot" : s.status || "";
     $("conv-view").setAttribute("data-status", s.status || "");
     if (s.customer_left_at && s.status !== "bot") sub += " · customer has left the page";
+    if (name) sub += " · conversation " + shortId(s.id);
     $("conv-sub").textContent = sub;
     $("claim").hidden = s.status !== "waiting";
     // Until /me has answered, assume the agent holds what they see as taken.
@@ -419,11 +418,12 @@
   function renderContext() {
     var h = selected.handoff || {};
     var ctx = h.context || {};
-    text("ctx-reason", REASONS[h.reason] || h.reason || "—");
-    text("ctx-disruption", h.disruption ? DISRUPTIONS[h.disruption] || h.disruption : "—");
+    text("ctx-reason", label("reasons", h.reason) || "—");
+    text("ctx-disruption", h.disruption ? label("disruptions", h.disruption) : "—");
     text("ctx-booking", ctx.booking_reference || "—");
     text("ctx-flight", ctx.flight_number || "—");
-    text("ctx-dates", (ctx.dates || []).join(", ") || "—");
+    var resolved = ctx.resolved_dates || {};
+    text("ctx-dates", (ctx.dates || []).map(function (d) { return labels.dateText(d, resolved[d]); }).join(", ") || "—");
     text("ctx-places", (ctx.places || []).join(", ") || "—");
     renderWaiting();
     text("ctx-summary", ctx.summary || "No summary.");
@@ -432,9 +432,12 @@
     var bar = $("ctx-frustration-bar");
     bar.style.width = Math.round(Math.min(1, Math.max(0, score)) * 100) + "%";
     bar.className = "meter-bar " + (score >= 0.6 ? "high" : score >= 0.3 ? "mid" : "low");
-    text("ctx-frustration", "Score " + score.toFixed(2) + (score >= 0.6 ? " — high" : score >= 0.3 ? " — moderate" : " — calm"));
-    tags("ctx-signals", fr.signals || [], "No signals");
-    tags("ctx-intents", ctx.intents_seen || [], "None");
+    // What raised the score, so a high score beside "No signals" still says why.
+    var drivers = (fr.drivers || []).map(function (d) { return label("drivers", d.name); });
+    text("ctx-frustration", "Score " + score.toFixed(2) + (score >= 0.6 ? " — high" : score >= 0.3 ? " — moderate" : " — calm") +
+      (drivers.length ? ". Raised by: " + drivers.join(", ") : ""));
+    tags("ctx-signals", (fr.signals || []).map(function (v) { return label("signals", v); }), "No signals");
+    tags("ctx-intents", (ctx.intents_seen || []).map(function (v) { return label("intents", v); }), "None");
     text("ctx-priority", h.priority ? PRIORITIES[h.priority] || String(h.priority) : "Normal");
     var contact = h.contact;
     $("ctx-contact-block").hidden = !contact;
@@ -502,9 +505,9 @@
     var intent = nlu.intent && typeof nlu.intent === "object" ? nlu.intent.name : nlu.intent;
     var conf = nlu.intent && typeof nlu.intent === "object" ? nlu.intent.confidence : nlu.confidence;
     var parts = [];
-    if (intent) parts.push(intent + (typeof conf === "number" ? " · " + Math.round(conf * 100) + "%" : ""));
+    if (intent) parts.push(label("intents", intent) + (typeof conf === "number" ? " · " + Math.round(conf * 100) + "%" : ""));
     if (nlu.frustration && nlu.frustration.score > 0) parts.push("frustration " + nlu.frustration.score.toFixed(2));
-    if (nlu.disruption && nlu.disruption.type) parts.push("disruption: " + nlu.disruption.type);
+    if (nlu.disruption && nlu.disruption.type) parts.push("disruption: " + label("disruptions", nlu.disruption.type));
     var line = el("div", "tm-nlu", parts.join("  ·  "));
     line.title = "What the bot understood";
     if (typeof conf === "number" && conf < 0.5) line.classList.add("low");
@@ -557,6 +560,8 @@
     var input = $("reply-input");
     var value = input.value.trim();
     if (!selected || !value || input.disabled) return;
+    // A mistyped canned shortcut is held back once (console-canned.js).
+    if (hub.holdBack && hub.holdBack(value)) return;
     var id = selected.id;
     $("reply-send").disabled = true;
     stopTyping();
@@ -742,9 +747,19 @@
       upsertQueue(ev.conversation);
       if (isNew) {
         var r = ev.conversation.handoff && ev.conversation.handoff.reason;
-        announce("New conversation in the queue: " + (REASONS[r] || r || "handoff"));
+        announce("New conversation in the queue: " + (label("reasons", r) || "handoff"));
       }
       if (selected && selected.id === ev.conversation.id) loadConversation(selected.id);
+    } else if (ev.type === "context" && ev.context) {
+      // What the bot read in a later message joined the context: show it now.
+      if (queue[id] && queue[id].handoff && queue[id].handoff.id === ev.handoff_id) {
+        queue[id].handoff = merge(queue[id].handoff, { context: ev.context });
+      }
+      if (selected && selected.id === id && selected.handoff && selected.handoff.id === ev.handoff_id) {
+        selected.handoff = merge(selected.handoff, { context: ev.context });
+        renderHeader();
+        renderContext();
+      }
     } else if (ev.type === "status") {
       if (queue[id]) upsertQueue({ id: id, status: ev.status, agent: ev.agent });
       else if (ev.status === "waiting") loadQueue();

@@ -22,7 +22,7 @@ def conversation(name: str) -> List[Dict[str, Any]]:
         if "user" in turn:
             parse_data: Dict[str, Any] = {
                 "text": turn["user"],
-                "intent": {"name": turn["intent"], "confidence": 0.9},
+                "intent": {"name": turn["intent"], "confidence": turn.get("confidence", 0.9)},
                 "entities": turn.get("entities", []),
             }
             for key in ("frustration", "disruption"):

@@ -45,7 +45,7 @@ def json_message(payload: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def no_frustration() -> Dict[str, Any]:
-    return {"score": 0.0, "signals": []}
+    return {"score": 0.0, "signals": [], "drivers": []}
 
 
 HANDOFFS: List[Any] = [
@@ -60,7 +60,9 @@ HANDOFFS: List[Any] = [
                 "flight BA123, 12 may and paris.",
                 "booking_reference": "XK7P2Q",
                 "flight_number": "BA123",
+                "customer_name": None,
                 "dates": ["12 may"],
+                "resolved_dates": {},
                 "places": ["paris"],
                 "frustration": no_frustration(),
                 "intents_seen": ["baggage_allowance", "change_booking", "human_handoff"],
@@ -78,7 +80,9 @@ HANDOFFS: List[Any] = [
                 "about cancelling a booking. Their last message: \"yes please\"",
                 "booking_reference": None,
                 "flight_number": None,
+                "customer_name": None,
                 "dates": [],
+                "resolved_dates": {},
                 "places": [],
                 "frustration": no_frustration(),
                 "intents_seen": ["cancel_booking", "affirm"],
@@ -93,12 +97,15 @@ HANDOFFS: List[Any] = [
             "disruption": "cancelled",
             "context": {
                 "summary": "The customer reports a cancelled flight on flight BT812. They "
-                "asked about a flight's status. They mentioned flight BT812, tomorrow and lisbon.",
+                "asked about a flight's status. They mentioned flight BT812, tomorrow (Fri 4 Dec) "
+                "and lisbon.",
                 "booking_reference": None,
                 "flight_number": "BT812",
+                "customer_name": None,
                 "dates": ["tomorrow"],
+                "resolved_dates": {"tomorrow": "2026-12-04"},
                 "places": ["lisbon"],
-                "frustration": {"score": 0.35, "signals": ["negative_wording"]},
+                "frustration": {"score": 0.35, "signals": ["negative_wording"], "drivers": []},
                 "intents_seen": ["greet", "flight_status"],
             },
         },
@@ -115,9 +122,11 @@ HANDOFFS: List[Any] = [
                 "bag arrived ripped apart\"",
                 "booking_reference": None,
                 "flight_number": None,
+                "customer_name": None,
                 "dates": [],
+                "resolved_dates": {},
                 "places": [],
-                "frustration": {"score": 0.8, "signals": ["shouting", "angry_wording"]},
+                "frustration": {"score": 0.8, "signals": ["shouting", "angry_wording"], "drivers": []},
                 "intents_seen": ["lost_luggage"],
             },
         },
@@ -133,9 +142,11 @@ HANDOFFS: List[Any] = [
                 "0.90). Their last message: \"i have asked three times, get me a human NOW\"",
                 "booking_reference": None,
                 "flight_number": None,
+                "customer_name": None,
                 "dates": [],
+                "resolved_dates": {},
                 "places": [],
-                "frustration": {"score": 0.9, "signals": ["shouting"]},
+                "frustration": {"score": 0.9, "signals": ["shouting"], "drivers": []},
                 "intents_seen": ["human_handoff"],
             },
         },
@@ -152,11 +163,18 @@ HANDOFFS: List[Any] = [
                 "about a refund. Their last message: \"THIS IS RIDICULOUS i have waited 3 weeks!!!\"",
                 "booking_reference": None,
                 "flight_number": None,
+                "customer_name": None,
                 "dates": [],
+                "resolved_dates": {},
                 "places": [],
                 "frustration": {
                     "score": 0.85,
                     "signals": ["shouting", "repeated_punctuation", "long_wait"],
+                    # What raised the score, as the NLU gave it: carried to the agent.
+                    "drivers": [
+                        {"name": "long_wait", "contribution": 2.02},
+                        {"name": "tone_classifier", "contribution": 1.31},
+                    ],
                 },
                 "intents_seen": ["refund"],
             },
@@ -174,9 +192,11 @@ HANDOFFS: List[Any] = [
                 "\"how do i get a refund for my ticket??\"",
                 "booking_reference": None,
                 "flight_number": None,
+                "customer_name": None,
                 "dates": [],
+                "resolved_dates": {},
                 "places": [],
-                "frustration": {"score": 0.6, "signals": ["repeated_question"]},
+                "frustration": {"score": 0.6, "signals": ["repeated_question"], "drivers": []},
                 "intents_seen": ["refund"],
             },
         },
@@ -193,9 +213,11 @@ HANDOFFS: List[Any] = [
                 "Their last message: \"this is getting annoying\"",
                 "booking_reference": None,
                 "flight_number": None,
+                "customer_name": None,
                 "dates": [],
+                "resolved_dates": {},
                 "places": [],
-                "frustration": {"score": 0.6, "signals": ["annoyed", "worsening_trend"]},
+                "frustration": {"score": 0.6, "signals": ["annoyed", "worsening_trend"], "drivers": []},
                 "intents_seen": ["change_booking", "out_of_scope"],
             },
         },
@@ -212,13 +234,36 @@ HANDOFFS: List[Any] = [
                 "was identified.",
                 "booking_reference": None,
                 "flight_number": None,
+                "customer_name": None,
                 "dates": [],
+                "resolved_dates": {},
                 "places": [],
-                "frustration": {"score": 0.0, "signals": ["bot_failed_twice"]},
+                "frustration": {"score": 0.0, "signals": ["bot_failed_twice"], "drivers": []},
                 "intents_seen": ["out_of_scope", "nlu_fallback"],
             },
         },
         id="bot-failure",
+    ),
+    pytest.param(
+        "guess_then_request",
+        {
+            "reason": "requested",
+            "disruption": None,
+            "context": {
+                # cancel_booking was a 35 % guess: no topic, not an intent seen.
+                "summary": "The customer asked to talk to a person. They mentioned rome. "
+                "Their last message: \"my name is anna schmidt, can i talk to a person\"",
+                "booking_reference": None,
+                "flight_number": None,
+                "customer_name": "Anna Schmidt",
+                "dates": [],
+                "resolved_dates": {},
+                "places": ["rome"],
+                "frustration": no_frustration(),
+                "intents_seen": ["human_handoff"],
+            },
+        },
+        id="low-confidence-guess-is-no-topic",
     ),
 ]
 

@@ -40,7 +40,7 @@ from bot.channel import (
 from tests.bot.builders import REPO_ROOT
 
 HANDOFF = {"reason": "requested", "disruption": None, "context": {"summary": "..."}}
-NO_NLU_KEYS = {"frustration": {"score": 0.0, "signals": []}, "disruption": {"type": None}}
+NO_NLU_KEYS = {"frustration": {"score": 0.0, "signals": [], "drivers": []}, "disruption": {"type": None}}
 
 
 @pytest.fixture(scope="module")
@@ -146,13 +146,23 @@ def test_nlu_defaults_when_the_pipeline_sets_no_frustration_or_disruption() -> N
 def test_nlu_passes_frustration_and_disruption_through() -> None:
     parse_data = {
         "intent": {"name": "flight_status", "confidence": 0.5},
-        "frustration": {"score": 0.8, "signals": ["shouting"]},
+        "frustration": {"score": 0.8, "signals": ["shouting"],
+                        "drivers": [{"name": "tone_classifier", "contribution": 1.4}]},
         "disruption": {"type": "delayed"},
+        "entities": [{"entity": "date", "value": "tomorrow", "start": 0, "end": 8,
+                      "resolved": "2026-12-04", "extractor": "TravelEntityExtractor"}],
     }
 
     nlu = nlu_of(parse_data)
 
-    assert nlu["frustration"] == {"score": 0.8, "signals": ["shouting"]}
+    assert nlu["frustration"] == {
+        "score": 0.8, "signals": ["shouting"],
+        "drivers": [{"name": "tone_classifier", "contribution": 1.4}],
+    }
+    # a date's day goes to the gateway with it
+    assert nlu["entities"] == [
+        {"entity": "date", "value": "tomorrow", "start": 0, "end": 8, "resolved": "2026-12-04"}
+    ]
     assert nlu["disruption"] == {"type": "delayed"}
 
 

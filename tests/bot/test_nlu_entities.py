@@ -1,8 +1,9 @@
-"""Booking references, flight numbers, dates and places, with their exact spans."""
+"""Booking references, flight numbers, dates, places and names, with their exact spans."""
 
 from __future__ import annotations
 
-from typing import List, Tuple
+import datetime as dt
+from typing import List, Optional, Tuple
 
 import pytest
 from rasa.shared.nlu.training_data.message import Message
@@ -52,11 +53,42 @@ def test_extract(text: str, expected: List[Tuple[str, str, str]]) -> None:
     assert triples(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("my name is Anna Schmidt and my flight is late", "Anna Schmidt"),
+        ("my name is anna schmidt", "Anna Schmidt"),
+        ("Hi, my name's Tom, where is my bag", "Tom"),
+        ("my name is Anna and I need help", "Anna"),
+        ("I'm called O'Neill", "O'Neill"),
+        ("my name is not important", None),
+        ("my name is on the booking", None),
+        ("I'm angry", None),
+        ("call me back", None),
+    ],
+)
+def test_customer_name(text: str, name: Optional[str]) -> None:
+    names = [e["value"] for e in extract(text) if e["entity"] == "customer_name"]
+    assert names == ([name] if name else [])
+
+
+def test_dates_carry_the_day_they_mean() -> None:
+    found = extract("booking ABC123 for tomorrow, back next Friday, or maybe 3/4", dt.date(2026, 12, 3))
+    assert [(e["value"], e.get("resolved")) for e in found if e["entity"] == "date"] == [
+        ("tomorrow", "2026-12-04"), ("next friday", "2026-12-11"), ("3/4", None),
+    ]
+
+
 def test_component_appends_rasa_entities() -> None:
-    message = Message(data={"text": "ref ABC123 tomorrow", "entities": [{"entity": "other", "value": "x", "start": 0, "end": 1}]})
+    message = Message(data={
+        "text": "ref ABC123 tomorrow",
+        "entities": [{"entity": "other", "value": "x", "start": 0, "end": 1}],
+        # the gateway's time of the message, in the company's zone: a Thursday
+        "metadata": {"sent_at": "2026-12-03T23:30:00+01:00"},
+    })
     TravelEntityExtractor().process([message])
     assert message.get("entities") == [
         {"entity": "other", "value": "x", "start": 0, "end": 1},
         {"entity": "booking_reference", "value": "ABC123", "start": 4, "end": 10, "confidence_entity": 1.0, "extractor": "TravelEntityExtractor"},
-        {"entity": "date", "value": "tomorrow", "start": 11, "end": 19, "confidence_entity": 1.0, "extractor": "TravelEntityExtractor"},
+        {"entity": "date", "value": "tomorrow", "start": 11, "end": 19, "resolved": "2026-12-04", "confidence_entity": 1.0, "extractor": "TravelEntityExtractor"},
     ]

@@ -16,8 +16,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.frustration import (
     FrustrationScorer,
     NgramFeatures,
+    LENGTH,
+    POLARITY,
+    TONE,
     calm_cues,
     combine,
+    contributions,
+    drivers,
     lexicon_polarity,
     load_examples,
     rule_signals,
@@ -123,6 +128,31 @@ def test_combine_adds_the_ngram_classifier_logit() -> None:
     assert score == pytest.approx(1 / (1 + math.exp(-0.5 * 0.5 * math.log(0.8 / 0.2))))
 
 
+def test_contributions_add_up_to_the_combined_logit() -> None:
+    args = dict(words=12, full_length=12, offset=-1.5, polarity=-0.6, polarity_weight=-1.25)
+    parts = contributions(0.9, ["long_wait", "plain_question"], {"long_wait": 2.0, "plain_question": -0.2},
+                          bias=2.5, slope=0.5, **args)
+    assert parts == pytest.approx({
+        LENGTH: 1.0, TONE: 0.5 * math.log(9), "wording_classifier": 0.0, "similar_examples": 0.0,
+        POLARITY: 0.75, "long_wait": 2.0, "plain_question": -0.2,
+    })
+    z = sum(parts.values())
+    assert combine(0.9, ["long_wait", "plain_question"], {"long_wait": 2.0, "plain_question": -0.2},
+                   bias=2.5, slope=0.5, **args) == pytest.approx(1 / (1 + math.exp(-z)))
+
+
+def test_drivers_are_the_largest_raising_parts() -> None:
+    parts = {LENGTH: 0.99, TONE: 1.3, "long_wait": 2.02, POLARITY: 0.3, "similar_examples": 0.1,
+             "positive_wording": -0.78}
+    assert drivers(parts) == [
+        {"name": "long_wait", "contribution": 2.02},
+        {"name": TONE, "contribution": 1.3},
+        {"name": LENGTH, "contribution": 0.99},
+    ]
+    # parts that lower the score, or barely raise it, drive nothing
+    assert drivers({TONE: -2.0, "similar_examples": 0.1}) == []
+
+
 @pytest.mark.parametrize(
     "text, sign",
     [("this is terrible, i hate it", -1), ("thank you, the crew was wonderful", 1), ("flight UA 123 to JFK", 0)],
@@ -194,13 +224,18 @@ def test_component_scores_messages(trained: FrustrationScorer, text: str, frustr
     message = Message(data={"text": text})
     trained.process([message])
     result = message.get("frustration")
-    assert set(result) == {"score", "signals"}
+    assert set(result) == {"score", "signals", "drivers"}
     assert 0.0 <= result["score"] <= 1.0
     assert (result["score"] >= 0.6) is frustrated
     if signal:
         assert signal in result["signals"]
     else:
         assert result["signals"] == []
+    if frustrated:
+        # a high score always says what raised it
+        assert result["drivers"], result
+        contributions_given = [driver["contribution"] for driver in result["drivers"]]
+        assert contributions_given == sorted(contributions_given, reverse=True)
     assert "frustration" in message.as_dict(only_output_properties=True)
 
 

@@ -37,11 +37,12 @@ def test_notes_canned_actions_approval_transfer(
     sam.view("Canned responses")
     supervisor.get_by_role("button", name="New response").click()
     form = supervisor.get_by_role("form", name="New canned response")
-    form.get_by_label("Shortcut").fill("/bags")
-    form.get_by_label("Title").fill("Baggage allowance")
-    form.get_by_label("Text").fill("Your fare includes one checked bag of up to 23 kg.")
+    # (/bags and the other demo responses are there already: ensure-agent adds them.)
+    form.get_by_label("Shortcut").fill("/lounge")
+    form.get_by_label("Title").fill("Lounge access")
+    form.get_by_label("Text").fill("Your fare includes lounge access before your flight.")
     form.get_by_role("button", name="Save").click()
-    expect(supervisor.locator('.canned-row[data-shortcut="/bags"]')).to_contain_text("Baggage allowance")
+    expect(supervisor.locator('.canned-row[data-shortcut="/lounge"]')).to_contain_text("Lounge access")
     shots(supervisor, "supervisor-canned-editor")
     sam.view("Conversations")
 
@@ -64,21 +65,21 @@ def test_notes_canned_actions_approval_transfer(
     expect(agent.locator("#tab-notes-count")).to_have_text("1")
     shots(agent, "agent-private-note")
 
-    # A canned response: "/ba" filters the picker, Enter inserts it for editing.
+    # A canned response: "/lou" filters the picker, Enter inserts it for editing.
     maya.reply_box.click()
-    maya.reply_box.press_sequentially("/ba")
-    option = agent.get_by_role("option").filter(has_text="/bags")
+    maya.reply_box.press_sequentially("/lou")
+    option = agent.get_by_role("option").filter(has_text="/lounge")
     expect(option).to_be_visible()
     expect(option).to_have_attribute("aria-selected", "true")
     shots(agent, "agent-canned-picker")
     maya.reply_box.press("Enter")
     expect(agent.locator("#canned-picker")).to_be_hidden()
-    expect(maya.reply_box).to_have_value("Your fare includes one checked bag of up to 23 kg.")
+    expect(maya.reply_box).to_have_value("Your fare includes lounge access before your flight.")
     maya.reply_box.press("End")
     maya.reply_box.press_sequentially(" Anything else I can check?")
     before = widget.last_seq()
     maya.reply_box.press("Enter")
-    sent = "Your fare includes one checked bag of up to 23 kg. Anything else I can check?"
+    sent = "Your fare includes lounge access before your flight. Anything else I can check?"
     expect(maya.message("agent", sent)).to_be_visible()
     assert widget.wait_for_reply(before, "agent", timeout=10_000).text == sent
 

@@ -24,6 +24,8 @@ class FakeRasa:
     # When set, webhook and state answer 401 without "Bearer <secret>", as the real
     # channel does (bot/channel.py).
     secret: str | None = None
+    # What the NLU finds in a message, by its text (none when not listed).
+    entities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -71,7 +73,7 @@ class FakeRasa:
         nlu = {
             "intent": {"name": "ask_check_in", "confidence": 0.91},
             "intent_ranking": [{"name": "ask_check_in", "confidence": 0.91}],
-            "entities": [],
+            "entities": self.entities.get(text, []),
             "frustration": {"score": 0.1, "signals": []},
             "disruption": {"type": None},
         }

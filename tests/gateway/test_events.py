@@ -7,6 +7,7 @@ import pytest
 from handoff.events import (
     RESET_EVENT,
     canned_event,
+    context_event,
     handoff_event,
     hello_event,
     message_event,
@@ -29,6 +30,9 @@ RESOLUTION = {"id": 2, "conversation_id": "c1", "action": "voucher", "label": "I
               "decided_by": None, "decided_at": None, "decision_reason": None,
               "reference": "BTN-000002", "carried_out_at": "2026-11-22T10:00:01+00:00",
               "failure": None}
+CONTEXT = {"summary": "The customer asked for a person.", "booking_reference": "QX7K2P",
+           "customer_name": "Anna Schmidt", "dates": ["tomorrow"],
+           "resolved_dates": {"tomorrow": "2026-12-04"}}
 CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "23 kg.",
           "updated_at": "2026-11-22T10:00:00+00:00"}
 
@@ -65,6 +69,8 @@ CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "2
          {"type": "transfer", "conversation_id": "c1", "from": {"id": 1, "name": "Maya"},
           "to": None}),
         (canned_event("deleted", CANNED), {"type": "canned", "change": "deleted", "canned": CANNED}),
+        (context_event("c1", 4, CONTEXT),
+         {"type": "context", "conversation_id": "c1", "handoff_id": 4, "context": CONTEXT}),
     ],
 )
 def test_every_event_round_trips_through_json(event: dict, expected: dict) -> None:
