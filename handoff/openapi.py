@@ -187,15 +187,19 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "A configured empowered action, as the calling agent's role sees it. "
         "limit: the largest amount the caller may commit at once (0: always needs "
-        "approval; null: the action takes no amount). immediate: the caller may do it "
-        "at once (within limit). max_amount: the most anyone may approve.",
-        "required": ["id", "label", "takes_amount", "currency", "limit", "max_amount", "immediate"],
+        "approval; null: the action takes no amount). per_conversation: the most the "
+        "caller's authority covers in one conversation, what was already given there "
+        "included (above it, a supervisor approves). immediate: the caller may do it "
+        "at once (within limit). max_amount: the most anyone may approve at once.",
+        "required": ["id", "label", "takes_amount", "currency", "limit", "per_conversation",
+                     "max_amount", "immediate"],
         "properties": {
             "id": {"type": "string"},
             "label": {"type": "string"},
             "takes_amount": {"type": "boolean"},
             "currency": _NULLABLE_STR,
             "limit": {"type": ["number", "null"]},
+            "per_conversation": {"type": ["number", "null"]},
             "max_amount": {"type": ["number", "null"]},
             "immediate": {"type": "boolean"},
         },

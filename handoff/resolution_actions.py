@@ -14,8 +14,11 @@ The file (settings.resolutions_file, env BATON_RESOLUTIONS_FILE)::
 
 ``limits`` gives each role its authority: for an action with an amount, the largest
 amount the role may commit at once (0: always needs approval); for one without, whether
-the role may do it at once. A role that is not listed needs approval. Nobody may ask for
-more than the highest limit, since nobody could approve it. Texts may use ``{amount}``,
+the role may do it at once. A role that is not listed needs approval. For an action with
+an amount, ``per_conversation`` (optional, per role; the role's limit when not given)
+caps what the role's authority covers in one conversation, counting what was already
+committed there, so 170 + 170 + 170 never slips under a limit of 200. Nobody may ask for
+more than any role could approve. Texts may use ``{amount}``,
 ``{currency}`` and ``{label}``; ``pending_text`` also ``{amount_text}`` (" of 300 EUR",
 or nothing).
 """
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -71,21 +74,35 @@ class ResolutionAction:
     # without an amount, 0 (needs approval) or 1 (may do it at once).
     limits: dict[str, int]
     customer_text: str
+    # Role -> the most (minor units) its authority covers in one conversation, what was
+    # already committed there included; a role not listed: its limit.
+    per_conversation: dict[str, int] = field(default_factory=dict)
 
     def limit_for(self, role: str) -> int:
         return self.limits.get(role, 0)
+
+    def cap_for(self, role: str) -> int:
+        return self.per_conversation.get(role, self.limit_for(role))
 
     @property
     def max_minor(self) -> int:
         return max(self.limits.values(), default=0)
 
-    def within_limit(self, role: str, amount_minor: int | None) -> bool:
+    def room_for(self, role: str, given_minor: int) -> int:
+        """How much more the role may commit in a conversation that already had given_minor."""
+        return max(0, min(self.limit_for(role), self.cap_for(role) - given_minor))
+
+    def room(self, given_minor: int) -> int:
+        """How much more anyone may approve in that conversation."""
+        return max((self.room_for(role, given_minor) for role in self.limits), default=0)
+
+    def within_limit(self, role: str, amount_minor: int | None, given_minor: int = 0) -> bool:
         if not self.takes_amount:
             return self.limit_for(role) > 0
-        return amount_minor is not None and amount_minor <= self.limit_for(role)
+        return amount_minor is not None and amount_minor <= self.room_for(role, given_minor)
 
-    def can_be_approved(self, amount_minor: int | None) -> bool:
-        return amount_minor is None or amount_minor <= self.max_minor
+    def can_be_approved(self, amount_minor: int | None, given_minor: int = 0) -> bool:
+        return amount_minor is None or amount_minor <= self.room(given_minor)
 
     def customer_message(self, amount_minor: int | None) -> str:
         return _render(self.customer_text, self, amount_minor)
@@ -98,6 +115,7 @@ class ResolutionAction:
             "takes_amount": self.takes_amount,
             "currency": self.currency,
             "limit": amount_number(self.limit_for(role)) if self.takes_amount else None,
+            "per_conversation": amount_number(self.cap_for(role)) if self.takes_amount else None,
             "max_amount": amount_number(self.max_minor) if self.takes_amount else None,
             "immediate": self.limit_for(role) > 0,
         }
@@ -143,6 +161,12 @@ def _limit(value: Any, takes_amount: bool, where: str) -> int:
     return to_minor(amount)
 
 
+def _check_roles(by_role: dict[str, Any], where: str) -> None:
+    unknown = set(by_role) - set(ROLES)
+    if unknown:
+        raise ConfigError(f"{where}: unknown roles {sorted(unknown)}; roles are {list(ROLES)}")
+
+
 def _check_template(text: str, where: str) -> None:
     try:
         text.format(amount="1", currency="EUR", label="x", amount_text=" of 1 EUR")
@@ -178,9 +202,13 @@ def parse_catalogue(data: Any) -> Catalogue:
         limits = raw.get("limits")
         if not isinstance(limits, dict) or not limits:
             raise ConfigError(f"{where}: 'limits' must map roles to their authority")
-        unknown = set(limits) - set(ROLES)
-        if unknown:
-            raise ConfigError(f"{where}: unknown roles {sorted(unknown)}; roles are {list(ROLES)}")
+        _check_roles(limits, where)
+        caps = raw.get("per_conversation", {})
+        if not isinstance(caps, dict):
+            raise ConfigError(f"{where}: 'per_conversation' must map roles to amounts")
+        if caps and not takes_amount:
+            raise ConfigError(f"{where}: 'per_conversation' is for actions with an amount")
+        _check_roles(caps, where)
         action = ResolutionAction(
             id=action_id,
             label=_text(raw, "label", where, max_chars=120),
@@ -188,6 +216,7 @@ def parse_catalogue(data: Any) -> Catalogue:
             currency=action_currency,
             limits={role: _limit(value, takes_amount, where) for role, value in limits.items()},
             customer_text=_text(raw, "customer_text", where),
+            per_conversation={role: _limit(value, True, where) for role, value in caps.items()},
         )
         if action.max_minor == 0:
             raise ConfigError(f"{where}: no role may carry it out or approve it")

@@ -199,26 +199,28 @@ def _amount(body: dict[str, Any], action: ResolutionAction) -> int | None:
         raise json_error(
             web.HTTPBadRequest, f"'amount' is required for '{action.id}'", field="amount"
         )
+    not_a_number = "'amount' must be a number, such as 50 or 49.90"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise json_error(web.HTTPBadRequest, "'amount' must be a number", field="amount")
+        raise json_error(web.HTTPBadRequest, not_a_number, field="amount")
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise json_error(web.HTTPBadRequest, "'amount' must be a number", field="amount") from None
+        raise json_error(web.HTTPBadRequest, not_a_number, field="amount") from None
     if not amount.is_finite():
-        raise json_error(web.HTTPBadRequest, "'amount' must be a number", field="amount")
+        raise json_error(web.HTTPBadRequest, not_a_number, field="amount")
     if amount <= 0:
         raise json_error(web.HTTPBadRequest, "'amount' must be more than 0", field="amount")
-    if amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+    if amount >= MAX_AMOUNT:
+        raise json_error(web.HTTPBadRequest, "'amount' must be below 1,000,000", field="amount")
+    if amount != amount.quantize(Decimal("0.01")):
         raise json_error(
-            web.HTTPBadRequest, "'amount' must be at most two decimals and below 1,000,000",
-            field="amount",
+            web.HTTPBadRequest, "'amount' must have at most two decimals (cents)", field="amount"
         )
     minor = to_minor(amount)
     if not action.can_be_approved(minor):
         raise json_error(
             web.HTTPBadRequest,
-            f"nobody may approve more than {format_amount(action.max_minor)} {action.currency} "
+            f"nobody may approve more than {format_amount(action.room(0))} {action.currency} "
             f"for '{action.id}'",
             field="amount",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from decimal import Decimal
@@ -22,6 +23,7 @@ from .conftest import Customer
 from .fake_rasa import FakeRasa
 from .test_sockets import next_event
 
+NOT_A_NUMBER = "'amount' must be a number, such as 50 or 49.90"
 VOUCHER_TEXT = "I've issued a travel voucher of {} EUR; it arrives by email within 15 minutes."
 PENDING_TEXT = (
     "I've asked a supervisor to approve this for you: {}. Nothing has been changed or "
@@ -110,7 +112,7 @@ async def test_within_the_limit_it_is_done_at_once_and_the_customer_told(
         ("claim", "Maya", {"handoff_id": 1}),
         ("resolution_requested", "Maya", {"resolution_id": 1, "action": "voucher", "amount": 150,
                                           "currency": "EUR", "within_limit": True,
-                                          "note": "Two-hour delay"}),
+                                          "given_before": 0, "note": "Two-hour delay"}),
         ("resolution_carried_out", "Maya", {"resolution_id": 1, "action": "voucher",
                                             "amount": 150, "currency": "EUR",
                                             "reference": "BTN-000001"}),
@@ -264,13 +266,26 @@ async def test_nobody_approves_their_own_request_or_an_unknown_one(
         ({}, "unknown action; one of: rebook_next_flight, waive_change_fee, voucher, "
              "hotel_night, refund"),
         ({"action": "voucher"}, "'amount' is required for 'voucher'"),
+        ({"action": "voucher", "amount": None}, "'amount' is required for 'voucher'"),
         ({"action": "voucher", "amount": -5}, "'amount' must be more than 0"),
+        ({"action": "voucher", "amount": -0.01}, "'amount' must be more than 0"),
         ({"action": "voucher", "amount": 0}, "'amount' must be more than 0"),
-        ({"action": "voucher", "amount": "100"}, "'amount' must be a number"),
-        ({"action": "voucher", "amount": True}, "'amount' must be a number"),
-        ({"action": "voucher", "amount": 10.005},
-         "'amount' must be at most two decimals and below 1,000,000"),
+        ({"action": "voucher", "amount": 0.0}, "'amount' must be more than 0"),
+        ({"action": "voucher", "amount": "100"}, NOT_A_NUMBER),
+        ({"action": "voucher", "amount": "fifty"}, NOT_A_NUMBER),
+        ({"action": "voucher", "amount": True}, NOT_A_NUMBER),
+        ({"action": "voucher", "amount": False}, NOT_A_NUMBER),
+        ({"action": "voucher", "amount": [50]}, NOT_A_NUMBER),
+        ({"action": "voucher", "amount": {"value": 50}}, NOT_A_NUMBER),
+        ({"action": "voucher", "amount": 10.005}, "'amount' must have at most two decimals (cents)"),
+        ({"action": "voucher", "amount": 0.001}, "'amount' must have at most two decimals (cents)"),
+        ({"action": "voucher", "amount": 0.1 + 0.2}, "'amount' must have at most two decimals (cents)"),
+        ({"action": "voucher", "amount": 1e30}, "'amount' must be below 1,000,000"),
+        ({"action": "voucher", "amount": 10**30}, "'amount' must be below 1,000,000"),
+        ({"action": "voucher", "amount": 1000000}, "'amount' must be below 1,000,000"),
         ({"action": "voucher", "amount": 1500}, "nobody may approve more than 1,000 EUR for 'voucher'"),
+        ({"action": "voucher", "amount": 1000.01},
+         "nobody may approve more than 1,000 EUR for 'voucher'"),
         ({"action": "rebook_next_flight", "amount": 50}, "'rebook_next_flight' takes no amount"),
     ],
 )
@@ -278,21 +293,36 @@ async def test_bad_input_is_a_clear_400(
     client: TestClient, agent_headers: dict[str, str], body: dict[str, Any], message: str
 ) -> None:
     customer = await claimed(client, agent_headers)
+    transcript = await customer.messages()
     status, answer = await act(client, customer, agent_headers, **body)
     assert (status, answer["error"]["message"]) == (400, message)
-    assert (await detail(client, customer, agent_headers))["resolutions"] == []
+    await _nothing_stored(client, customer, agent_headers, transcript)
 
 
+async def _nothing_stored(
+    client: TestClient, customer: Customer, headers: dict[str, str],
+    transcript: list[dict[str, Any]],
+) -> None:
+    seen = await detail(client, customer, headers)
+    assert seen["resolutions"] == []
+    assert [e["action"] for e in seen["audit"]] == ["claim"]
+    assert await customer.messages() == transcript
+    assert client.app[keys.FULFILMENT].commitments == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
 async def test_a_non_finite_amount_is_refused(
-    client: TestClient, agent_headers: dict[str, str]
+    client: TestClient, agent_headers: dict[str, str], raw: str
 ) -> None:
     customer = await claimed(client, agent_headers)
+    transcript = await customer.messages()
     response = await client.post(
         f"/api/agent/conversations/{customer.id}/resolutions",
-        data='{"action": "voucher", "amount": NaN}', headers=agent_headers,
+        data='{"action": "voucher", "amount": %s}' % raw, headers=agent_headers,
     )
     assert response.status == 400
-    assert (await response.json())["error"]["message"] == "'amount' must be a number"
+    assert (await response.json())["error"]["message"] == NOT_A_NUMBER
+    await _nothing_stored(client, customer, agent_headers, transcript)
 
 
 async def test_only_the_agent_holding_the_conversation_may_act(
@@ -303,8 +333,17 @@ async def test_only_the_agent_holding_the_conversation_may_act(
     assert waiting == 409
     await client.post(f"/api/agent/conversations/{customer.id}/claim", headers=agent_headers)
     sam = await add_agent(client, "Sam")
+    transcript = await customer.messages()
     status, body = await act(client, customer, sam, action="voucher", amount=50)
-    assert (status, body["error"]["message"]) == (409, "claim the conversation first")
+    assert (status, body["error"]["message"]) == (
+        403, "Maya has this conversation; only they may act on it",
+    )
+    ines = await add_agent(client, "Ines", "supervisor")
+    status, body = await act(client, customer, ines, action="voucher", amount=50)
+    assert (status, body["error"]["message"]) == (
+        403, "Maya has this conversation; only they may act on it",
+    )
+    await _nothing_stored(client, customer, agent_headers, transcript)
     missing = await client.post("/api/agent/conversations/nope/resolutions",
                                 json={"action": "voucher", "amount": 5}, headers=agent_headers)
     assert missing.status == 404
@@ -356,7 +395,8 @@ async def test_the_list_shows_each_role_its_own_authority(
         assert {k: (actions[k]["limit"], actions[k]["immediate"]) for k in limits} == limits
     assert actions["voucher"] == {
         "id": "voucher", "label": "Issue a travel voucher", "takes_amount": True,
-        "currency": "EUR", "limit": 1000, "max_amount": 1000, "immediate": True,
+        "currency": "EUR", "limit": 1000, "per_conversation": 1000, "max_amount": 1000,
+        "immediate": True,
     }
 
 
@@ -410,3 +450,232 @@ async def test_the_gateway_will_not_start_on_a_broken_file(
     settings = Settings(database_url=database_url, rasa_url=fake_rasa[1], actions_url=fake_rasa[1])
     with pytest.raises(ConfigError, match="a limit must be 0 or more"):
         await aiohttp_client(create_app(replace(settings, resolutions_file=broken)))
+
+
+def _committed(client: TestClient) -> list[tuple[str, str, Decimal | None]]:
+    return [
+        (reference, c.action, c.amount)
+        for reference, c in client.app[keys.FULFILMENT].commitments  # type: ignore[attr-defined]
+    ]
+
+
+async def test_an_agent_cannot_split_past_their_authority_in_one_conversation(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    """The issue's 170 + 170 + 170 by an agent whose voucher limit is 200."""
+    customer = await claimed(client, agent_headers)
+    supervisor = await add_agent(client, "Ines", "supervisor")
+
+    statuses = []
+    for _ in range(3):
+        status, body = await act(client, customer, agent_headers, action="voucher", amount=170)
+        assert status == 201
+        statuses.append(body["resolution"]["status"])
+
+    assert statuses == ["done", "pending_approval", "pending_approval"]
+    assert _committed(client) == [("BTN-000001", "voucher", Decimal("170"))]
+    told = [m["text"] for m in (await customer.messages()) if m["sender"] == "agent"]
+    assert told == [VOUCHER_TEXT.format(170)] + [PENDING_TEXT.format("Issue a travel voucher of 170 EUR")] * 2
+    requested = [e["details"] for e in (await detail(client, customer, agent_headers))["audit"]
+                 if e["action"] == "resolution_requested"]
+    assert [(d["within_limit"], d["given_before"]) for d in requested] == [
+        (True, 0), (False, 170), (False, 170),
+    ]
+    # A supervisor may give more in the conversation: 170 + 170 is within their 1,000.
+    approved = await client.post("/api/agent/approvals/2/approve", headers=supervisor)
+    assert approved.status == 200
+    assert (await approved.json())["resolution"]["status"] == "done"
+    assert _committed(client)[-1] == ("BTN-000002", "voucher", Decimal("170"))
+
+
+async def test_a_second_small_one_is_still_done_at_once_within_the_cap(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    _, first = await act(client, customer, agent_headers, action="voucher", amount=120)
+    _, second = await act(client, customer, agent_headers, action="voucher", amount=80)
+    _, third = await act(client, customer, agent_headers, action="voucher", amount=0.01)
+    assert [r["resolution"]["status"] for r in (first, second, third)] == [
+        "done", "done", "pending_approval",
+    ]
+    # Other conversations and other actions have their own room.
+    _, hotel = await act(client, customer, agent_headers, action="hotel_night", amount=150)
+    other = await claimed(client, agent_headers)
+    _, elsewhere = await act(client, other, agent_headers, action="voucher", amount=200)
+    assert (hotel["resolution"]["status"], elsewhere["resolution"]["status"]) == ("done", "done")
+
+
+async def test_a_failed_or_rejected_one_gives_nothing_and_leaves_the_room(
+    aiohttp_client: Any, fake_rasa: tuple[FakeRasa, str], database_url: str,
+) -> None:
+    settings = Settings(database_url=database_url, rasa_url=fake_rasa[1], actions_url=fake_rasa[1])
+    app = create_app(settings)
+    app[keys.FULFILMENT] = Refusing()
+    client = await aiohttp_client(app)
+    headers = await login(client, "maya@example.com", "correct horse battery staple")
+    customer = await claimed(client, headers)
+    _, failed = await act(client, customer, headers, action="voucher", amount=200)
+    _, again = await act(client, customer, headers, action="voucher", amount=200)
+    assert [r["resolution"]["status"] for r in (failed, again)] == ["failed", "failed"]
+    requested = [e["details"]["within_limit"]
+                 for e in (await detail(client, customer, headers))["audit"]
+                 if e["action"] == "resolution_requested"]
+    assert requested == [True, True]
+
+
+async def test_what_nobody_could_approve_in_the_conversation_is_refused(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    customer = await claimed(client, supervisor)
+    _, body = await act(client, customer, supervisor, action="voucher", amount=800)
+    assert body["resolution"]["status"] == "done"
+    transcript = await customer.messages()
+
+    status, refused = await act(client, customer, supervisor, action="voucher", amount=300)
+
+    assert status == 400
+    assert refused["error"] == {
+        "status": 400,
+        "message": "800 EUR has already been given in this conversation ('voucher'): at most "
+                   "200 EUR more can be approved here",
+        "field": "amount", "given": 800, "remaining": 200,
+    }
+    assert await customer.messages() == transcript
+    assert len((await detail(client, customer, supervisor))["resolutions"]) == 1
+    _, body = await act(client, customer, supervisor, action="voucher", amount=200)
+    assert body["resolution"]["status"] == "done"
+    status, refused = await act(client, customer, supervisor, action="voucher", amount=0.5)
+    assert (status, refused["error"]["message"]) == (
+        400, "1,000 EUR has already been given in this conversation ('voucher'): no more can "
+             "be approved here",
+    )
+    assert _committed(client) == [
+        ("BTN-000001", "voucher", Decimal("800")), ("BTN-000002", "voucher", Decimal("200")),
+    ]
+
+
+async def test_a_supervisor_cannot_approve_past_their_cap_in_the_conversation(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    _, first = await act(client, customer, agent_headers, action="voucher", amount=600)
+    _, second = await act(client, customer, agent_headers, action="voucher", amount=600)
+    assert [r["resolution"]["status"] for r in (first, second)] == ["pending_approval"] * 2
+
+    ok = await client.post("/api/agent/approvals/1/approve", headers=supervisor)
+    assert (await ok.json())["resolution"]["status"] == "done"
+    refused = await client.post("/api/agent/approvals/2/approve", headers=supervisor)
+
+    assert refused.status == 403
+    assert (await refused.json())["error"] == {
+        "status": 403,
+        "message": "this is above your authority: 1,000 EUR at once, 1,000 EUR in one "
+                   "conversation, which has already had 600 EUR",
+        "given": 600, "remaining": 400,
+    }
+    waiting = (await (await client.get("/api/agent/approvals", headers=supervisor)).json())
+    assert [(a["id"], a["status"]) for a in waiting["approvals"]] == [(2, "pending_approval")]
+    assert _committed(client) == [("BTN-000001", "voucher", Decimal("600"))]
+    rejected = await client.post("/api/agent/approvals/2/reject", headers=supervisor)
+    assert (await rejected.json())["resolution"]["status"] == "rejected"
+
+
+async def test_parallel_requests_cannot_slip_past_the_cap_together(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+
+    answers = await asyncio.gather(
+        *(act(client, customer, agent_headers, action="voucher", amount=90) for _ in range(5))
+    )
+
+    assert [status for status, _ in answers] == [201] * 5
+    statuses = sorted(body["resolution"]["status"] for _, body in answers)
+    assert statuses == ["done", "done", "pending_approval", "pending_approval", "pending_approval"]
+    assert sorted(_committed(client)) == [
+        ("BTN-%06d" % r["resolution"]["id"], "voucher", Decimal("90"))
+        for _, r in sorted(answers, key=lambda a: a[1]["resolution"]["id"])
+        if r["resolution"]["status"] == "done"
+    ]
+    seen = await detail(client, customer, agent_headers)
+    assert sum(r["amount"] for r in seen["resolutions"] if r["status"] == "done") == 180
+
+
+async def test_two_approvals_of_one_request_at_once_carry_it_out_once(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    ines = await add_agent(client, "Ines", "supervisor")
+    omar = await add_agent(client, "Omar", "supervisor")
+    _, body = await act(client, customer, agent_headers, action="refund", amount=400)
+    url = f"/api/agent/approvals/{body['resolution']['id']}/approve"
+
+    answers = await asyncio.gather(
+        client.post(url, headers=ines), client.post(url, headers=omar),
+        client.post(url, headers=ines),
+    )
+
+    assert sorted(a.status for a in answers) == [200, 409, 409]
+    assert _committed(client) == [("BTN-000001", "refund", Decimal("400"))]
+    told = [m["text"] for m in await customer.messages() if m["text"].startswith("I've refunded")]
+    assert len(told) == 1
+    actions = [e["action"] for e in (await detail(client, customer, agent_headers))["audit"]]
+    assert actions == ["claim", "resolution_requested", "resolution_approved",
+                       "resolution_carried_out"]
+
+
+async def test_an_approval_and_a_rejection_at_once_do_one_of_them(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    ines = await add_agent(client, "Ines", "supervisor")
+    omar = await add_agent(client, "Omar", "supervisor")
+    _, body = await act(client, customer, agent_headers, action="refund", amount=400)
+    base = f"/api/agent/approvals/{body['resolution']['id']}"
+
+    approve, reject = await asyncio.gather(
+        client.post(f"{base}/approve", headers=ines), client.post(f"{base}/reject", headers=omar),
+    )
+
+    assert sorted((approve.status, reject.status)) == [200, 409]
+    final = (await detail(client, customer, agent_headers))["resolutions"][0]["status"]
+    assert final == ("done" if approve.status == 200 else "rejected")
+    assert len(_committed(client)) == (1 if approve.status == 200 else 0)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/agent/approvals", None),
+        ("POST", "/api/agent/approvals/1/approve", None),
+        ("POST", "/api/agent/approvals/1/reject", {"reason": "no"}),
+        ("GET", "/api/agent/audit", None),
+        ("POST", "/api/agent/canned", {"shortcut": "/x", "title": "X", "text": "x"}),
+        ("PATCH", "/api/agent/canned/1", {"title": "Y"}),
+        ("DELETE", "/api/agent/canned/1", None),
+    ],
+)
+async def test_supervisors_endpoints_refuse_agents(
+    client: TestClient, agent_headers: dict[str, str], method: str, path: str,
+    body: dict[str, Any] | None,
+) -> None:
+    customer = await claimed(client, agent_headers)
+    _, asked = await act(client, customer, agent_headers, action="refund", amount=50)
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    made = await client.post("/api/agent/canned", headers=supervisor,
+                             json={"shortcut": "/bags", "title": "Bags", "text": "One bag."})
+    assert made.status == 201
+    sam = await add_agent(client, "Sam")
+
+    for headers in (agent_headers, sam):
+        response = await client.request(method, path, json=body, headers=headers)
+        assert response.status == 403
+        assert (await response.json())["error"]["message"] == "only a supervisor may do this"
+
+    seen = await detail(client, customer, agent_headers)
+    assert [r["status"] for r in seen["resolutions"]] == [asked["resolution"]["status"]]
+    assert asked["resolution"]["status"] == "pending_approval"
+    canned = await (await client.get("/api/agent/canned", headers=agent_headers)).json()
+    assert [(c["shortcut"], c["title"]) for c in canned["canned"]] == [("/bags", "Bags")]
