@@ -56,6 +56,12 @@ def _one(key: str, item: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": [key], "properties": {key: item}}
 
 _NULLABLE_STR = {"type": ["string", "null"]}
+_FIELD_VALUES = {
+    "type": "object",
+    "additionalProperties": {"type": "string"},
+    "description": "The action's declared fields by id, e.g. {\"flight\": \"BA119\", "
+    "\"departure\": \"2026-12-04T09:40\"}",
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -192,7 +198,7 @@ SCHEMAS: dict[str, Any] = {
         "included (above it, a supervisor approves). immediate: the caller may do it "
         "at once (within limit). max_amount: the most anyone may approve at once.",
         "required": ["id", "label", "takes_amount", "currency", "limit", "per_conversation",
-                     "max_amount", "immediate"],
+                     "max_amount", "immediate", "fields"],
         "properties": {
             "id": {"type": "string"},
             "label": {"type": "string"},
@@ -202,6 +208,21 @@ SCHEMAS: dict[str, Any] = {
             "per_conversation": {"type": ["number", "null"]},
             "max_amount": {"type": ["number", "null"]},
             "immediate": {"type": "boolean"},
+            "fields": {
+                "type": "array",
+                "description": "The details the action takes, each required (e.g. the new "
+                "flight): flight_number such as BA119; datetime, the local time of "
+                "departure as YYYY-MM-DDTHH:MM, from today to a year ahead",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "label", "type"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "label": {"type": "string"},
+                        "type": {"type": "string", "enum": ["flight_number", "datetime"]},
+                    },
+                },
+            },
         },
     },
     "Resolution": {
@@ -211,7 +232,7 @@ SCHEMAS: dict[str, Any] = {
         "told it is being approved; rejected: a supervisor said no (the customer was "
         "promised nothing); failed: the booking system did not carry it out (see failure).",
         "required": ["id", "conversation_id", "action", "label", "amount", "currency",
-                     "status", "requested_by", "requested_at", "reference"],
+                     "fields", "status", "requested_by", "requested_at", "reference"],
         "properties": {
             "id": {"type": "integer"},
             "conversation_id": {"type": "string"},
@@ -219,6 +240,7 @@ SCHEMAS: dict[str, Any] = {
             "label": {"type": "string"},
             "amount": {"type": ["number", "null"]},
             "currency": _NULLABLE_STR,
+            "fields": _FIELD_VALUES,
             "note": _NULLABLE_STR,
             "status": {
                 "type": "string",
@@ -764,6 +786,8 @@ PATHS: dict[str, Any] = {
                             "exclusiveMinimum": 0,
                             "description": "Required exactly when the action takes an amount",
                         },
+                        "fields": {**_FIELD_VALUES, "description": "Required exactly when "
+                                   "the action declares fields: a value for each, by id"},
                         "note": {"type": "string", "description": "For the supervisor; private"},
                     },
                 }

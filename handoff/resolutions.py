@@ -197,12 +197,25 @@ def _check_not_anothers(conversation: Conversation, agent: Agent) -> None:
 
 
 def _resolution_details(resolution: Resolution) -> dict[str, Any]:
-    return {
+    details = {
         "resolution_id": resolution.id,
         "action": resolution.action,
         "amount": amount_number(resolution.amount_minor),
         "currency": resolution.currency,
     }
+    return {**details, "fields": resolution.fields} if resolution.fields else details
+
+
+def _rejected_text(
+    app: web.Application, resolution: Resolution, action: ResolutionAction | None
+) -> str:
+    agent = resolution.requested_by.name
+    if action is None:  # no longer offered: no phrase to say it with
+        return f"I'm sorry, that wasn't approved this time. {agent} will go through the " \
+            "other options with you here."
+    return app[keys.RESOLUTIONS].rejected_message(
+        action, resolution.amount_minor, resolution.fields or {}, agent
+    )
 
 
 async def do_request_resolution(
@@ -212,6 +225,7 @@ async def do_request_resolution(
     action: ResolutionAction,
     amount_minor: int | None,
     note: str | None,
+    fields: dict[str, str] | None = None,
 ) -> Resolution:
     """Within the agent's authority: carried out at once. Above it: to a supervisor."""
     catalogue = app[keys.RESOLUTIONS]
@@ -234,6 +248,7 @@ async def do_request_resolution(
                 label=action.label,
                 amount_minor=amount_minor,
                 currency=action.currency,
+                fields=fields or None,
                 note=note,
                 status=RESOLUTION_IN_PROGRESS if immediate else RESOLUTION_PENDING,
                 requested_by_id=requester.id,
@@ -255,7 +270,8 @@ async def do_request_resolution(
                 told.append(
                     await _append(
                         db, conversation_id, "agent",
-                        catalogue.pending_message(action, amount_minor), agent=requester,
+                        catalogue.pending_message(action, amount_minor, fields or {}),
+                        agent=requester,
                     )
                 )
             data = resolution_dict(resolution)
@@ -330,13 +346,10 @@ async def do_decide_resolution(
             if not approve:
                 # The customer was told it is being approved: they hear the outcome too,
                 # without the supervisor's internal reason; their agent takes it from there.
-                label = action.label if action is not None else resolution.action
                 told.append(
                     await _append(
                         db, conversation_id, "system",
-                        f"I'm sorry, this one wasn't approved ({label}). "
-                        f"{resolution.requested_by.name} will go through the other options "
-                        "with you here.",
+                        _rejected_text(app, resolution, action),
                     )
                 )
         if not approve:
@@ -379,6 +392,7 @@ async def _carry_out(
         flight_number=_text_or_none(context.get("flight_number")),
         requested_by=resolution.requested_by.name,
         approved_by=approver.name if approver is not None else None,
+        fields=dict(resolution.fields or {}),
     )
     reference: str | None = None
     failure: str | None = None
@@ -408,7 +422,9 @@ async def _carry_out(
                 told.append(
                     await _append(
                         db, conversation_id, "agent",
-                        action.customer_message(resolution.amount_minor),
+                        action.customer_message(
+                            resolution.amount_minor, resolution.fields or {}, reference or ""
+                        ),
                         agent=resolution.requested_by,
                     )
                 )

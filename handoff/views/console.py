@@ -17,6 +17,7 @@ from ..auth import current_agent, require_agent
 from ..errors import json_error
 from ..models import RESOLUTION_PENDING, Agent, CannedResponse, Conversation, Note, Resolution
 from ..resolution_actions import ResolutionAction, format_amount, to_minor
+from ..resolution_fields import FieldError
 from ..resolutions import (
     do_add_note,
     do_create_canned,
@@ -227,6 +228,32 @@ def _amount(body: dict[str, Any], action: ResolutionAction) -> int | None:
     return minor
 
 
+def _fields(body: dict[str, Any], action: ResolutionAction) -> dict[str, str]:
+    """The values of the action's declared fields, each checked; every one is required."""
+    given = body.get("fields")
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise json_error(web.HTTPBadRequest, "'fields' must be an object", field="fields")
+    declared = [f.id for f in action.fields]
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        takes = f"it takes {', '.join(declared)}" if declared else "it takes none"
+        raise json_error(
+            web.HTTPBadRequest,
+            f"'{action.id}' has no field {', '.join(unknown)}; {takes}", field="fields",
+        )
+    values: dict[str, str] = {}
+    for declared_field in action.fields:
+        try:
+            values[declared_field.id] = declared_field.parse(given.get(declared_field.id))
+        except FieldError as exc:
+            raise json_error(
+                web.HTTPBadRequest, str(exc), field=f"fields.{declared_field.id}"
+            ) from None
+    return values
+
+
 @routes.post("/api/agent/conversations/{id}/resolutions")
 async def request_resolution(request: web.Request) -> web.Response:
     agent = await current_agent(request)
@@ -241,9 +268,10 @@ async def request_resolution(request: web.Request) -> web.Response:
         )
     action = catalogue.actions[action_id]
     amount_minor = _amount(body, action)
+    fields = _fields(body, action)
     note = text_field(body, "note", max_chars=MAX_NOTE_CHARS, required=False)
     resolution = await do_request_resolution(
-        request.app, request.match_info["id"], agent, action, amount_minor, note
+        request.app, request.match_info["id"], agent, action, amount_minor, note, fields
     )
     return web.json_response({"resolution": resolution_dict(resolution)}, status=201)
 

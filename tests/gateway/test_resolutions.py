@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from dataclasses import replace
 from decimal import Decimal
@@ -24,10 +25,13 @@ from .fake_rasa import FakeRasa
 from .test_sockets import next_event
 
 NOT_A_NUMBER = "'amount' must be a number, such as 50 or 49.90"
-VOUCHER_TEXT = "I've issued a travel voucher of {} EUR; it arrives by email within 15 minutes."
+VOUCHER_TEXT = (
+    "I've issued a travel voucher of {} EUR for you. Your reference is {}; the voucher "
+    "arrives by email within 15 minutes."
+)
 PENDING_TEXT = (
-    "I've asked a supervisor to approve this for you: {}. Nothing has been changed or "
-    "charged yet; I'll tell you here as soon as it's decided."
+    "I've asked a supervisor to approve {}. Nothing has been changed or charged yet; "
+    "I'll tell you here as soon as it's decided."
 )
 
 
@@ -88,7 +92,7 @@ async def test_within_the_limit_it_is_done_at_once_and_the_customer_told(
     resolution = body["resolution"]
     assert _without_times(resolution) == {
         "id": 1, "conversation_id": customer.id, "action": "voucher",
-        "label": "Issue a travel voucher", "amount": 150, "currency": "EUR",
+        "label": "Issue a travel voucher", "amount": 150, "currency": "EUR", "fields": {},
         "note": "Two-hour delay", "status": "done", "requested_by": {"id": 1, "name": "Maya"},
         "decided_by": None, "decision_reason": None, "reference": "BTN-000001", "failure": None,
     }
@@ -98,11 +102,11 @@ async def test_within_the_limit_it_is_done_at_once_and_the_customer_told(
     assert commitment == Commitment(
         resolution_id=1, action="voucher", amount=Decimal("150"), currency="EUR",
         conversation_id=customer.id, booking_reference=None, flight_number=None,
-        requested_by="Maya", approved_by=None,
+        requested_by="Maya", approved_by=None, fields={},
     )
     told = (await customer.messages())[-1]
-    assert (told["sender"], told["author"], told["text"]) == ("agent", "Maya", VOUCHER_TEXT.format(150))
-    assert (await next_event(console, "message"))["message"]["text"] == VOUCHER_TEXT.format(150)
+    assert (told["sender"], told["author"], told["text"]) == ("agent", "Maya", VOUCHER_TEXT.format(150, "BTN-000001"))
+    assert (await next_event(console, "message"))["message"]["text"] == VOUCHER_TEXT.format(150, "BTN-000001")
     event = await next_event(console, "resolution")
     assert event["resolution"] == resolution
 
@@ -124,12 +128,12 @@ async def test_an_action_without_an_amount_within_authority(
     client: TestClient, agent_headers: dict[str, str]
 ) -> None:
     customer = await claimed(client, agent_headers, "my flight was cancelled")
-    status, body = await act(client, customer, agent_headers, action="rebook_next_flight")
+    status, body = await act(client, customer, agent_headers, action="waive_change_fee")
     assert status == 201
     assert (body["resolution"]["status"], body["resolution"]["amount"]) == ("done", None)
     assert (await customer.messages())[-1]["text"] == (
-        "I've rebooked you on the next available flight at no cost; your new e-ticket arrives "
-        "by email within 15 minutes."
+        "I've waived the change fee on your booking, so changing your flight costs you "
+        "nothing extra. Your reference is BTN-000001."
     )
 
 
@@ -148,7 +152,9 @@ async def test_above_the_limit_a_supervisor_approves_then_it_is_done(
         "pending_approval", 1250.5, None,
     )
     told = (await customer.messages())[-1]
-    assert (told["sender"], told["text"]) == ("agent", PENDING_TEXT.format("Refund of 1,250.50 EUR"))
+    assert (told["sender"], told["text"]) == ("agent", PENDING_TEXT.format(
+        "a refund of 1,250.50 EUR to your original payment method"
+    ))
     assert client.app[keys.FULFILMENT].commitments == []  # type: ignore[attr-defined]
     assert (await next_event(console, "resolution"))["resolution"] == pending
 
@@ -176,8 +182,8 @@ async def test_above_the_limit_a_supervisor_approves_then_it_is_done(
     told = (await customer.messages())[-1]
     assert (told["sender"], told["author"], told["text"]) == (
         "agent", "Maya",
-        "I've refunded 1,250.50 EUR to your original payment method; it shows on your "
-        "statement within 5 to 10 working days.",
+        "I've refunded 1,250.50 EUR to your original payment method. Your reference is "
+        "BTN-000001; it shows on your statement within 5 to 10 working days.",
     )
     assert (await next_event(console, "resolution"))["resolution"] == done
     assert await (await client.get("/api/agent/approvals", headers=supervisor)).json() == {
@@ -217,7 +223,7 @@ async def test_a_rejection_tells_the_agent_and_promises_the_customer_nothing(
     assert (event["conversation_id"], event["resolution"]) == (customer.id, resolution)
     told = (await customer.messages())[len(transcript):]
     assert [(m["sender"], m["text"]) for m in told] == [
-        ("system", "I'm sorry, this one wasn't approved (Issue a travel voucher). "
+        ("system", "I'm sorry, a travel voucher of 500 EUR for you wasn't approved this time. "
                    "Maya will go through the other options with you here."),
     ]
     assert client.app[keys.FULFILMENT].commitments == []  # type: ignore[attr-defined]
@@ -286,7 +292,7 @@ async def test_nobody_approves_their_own_request_or_an_unknown_one(
         ({"action": "voucher", "amount": 1500}, "nobody may approve more than 1,000 EUR for 'voucher'"),
         ({"action": "voucher", "amount": 1000.01},
          "nobody may approve more than 1,000 EUR for 'voucher'"),
-        ({"action": "rebook_next_flight", "amount": 50}, "'rebook_next_flight' takes no amount"),
+        ({"action": "waive_change_fee", "amount": 50}, "'waive_change_fee' takes no amount"),
     ],
 )
 async def test_bad_input_is_a_clear_400(
@@ -396,7 +402,7 @@ async def test_the_list_shows_each_role_its_own_authority(
     assert actions["voucher"] == {
         "id": "voucher", "label": "Issue a travel voucher", "takes_amount": True,
         "currency": "EUR", "limit": 1000, "per_conversation": 1000, "max_amount": 1000,
-        "immediate": True,
+        "immediate": True, "fields": [],
     }
 
 
@@ -413,7 +419,8 @@ def test_the_shipped_file_loads_and_the_path_comes_from_the_environment(tmp_path
 
 def _config(**action: Any) -> dict[str, Any]:
     base = {"id": "voucher", "label": "Voucher", "takes_amount": True,
-            "limits": {"agent": 100}, "customer_text": "Done: {amount} {currency}."}
+            "limits": {"agent": 100}, "customer_phrase": "a voucher of {amount} {currency}",
+            "customer_text": "Done: {amount} {currency}, reference {reference}."}
     return {"currency": "EUR", "actions": [{**base, **action}]}
 
 
@@ -428,7 +435,39 @@ def _config(**action: Any) -> dict[str, Any]:
         (_config(limits={"agent": 0}), "action 'voucher': no role may carry it out or approve it"),
         (_config(takes_amount=False, limits={"agent": 5}),
          "action 'voucher': a limit must be true or false (the action has no amount)"),
-        (_config(customer_text="{amout}"), "action 'voucher': bad placeholder in text: 'amout'"),
+        (_config(customer_text="{amout} {reference}"),
+         "action 'voucher': customer_text: bad placeholder in text: {amout}; use {amount}, "
+         "{currency}, {what}, {reference}"),
+        (_config(customer_text="I've issued {label}: {reference}."),
+         "action 'voucher': customer_text: bad placeholder in text: {label}; use {amount}, "
+         "{currency}, {what}, {reference}"),
+        (_config(customer_text="I've issued {what}."),
+         "action 'voucher': customer_text: the text must give the customer {reference}"),
+        (_config(customer_phrase="{label}"),
+         "action 'voucher': customer_phrase: bad placeholder in text: {label}; use {amount}, "
+         "{currency}"),
+        (_config(customer_phrase=""), "action 'voucher': 'customer_phrase' must be a non-empty string"),
+        (_config(takes_amount=False, limits={"agent": True}, customer_phrase="{amount}"),
+         "action 'voucher': customer_phrase: bad placeholder in text: {amount}; it may use none"),
+        (_config(per_conversation={"agent": -5}),
+         "action 'voucher': a limit must be 0 or more, in cents at most"),
+        (_config(per_conversation={"boss": 5}),
+         "action 'voucher': unknown roles ['boss']; roles are ['agent', 'supervisor']"),
+        (_config(takes_amount=False, limits={"agent": True}, per_conversation={"agent": 5}),
+         "action 'voucher': 'per_conversation' is for actions with an amount"),
+        (_config(fields={"flight": "flight_number"}), "action 'voucher': 'fields' must be a list"),
+        (_config(fields=[{"id": "flight", "label": "Flight", "type": "text"}]),
+         "action 'voucher': fields[0]: 'type' must be one of ['flight_number', 'datetime']"),
+        (_config(fields=[{"id": "amount", "label": "Flight", "type": "flight_number"}]),
+         "action 'voucher': fields[0]: the id 'amount' must be a lower-case name that no text "
+         "placeholder uses"),
+        (_config(fields=[{"id": "flight", "label": "Flight", "type": "flight_number"}] * 2),
+         "action 'voucher': fields[1]: the id 'flight' is used twice"),
+        ({**_config(), "pending_text": "Asking about {label}."},
+         "pending_text: bad placeholder in text: {label}; use {amount}, {currency}, {what}"),
+        ({**_config(), "rejected_text": "No to {what}, {reference}."},
+         "rejected_text: bad placeholder in text: {reference}; use {amount}, {currency}, "
+         "{what}, {agent}"),
         (_config(label=""), "action 'voucher': 'label' must be a non-empty string"),
         ({"actions": [_config()["actions"][0]]},
          "action 'voucher': an action with an amount needs a currency"),
@@ -475,7 +514,9 @@ async def test_an_agent_cannot_split_past_their_authority_in_one_conversation(
     assert statuses == ["done", "pending_approval", "pending_approval"]
     assert _committed(client) == [("BTN-000001", "voucher", Decimal("170"))]
     told = [m["text"] for m in (await customer.messages()) if m["sender"] == "agent"]
-    assert told == [VOUCHER_TEXT.format(170)] + [PENDING_TEXT.format("Issue a travel voucher of 170 EUR")] * 2
+    assert told == [VOUCHER_TEXT.format(170, "BTN-000001")] + [
+        PENDING_TEXT.format("a travel voucher of 170 EUR for you")
+    ] * 2
     requested = [e["details"] for e in (await detail(client, customer, agent_headers))["audit"]
                  if e["action"] == "resolution_requested"]
     assert [(d["within_limit"], d["given_before"]) for d in requested] == [
@@ -679,3 +720,132 @@ async def test_supervisors_endpoints_refuse_agents(
     assert asked["resolution"]["status"] == "pending_approval"
     canned = await (await client.get("/api/agent/canned", headers=agent_headers)).json()
     assert [(c["shortcut"], c["title"]) for c in canned["canned"]] == [("/bags", "Bags")]
+
+
+def _departure(days: int, time: str = "09:40") -> tuple[str, str]:
+    """A departure `days` from today: as the console sends it, and as the customer reads it."""
+    day = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=days)
+    months = ["January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December"]
+    return f"{day.isoformat()}T{time}", f"{day.day} {months[day.month - 1]} at {time}"
+
+
+async def test_a_rebooking_tells_the_customer_the_flight_time_and_reference(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers, "my flight was cancelled")
+    sent, told_as = _departure(1)
+
+    status, body = await act(client, customer, agent_headers, action="rebook_next_flight",
+                             fields={"flight": "ba 119", "departure": sent})
+
+    assert status == 201
+    resolution = body["resolution"]
+    assert (resolution["status"], resolution["fields"], resolution["reference"]) == (
+        "done", {"flight": "BA119", "departure": sent}, "BTN-000001",
+    )
+    told = (await customer.messages())[-1]
+    assert (told["sender"], told["author"], told["text"]) == (
+        "agent", "Maya",
+        f"I've rebooked you on BA119, departing {told_as}, at no cost. Your reference is "
+        "BTN-000001; your new e-ticket arrives by email within 15 minutes.",
+    )
+    [(_, commitment)] = client.app[keys.FULFILMENT].commitments  # type: ignore[attr-defined]
+    assert commitment.fields == {"flight": "BA119", "departure": sent}
+    audit = _audit((await detail(client, customer, agent_headers))["audit"])
+    assert audit[-1] == (
+        "resolution_carried_out", "Maya",
+        {"resolution_id": 1, "action": "rebook_next_flight", "amount": None, "currency": None,
+         "fields": {"flight": "BA119", "departure": sent}, "reference": "BTN-000001"},
+    )
+    listed = await (await client.get("/api/agent/resolutions", headers=agent_headers)).json()
+    assert {a["id"]: a["fields"] for a in listed["actions"]}["rebook_next_flight"] == [
+        {"id": "flight", "label": "New flight number", "type": "flight_number"},
+        {"id": "departure", "label": "Departure (local time)", "type": "datetime"},
+    ]
+
+
+FLIGHT = "'fields.flight' (New flight number)"
+DEPARTS = "'fields.departure' (Departure (local time))"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (None, f"{FLIGHT} is required"),
+        ({}, f"{FLIGHT} is required"),
+        ({"flight": "BA119"}, f"{DEPARTS} is required"),
+        ({"flight": "", "departure": "tomorrow"}, f"{FLIGHT} is required"),
+        ({"flight": "BA 119"}, f"{DEPARTS} is required"),
+        ({"flight": "119", "departure": "D+1"}, f"{FLIGHT} must be a flight number such as BA119"),
+        ({"flight": "BAW1192", "departure": "D+1"},
+         f"{FLIGHT} must be a flight number such as BA119"),
+        ({"flight": "12345", "departure": "D+1"}, f"{FLIGHT} must be a flight number such as BA119"),
+        ({"flight": 119, "departure": "D+1"}, f"{FLIGHT} must be a short text"),
+        ({"flight": "BA119", "departure": "tomorrow morning"},
+         f"{DEPARTS} must be a date and time, as YYYY-MM-DDTHH:MM"),
+        ({"flight": "BA119", "departure": "2026-13-04T09:40"},
+         f"{DEPARTS} must be a date and time, as YYYY-MM-DDTHH:MM"),
+        ({"flight": "BA119", "departure": "D+1Z"},
+         f"{DEPARTS} is the local time of departure, without a time zone, as YYYY-MM-DDTHH:MM"),
+        ({"flight": "BA119", "departure": "D-3"}, f"{DEPARTS} must be from today to a year ahead"),
+        ({"flight": "BA119", "departure": "D+400"},
+         f"{DEPARTS} must be from today to a year ahead"),
+        ({"flight": "BA119", "departure": "D+1", "seat": "12A"},
+         "'rebook_next_flight' has no field seat; it takes flight, departure"),
+        ("BA119", "'fields' must be an object"),
+    ],
+)
+async def test_a_rebooking_needs_a_valid_flight_and_departure(
+    client: TestClient, agent_headers: dict[str, str], fields: Any, message: str
+) -> None:
+    customer = await claimed(client, agent_headers, "my flight was cancelled")
+    transcript = await customer.messages()
+    if isinstance(fields, dict) and str(fields.get("departure", "")).startswith("D"):
+        raw = fields["departure"]
+        days = int(raw[1:].rstrip("Z"))
+        fields = {**fields, "departure": _departure(days)[0] + ("Z" if raw.endswith("Z") else "")}
+    body: dict[str, Any] = {"action": "rebook_next_flight"}
+    if fields is not None:
+        body["fields"] = fields
+    status, answer = await act(client, customer, agent_headers, **body)
+    assert (status, answer["error"]["message"]) == (400, message)
+    await _nothing_stored(client, customer, agent_headers, transcript)
+
+
+async def test_an_action_without_fields_takes_none(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    status, answer = await act(client, customer, agent_headers, action="voucher", amount=20,
+                               fields={"flight": "BA119"})
+    assert (status, answer["error"]["message"]) == (
+        400, "'voucher' has no field flight; it takes none",
+    )
+
+
+async def test_the_customer_never_reads_the_agents_label(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    """The issue's "I've asked a supervisor to approve this for you: Issue a travel
+    voucher of 500 EUR.": every customer text says it in their words, with the reference."""
+    customer = await claimed(client, agent_headers)
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    before = len(await customer.messages())
+    _, pending = await act(client, customer, agent_headers, action="voucher", amount=500)
+    _, hotel = await act(client, customer, agent_headers, action="hotel_night", amount=180)
+    await client.post(f"/api/agent/approvals/{pending['resolution']['id']}/approve",
+                      headers=supervisor)
+    await client.post(f"/api/agent/approvals/{hotel['resolution']['id']}/reject",
+                      headers=supervisor)
+
+    told = [(m["sender"], m["text"]) for m in (await customer.messages())[before:]]
+    assert told == [
+        ("agent", PENDING_TEXT.format("a travel voucher of 500 EUR for you")),
+        ("agent", PENDING_TEXT.format("a hotel night for you, paid up to 180 EUR")),
+        ("agent", VOUCHER_TEXT.format(500, "BTN-000001")),
+        ("system", "I'm sorry, a hotel night for you, paid up to 180 EUR wasn't approved this "
+                   "time. Maya will go through the other options with you here."),
+    ]
+    labels = [a.label for a in client.app[keys.RESOLUTIONS].actions.values()]
+    assert not [text for _, text in told for label in labels if label in text]
