@@ -256,6 +256,69 @@ SCHEMAS: dict[str, Any] = {
             "failure": _NULLABLE_STR,
         },
     },
+    "Approval": {
+        "description": "A request waiting for a supervisor, with what they weigh: the "
+        "conversation's booking, flight, handoff reason and customer's name (from the "
+        "handoff), what was already given in the conversation (carried out or under way; "
+        "given.amount: of this request's action), and the caller's authority for it "
+        "(null for an action without an amount).",
+        "allOf": [
+            _ref("Resolution"),
+            {
+                "type": "object",
+                "required": ["conversation", "given", "authority"],
+                "properties": {
+                    "conversation": {
+                        "type": "object",
+                        "required": ["reason", "disruption", "booking_reference",
+                                     "flight_number", "customer_name"],
+                        "properties": {
+                            "reason": _NULLABLE_STR,
+                            "disruption": _NULLABLE_STR,
+                            "booking_reference": _NULLABLE_STR,
+                            "flight_number": _NULLABLE_STR,
+                            "customer_name": _NULLABLE_STR,
+                        },
+                    },
+                    "given": {
+                        "type": "object",
+                        "required": ["amount", "currency", "items"],
+                        "properties": {
+                            "amount": {"type": ["number", "null"]},
+                            "currency": _NULLABLE_STR,
+                            "items": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["id", "action", "label", "amount", "currency",
+                                                 "fields", "status", "reference"],
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "action": {"type": "string"},
+                                        "label": {"type": "string"},
+                                        "amount": {"type": ["number", "null"]},
+                                        "currency": _NULLABLE_STR,
+                                        "fields": _FIELD_VALUES,
+                                        "status": {"enum": ["in_progress", "done"]},
+                                        "reference": _NULLABLE_STR,
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "authority": {
+                        "type": ["object", "null"],
+                        "required": ["limit", "per_conversation", "remaining"],
+                        "properties": {
+                            "limit": {"type": "number"},
+                            "per_conversation": {"type": "number"},
+                            "remaining": {"type": "number"},
+                        },
+                    },
+                },
+            },
+        ],
+    },
     "AuditEntry": {
         "type": "object",
         "description": "action: claim, transfer, requeue, resolve, note_added, "
@@ -841,7 +904,7 @@ PATHS: dict[str, Any] = {
             "summary": "Empowered actions waiting for a supervisor, oldest first (supervisors)",
             "security": _AGENT,
             "responses": {
-                "200": _json(_list_of("approvals", _ref("Resolution"))),
+                "200": _json(_list_of("approvals", _ref("Approval"))),
                 **_errors(401, 403),
             },
         }

@@ -618,6 +618,9 @@
       approvals = approvals.filter(function (x) { return x.id !== r.id; });
       if (r.status === "pending_approval") {
         approvals.push(r);
+        // The event has the request; the card's booking, reason and what was given come
+        // with the list.
+        loadApprovals();
         if (!had && !mineRequest) {
           hub.toast("Approval needed: " + r.label + (r.amount !== null ? " of " + money(r.amount, r.currency) : "") +
             ", asked by " + ((r.requested_by && r.requested_by.name) || "an agent") + ".", "info");
@@ -758,8 +761,15 @@
     });
     meta.appendChild(open);
     li.appendChild(meta);
+    li.appendChild(approvalFacts(r, a));
     if (r.note) li.appendChild(el("p", "approval-note", r.note));
-    if (a && a.takes_amount && r.amount > a.limit) {
+    var authority = r.authority;
+    if (authority && r.amount > authority.remaining) {
+      li.appendChild(el("p", "approval-warn", r.amount > authority.limit ?
+        "Above your own limit of " + money(authority.limit, r.currency) + "." :
+        "Above what you may still approve in this conversation: " + money(authority.remaining, r.currency) +
+          " of your " + money(authority.per_conversation, r.currency) + "."));
+    } else if (!authority && a && a.takes_amount && r.amount > a.limit) {
       li.appendChild(el("p", "approval-warn", "Above your own limit of " + money(a.limit, a.currency) + "."));
     }
     var own = me && r.requested_by && r.requested_by.id === me.id;
@@ -800,6 +810,50 @@
     buttons.appendChild(reject);
     li.appendChild(buttons);
     return li;
+  }
+
+  // Booking, flight, why the customer was handed off, who asks for what, and what the
+  // conversation was already given: what a supervisor weighs before deciding.
+  function approvalFacts(r, a) {
+    var facts = r.conversation || {};
+    var given = r.given || { items: [] };
+    var list = el("dl", "approval-facts");
+    function fact(name, value, key) {
+      var dt = el("dt", null, name);
+      var dd = el("dd", null, value);
+      dd.setAttribute("data-fact", key);
+      list.appendChild(dt);
+      list.appendChild(dd);
+      return dd;
+    }
+    if (facts.customer_name) fact("Customer", facts.customer_name, "customer");
+    fact("Booking", facts.booking_reference || "Not given", "booking");
+    fact("Flight", facts.flight_number || "Not given", "flight");
+    var reasons = hub.reasons || {};
+    var disruptions = hub.disruptions || {};
+    var why = reasons[facts.reason] || (facts.reason ? facts.reason.replace(/_/g, " ") : "Not known");
+    if (facts.disruption) why += " · " + (disruptions[facts.disruption] || facts.disruption.replace(/_/g, " "));
+    fact("Reason", why, "reason");
+    fact("Asked by", (r.requested_by && r.requested_by.name) || "an agent", "requested-by");
+    var asked = [
+      r.amount !== null && r.amount !== undefined ? money(r.amount, r.currency) : "",
+      a ? fieldsText(a, r.fields) : "",
+    ].filter(Boolean).join(" · ");
+    fact("Asks for", ((a && a.label) || r.label) + (asked ? ": " + asked : ""), "asked");
+    var items = given.items || [];
+    var givenText = items.length ? items.map(function (g) {
+      var ga = actionById(g.action);
+      var what = (ga && ga.label) || g.label;
+      var amount = g.amount !== null && g.amount !== undefined ? " " + money(g.amount, g.currency) : "";
+      var details = fieldsText(ga || { fields: [] }, g.fields);
+      return what + amount + (details ? ", " + details : "") + (g.reference ? " (" + g.reference + ")" : "");
+    }).join("; ") : "Nothing yet";
+    var dd = fact("Already given here", givenText, "given");
+    if (given.amount) {
+      dd.appendChild(el("span", "approval-given-total",
+        " — " + money(given.amount, given.currency) + " of this kind in this conversation"));
+    }
+    return list;
   }
 
   function decide(r, approve, reasonInput, error, buttons) {

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import keys
+from ..approvals import pending_approvals
 from ..audit import audit_entries
 from ..auth import current_agent, require_agent
 from ..errors import json_error
-from ..models import RESOLUTION_PENDING, Agent, CannedResponse, Conversation, Note, Resolution
+from ..models import Agent, CannedResponse, Conversation, Note, Resolution
 from ..resolution_actions import ResolutionAction, format_amount, to_minor
 from ..resolution_fields import FieldError
 from ..resolutions import (
@@ -302,16 +303,10 @@ async def transfer(request: web.Request) -> web.Response:
 
 @routes.get("/api/agent/approvals")
 async def approvals(request: web.Request) -> web.Response:
-    await _supervisor(request)
+    supervisor = await _supervisor(request)
     async with request.app[keys.DB].read() as db:
-        rows = (
-            await db.scalars(
-                select(Resolution)
-                .where(Resolution.status == RESOLUTION_PENDING)
-                .order_by(Resolution.requested_at, Resolution.id)
-            )
-        ).unique().all()
-    return web.json_response({"approvals": [resolution_dict(r) for r in rows]})
+        entries = await pending_approvals(db, request.app[keys.RESOLUTIONS], supervisor.role)
+    return web.json_response({"approvals": entries})
 
 
 async def _decide(request: web.Request, approve: bool) -> web.Response:

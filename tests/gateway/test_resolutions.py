@@ -17,6 +17,7 @@ from handoff import keys
 from handoff.agents import ensure_agent
 from handoff.app import create_app
 from handoff.fulfilment import Commitment, FulfilmentFailed
+from handoff.models import Handoff
 from handoff.resolution_actions import ConfigError, load_catalogue, parse_catalogue
 from handoff.settings import Settings, default_resolutions_file
 
@@ -162,8 +163,8 @@ async def test_above_the_limit_a_supervisor_approves_then_it_is_done(
     assert refused.status == 403
     by_agent = await client.post(f"/api/agent/approvals/{pending['id']}/approve", headers=agent_headers)
     assert by_agent.status == 403
-    waiting = await (await client.get("/api/agent/approvals", headers=supervisor)).json()
-    assert waiting == {"approvals": [pending]}
+    waiting = (await (await client.get("/api/agent/approvals", headers=supervisor)).json())
+    assert [{k: a[k] for k in pending} for a in waiting["approvals"]] == [pending]
 
     approved = await client.post(
         f"/api/agent/approvals/{pending['id']}/approve", json={"reason": "Long delay"},
@@ -849,3 +850,52 @@ async def test_the_customer_never_reads_the_agents_label(
     ]
     labels = [a.label for a in client.app[keys.RESOLUTIONS].actions.values()]
     assert not [text for _, text in told for label in labels if label in text]
+
+
+async def test_the_approval_card_shows_the_booking_reason_and_what_was_given(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers, "my flight was cancelled")
+    async with client.app[keys.DB].write() as db:
+        handoff = await db.get(Handoff, 1)
+        assert handoff is not None
+        # What the bot read from the customer's messages before the handoff.
+        handoff.context = {**handoff.context, "booking_reference": "ABC123",
+                           "flight_number": "BA117"}
+    supervisor = await add_agent(client, "Ines", "supervisor")
+    sent, _ = _departure(2, "07:15")
+    await act(client, customer, agent_headers, action="voucher", amount=170)
+    await act(client, customer, agent_headers, action="rebook_next_flight",
+              fields={"flight": "BA119", "departure": sent})
+    _, asked = await act(client, customer, agent_headers, action="voucher", amount=170,
+                         note="Second delay this week")
+    other = await claimed(client, agent_headers)
+    _, refund = await act(client, other, agent_headers, action="refund", amount=80)
+
+    body = await (await client.get("/api/agent/approvals", headers=supervisor)).json()
+
+    first, second = body["approvals"]
+    assert _without_times(first) == {
+        **_without_times(asked["resolution"]),
+        "conversation": {"reason": "disruption", "disruption": "cancelled",
+                         "booking_reference": "ABC123", "flight_number": "BA117",
+                         "customer_name": None},
+        "given": {
+            "amount": 170, "currency": "EUR",
+            "items": [
+                {"id": 1, "action": "voucher", "label": "Issue a travel voucher", "amount": 170,
+                 "currency": "EUR", "fields": {}, "status": "done", "reference": "BTN-000001"},
+                {"id": 2, "action": "rebook_next_flight", "label": "Rebook on the next flight",
+                 "amount": None, "currency": None,
+                 "fields": {"flight": "BA119", "departure": sent}, "status": "done",
+                 "reference": "BTN-000002"},
+            ],
+        },
+        "authority": {"limit": 1000, "per_conversation": 1000, "remaining": 830},
+    }
+    assert first["requested_by"] == {"id": 1, "name": "Maya"}
+    assert (first["amount"], first["note"]) == (170, "Second delay this week")
+    assert (second["id"], second["conversation"]["reason"], second["given"], second["authority"]) == (
+        refund["resolution"]["id"], "requested", {"amount": 0, "currency": "EUR", "items": []},
+        {"limit": 2000, "per_conversation": 2000, "remaining": 2000},
+    )
