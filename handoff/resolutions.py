@@ -175,11 +175,14 @@ async def _lock_conversation(db: AsyncSession, conversation_id: str) -> None:
 def _beyond_anyone(action: ResolutionAction, given: int) -> web.HTTPException:
     currency = action.currency
     room = action.room(given)
-    already = f"{format_amount(given)} {currency} has already been given in this conversation"
+    more = (
+        f"at most {format_amount(room)} {currency} more can be approved here"
+        if room else "no more can be approved here"
+    )
     return json_error(
         web.HTTPBadRequest,
-        f"{already} ('{action.id}'): at most {format_amount(room)} {currency} more can be "
-        "approved here" if room else f"{already} ('{action.id}'): no more can be approved here",
+        f"{format_amount(given)} {currency} has already been given in this conversation "
+        f"('{action.id}'): {more}",
         field="amount",
         given=amount_number(given),
         remaining=amount_number(room),
@@ -211,8 +214,10 @@ def _rejected_text(
 ) -> str:
     agent = resolution.requested_by.name
     if action is None:  # no longer offered: no phrase to say it with
-        return f"I'm sorry, that wasn't approved this time. {agent} will go through the " \
-            "other options with you here."
+        return (
+            f"I'm sorry, that wasn't approved this time. {agent} will go through the other "
+            "options with you here."
+        )
     return app[keys.RESOLUTIONS].rejected_message(
         action, resolution.amount_minor, resolution.fields or {}, agent
     )
