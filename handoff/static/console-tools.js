@@ -321,7 +321,10 @@
   function authorityText(a) {
     if (a.takes_amount) {
       return a.immediate ?
-        "You may give up to " + money(a.limit, a.currency) + " at once; more needs a supervisor." :
+        "You may give up to " + money(a.limit, a.currency) + " at once" +
+          (a.per_conversation !== null && a.per_conversation !== undefined ?
+            " and " + money(a.per_conversation, a.currency) + " in one conversation" : "") +
+          "; more needs a supervisor." :
         "Always needs a supervisor's approval (up to " + money(a.max_amount, a.currency) + ").";
     }
     return a.immediate ? "You may do this at once: no approval needed." : "Needs a supervisor's approval.";
