@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
@@ -42,6 +43,9 @@ class Commitment:
     flight_number: str | None
     requested_by: str
     approved_by: str | None
+    # What the agent entered for the action's declared fields, e.g. {"flight": "BA119",
+    # "departure": "2026-12-04T09:40"} (the departure's local time).
+    fields: Mapping[str, str] = field(default_factory=dict)
 
 
 class FulfilmentFailed(Exception):

@@ -234,6 +234,8 @@ class Resolution(Base):
     # Money in minor units (cents), so no float ever holds an amount.
     amount_minor: Mapped[Optional[int]]
     currency: Mapped[Optional[str]] = mapped_column(String(3))
+    # The details the action declares (e.g. the new flight and its departure), as stored.
+    fields: Mapped[Optional[dict[str, Any]]]
     note: Mapped[Optional[str]] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(32))
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))

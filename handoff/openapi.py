@@ -56,6 +56,12 @@ def _one(key: str, item: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": [key], "properties": {key: item}}
 
 _NULLABLE_STR = {"type": ["string", "null"]}
+_FIELD_VALUES = {
+    "type": "object",
+    "additionalProperties": {"type": "string"},
+    "description": "The action's declared fields by id, e.g. {\"flight\": \"BA119\", "
+    "\"departure\": \"2026-12-04T09:40\"}",
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -194,17 +200,36 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "A configured empowered action, as the calling agent's role sees it. "
         "limit: the largest amount the caller may commit at once (0: always needs "
-        "approval; null: the action takes no amount). immediate: the caller may do it "
-        "at once (within limit). max_amount: the most anyone may approve.",
-        "required": ["id", "label", "takes_amount", "currency", "limit", "max_amount", "immediate"],
+        "approval; null: the action takes no amount). per_conversation: the most the "
+        "caller's authority covers in one conversation, what was already given there "
+        "included (above it, a supervisor approves). immediate: the caller may do it "
+        "at once (within limit). max_amount: the most anyone may approve at once.",
+        "required": ["id", "label", "takes_amount", "currency", "limit", "per_conversation",
+                     "max_amount", "immediate", "fields"],
         "properties": {
             "id": {"type": "string"},
             "label": {"type": "string"},
             "takes_amount": {"type": "boolean"},
             "currency": _NULLABLE_STR,
             "limit": {"type": ["number", "null"]},
+            "per_conversation": {"type": ["number", "null"]},
             "max_amount": {"type": ["number", "null"]},
             "immediate": {"type": "boolean"},
+            "fields": {
+                "type": "array",
+                "description": "The details the action takes, each required (e.g. the new "
+                "flight): flight_number such as BA119; datetime, the local time of "
+                "departure as YYYY-MM-DDTHH:MM, from today to a year ahead",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "label", "type"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "label": {"type": "string"},
+                        "type": {"type": "string", "enum": ["flight_number", "datetime"]},
+                    },
+                },
+            },
         },
     },
     "Resolution": {
@@ -214,7 +239,7 @@ SCHEMAS: dict[str, Any] = {
         "told it is being approved; rejected: a supervisor said no (the customer was "
         "promised nothing); failed: the booking system did not carry it out (see failure).",
         "required": ["id", "conversation_id", "action", "label", "amount", "currency",
-                     "status", "requested_by", "requested_at", "reference"],
+                     "fields", "status", "requested_by", "requested_at", "reference"],
         "properties": {
             "id": {"type": "integer"},
             "conversation_id": {"type": "string"},
@@ -222,6 +247,7 @@ SCHEMAS: dict[str, Any] = {
             "label": {"type": "string"},
             "amount": {"type": ["number", "null"]},
             "currency": _NULLABLE_STR,
+            "fields": _FIELD_VALUES,
             "note": _NULLABLE_STR,
             "status": {
                 "type": "string",
@@ -236,6 +262,69 @@ SCHEMAS: dict[str, Any] = {
             "carried_out_at": _NULLABLE_STR,
             "failure": _NULLABLE_STR,
         },
+    },
+    "Approval": {
+        "description": "A request waiting for a supervisor, with what they weigh: the "
+        "conversation's booking, flight, handoff reason and customer's name (from the "
+        "handoff), what was already given in the conversation (carried out or under way; "
+        "given.amount: of this request's action), and the caller's authority for it "
+        "(null for an action without an amount).",
+        "allOf": [
+            _ref("Resolution"),
+            {
+                "type": "object",
+                "required": ["conversation", "given", "authority"],
+                "properties": {
+                    "conversation": {
+                        "type": "object",
+                        "required": ["reason", "disruption", "booking_reference",
+                                     "flight_number", "customer_name"],
+                        "properties": {
+                            "reason": _NULLABLE_STR,
+                            "disruption": _NULLABLE_STR,
+                            "booking_reference": _NULLABLE_STR,
+                            "flight_number": _NULLABLE_STR,
+                            "customer_name": _NULLABLE_STR,
+                        },
+                    },
+                    "given": {
+                        "type": "object",
+                        "required": ["amount", "currency", "items"],
+                        "properties": {
+                            "amount": {"type": ["number", "null"]},
+                            "currency": _NULLABLE_STR,
+                            "items": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["id", "action", "label", "amount", "currency",
+                                                 "fields", "status", "reference"],
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "action": {"type": "string"},
+                                        "label": {"type": "string"},
+                                        "amount": {"type": ["number", "null"]},
+                                        "currency": _NULLABLE_STR,
+                                        "fields": _FIELD_VALUES,
+                                        "status": {"enum": ["in_progress", "done"]},
+                                        "reference": _NULLABLE_STR,
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "authority": {
+                        "type": ["object", "null"],
+                        "required": ["limit", "per_conversation", "remaining"],
+                        "properties": {
+                            "limit": {"type": "number"},
+                            "per_conversation": {"type": "number"},
+                            "remaining": {"type": "number"},
+                        },
+                    },
+                },
+            },
+        ],
     },
     "AuditEntry": {
         "type": "object",
@@ -781,6 +870,8 @@ PATHS: dict[str, Any] = {
                             "exclusiveMinimum": 0,
                             "description": "Required exactly when the action takes an amount",
                         },
+                        "fields": {**_FIELD_VALUES, "description": "Required exactly when "
+                                   "the action declares fields: a value for each, by id"},
                         "note": {"type": "string", "description": "For the supervisor; private"},
                     },
                 }
@@ -834,7 +925,7 @@ PATHS: dict[str, Any] = {
             "summary": "Empowered actions waiting for a supervisor, oldest first (supervisors)",
             "security": _AGENT,
             "responses": {
-                "200": _json(_list_of("approvals", _ref("Resolution"))),
+                "200": _json(_list_of("approvals", _ref("Approval"))),
                 **_errors(401, 403),
             },
         }

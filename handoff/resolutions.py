@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.exc import IntegrityError
 
 from . import keys
@@ -37,6 +38,7 @@ from .models import (
     RESOLUTION_IN_PROGRESS,
     RESOLUTION_PENDING,
     RESOLUTION_REJECTED,
+    STATUS_AGENT,
     STATUS_WAITING,
     Agent,
     CannedResponse,
@@ -146,13 +148,79 @@ async def do_delete_canned(app: web.Application, agent: Agent, canned_id: int) -
     await app[keys.PUBLISHER].to_agents(canned_event("deleted", data))
 
 
+# What counts as given in a conversation: carried out, or being carried out.
+COMMITTED = (RESOLUTION_IN_PROGRESS, RESOLUTION_DONE)
+
+
+async def given_minor(db: AsyncSession, conversation_id: str, action_id: str) -> int:
+    """What the action has already committed in the conversation (minor units)."""
+    total = await db.scalar(
+        select(func.coalesce(func.sum(Resolution.amount_minor), 0)).where(
+            Resolution.conversation_id == conversation_id,
+            Resolution.action == action_id,
+            Resolution.status.in_(COMMITTED),
+        )
+    )
+    return int(total or 0)
+
+
+async def _lock_conversation(db: AsyncSession, conversation_id: str) -> None:
+    # The turn lock orders this process's requests; the row lock (PostgreSQL; SQLite has
+    # one writer anyway) keeps another process from committing past the cap meanwhile.
+    await db.execute(
+        select(Conversation.id).where(Conversation.id == conversation_id).with_for_update()
+    )
+
+
+def _beyond_anyone(action: ResolutionAction, given: int) -> web.HTTPException:
+    currency = action.currency
+    room = action.room(given)
+    more = (
+        f"at most {format_amount(room)} {currency} more can be approved here"
+        if room else "no more can be approved here"
+    )
+    return json_error(
+        web.HTTPBadRequest,
+        f"{format_amount(given)} {currency} has already been given in this conversation "
+        f"('{action.id}'): {more}",
+        field="amount",
+        given=amount_number(given),
+        remaining=amount_number(room),
+    )
+
+
+def _check_not_anothers(conversation: Conversation, agent: Agent) -> None:
+    # Claiming would not help here: only the agent who has it may act on it.
+    if conversation.status == STATUS_AGENT and conversation.agent_id != agent.id:
+        holder = conversation.agent.name if conversation.agent is not None else "another agent"
+        raise json_error(
+            web.HTTPForbidden, f"{holder} has this conversation; only they may act on it",
+            conversation_status=conversation.status,
+        )
+
+
 def _resolution_details(resolution: Resolution) -> dict[str, Any]:
-    return {
+    details = {
         "resolution_id": resolution.id,
         "action": resolution.action,
         "amount": amount_number(resolution.amount_minor),
         "currency": resolution.currency,
     }
+    return {**details, "fields": resolution.fields} if resolution.fields else details
+
+
+def _rejected_text(
+    app: web.Application, resolution: Resolution, action: ResolutionAction | None
+) -> str:
+    agent = resolution.requested_by.name
+    if action is None:  # no longer offered: no phrase to say it with
+        return (
+            f"I'm sorry, that wasn't approved this time. {agent} will go through the other "
+            "options with you here."
+        )
+    return app[keys.RESOLUTIONS].rejected_message(
+        action, resolution.amount_minor, resolution.fields or {}, agent
+    )
 
 
 async def do_request_resolution(
@@ -162,16 +230,22 @@ async def do_request_resolution(
     action: ResolutionAction,
     amount_minor: int | None,
     note: str | None,
+    fields: dict[str, str] | None = None,
 ) -> Resolution:
     """Within the agent's authority: carried out at once. Above it: to a supervisor."""
     catalogue = app[keys.RESOLUTIONS]
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         async with app[keys.DB].write() as db:
+            await _lock_conversation(db, conversation_id)
             conversation = await _conversation(db, conversation_id)
+            _check_not_anothers(conversation, agent)
             _check_holder(conversation, agent)
             requester = await _local(db, agent)
             assert requester is not None
-            immediate = action.within_limit(requester.role, amount_minor)
+            given = await given_minor(db, conversation_id, action.id) if action.takes_amount else 0
+            if not action.can_be_approved(amount_minor, given):
+                raise _beyond_anyone(action, given)
+            immediate = action.within_limit(requester.role, amount_minor, given)
             resolution = Resolution(
                 conversation_id=conversation_id,
                 handoff_id=conversation.handoff_id,
@@ -179,6 +253,7 @@ async def do_request_resolution(
                 label=action.label,
                 amount_minor=amount_minor,
                 currency=action.currency,
+                fields=fields or None,
                 note=note,
                 status=RESOLUTION_IN_PROGRESS if immediate else RESOLUTION_PENDING,
                 requested_by_id=requester.id,
@@ -191,6 +266,7 @@ async def do_request_resolution(
             await record_audit(
                 db, "resolution_requested", agent=requester, conversation_id=conversation_id,
                 details={**_resolution_details(resolution), "within_limit": immediate,
+                         "given_before": amount_number(given) if action.takes_amount else None,
                          "note": note},
             )
             told: list[Message] = []
@@ -199,7 +275,8 @@ async def do_request_resolution(
                 told.append(
                     await _append(
                         db, conversation_id, "agent",
-                        catalogue.pending_message(action, amount_minor), agent=requester,
+                        catalogue.pending_message(action, amount_minor, fields or {}),
+                        agent=requester,
                     )
                 )
             data = resolution_dict(resolution)
@@ -227,6 +304,7 @@ async def do_decide_resolution(
     action = app[keys.RESOLUTIONS].actions.get(found.action)
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         async with app[keys.DB].write() as db:
+            await _lock_conversation(db, conversation_id)
             resolution = await db.get(Resolution, resolution_id, populate_existing=True)
             assert resolution is not None
             if resolution.status != RESOLUTION_PENDING:
@@ -243,12 +321,9 @@ async def do_decide_resolution(
                     raise json_error(
                         web.HTTPConflict, f"the action '{resolution.action}' is no longer offered"
                     )
-                if not action.within_limit(decider.role, resolution.amount_minor):
-                    raise json_error(
-                        web.HTTPForbidden,
-                        "this is above your authority "
-                        f"({format_amount(action.limit_for(decider.role))} {action.currency})",
-                    )
+                given = await given_minor(db, conversation_id, action.id)
+                if not action.within_limit(decider.role, resolution.amount_minor, given):
+                    raise _above_authority(action, decider.role, given)
             # Compare-and-set: of two supervisors deciding at once, one wins.
             decided = await db.execute(
                 update(Resolution)
@@ -276,13 +351,10 @@ async def do_decide_resolution(
             if not approve:
                 # The customer was told it is being approved: they hear the outcome too,
                 # without the supervisor's internal reason; their agent takes it from there.
-                label = action.label if action is not None else resolution.action
                 told.append(
                     await _append(
                         db, conversation_id, "system",
-                        f"I'm sorry, this one wasn't approved ({label}). "
-                        f"{resolution.requested_by.name} will go through the other options "
-                        "with you here.",
+                        _rejected_text(app, resolution, action),
                     )
                 )
         if not approve:
@@ -291,6 +363,19 @@ async def do_decide_resolution(
             return resolution
     assert action is not None
     return await _carry_out(app, resolution, action, approver=supervisor)
+
+
+def _above_authority(action: ResolutionAction, role: str, given: int) -> web.HTTPException:
+    currency = action.currency
+    return json_error(
+        web.HTTPForbidden,
+        "this is above your authority: "
+        f"{format_amount(action.limit_for(role))} {currency} at once, "
+        f"{format_amount(action.cap_for(role))} {currency} in one conversation, "
+        f"which has already had {format_amount(given)} {currency}",
+        given=amount_number(given),
+        remaining=amount_number(action.room_for(role, given)),
+    )
 
 
 async def _carry_out(
@@ -312,6 +397,7 @@ async def _carry_out(
         flight_number=_text_or_none(context.get("flight_number")),
         requested_by=resolution.requested_by.name,
         approved_by=approver.name if approver is not None else None,
+        fields=dict(resolution.fields or {}),
     )
     reference: str | None = None
     failure: str | None = None
@@ -341,7 +427,9 @@ async def _carry_out(
                 told.append(
                     await _append(
                         db, conversation_id, "agent",
-                        action.customer_message(resolution.amount_minor),
+                        action.customer_message(
+                            resolution.amount_minor, resolution.fields or {}, reference or ""
+                        ),
                         agent=resolution.requested_by,
                     )
                 )

@@ -128,6 +128,7 @@ def resolution_dict(resolution: Resolution) -> dict[str, Any]:
         "label": resolution.label,
         "amount": amount_number(resolution.amount_minor),
         "currency": resolution.currency,
+        "fields": resolution.fields or {},
         "note": resolution.note,
         "status": resolution.status,
         "requested_by": agent_ref(resolution.requested_by),

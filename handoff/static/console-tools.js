@@ -321,7 +321,10 @@
   function authorityText(a) {
     if (a.takes_amount) {
       return a.immediate ?
-        "You may give up to " + money(a.limit, a.currency) + " at once; more needs a supervisor." :
+        "You may give up to " + money(a.limit, a.currency) + " at once" +
+          (a.per_conversation !== null && a.per_conversation !== undefined ?
+            " and " + money(a.per_conversation, a.currency) + " in one conversation" : "") +
+          "; more needs a supervisor." :
         "Always needs a supervisor's approval (up to " + money(a.max_amount, a.currency) + ").";
     }
     return a.immediate ? "You may do this at once: no approval needed." : "Needs a supervisor's approval.";
@@ -339,6 +342,7 @@
     if (chosenNode) chosenNode.after($("act-details"));
     $("act-currency").textContent = a.currency || "";
     $("act-amount").value = "";
+    renderFields(a);
     showConfirm(false);
     renderLimitHint();
     Array.prototype.forEach.call($("act-options").children, function (node) {
@@ -346,8 +350,88 @@
     });
   }
 
+  // The details the action declares (e.g. the new flight and its departure), one input each.
+  function renderFields(a) {
+    var box = fieldsBox();
+    box.textContent = "";
+    (a.fields || []).forEach(function (f) {
+      var row = el("div", "field act-field");
+      var id = "act-field-" + f.id;
+      var label = el("label", null, f.label);
+      label.htmlFor = id;
+      var input = el("input");
+      input.id = id;
+      input.setAttribute("data-field", f.id);
+      input.required = true;
+      input.autocomplete = "off";
+      if (f.type === "datetime") {
+        input.type = "datetime-local";
+      } else {
+        input.type = "text";
+        input.maxLength = 10;
+        input.placeholder = "e.g. BA119";
+        input.setAttribute("autocapitalize", "characters");
+      }
+      input.addEventListener("input", function () {
+        hub.showError("act-error", "");
+        showConfirm(false);
+      });
+      input.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") {
+          e.preventDefault();
+          review();
+        }
+      });
+      row.appendChild(label);
+      row.appendChild(input);
+      box.appendChild(row);
+    });
+    box.hidden = !(a.fields && a.fields.length);
+  }
+
+  function fieldsBox() {
+    var box = $("act-fields");
+    if (!box) {
+      box = el("div", "act-fields");
+      box.id = "act-fields";
+      $("act-amount-row").after(box);
+    }
+    return box;
+  }
+
+  var FLIGHT = /^(?:[A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$/;
+
+  // The declared fields' values, or a message saying which one is missing or wrong.
+  function readFields(a) {
+    var values = {};
+    var fields = a.fields || [];
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      var input = $("act-field-" + f.id);
+      var raw = input ? input.value.trim() : "";
+      if (!raw) return { error: "Enter the " + f.label.toLowerCase() + ".", input: input };
+      if (f.type === "flight_number") {
+        raw = raw.replace(/[\s-]/g, "").toUpperCase();
+        if (!FLIGHT.test(raw)) return { error: "Enter a flight number like BA119.", input: input };
+      }
+      values[f.id] = raw;
+    }
+    return { values: values };
+  }
+
+  function fieldsText(a, values) {
+    return (a.fields || []).map(function (f) {
+      var v = values && values[f.id];
+      return v ? (f.type === "datetime" ? "departs " + departure(v) : v) : "";
+    }).filter(Boolean).join(" · ");
+  }
+
   function resetActionForm() {
     chosen = null;
+    if ($("act-fields")) {
+      $("act-fields").textContent = "";
+      $("act-fields").hidden = true;
+    }
     $("act-form").reset();
     $("act-details").hidden = true;
     $("act-options").after($("act-details"));
@@ -391,7 +475,21 @@
     if (amount > a.max_amount) {
       return "That's above " + money(a.max_amount, a.currency) + ", the most anyone may approve.";
     }
-    return amount <= a.limit;
+    return amount <= room(a);
+  }
+
+  // What this action already gave in the open conversation (carried out or under way).
+  function givenHere(a) {
+    return records.resolutions.reduce(function (sum, r) {
+      var committed = r.status === "done" || r.status === "in_progress";
+      return sum + (committed && r.action === a.id && r.amount ? r.amount : 0);
+    }, 0);
+  }
+
+  // How much more the agent may give at once here: their limit, within their cap per conversation.
+  function room(a) {
+    var cap = a.per_conversation === null || a.per_conversation === undefined ? a.limit : a.per_conversation;
+    return Math.max(0, Math.min(a.limit, Math.round((cap - givenHere(a)) * 100) / 100));
   }
 
   function renderLimitHint() {
@@ -399,10 +497,15 @@
     var hint = $("act-limit");
     if (!a || !a.takes_amount) return;
     var raw = $("act-amount").value.trim();
-    var base = "Your limit: " + money(a.limit, a.currency) + " at once";
+    var given = givenHere(a);
+    var left = room(a);
+    var base = given ?
+      "Already given in this conversation: " + money(given, a.currency) + ". You may give " +
+        money(left, a.currency) + " more at once" :
+      "Your limit: " + money(a.limit, a.currency) + " at once";
     hint.className = "limit-hint";
     if (!raw) {
-      hint.textContent = base + (a.limit < a.max_amount ? "; above it, a supervisor approves (up to " +
+      hint.textContent = base + (left < a.max_amount ? "; above it, a supervisor approves (up to " +
         money(a.max_amount, a.currency) + ")." : ".");
       return;
     }
@@ -411,10 +514,13 @@
       hint.textContent = verdict;
       hint.classList.add("is-error");
     } else if (verdict) {
-      hint.textContent = "Within your limit (" + money(a.limit, a.currency) + "): done at once.";
+      hint.textContent = "Within your limit (" + money(left, a.currency) + (given ? " more here" : "") + "): done at once.";
       hint.classList.add("is-ok");
     } else {
-      hint.textContent = "Above your limit of " + money(a.limit, a.currency) + ": a supervisor must approve it.";
+      hint.textContent = given ?
+        "Above what you may still give here (" + money(left, a.currency) + " of your " +
+          money(a.per_conversation, a.currency) + " per conversation): a supervisor must approve it." :
+        "Above your limit of " + money(a.limit, a.currency) + ": a supervisor must approve it.";
       hint.classList.add("is-warn");
     }
   }
@@ -429,8 +535,16 @@
       $("act-amount").focus();
       return;
     }
+    var fields = readFields(a);
+    if (fields.error) {
+      hub.showError("act-error", fields.error);
+      if (fields.input) fields.input.focus();
+      return;
+    }
     hub.showError("act-error", "");
-    $("act-summary").textContent = a.label + (a.takes_amount ? " · " + money(amount, a.currency) : "");
+    var details = fieldsText(a, fields.values);
+    $("act-summary").textContent = a.label + (a.takes_amount ? " · " + money(amount, a.currency) : "") +
+      (details ? " · " + details : "");
     $("act-consequence").textContent = verdict ?
       "Done at once. The customer is told in your name what will happen, and it goes in the audit log." :
       "Goes to a supervisor for approval. The customer is told it's being approved; nothing is promised until it is.";
@@ -450,6 +564,7 @@
     if (!a || !id) return;
     var body = { action: a.id };
     if (a.takes_amount) body.amount = parseAmount($("act-amount").value.trim());
+    if (a.fields && a.fields.length) body.fields = readFields(a).values;
     var note = $("act-note").value.trim();
     if (note) body.note = note;
     $("act-do").disabled = true;
@@ -506,6 +621,9 @@
       approvals = approvals.filter(function (x) { return x.id !== r.id; });
       if (r.status === "pending_approval") {
         approvals.push(r);
+        // The event has the request; the card's booking, reason and what was given come
+        // with the list.
+        loadApprovals();
         if (!had && !mineRequest) {
           hub.toast("Approval needed: " + r.label + (r.amount !== null ? " of " + money(r.amount, r.currency) : "") +
             ", asked by " + ((r.requested_by && r.requested_by.name) || "an agent") + ".", "info");
@@ -528,6 +646,8 @@
       top.appendChild(el("span", "pill pill-" + r.status, STATUS_LABELS[r.status] || r.status));
       li.appendChild(top);
       if (r.amount !== null && r.amount !== undefined) li.appendChild(el("div", "res-amount", money(r.amount, r.currency)));
+      var details = fieldsText(actionById(r.action) || { fields: [] }, r.fields);
+      if (details) li.appendChild(el("div", "res-fields", details));
       if (r.reference) {
         var ref = el("div", "res-ref");
         ref.appendChild(el("span", "res-ref-label", "Reference "));
@@ -644,8 +764,15 @@
     });
     meta.appendChild(open);
     li.appendChild(meta);
+    li.appendChild(approvalFacts(r, a));
     if (r.note) li.appendChild(el("p", "approval-note", r.note));
-    if (a && a.takes_amount && r.amount > a.limit) {
+    var authority = r.authority;
+    if (authority && r.amount > authority.remaining) {
+      li.appendChild(el("p", "approval-warn", r.amount > authority.limit ?
+        "Above your own limit of " + money(authority.limit, r.currency) + "." :
+        "Above what you may still approve in this conversation: " + money(authority.remaining, r.currency) +
+          " of your " + money(authority.per_conversation, r.currency) + "."));
+    } else if (!authority && a && a.takes_amount && r.amount > a.limit) {
       li.appendChild(el("p", "approval-warn", "Above your own limit of " + money(a.limit, a.currency) + "."));
     }
     var own = me && r.requested_by && r.requested_by.id === me.id;
@@ -686,6 +813,50 @@
     buttons.appendChild(reject);
     li.appendChild(buttons);
     return li;
+  }
+
+  // Booking, flight, why the customer was handed off, who asks for what, and what the
+  // conversation was already given: what a supervisor weighs before deciding.
+  function approvalFacts(r, a) {
+    var facts = r.conversation || {};
+    var given = r.given || { items: [] };
+    var list = el("dl", "approval-facts");
+    function fact(name, value, key) {
+      var dt = el("dt", null, name);
+      var dd = el("dd", null, value);
+      dd.setAttribute("data-fact", key);
+      list.appendChild(dt);
+      list.appendChild(dd);
+      return dd;
+    }
+    if (facts.customer_name) fact("Customer", facts.customer_name, "customer");
+    fact("Booking", facts.booking_reference || "Not given", "booking");
+    fact("Flight", facts.flight_number || "Not given", "flight");
+    var reasons = hub.reasons || {};
+    var disruptions = hub.disruptions || {};
+    var why = reasons[facts.reason] || (facts.reason ? facts.reason.replace(/_/g, " ") : "Not known");
+    if (facts.disruption) why += " · " + (disruptions[facts.disruption] || facts.disruption.replace(/_/g, " "));
+    fact("Reason", why, "reason");
+    fact("Asked by", (r.requested_by && r.requested_by.name) || "an agent", "requested-by");
+    var asked = [
+      r.amount !== null && r.amount !== undefined ? money(r.amount, r.currency) : "",
+      a ? fieldsText(a, r.fields) : "",
+    ].filter(Boolean).join(" · ");
+    fact("Asks for", ((a && a.label) || r.label) + (asked ? ": " + asked : ""), "asked");
+    var items = given.items || [];
+    var givenText = items.length ? items.map(function (g) {
+      var ga = actionById(g.action);
+      var what = (ga && ga.label) || g.label;
+      var amount = g.amount !== null && g.amount !== undefined ? " " + money(g.amount, g.currency) : "";
+      var details = fieldsText(ga || { fields: [] }, g.fields);
+      return what + amount + (details ? ", " + details : "") + (g.reference ? " (" + g.reference + ")" : "");
+    }).join("; ") : "Nothing yet";
+    var dd = fact("Already given here", givenText, "given");
+    if (given.amount) {
+      dd.appendChild(el("span", "approval-given-total",
+        " — " + money(given.amount, given.currency) + " of this kind in this conversation"));
+    }
+    return list;
   }
 
   function decide(r, approve, reasonInput, error, buttons) {
@@ -807,6 +978,15 @@
       minimumFractionDigits: whole ? 0 : 2,
       maximumFractionDigits: 2,
     }) + (currency ? " " + currency : "");
+  }
+
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December"];
+
+  // A departure's local time as entered ("2026-12-04T09:40"), as the customer is told it.
+  function departure(local) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2})/.exec(local || "");
+    return m ? Number(m[3]) + " " + MONTHS[Number(m[2]) - 1] + " at " + m[4] : local;
   }
 
   function when(iso) {

@@ -60,6 +60,8 @@
     toast: toast,
     formatTime: formatTime,
     shortId: shortId,
+    reasons: REASONS, // handoff reasons and disruptions, readable
+    disruptions: DISRUPTIONS,
     select: function (id) { return select(id); },
     selected: function () { return selected; },
     reloadConversation: function () { if (selected) return loadConversation(selected.id); },

@@ -12,11 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import keys
+from ..approvals import pending_approvals
 from ..audit import audit_entries
 from ..auth import current_agent, require_agent
 from ..errors import json_error
-from ..models import RESOLUTION_PENDING, Agent, CannedResponse, Conversation, Note, Resolution
+from ..models import Agent, CannedResponse, Conversation, Note, Resolution
 from ..resolution_actions import ResolutionAction, format_amount, to_minor
+from ..resolution_fields import FieldError
 from ..resolutions import (
     do_add_note,
     do_create_canned,
@@ -199,30 +201,58 @@ def _amount(body: dict[str, Any], action: ResolutionAction) -> int | None:
         raise json_error(
             web.HTTPBadRequest, f"'amount' is required for '{action.id}'", field="amount"
         )
+    not_a_number = "'amount' must be a number, such as 50 or 49.90"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise json_error(web.HTTPBadRequest, "'amount' must be a number", field="amount")
+        raise json_error(web.HTTPBadRequest, not_a_number, field="amount")
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise json_error(web.HTTPBadRequest, "'amount' must be a number", field="amount") from None
+        raise json_error(web.HTTPBadRequest, not_a_number, field="amount") from None
     if not amount.is_finite():
-        raise json_error(web.HTTPBadRequest, "'amount' must be a number", field="amount")
+        raise json_error(web.HTTPBadRequest, not_a_number, field="amount")
     if amount <= 0:
         raise json_error(web.HTTPBadRequest, "'amount' must be more than 0", field="amount")
-    if amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+    if amount >= MAX_AMOUNT:
+        raise json_error(web.HTTPBadRequest, "'amount' must be below 1,000,000", field="amount")
+    if amount != amount.quantize(Decimal("0.01")):
         raise json_error(
-            web.HTTPBadRequest, "'amount' must be at most two decimals and below 1,000,000",
-            field="amount",
+            web.HTTPBadRequest, "'amount' must have at most two decimals (cents)", field="amount"
         )
     minor = to_minor(amount)
     if not action.can_be_approved(minor):
         raise json_error(
             web.HTTPBadRequest,
-            f"nobody may approve more than {format_amount(action.max_minor)} {action.currency} "
+            f"nobody may approve more than {format_amount(action.room(0))} {action.currency} "
             f"for '{action.id}'",
             field="amount",
         )
     return minor
+
+
+def _fields(body: dict[str, Any], action: ResolutionAction) -> dict[str, str]:
+    """The values of the action's declared fields, each checked; every one is required."""
+    given = body.get("fields")
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise json_error(web.HTTPBadRequest, "'fields' must be an object", field="fields")
+    declared = [f.id for f in action.fields]
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        takes = f"it takes {', '.join(declared)}" if declared else "it takes none"
+        raise json_error(
+            web.HTTPBadRequest,
+            f"'{action.id}' has no field {', '.join(unknown)}; {takes}", field="fields",
+        )
+    values: dict[str, str] = {}
+    for declared_field in action.fields:
+        try:
+            values[declared_field.id] = declared_field.parse(given.get(declared_field.id))
+        except FieldError as exc:
+            raise json_error(
+                web.HTTPBadRequest, str(exc), field=f"fields.{declared_field.id}"
+            ) from None
+    return values
 
 
 @routes.post("/api/agent/conversations/{id}/resolutions")
@@ -239,9 +269,10 @@ async def request_resolution(request: web.Request) -> web.Response:
         )
     action = catalogue.actions[action_id]
     amount_minor = _amount(body, action)
+    fields = _fields(body, action)
     note = text_field(body, "note", max_chars=MAX_NOTE_CHARS, required=False)
     resolution = await do_request_resolution(
-        request.app, request.match_info["id"], agent, action, amount_minor, note
+        request.app, request.match_info["id"], agent, action, amount_minor, note, fields
     )
     return web.json_response({"resolution": resolution_dict(resolution)}, status=201)
 
@@ -272,16 +303,10 @@ async def transfer(request: web.Request) -> web.Response:
 
 @routes.get("/api/agent/approvals")
 async def approvals(request: web.Request) -> web.Response:
-    await _supervisor(request)
+    supervisor = await _supervisor(request)
     async with request.app[keys.DB].read() as db:
-        rows = (
-            await db.scalars(
-                select(Resolution)
-                .where(Resolution.status == RESOLUTION_PENDING)
-                .order_by(Resolution.requested_at, Resolution.id)
-            )
-        ).unique().all()
-    return web.json_response({"approvals": [resolution_dict(r) for r in rows]})
+        entries = await pending_approvals(db, request.app[keys.RESOLUTIONS], supervisor.role)
+    return web.json_response({"approvals": entries})
 
 
 async def _decide(request: web.Request, approve: bool) -> web.Response:

@@ -112,7 +112,10 @@ def test_notes_canned_actions_approval_transfer(
     expect(refund).to_have_attribute("data-status", "pending_approval")
     expect(refund).to_contain_text("Waiting for supervisor approval")
     told = widget.wait_for_reply(before, "agent", timeout=10_000)
-    assert "asked a supervisor to approve" in told.text and "Refund of 300 EUR" in told.text, told.text
+    assert told.text == (
+        "I've asked a supervisor to approve a refund of 300 EUR to your original payment "
+        "method. Nothing has been changed or charged yet; I'll tell you here as soon as it's decided."
+    ), told.text
     shots(agent, "agent-refund-pending")
     shots(customer, "customer-told-refund-pending")
 
@@ -235,7 +238,9 @@ def test_transfer_back_to_the_queue_and_a_rejected_request(
     expect(agent.locator(".toast").filter(has_text="rejected Pay for a hotel night")).to_be_visible()
     customer.wait_for_timeout(1_000)
     assert widget.replies_after(before, "agent") == []
-    expect(widget.notes.filter(has_text="wasn't approved (Pay for a hotel night)")).to_be_visible()
+    expect(widget.notes.filter(
+        has_text="I'm sorry, a hotel night for you, paid up to 180 EUR wasn't approved this time."
+    )).to_be_visible()
     shots(agent, "agent-request-rejected")
 
     # An amount nobody may approve is refused before it is sent.

@@ -162,7 +162,7 @@ async def _agent_tools(api: CheckedClient, client: TestClient, cid: str, agent: 
                    json={"action": "voucher", "amount": 100})
     await api.call("POST", act, 400, path=f"{base}/resolutions", headers=agent,
                    json={"action": "voucher", "amount": -1})
-    await api.call("POST", act, 409, path=f"{base}/resolutions", headers=boss,
+    await api.call("POST", act, 403, path=f"{base}/resolutions", headers=boss,
                    json={"action": "voucher", "amount": 10})
     pending = (await api.call("POST", act, 201, path=f"{base}/resolutions", headers=agent,
                               json={"action": "refund", "amount": 300, "note": "Paid twice"}))
