@@ -589,24 +589,36 @@
     contactForm = el("form", { class: "card contact", "aria-label": "Leave a message" });
     contactForm.appendChild(el("p", { class: "card-title" }, "Leave a message"));
     contactForm.appendChild(el("p", { class: "card-text" }, "We'll reply by email or phone, with this whole conversation in front of us."));
-    var reach = field("Email or phone", "input", { type: "text", autocomplete: "email", required: "" });
-    var name = field("Name (optional)", "input", { type: "text", autocomplete: "name" });
-    var note = field("Message (optional)", "textarea", { rows: "2" });
+    var email = field("Email", "input", { type: "email", autocomplete: "email", name: "email" });
+    var phone = field("Phone", "input", { type: "tel", autocomplete: "tel", name: "phone" });
+    var name = field("Name (optional)", "input", { type: "text", autocomplete: "name", name: "name" });
+    var note = field("Message (optional)", "textarea", { rows: "2", name: "message" });
+    var byField = { email: email, phone: phone, name: name, message: note };
     var error = el("p", { class: "card-error", role: "alert", hidden: "" });
     var actions = el("div", { class: "card-actions" });
     var cancel = el("button", { type: "button", class: "btn-text" }, "Cancel");
     var submit = el("button", { type: "submit", class: "btn" }, "Send");
     actions.appendChild(cancel);
     actions.appendChild(submit);
-    [name.wrap, reach.wrap, note.wrap, error, actions].forEach(function (n) { contactForm.appendChild(n); });
+    [name.wrap, email.wrap, phone.wrap, note.wrap, error, actions].forEach(function (n) { contactForm.appendChild(n); });
     cancel.addEventListener("click", function () { closeContactForm(); input.focus(); });
+    // The browser's own checks would answer in its words, not ours: the gateway's.
+    contactForm.noValidate = true;
     contactForm.addEventListener("submit", function (e) {
       e.preventDefault();
-      var value = reach.input.value.trim();
-      if (!value) return showFormError(error, "Please give an email address or a phone number.");
-      var body = { message: note.input.value.trim() || undefined, name: name.input.value.trim() || undefined };
-      if (value.indexOf("@") >= 0) body.email = value;
-      else body.phone = value;
+      Object.keys(byField).forEach(function (k) { byField[k].clearError(); });
+      showFormError(error, "");
+      var body = {
+        email: email.input.value.trim() || undefined,
+        phone: phone.input.value.trim() || undefined,
+        name: name.input.value.trim() || undefined,
+        message: note.input.value.trim() || undefined,
+      };
+      if (!body.email && !body.phone) {
+        email.showError("Please give an e-mail address or a phone number, so we can get back to you.");
+        email.input.focus();
+        return;
+      }
       submit.disabled = true;
       request("POST", convPath("/contact"), conv.token, body).then(function (res) {
         contactLeft = true;
@@ -616,14 +628,23 @@
         input.focus();
       }, function (err) {
         submit.disabled = false;
-        showFormError(error, err.status === 400 ? (err.message || "Please check your email or phone number.") :
-          "Sorry, we couldn't send that. Please try again.");
+        var errors = (err.body && err.body.errors) || {};
+        if (err.body && err.body.field && !errors[err.body.field]) errors[err.body.field] = err.message;
+        var shown = Object.keys(errors).filter(function (k) { return byField[k]; });
+        if (err.status === 400 && shown.length) {
+          // Everything typed stays where it was; only the fields that are wrong say so.
+          shown.forEach(function (k) { byField[k].showError(errors[k]); });
+          byField[shown[0]].input.focus();
+        } else {
+          showFormError(error, err.status === 400 || err.status === 413 ? err.message :
+            "Sorry, we couldn't send that. Please try again.");
+        }
       });
     });
     log.appendChild(contactForm);
     renderBanner();
     scrollToEnd();
-    reach.input.focus();
+    email.input.focus();
   }
 
   function closeContactForm() {
@@ -633,17 +654,36 @@
     renderBanner();
   }
 
+  var fieldCount = 0;
   function field(label, tag, attrs) {
     var wrap = el("label", { class: "field" });
     wrap.appendChild(el("span", {}, label));
     var control = el(tag, attrs);
+    var errorId = "baton-field-error-" + (++fieldCount);
+    var error = el("span", { class: "field-error", id: errorId, hidden: "" });
     wrap.appendChild(control);
-    return { wrap: wrap, input: control };
+    wrap.appendChild(error);
+    return {
+      wrap: wrap,
+      input: control,
+      showError: function (message) {
+        error.textContent = message;
+        error.hidden = false;
+        control.setAttribute("aria-invalid", "true");
+        control.setAttribute("aria-describedby", errorId);
+      },
+      clearError: function () {
+        error.textContent = "";
+        error.hidden = true;
+        control.removeAttribute("aria-invalid");
+        control.removeAttribute("aria-describedby");
+      },
+    };
   }
 
   function showFormError(node, message) {
     node.textContent = message;
-    node.hidden = false;
+    node.hidden = !message;
   }
 
   // ---- satisfaction, after an agent resolved ---------------------------------------------
@@ -856,6 +896,7 @@
         return res.json().catch(function () { return {}; }).then(function (b) {
           var err = new Error((b && b.error && b.error.message) || "HTTP " + res.status);
           err.status = res.status;
+          err.body = (b && b.error) || null;
           throw err;
         });
       }
@@ -1025,6 +1066,8 @@
       ".card-title{margin:0;font-weight:650}",
       ".card-text{margin:0;font-size:13px;color:var(--muted)}.card-text:empty{display:none}",
       ".card-error{margin:0;font-size:13px;color:#b91c1c}",
+      ".field-error{font-size:13px;font-weight:400;color:#b91c1c}",
+      ".field input[aria-invalid=true]{border-color:#b91c1c}",
       ".field{display:flex;flex-direction:column;gap:4px;font-size:12px;font-weight:600;color:#374151}",
       ".field input,.field textarea{font:inherit;font-weight:400;font-size:14px;color:inherit;border:1px solid var(--line);",
       "border-radius:10px;padding:8px 10px;resize:vertical;background:#fff}",

@@ -124,7 +124,7 @@ async def test_nobody_online_the_customer_leaves_details_and_the_agent_sees_them
     assert {k: contact[k] for k in ("name", "email")} == {"name": "Ana", "email": "ana@example.com"}
     assert entry["customer_left_at"] is not None
     for bad, words in (({"email": "nope"}, "e-mail"), ({"phone": "call me"}, "phone"),
-                       ({"name": "Ana"}, "required")):
+                       ({"name": "Ana"}, "e-mail address or a phone number")):
         response = await client.post(f"/api/conversations/{customer.id}/contact", json=bad,
                                      headers=customer.headers)
         assert response.status == 400
