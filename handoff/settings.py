@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .opening_hours import OpeningHours
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,6 +33,15 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
 
 def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _opening_hours(env: dict[str, str]) -> OpeningHours | None:
+    zone = env.get("BATON_TIMEZONE", "").strip() or "UTC"
+    hours = env.get("BATON_OPENING_HOURS", "").strip()
+    if not hours:
+        OpeningHours.parse("Mon 00:00-24:00", zone)  # a wrong zone is refused all the same
+        return None
+    return OpeningHours.parse(hours, zone)
 
 
 def default_database_url() -> str:
@@ -73,6 +84,8 @@ class Settings:
     trust_forwarded: bool = False
     # The company's empowered resolution actions and each role's authority limits.
     resolutions_file: Path = field(default_factory=default_resolutions_file)
+    # When the team answers chats; None: any time someone is online (handoff.team).
+    opening_hours: OpeningHours | None = None
     # Sent to Rasa's baton channel as "Authorization: Bearer ..."; `serve` will not start
     # without it (the launcher always sets one).
     internal_secret: str = field(default="", repr=False)
@@ -104,5 +117,6 @@ class Settings:
             resolutions_file=Path(
                 env.get("BATON_RESOLUTIONS_FILE") or default_resolutions_file()
             ),
+            opening_hours=_opening_hours(env),
             internal_secret=env.get("BATON_INTERNAL_SECRET", "").strip(),
         )

@@ -28,6 +28,7 @@ from ..queue import places
 from ..ratelimit import throttle_conversation
 from ..ratings import rating_prompt
 from ..serializers import message_dict
+from ..team import team_of
 from ..validation import int_query, read_json, text_field
 from .origins import check_origin
 
@@ -126,7 +127,7 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
             async with request.app[keys.DB].read() as db:
                 place = (await places(db, registry.agents_online())).get(conversation_id)
             if place is not None:
-                registry.send(ws, place.as_event(conversation_id))
+                registry.send(ws, place.as_event(conversation_id, team_of(request.app)))
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue

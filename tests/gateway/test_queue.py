@@ -83,7 +83,8 @@ async def test_waiting_customers_see_their_place_and_wait_live(
 
     place = await next_event(widget, "queue")
     assert place == {"type": "queue", "conversation_id": second.id, "position": 2,
-                     "estimated_wait_seconds": 240, "agents_online": 1}
+                     "estimated_wait_seconds": 240, "agents_online": 1, "team": "online",
+                     "reopens_at": None, "reopens": None}
     await client.post(f"/api/agent/conversations/{first.id}/claim", headers=agent_headers)
     place = await next_event(widget, "queue")
     assert (place["position"], place["estimated_wait_seconds"]) == (1, 120)
