@@ -369,9 +369,17 @@ async def _hand_off(
         )
         db.add(handoff)
         await db.flush()
-        drafts = _bot_drafts(bot_replies or [])
+        conversation = await _conversation(db, conversation_id)
+        conversation.status = STATUS_WAITING
+        conversation.handoff_id = handoff.id
+        conversation.handoff = handoff
+        conversation.agent_id = None
+        conversation.agent = None
+        # Queued first: its place (and so a long wait) counts this conversation too.
+        await db.flush()
         place = (await places(db, agents_online)).get(conversation_id)
         wait = place.estimated_wait_seconds if place else None
+        drafts = _bot_drafts(bot_replies or [])
         notice = handoff_notice(reason, team, wait is not None and wait > long_wait)
         if notice is not None:
             if drafts and reason != "bot_unavailable":
@@ -380,12 +388,6 @@ async def _hand_off(
                 drafts.append(Draft("system", notice))
         replies = await _append_all(db, conversation_id, drafts)
         conversation = await _conversation(db, conversation_id)
-        conversation.status = STATUS_WAITING
-        conversation.handoff_id = handoff.id
-        conversation.handoff = handoff
-        conversation.agent_id = None
-        conversation.agent = None
-        await db.flush()
         entry = queue_entry(conversation)
     await _publish_messages(app, conversation_id, replies, to_agents=False)
     await _status_changed(app, conversation)

@@ -15,8 +15,9 @@ import pytest
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
-from handoff import team
+from handoff import keys, team
 from handoff.handoff_notices import BOT_UNAVAILABLE_TEXT
+from handoff.models import Conversation, Handoff, utcnow
 from handoff.opening_hours import OpeningHours
 from handoff.settings import Settings
 
@@ -95,6 +96,32 @@ async def test_with_a_colleague_online_the_bots_own_handoff_message_is_said_once
     assert {k: place[k] for k in ("team", "reopens_at", "reopens", "agents_online")} == {
         "team": "online", "reopens_at": None, "reopens": None, "agents_online": 1,
     }
+    await console.close()
+
+
+async def test_a_long_wait_with_a_colleague_online_is_said_instead_of_a_few_minutes(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    # Recent handoffs waited 20 minutes: above BATON_LONG_WAIT_SECONDS (600).
+    async with client.app[keys.DB].write() as db:
+        for index in range(3):
+            conversation = Conversation(id=f"old{index}", token_hash="x", status="bot", last_seq=0)
+            db.add(conversation)
+            await db.flush()
+            claimed = utcnow() - dt.timedelta(hours=1)
+            db.add(Handoff(conversation_id=conversation.id, reason="requested", context={},
+                           requested_at=claimed - dt.timedelta(minutes=20), claimed_at=claimed,
+                           resolved_at=claimed))
+    console = await _agent_online(client, agent_headers)
+
+    _, told, place = await _handoff(client)
+
+    assert told == [("bot", "Of course! My colleagues from the Baton Travel team are all busy "
+                            "right now, so the wait may be long. You can keep this window open, "
+                            "or leave your email and a short message and we'll get back to you; "
+                            "either way your place in the queue is kept, and they'll see "
+                            "everything you've told me.")]
+    assert (place["team"], place["estimated_wait_seconds"]) == ("online", 1200)
     await console.close()
 
 
