@@ -55,7 +55,7 @@
   var typingSent = false;
   var typingTimer = null;
   var agentTypingTimer = null;
-  var place = null; // {position, estimated_wait_seconds, agents_online} while waiting
+  var place = null; // the latest queue event while waiting: position, wait, team, reopens
   var contactForm = null;
   var contactLeft = false;
 
@@ -520,7 +520,6 @@
     if (status !== "waiting") place = null;
 
     if (status === "waiting") {
-      subtitleEl.textContent = "Connecting you to our team…";
       setAvatar("bot");
     } else if (status === "agent") {
       subtitleEl.textContent = (agentName || "An agent") + " · " + cfg.title + " team";
@@ -538,17 +537,34 @@
     scrollToEnd();
   }
 
+  // While waiting, the transcript says once where the team is (the gateway's handoff
+  // message); the header and the banner agree with it and do not say it again.
+  function team() {
+    return place ? place.team : null;
+  }
+
+  function waitingSubtitle() {
+    if (contactLeft) return "We have your details";
+    if (team() === "online") return "Connecting you to our team…";
+    if (team() === "closed") return "Back " + place.reopens;
+    if (team() === "away") return "Waiting for a colleague to come online";
+    return "Waiting for our team";
+  }
+
   function renderBanner() {
+    if (status === "waiting") {
+      subtitleEl.textContent = waitingSubtitle();
+      subtitleEl.title = subtitleEl.textContent; // in full, should the header cut it short
+    } else {
+      subtitleEl.removeAttribute("title");
+    }
     banner.hidden = status !== "waiting";
     if (banner.hidden) return;
     banner.textContent = "";
     if (contactLeft) {
       banner.appendChild(el("strong", {}, "We have your details."));
       banner.appendChild(el("span", {}, " A colleague will get back to you; you can also keep this window open."));
-    } else if (place && place.agents_online === 0) {
-      banner.appendChild(el("strong", {}, "Our team is offline right now."));
-      banner.appendChild(el("span", {}, " Leave a message and we'll get back to you, or keep this window open: your place in the queue is kept."));
-    } else {
+    } else if (team() === "online") {
       banner.appendChild(el("strong", {}, "A colleague is on the way."));
       banner.appendChild(el("span", {}, " They'll see this conversation, so there's no need to repeat anything."));
     }
@@ -556,20 +572,21 @@
     if (wait) banner.appendChild(el("span", { class: "wait" }, wait));
     if (!contactLeft && !contactForm) {
       var leave = el("button", { type: "button", class: "link banner-action" },
-        place && place.agents_online === 0 ? "Leave a message" : "Can't wait? Leave your email");
+        team() === "online" ? "Can't wait? Leave your email" : "Leave a message");
       leave.addEventListener("click", openContactForm);
       banner.appendChild(leave);
     }
+    // Nothing left to show (the form is open, the notice is in the transcript).
+    if (!banner.childNodes.length) banner.hidden = true;
   }
 
   function waitText(p) {
-    if (!p) return "";
-    if (p.agents_online === 0) return "";
+    if (!p || p.team === "closed") return "";
     var parts = [];
     if (typeof p.position === "number") {
       parts.push(p.position === 1 ? "You're next in the queue" : "You're number " + p.position + " in the queue");
     }
-    if (typeof p.estimated_wait_seconds === "number") {
+    if (p.team === "online" && typeof p.estimated_wait_seconds === "number") {
       var mins = Math.max(1, Math.round(p.estimated_wait_seconds / 60));
       parts.push("about " + mins + " min");
     }
@@ -577,8 +594,11 @@
   }
 
   function applyPlace(ev) {
-    var firstTimeNobody = ev.agents_online === 0 && !(place && place.agents_online === 0);
-    place = { position: ev.position, estimated_wait_seconds: ev.estimated_wait_seconds, agents_online: ev.agents_online };
+    var firstTimeNobody = ev.team !== "online" && !(place && place.team !== "online");
+    place = {
+      position: ev.position, estimated_wait_seconds: ev.estimated_wait_seconds,
+      agents_online: ev.agents_online, team: ev.team, reopens: ev.reopens,
+    };
     renderBanner();
     if (firstTimeNobody && !contactLeft) openContactForm();
   }
