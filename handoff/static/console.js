@@ -6,7 +6,8 @@
  * and canned responses in console-canned.js; both talk to this file through
  * `window.BatonConsole` (the hub): helpers, the signed-in agent, the selected
  * conversation, and a few notifications ("me", "select", "conversation", "header",
- * "event", "logout").
+ * "event", "new-handoff", "logout"). console-notify.js gives the opt-in sound and desktop
+ * notifications.
  */
 (function () {
   "use strict";
@@ -78,6 +79,7 @@
     reloadConversation: function () { if (selected) return loadConversation(selected.id); },
     loadQueue: function () { return loadQueue(); },
     holdsSelected: holdsSelected,
+    conversation: function (id) { return queue[id] || null; },
     on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
   });
 
@@ -709,6 +711,7 @@
       if (isNew) {
         var r = ev.conversation.handoff && ev.conversation.handoff.reason;
         announce("New conversation in the queue: " + (REASONS[r] || r || "handoff"));
+        emit("new-handoff", ev.conversation);
       }
       if (selected && selected.id === ev.conversation.id) loadConversation(selected.id);
     } else if (ev.type === "status") {
