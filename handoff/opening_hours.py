@@ -32,7 +32,8 @@ def _days(first: str, last: str | None, entry: str) -> list[int]:
     for day in (first, last):
         if day is not None and day not in DAYS:
             raise ValueError(
-                f"BATON_OPENING_HOURS: {day!r} is not a day (Mon, Tue ... Sun) in {entry!r}"
+                f"BATON_OPENING_HOURS: {day.capitalize()!r} is not a day (Mon, Tue ... Sun) "
+                f"in {entry!r}"
             )
     start = DAYS.index(first)
     end = DAYS.index(last) if last else start

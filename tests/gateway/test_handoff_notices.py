@@ -255,7 +255,7 @@ def test_opening_hours_in_the_teams_time_zone(
         ({"BATON_OPENING_HOURS": "Mon-Fri 08:00-25:00"},
          "BATON_OPENING_HOURS: '25:00' is not a time of day (in 'Mon-Fri 08:00-25:00')"),
         ({"BATON_OPENING_HOURS": "Mon-Fry 08:00-20:00"},
-         "BATON_OPENING_HOURS: 'fry' is not a day (Mon, Tue ... Sun) in 'Mon-Fry 08:00-20:00'"),
+         "BATON_OPENING_HOURS: 'Fry' is not a day (Mon, Tue ... Sun) in 'Mon-Fry 08:00-20:00'"),
         ({"BATON_TIMEZONE": "Europe/Londn"},
          "BATON_TIMEZONE: 'Europe/Londn' is not a time zone (like Europe/London)"),
     ],
