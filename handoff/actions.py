@@ -29,6 +29,7 @@ from .auth import new_token, token_hash
 from .errors import json_error
 from .context import merged_context
 from .events import context_event, handoff_event, message_event, presence_event, status_event
+from .handoff_notices import BOT_UNAVAILABLE_TEXT, handoff_notice
 from .holders import BOT, Holder
 from .models import (
     STATUS_AGENT,
@@ -43,28 +44,11 @@ from .models import (
 from .queue import PRIORITY_REQUEUED, handoff_priority, places
 from .rasa_client import BotMessage, BotTurn, BotUnavailable
 from .ratings import latest_resolved
+from .team import team_of
 from .serializers import message_dict, nlu_annotation, queue_entry
 from .writer import Draft, DuplicateMessage, Stored, message_row, stored_message
 
 log = logging.getLogger(__name__)
-
-BOT_UNAVAILABLE_TEXT = (
-    "I'm sorry, our assistant is having trouble right now, so I've passed your message "
-    "straight to our support team. A colleague will reply here as soon as they can, and "
-    "you won't need to repeat anything."
-)
-
-
-NOBODY_ONLINE_TEXT = (
-    "None of our team is online right now, I'm sorry. You can leave your email and a short "
-    "message here, and a colleague will get back to you with everything you've told us so "
-    "far. If you'd rather wait, your place in the queue is kept."
-)
-LONG_WAIT_TEXT = (
-    "Our team is very busy right now, so the wait may be long. You can keep this window "
-    "open, or leave your email and a short message and we'll get back to you; either way "
-    "your place in the queue is kept."
-)
 
 # A message as the API shows it: stored by the writer, or read back from the database.
 AnyMessage = Stored | Message
@@ -319,7 +303,6 @@ async def _bot_turn(
                 "summary": "The assistant could not answer, so the customer's message "
                 "came straight to the team. Read the transcript for what they need."
             },
-            system_text=BOT_UNAVAILABLE_TEXT,
         )
         return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
     understood = nlu_annotation(turn.nlu)
@@ -358,10 +341,16 @@ async def _hand_off(
     context: dict[str, Any],
     bot_replies: list[BotMessage] | None = None,
     understood: dict[str, Any] | None = None,
-    system_text: str | None = None,
 ) -> list[Stored]:
-    """The bot's last replies, the handoff and what the customer is told: one transaction."""
+    """The bot's last replies, the handoff and what the customer is told: one transaction.
+
+    The customer is told once that the team has the conversation, in words true of who is
+    online and the opening hours (handoff.handoff_notices): the bot's handoff message (its
+    last reply in this turn: action_handoff speaks last) or, when that would promise too
+    much, the gateway's instead.
+    """
     agents_online = app[keys.SOCKETS].agents_online()
+    team = team_of(app)
     long_wait = app[keys.SETTINGS].long_wait_seconds
     async with app[keys.DB].write() as db:
         if understood is not None:
@@ -381,22 +370,25 @@ async def _hand_off(
         )
         db.add(handoff)
         await db.flush()
-        drafts = _bot_drafts(bot_replies or [])
-        if system_text:
-            drafts.append(Draft("system", system_text))
-        place = (await places(db, agents_online)).get(conversation_id)
-        if agents_online == 0:
-            drafts.append(Draft("system", NOBODY_ONLINE_TEXT))
-        elif place and place.estimated_wait_seconds and place.estimated_wait_seconds > long_wait:
-            drafts.append(Draft("system", LONG_WAIT_TEXT))
-        replies = await _append_all(db, conversation_id, drafts)
         conversation = await _conversation(db, conversation_id)
         conversation.status = STATUS_WAITING
         conversation.handoff_id = handoff.id
         conversation.handoff = handoff
         conversation.agent_id = None
         conversation.agent = None
+        # Queued first: its place (and so a long wait) counts this conversation too.
         await db.flush()
+        place = (await places(db, agents_online)).get(conversation_id)
+        wait = place.estimated_wait_seconds if place else None
+        drafts = _bot_drafts(bot_replies or [])
+        notice = handoff_notice(reason, team, wait is not None and wait > long_wait)
+        if notice is not None:
+            if drafts and reason != "bot_unavailable":
+                drafts[-1] = Draft("bot", notice)
+            else:
+                drafts.append(Draft("system", notice))
+        replies = await _append_all(db, conversation_id, drafts)
+        conversation = await _conversation(db, conversation_id)
         entry = queue_entry(conversation)
     await _publish_messages(app, conversation_id, replies, to_agents=False)
     await _status_changed(app, conversation)
@@ -409,10 +401,11 @@ async def publish_queue(app: web.Application) -> None:
     """Tells every waiting customer their place and expected wait, after any change."""
     async with app[keys.DB].read() as db:
         current = await places(db, app[keys.SOCKETS].agents_online())
+    team = team_of(app)
     publisher = app[keys.PUBLISHER]
     for conversation_id, place in current.items():
         if app[keys.SOCKETS].customer_connected(conversation_id):
-            await publisher.to_conversation(conversation_id, place.as_event(conversation_id))
+            await publisher.to_conversation(conversation_id, place.as_event(conversation_id, team))
 
 
 async def do_claim(app: web.Application, conversation_id: str, agent: Agent) -> Conversation:

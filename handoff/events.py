@@ -127,14 +127,20 @@ def typing_event(conversation_id: str, sender: str, typing: bool) -> Event:
 
 
 def queue_event(
-    conversation_id: str, position: int, estimated_wait_seconds: int | None, agents_online: int
+    conversation_id: str,
+    position: int,
+    estimated_wait_seconds: int | None,
+    agents_online: int,
+    team: dict[str, Any],
 ) -> Event:
+    """`team`: handoff.team.Team.as_fields(), so the widget says what the transcript says."""
     return {
         "type": "queue",
         "conversation_id": conversation_id,
         "position": position,
         "estimated_wait_seconds": estimated_wait_seconds,
         "agents_online": agents_online,
+        **team,
     }
 
 

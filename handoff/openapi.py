@@ -71,7 +71,16 @@ SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "object",
                 "required": ["status", "message"],
-                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+                "properties": {
+                    "status": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "field": {"type": "string", "description": "the input field that is wrong"},
+                    "errors": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "the contact form: every wrong field's message, by field",
+                    },
+                },
             }
         },
     },
@@ -524,7 +533,9 @@ PATHS: dict[str, Any] = {
                         "phone": {"type": "string"},
                         "message": {"type": "string"},
                     },
-                    "description": "An email or a phone is required.",
+                    "description": "An email or a phone is required. Each field is checked "
+                    "on its own: a 400 names the first wrong one in `field` and `message`, "
+                    "and every wrong one in `errors` (by field), in plain words.",
                 }
             ),
             "responses": {

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import STATUS_WAITING, Conversation, Handoff, utcnow
+from .team import Team
 
 PRIORITY_NORMAL = 0
 PRIORITY_FRUSTRATED = 1
@@ -72,11 +73,12 @@ class Place:
     estimated_wait_seconds: int | None
     agents_online: int
 
-    def as_event(self, conversation_id: str) -> dict[str, Any]:
+    def as_event(self, conversation_id: str, team: "Team") -> dict[str, Any]:
         from .events import queue_event
 
         return queue_event(
-            conversation_id, self.position, self.estimated_wait_seconds, self.agents_online
+            conversation_id, self.position, self.estimated_wait_seconds, self.agents_online,
+            team.as_fields(),
         )
 
 

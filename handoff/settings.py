@@ -8,6 +8,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .opening_hours import OpeningHours
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,6 +51,11 @@ def _timezone(env: dict[str, str], name: str) -> str:
 def zone_of(name: str) -> dt.tzinfo:
     # UTC needs no time zone database, which a bare machine may lack.
     return dt.timezone.utc if name == "UTC" else zoneinfo.ZoneInfo(name)
+
+
+def _opening_hours(env: dict[str, str], zone: str) -> OpeningHours | None:
+    hours = env.get("BATON_OPENING_HOURS", "").strip()
+    return OpeningHours.parse(hours, zone) if hours else None
 
 
 def default_database_url() -> str:
@@ -93,6 +100,8 @@ class Settings:
     trust_forwarded: bool = False
     # The company's empowered resolution actions and each role's authority limits.
     resolutions_file: Path = field(default_factory=default_resolutions_file)
+    # When the team answers chats; None: any time someone is online (handoff.team).
+    opening_hours: OpeningHours | None = None
     # Sent to Rasa's baton channel as "Authorization: Bearer ..."; `serve` will not start
     # without it (the launcher always sets one).
     internal_secret: str = field(default="", repr=False)
@@ -108,6 +117,7 @@ class Settings:
         env = dict(os.environ if env is None else env)
         rasa_port = _int(env, "RASA_PORT", 5005)
         actions_port = _int(env, "ACTIONS_PORT", 5055)
+        timezone = _timezone(env, "BATON_TIMEZONE")
         return cls(
             host=env.get("BATON_HOST", "0.0.0.0"),
             port=_int(env, "BATON_PORT", 8000),
@@ -131,6 +141,7 @@ class Settings:
             resolutions_file=Path(
                 env.get("BATON_RESOLUTIONS_FILE") or default_resolutions_file()
             ),
+            opening_hours=_opening_hours(env, timezone),
             internal_secret=env.get("BATON_INTERNAL_SECRET", "").strip(),
-            timezone=_timezone(env, "BATON_TIMEZONE"),
+            timezone=timezone,
         )

@@ -6,6 +6,7 @@ its own SQLite files, and stopped at the end.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,11 @@ from .pg_server import free_port  # noqa: E402
 E2E_AGENT_EMAIL = "maya@baton.example"
 E2E_AGENT_PASSWORD = "e2e-password-1"
 E2E_AGENT_NAME = "Maya"
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The team works only the day after tomorrow (UTC), so a customer who finds nobody online
+# during the run is told when the team is back; an agent online answers all the same.
+E2E_OPENING_DAY = (dt.datetime.now(dt.UTC).weekday() + 2) % 7
+E2E_OPENING_HOURS = f"{DAYS[E2E_OPENING_DAY]} 08:00-20:00"
 
 
 def new_stack(
@@ -49,7 +55,7 @@ class RunningBaton:
 @pytest.fixture(scope="session")
 def baton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBaton]:
     var_dir = tmp_path_factory.mktemp("baton")
-    stack = new_stack(var_dir)
+    stack = new_stack(var_dir, extra_env={"BATON_OPENING_HOURS": E2E_OPENING_HOURS})
     try:
         stack.start(timeout=240, agents=((E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, E2E_AGENT_NAME),))
         yield RunningBaton(stack, stack.base_url, E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD,

@@ -832,10 +832,9 @@
     if (facts.customer_name) fact("Customer", facts.customer_name, "customer");
     fact("Booking", facts.booking_reference || "Not given", "booking");
     fact("Flight", facts.flight_number || "Not given", "flight");
-    var reasons = hub.reasons || {};
-    var disruptions = hub.disruptions || {};
-    var why = reasons[facts.reason] || (facts.reason ? facts.reason.replace(/_/g, " ") : "Not known");
-    if (facts.disruption) why += " · " + (disruptions[facts.disruption] || facts.disruption.replace(/_/g, " "));
+    var label = window.BatonLabels.label;
+    var why = label("reasons", facts.reason) || "Not known";
+    if (facts.disruption) why += " · " + label("disruptions", facts.disruption);
     fact("Reason", why, "reason");
     fact("Asked by", (r.requested_by && r.requested_by.name) || "an agent", "requested-by");
     var asked = [

@@ -6,7 +6,8 @@
  * and canned responses in console-canned.js; both talk to this file through
  * `window.BatonConsole` (the hub): helpers, the signed-in agent, the selected
  * conversation, and a few notifications ("me", "select", "conversation", "header",
- * "event", "logout").
+ * "event", "new-handoff", "logout"). console-notify.js gives the opt-in sound and desktop
+ * notifications.
  */
 (function () {
   "use strict";
@@ -60,14 +61,13 @@
     toast: toast,
     formatTime: formatTime,
     shortId: shortId,
-    reasons: REASONS, // handoff reasons and disruptions, readable
-    disruptions: DISRUPTIONS,
     select: function (id) { return select(id); },
     selected: function () { return selected; },
     reloadConversation: function () { if (selected) return loadConversation(selected.id); },
     loadQueue: function () { return loadQueue(); },
     holdsSelected: holdsSelected,
     customerName: customerName,
+    conversation: function (id) { return queue[id] || null; },
     on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
   });
 
@@ -750,6 +750,7 @@
       if (isNew) {
         var r = ev.conversation.handoff && ev.conversation.handoff.reason;
         announce("New conversation in the queue: " + (label("reasons", r) || "handoff"));
+        emit("new-handoff", ev.conversation);
       }
       if (selected && selected.id === ev.conversation.id) loadConversation(selected.id);
     } else if (ev.type === "context" && ev.context) {

@@ -56,7 +56,7 @@
   var typingSent = false;
   var typingTimer = null;
   var agentTypingTimer = null;
-  var place = null; // {position, estimated_wait_seconds, agents_online} while waiting
+  var place = null; // the latest queue event while waiting: position, wait, team, reopens
   var contactForm = null;
   var contactLeft = false;
 
@@ -543,7 +543,6 @@
     if (status !== "waiting") place = null;
 
     if (status === "waiting") {
-      subtitleEl.textContent = "Connecting you to our team…";
       setAvatar("bot");
     } else if (status === "agent") {
       subtitleEl.textContent = (agentName || "An agent") + " · " + cfg.title + " team";
@@ -561,17 +560,34 @@
     scrollToEnd();
   }
 
+  // While waiting, the transcript says once where the team is (the gateway's handoff
+  // message); the header and the banner agree with it and do not say it again.
+  function team() {
+    return place ? place.team : null;
+  }
+
+  function waitingSubtitle() {
+    if (contactLeft) return "We have your details";
+    if (team() === "online") return "Connecting you to our team…";
+    if (team() === "closed") return "Back " + place.reopens;
+    if (team() === "away") return "Waiting for a colleague to come online";
+    return "Waiting for our team";
+  }
+
   function renderBanner() {
+    if (status === "waiting") {
+      subtitleEl.textContent = waitingSubtitle();
+      subtitleEl.title = subtitleEl.textContent; // in full, should the header cut it short
+    } else {
+      subtitleEl.removeAttribute("title");
+    }
     banner.hidden = status !== "waiting";
     if (banner.hidden) return;
     banner.textContent = "";
     if (contactLeft) {
       banner.appendChild(el("strong", {}, "We have your details."));
       banner.appendChild(el("span", {}, " A colleague will get back to you; you can also keep this window open."));
-    } else if (place && place.agents_online === 0) {
-      banner.appendChild(el("strong", {}, "Our team is offline right now."));
-      banner.appendChild(el("span", {}, " Leave a message and we'll get back to you, or keep this window open: your place in the queue is kept."));
-    } else {
+    } else if (team() === "online") {
       banner.appendChild(el("strong", {}, "A colleague is on the way."));
       banner.appendChild(el("span", {}, " They'll see this conversation, so there's no need to repeat anything."));
     }
@@ -579,20 +595,21 @@
     if (wait) banner.appendChild(el("span", { class: "wait" }, wait));
     if (!contactLeft && !contactForm) {
       var leave = el("button", { type: "button", class: "link banner-action" },
-        place && place.agents_online === 0 ? "Leave a message" : "Can't wait? Leave your email");
+        team() === "online" ? "Can't wait? Leave your email" : "Leave a message");
       leave.addEventListener("click", openContactForm);
       banner.appendChild(leave);
     }
+    // Nothing left to show (the form is open, the notice is in the transcript).
+    if (!banner.childNodes.length) banner.hidden = true;
   }
 
   function waitText(p) {
-    if (!p) return "";
-    if (p.agents_online === 0) return "";
+    if (!p || p.team === "closed") return "";
     var parts = [];
     if (typeof p.position === "number") {
       parts.push(p.position === 1 ? "You're next in the queue" : "You're number " + p.position + " in the queue");
     }
-    if (typeof p.estimated_wait_seconds === "number") {
+    if (p.team === "online" && typeof p.estimated_wait_seconds === "number") {
       var mins = Math.max(1, Math.round(p.estimated_wait_seconds / 60));
       parts.push("about " + mins + " min");
     }
@@ -600,8 +617,11 @@
   }
 
   function applyPlace(ev) {
-    var firstTimeNobody = ev.agents_online === 0 && !(place && place.agents_online === 0);
-    place = { position: ev.position, estimated_wait_seconds: ev.estimated_wait_seconds, agents_online: ev.agents_online };
+    var firstTimeNobody = ev.team !== "online" && !(place && place.team !== "online");
+    place = {
+      position: ev.position, estimated_wait_seconds: ev.estimated_wait_seconds,
+      agents_online: ev.agents_online, team: ev.team, reopens: ev.reopens,
+    };
     renderBanner();
     if (firstTimeNobody && !contactLeft) openContactForm();
   }
@@ -612,24 +632,36 @@
     contactForm = el("form", { class: "card contact", "aria-label": "Leave a message" });
     contactForm.appendChild(el("p", { class: "card-title" }, "Leave a message"));
     contactForm.appendChild(el("p", { class: "card-text" }, "We'll reply by email or phone, with this whole conversation in front of us."));
-    var reach = field("Email or phone", "input", { type: "text", autocomplete: "email", required: "" });
-    var name = field("Name (optional)", "input", { type: "text", autocomplete: "name" });
-    var note = field("Message (optional)", "textarea", { rows: "2" });
+    var email = field("Email", "input", { type: "email", autocomplete: "email", name: "email" });
+    var phone = field("Phone", "input", { type: "tel", autocomplete: "tel", name: "phone" });
+    var name = field("Name (optional)", "input", { type: "text", autocomplete: "name", name: "name" });
+    var note = field("Message (optional)", "textarea", { rows: "2", name: "message" });
+    var byField = { email: email, phone: phone, name: name, message: note };
     var error = el("p", { class: "card-error", role: "alert", hidden: "" });
     var actions = el("div", { class: "card-actions" });
     var cancel = el("button", { type: "button", class: "btn-text" }, "Cancel");
     var submit = el("button", { type: "submit", class: "btn" }, "Send");
     actions.appendChild(cancel);
     actions.appendChild(submit);
-    [name.wrap, reach.wrap, note.wrap, error, actions].forEach(function (n) { contactForm.appendChild(n); });
+    [name.wrap, email.wrap, phone.wrap, note.wrap, error, actions].forEach(function (n) { contactForm.appendChild(n); });
     cancel.addEventListener("click", function () { closeContactForm(); input.focus(); });
+    // The browser's own checks would answer in its words, not ours: the gateway's.
+    contactForm.noValidate = true;
     contactForm.addEventListener("submit", function (e) {
       e.preventDefault();
-      var value = reach.input.value.trim();
-      if (!value) return showFormError(error, "Please give an email address or a phone number.");
-      var body = { message: note.input.value.trim() || undefined, name: name.input.value.trim() || undefined };
-      if (value.indexOf("@") >= 0) body.email = value;
-      else body.phone = value;
+      Object.keys(byField).forEach(function (k) { byField[k].clearError(); });
+      showFormError(error, "");
+      var body = {
+        email: email.input.value.trim() || undefined,
+        phone: phone.input.value.trim() || undefined,
+        name: name.input.value.trim() || undefined,
+        message: note.input.value.trim() || undefined,
+      };
+      if (!body.email && !body.phone) {
+        email.showError("Please give an e-mail address or a phone number, so we can get back to you.");
+        email.input.focus();
+        return;
+      }
       submit.disabled = true;
       request("POST", convPath("/contact"), conv.token, body).then(function (res) {
         contactLeft = true;
@@ -639,14 +671,23 @@
         input.focus();
       }, function (err) {
         submit.disabled = false;
-        showFormError(error, err.status === 400 ? (err.message || "Please check your email or phone number.") :
-          "Sorry, we couldn't send that. Please try again.");
+        var errors = (err.body && err.body.errors) || {};
+        if (err.body && err.body.field && !errors[err.body.field]) errors[err.body.field] = err.message;
+        var shown = Object.keys(errors).filter(function (k) { return byField[k]; });
+        if (err.status === 400 && shown.length) {
+          // Everything typed stays where it was; only the fields that are wrong say so.
+          shown.forEach(function (k) { byField[k].showError(errors[k]); });
+          byField[shown[0]].input.focus();
+        } else {
+          showFormError(error, err.status === 400 || err.status === 413 ? err.message :
+            "Sorry, we couldn't send that. Please try again.");
+        }
       });
     });
     log.appendChild(contactForm);
     renderBanner();
     scrollToEnd();
-    reach.input.focus();
+    email.input.focus();
   }
 
   function closeContactForm() {
@@ -656,17 +697,36 @@
     renderBanner();
   }
 
+  var fieldCount = 0;
   function field(label, tag, attrs) {
     var wrap = el("label", { class: "field" });
     wrap.appendChild(el("span", {}, label));
     var control = el(tag, attrs);
+    var errorId = "baton-field-error-" + (++fieldCount);
+    var error = el("span", { class: "field-error", id: errorId, hidden: "" });
     wrap.appendChild(control);
-    return { wrap: wrap, input: control };
+    wrap.appendChild(error);
+    return {
+      wrap: wrap,
+      input: control,
+      showError: function (message) {
+        error.textContent = message;
+        error.hidden = false;
+        control.setAttribute("aria-invalid", "true");
+        control.setAttribute("aria-describedby", errorId);
+      },
+      clearError: function () {
+        error.textContent = "";
+        error.hidden = true;
+        control.removeAttribute("aria-invalid");
+        control.removeAttribute("aria-describedby");
+      },
+    };
   }
 
   function showFormError(node, message) {
     node.textContent = message;
-    node.hidden = false;
+    node.hidden = !message;
   }
 
   // ---- satisfaction, after an agent resolved ---------------------------------------------
@@ -883,6 +943,7 @@
         return res.json().catch(function () { return {}; }).then(function (b) {
           var err = new Error((b && b.error && b.error.message) || "HTTP " + res.status);
           err.status = res.status;
+          err.body = (b && b.error) || null;
           throw err;
         });
       }
@@ -1052,6 +1113,8 @@
       ".card-title{margin:0;font-weight:650}",
       ".card-text{margin:0;font-size:13px;color:var(--muted)}.card-text:empty{display:none}",
       ".card-error{margin:0;font-size:13px;color:#b91c1c}",
+      ".field-error{font-size:13px;font-weight:400;color:#b91c1c}",
+      ".field input[aria-invalid=true]{border-color:#b91c1c}",
       ".field{display:flex;flex-direction:column;gap:4px;font-size:12px;font-weight:600;color:#374151}",
       ".field input,.field textarea{font:inherit;font-weight:400;font-size:14px;color:inherit;border:1px solid var(--line);",
       "border-radius:10px;padding:8px 10px;resize:vertical;background:#fff}",

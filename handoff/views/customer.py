@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -21,6 +20,7 @@ from ..actions import (
     holder_of,
 )
 from ..auth import bearer_token, check_conversation_token
+from ..contact import parse_contact
 from ..errors import json_error, socket_answer
 from ..events import ack_event, message_event, status_event, typing_event
 from ..models import STATUS_BOT, STATUS_WAITING, Message
@@ -29,12 +29,11 @@ from ..ratelimit import throttle_conversation
 from ..ratings import rating_prompt
 from ..serializers import message_dict
 from ..socket_auth import authenticate_first_frame, websocket_or_400
+from ..team import team_of
 from ..validation import int_query, read_json, text_field
 from .origins import check_origin
 
 log = logging.getLogger(__name__)
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-PHONE = re.compile(r"\+?[0-9 ()./-]{6,40}")
 # The largest frame a client may send: a message of BATON_MAX_MESSAGE_CHARS, escaped.
 SOCKET_FRAME_LIMIT = 64 * 1024
 routes = web.RouteTableDef()
@@ -141,7 +140,7 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
             async with request.app[keys.DB].read() as db:
                 place = (await places(db, registry.agents_online())).get(conversation_id)
             if place is not None:
-                registry.send(ws, place.as_event(conversation_id))
+                registry.send(ws, place.as_event(conversation_id, team_of(request.app)))
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
@@ -212,19 +211,7 @@ async def leave_contact(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     await check_conversation_token(request, conversation_id)
     body = await read_json(request)
-    name = text_field(body, "name", max_chars=120, required=False)
-    email = text_field(body, "email", max_chars=320, required=False)
-    phone = text_field(body, "phone", max_chars=40, required=False)
-    message = text_field(
-        body, "message", max_chars=request.app[keys.SETTINGS].max_message_chars, required=False
-    )
-    if not email and not phone:
-        raise json_error(web.HTTPBadRequest, "an 'email' or a 'phone' is required", field="email")
-    if email and not EMAIL.fullmatch(email):
-        raise json_error(web.HTTPBadRequest, "'email' is not an e-mail address", field="email")
-    if phone and not PHONE.fullmatch(phone):
-        raise json_error(web.HTTPBadRequest, "'phone' is not a phone number", field="phone")
-    contact = {key: value for key, value in (("name", name), ("email", email), ("phone", phone)) if value}
+    contact, message = parse_contact(body, request.app[keys.SETTINGS].max_message_chars)
     result = await do_leave_contact(request.app, conversation_id, contact, message)
     return web.json_response(
         {"status": result.status, "messages": [message_dict(m) for m in result.messages]}

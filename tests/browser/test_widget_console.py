@@ -6,6 +6,7 @@ Runs against the real system (gateway, Rasa, action server); see conftest.py.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -14,11 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Page, Request, Route, WebSocketRoute, expect
 
+from ..conftest import E2E_OPENING_DAY
 from .conftest import ROOT, AgentLogin, PageErrors, Screenshots
 from .pages import Console, Widget, wait_until
 
 pytestmark = pytest.mark.e2e
 
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 QUIET_MS = 2_500  # how long the bot gets to (wrongly) say something during a handoff
 
 
@@ -184,21 +187,51 @@ def test_nobody_online_leave_a_message(
     page_errors: PageErrors,
     shots: Screenshots,
 ) -> None:
-    # No console is open: the handoff finds nobody, and the widget offers to take a message.
+    if os.environ.get("BATON_BASE_URL", "").strip():
+        pytest.skip("needs the session's own Baton, whose opening hours the test knows")
+    # No console is open, outside the opening hours: the handoff says so once, in one
+    # message, and the header and the banner agree with it.
     widget = Widget(customer).visit("/").open()
     asked = widget.send("can I talk to a real person")
-    widget.wait_for_reply(asked, "bot")
-    expect(widget.banner).to_contain_text("Our team is offline")
+    told = widget.wait_for_reply(asked, "bot")
     form = customer.get_by_role("form", name="Leave a message")
     expect(form).to_be_visible()
+    back = f"on {DAY_NAMES[E2E_OPENING_DAY]} at 08:00 (UTC)"
+    expect(customer.locator(".subtitle")).to_have_text(f"Back {back}")
+    assert told.text == (
+        f"Of course! Our team is offline right now. We're back {back} and will e-mail you: "
+        "leave your email and a short message below, and a colleague will get back to you "
+        "with everything you've told me so far."
+    )
+    assert [(line.sender, line.text) for line in widget.transcript() if line.seq > asked] == [
+        ("bot", told.text)
+    ]
+    shown = widget.panel.inner_text()
+    assert shown.count("offline") == 1, shown
+    for contradiction in ("bringing in", "Connecting you", "on the way", "online right now"):
+        assert contradiction not in shown, shown
     shots(customer, "customer-nobody-online")
 
+    # A wrong e-mail: the error is about the e-mail, next to it, and nothing typed is lost.
     page_errors.allow(r"status of 400")  # the invalid address below, refused by the gateway
-    form.get_by_label("Email or phone").fill("not an address@")
-    form.get_by_role("button", name="Send").click()
-    expect(form.get_by_role("alert")).to_be_visible()
-    form.get_by_label("Email or phone").fill("traveller@example.com")
+    email = form.get_by_label("Email")
+    form.get_by_label("Name (optional)").fill("Alex")
+    email.fill("traveller.example.com")
     form.get_by_label("Message (optional)").fill("Please call me about my refund")
+    form.get_by_role("button", name="Send").click()
+    email_error = form.locator("label.field:has(input[name=email]) .field-error")
+    expect(email_error).to_have_text(
+        "That e-mail address doesn't look right: it needs an @, like name@example.com."
+    )
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_be_focused()
+    expect(form.locator(".field-error:visible")).to_have_count(1)
+    expect(email).to_have_value("traveller.example.com")
+    expect(form.get_by_label("Name (optional)")).to_have_value("Alex")
+    expect(form.get_by_label("Message (optional)")).to_have_value("Please call me about my refund")
+    shots(customer, "customer-wrong-email")
+
+    email.fill("traveller@example.com")
     form.get_by_role("button", name="Send").click()
     expect(form).to_have_count(0)
     expect(widget.notes.filter(has_text="traveller@example.com")).to_be_visible()

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from handoff.actions import BOT_UNAVAILABLE_TEXT, NOBODY_ONLINE_TEXT
+from handoff.actions import BOT_UNAVAILABLE_TEXT
+from handoff.handoff_notices import EMPATHY, NOBODY_ONLINE
 
 from .conftest import Customer
 from .fake_rasa import FakeRasa
@@ -52,16 +53,14 @@ async def test_asking_for_a_person_hands_off_and_the_bot_then_stays_silent(
     later = await customer.say("hello? anyone there")
 
     assert handoff["status"] == "waiting"
-    # No agent has the console open: the customer is told so, honestly, at once.
+    # No agent has the console open: the customer is told so, honestly, once (instead of
+    # the bot's "a colleague is on the way").
     assert [(m["sender"], m["text"]) for m in handoff["messages"][1:]] == [
-        ("bot", "A colleague is on the way."),
-        ("system", NOBODY_ONLINE_TEXT),
+        ("bot", f"{EMPATHY['requested']} {NOBODY_ONLINE.format(until='')}"),
     ]
     assert later["status"] == "waiting"
     assert [m["sender"] for m in later["messages"]] == ["customer"]
-    assert [m["sender"] for m in await customer.messages()] == [
-        "customer", "bot", "system", "customer",
-    ]
+    assert [m["sender"] for m in await customer.messages()] == ["customer", "bot", "customer"]
 
 
 async def test_rasa_down_keeps_the_message_and_queues_the_conversation(
@@ -74,8 +73,7 @@ async def test_rasa_down_keeps_the_message_and_queues_the_conversation(
     assert body["status"] == "waiting"
     assert [(m["seq"], m["sender"], m["text"]) for m in body["messages"]] == [
         (1, "customer", "my flight"),
-        (2, "system", BOT_UNAVAILABLE_TEXT),
-        (3, "system", NOBODY_ONLINE_TEXT),
+        (2, "system", f"{EMPATHY['bot_unavailable']} {NOBODY_ONLINE.format(until='')}"),
     ]
     ready = await client.get("/readyz")
     assert ready.status == 503

@@ -19,6 +19,7 @@ from handoff.events import (
     transfer_event,
     typing_event,
 )
+from handoff.team import Team
 
 MESSAGE = {"seq": 3, "sender": "agent", "text": "Hi", "created_at": "2026-11-22T10:00:00+00:00",
            "buttons": [], "author": "Maya"}
@@ -53,9 +54,10 @@ CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "2
          {"type": "typing", "conversation_id": "c1", "sender": "customer", "typing": True}),
         (hello_event(1, "Maya", 7, "e1"),
          {"type": "hello", "agent": {"id": 1, "name": "Maya"}, "last_event_id": 7, "epoch": "e1"}),
-        (queue_event("c1", 2, 240, 1),
+        (queue_event("c1", 2, 240, 1, Team("online").as_fields()),
          {"type": "queue", "conversation_id": "c1", "position": 2,
-          "estimated_wait_seconds": 240, "agents_online": 1}),
+          "estimated_wait_seconds": 240, "agents_online": 1, "team": "online",
+          "reopens_at": None, "reopens": None}),
         (presence_event("c1", False),
          {"type": "presence", "conversation_id": "c1", "customer_online": False}),
         (RESET_EVENT, {"type": "reset"}),

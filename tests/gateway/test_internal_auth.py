@@ -8,7 +8,7 @@ import sys
 
 from aiohttp.test_utils import TestClient
 
-from handoff.actions import BOT_UNAVAILABLE_TEXT, NOBODY_ONLINE_TEXT
+from handoff.handoff_notices import EMPATHY, NOBODY_ONLINE
 from handoff.settings import ROOT, Settings
 
 from .conftest import INTERNAL_SECRET, Customer
@@ -40,8 +40,7 @@ async def test_a_refused_secret_keeps_the_message_and_queues_the_conversation(
     assert body["status"] == "waiting"
     assert [(m["seq"], m["sender"], m["text"]) for m in body["messages"]] == [
         (1, "customer", "my flight"),
-        (2, "system", BOT_UNAVAILABLE_TEXT),
-        (3, "system", NOBODY_ONLINE_TEXT),
+        (2, "system", f"{EMPATHY['bot_unavailable']} {NOBODY_ONLINE.format(until='')}"),
     ]
     assert rasa.calls == []
     assert rasa.authorizations == [("webhook", f"Bearer {INTERNAL_SECRET}")]

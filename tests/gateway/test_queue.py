@@ -83,7 +83,8 @@ async def test_waiting_customers_see_their_place_and_wait_live(
 
     place = await next_event(widget, "queue")
     assert place == {"type": "queue", "conversation_id": second.id, "position": 2,
-                     "estimated_wait_seconds": 240, "agents_online": 1}
+                     "estimated_wait_seconds": 240, "agents_online": 1, "team": "online",
+                     "reopens_at": None, "reopens": None}
     await client.post(f"/api/agent/conversations/{first.id}/claim", headers=agent_headers)
     place = await next_event(widget, "queue")
     assert (place["position"], place["estimated_wait_seconds"]) == (1, 120)
@@ -124,7 +125,7 @@ async def test_nobody_online_the_customer_leaves_details_and_the_agent_sees_them
     assert {k: contact[k] for k in ("name", "email")} == {"name": "Ana", "email": "ana@example.com"}
     assert entry["customer_left_at"] is not None
     for bad, words in (({"email": "nope"}, "e-mail"), ({"phone": "call me"}, "phone"),
-                       ({"name": "Ana"}, "required")):
+                       ({"name": "Ana"}, "e-mail address or a phone number")):
         response = await client.post(f"/api/conversations/{customer.id}/contact", json=bad,
                                      headers=customer.headers)
         assert response.status == 400

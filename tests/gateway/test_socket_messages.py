@@ -31,6 +31,11 @@ async def _console(client: TestClient, agent_headers: dict[str, str]) -> ClientW
     return ws
 
 
+# The messages of _claimed: the request, the handoff notice (nobody was online: the
+# gateway's, in place of the bot's), the agent joining.
+CLAIMED = 3
+
+
 async def _claimed(
     client: TestClient, customer: Customer, agent_headers: dict[str, str]
 ) -> None:
@@ -55,23 +60,24 @@ async def test_a_message_on_the_socket_reaches_the_agent_then_is_acknowledged(
 ) -> None:
     await _claimed(client, customer, agent_headers)
     console = await _console(client, agent_headers)
-    widget = await _widget(client, customer, after=4)
+    widget = await _widget(client, customer, after=CLAIMED)
 
     await widget.send_json(_frame("my booking is QX7K2P", "c-1"))
 
     # The sending socket gets its message in the ack only, not as an event besides.
     ack = await next_event(widget)
-    message = {"seq": 5, "sender": "customer", "text": "my booking is QX7K2P", "buttons": [],
+    message = {"seq": CLAIMED + 1, "sender": "customer", "text": "my booking is QX7K2P",
+               "buttons": [],
                "author": None}
     assert {k: v for k, v in ack.items() if k != "message"} == {
-        "type": "ack", "client_message_id": "c-1", "seq": 5, "status": "agent",
+        "type": "ack", "client_message_id": "c-1", "seq": CLAIMED + 1, "status": "agent",
     }
     assert _without_time(ack["message"]) == message
     to_agent = await next_event(console, "message")
     assert (to_agent["conversation_id"], to_agent["message"]["seq"], to_agent["message"]["nlu"]) == (
-        customer.id, 5, None,
+        customer.id, CLAIMED + 1, None,
     )
-    stored = await customer.messages(after=4)
+    stored = await customer.messages(after=CLAIMED)
     assert stored == [ack["message"]] == [{k: v for k, v in to_agent["message"].items() if k != "nlu"}]
     await widget.send_json({"type": "typing", "typing": False})
     assert (await next_event(console, "typing"))["typing"] is False
@@ -85,14 +91,14 @@ async def test_the_conversations_other_sockets_still_get_the_message_as_an_event
     client: TestClient, customer: Customer, agent_headers: dict[str, str]
 ) -> None:
     await _claimed(client, customer, agent_headers)
-    sender = await _widget(client, customer, after=4)
-    other_tab = await _widget(client, customer, after=4)
+    sender = await _widget(client, customer, after=CLAIMED)
+    other_tab = await _widget(client, customer, after=CLAIMED)
 
     await sender.send_json(_frame("from the first tab", "c-1"))
     ack = await next_event(sender)
     pushed = await next_event(other_tab)
 
-    assert (ack["type"], ack["seq"]) == ("ack", 5)
+    assert (ack["type"], ack["seq"]) == ("ack", CLAIMED + 1)
     assert pushed == {"type": "message", "conversation_id": customer.id, "message": ack["message"]}
     # Nothing else on the sending socket: its own message came once, in the ack.
     with pytest.raises(asyncio.TimeoutError):
@@ -106,12 +112,12 @@ async def test_a_socket_that_resumes_after_its_own_message_gets_it_from_the_back
 ) -> None:
     """The ack was lost with the connection: the resume from the last seq brings it."""
     await _claimed(client, customer, agent_headers)
-    widget = await _widget(client, customer, after=4)
+    widget = await _widget(client, customer, after=CLAIMED)
     await widget.send_json(_frame("sent just before the drop", "c-1"))
     ack = await next_event(widget, "ack")
     await widget.close()
 
-    again = await customer.socket(after=4)
+    again = await customer.socket(after=CLAIMED)
     backlog = await next_event(again)
 
     assert backlog == {"type": "message", "conversation_id": customer.id, "message": ack["message"]}
@@ -122,7 +128,7 @@ async def test_a_retry_on_the_socket_is_not_stored_twice_and_gets_the_original_s
     client: TestClient, customer: Customer, agent_headers: dict[str, str]
 ) -> None:
     await _claimed(client, customer, agent_headers)
-    widget = await _widget(client, customer, after=4)
+    widget = await _widget(client, customer, after=CLAIMED)
 
     await widget.send_json(_frame("hello", "c-1"))
     first = await next_event(widget, "ack")
@@ -135,12 +141,14 @@ async def test_a_retry_on_the_socket_is_not_stored_twice_and_gets_the_original_s
     padded = await next_event(widget, "ack")
 
     message = posted["messages"][0]
-    assert first == again == {"type": "ack", "client_message_id": "c-1", "seq": 5, "status": "agent",
+    assert first == again == {"type": "ack", "client_message_id": "c-1", "seq": CLAIMED + 1,
+                              "status": "agent",
                               "message": message}
-    assert [(m["seq"], m["sender"]) for m in posted["messages"]] == [(5, "customer")]
-    assert padded == {"type": "ack", "client_message_id": " c-1 ", "seq": 5, "status": "agent",
+    assert [(m["seq"], m["sender"]) for m in posted["messages"]] == [(CLAIMED + 1, "customer")]
+    assert padded == {"type": "ack", "client_message_id": " c-1 ", "seq": CLAIMED + 1,
+                      "status": "agent",
                       "message": message}
-    assert [m["text"] for m in await customer.messages(after=4)] == ["hello"]
+    assert [m["text"] for m in await customer.messages(after=CLAIMED)] == ["hello"]
     await widget.close()
 
 
@@ -148,7 +156,7 @@ async def test_messages_on_the_socket_keep_their_order(
     client: TestClient, customer: Customer, agent_headers: dict[str, str]
 ) -> None:
     await _claimed(client, customer, agent_headers)
-    widget = await _widget(client, customer, after=4)
+    widget = await _widget(client, customer, after=CLAIMED)
 
     # 15: within the conversation's burst (20, one of them spent asking for a person).
     for index in range(15):
@@ -156,9 +164,9 @@ async def test_messages_on_the_socket_keep_their_order(
     acks = [await next_event(widget, "ack") for _ in range(15)]
 
     assert [(a["client_message_id"], a["seq"]) for a in acks] == [
-        (f"c-{i}", 5 + i) for i in range(15)
+        (f"c-{i}", CLAIMED + 1 + i) for i in range(15)
     ]
-    assert [m["text"] for m in await customer.messages(after=4)] == [f"m{i}" for i in range(15)]
+    assert [m["text"] for m in await customer.messages(after=CLAIMED)] == [f"m{i}" for i in range(15)]
     await widget.close()
 
 
@@ -261,13 +269,13 @@ async def test_a_message_stored_behind_the_processs_back_is_found_by_the_constra
     other = await make_client()
     other_customer = Customer(other, customer.id, customer.token)
     stored = await other_customer.say("hello", client_message_id="c-1")
-    widget = await _widget(client, customer, after=4)
+    widget = await _widget(client, customer, after=CLAIMED)
 
     await widget.send_json(_frame("hello", "c-1"))
     ack = await next_event(widget, "ack")
 
-    assert ack["seq"] == stored["messages"][0]["seq"] == 5
-    assert [m["text"] for m in await customer.messages(after=4)] == ["hello"]
+    assert ack["seq"] == stored["messages"][0]["seq"] == CLAIMED + 1
+    assert [m["text"] for m in await customer.messages(after=CLAIMED)] == ["hello"]
     await widget.close()
 
 
@@ -281,7 +289,7 @@ async def test_many_conversations_share_transactions(
         customers.append(Customer(client, body["id"], body["token"]))
     for customer in customers:
         await _claimed(client, customer, agent_headers)
-    widgets = [await _widget(client, customer, after=4) for customer in customers]
+    widgets = [await _widget(client, customer, after=CLAIMED) for customer in customers]
     writer = client.app[keys.WRITER]
     before = writer.transactions
 
@@ -290,11 +298,13 @@ async def test_many_conversations_share_transactions(
             await widget.send_json(_frame(f"{index}-{round_}", f"c-{index}-{round_}"))
     acks = [[await next_event(w, "ack") for _ in range(5)] for w in widgets]
 
-    assert [[a["seq"] for a in conversation] for conversation in acks] == [[5, 6, 7, 8, 9]] * 20
+    assert [[a["seq"] for a in conversation] for conversation in acks] == [
+        list(range(CLAIMED + 1, CLAIMED + 6))
+    ] * 20
     # 100 messages, stored in far fewer transactions than one each.
     assert writer.transactions - before < 100
     for index, customer in enumerate(customers):
-        texts = [m["text"] for m in await customer.messages(after=4)]
+        texts = [m["text"] for m in await customer.messages(after=CLAIMED)]
         assert texts == [f"{index}-{r}" for r in range(5)]
     for widget in widgets:
         await widget.close()
@@ -305,7 +315,7 @@ async def test_every_message_is_stored_before_the_agent_sees_it(
 ) -> None:
     await _claimed(client, customer, agent_headers)
     console = await _console(client, agent_headers)
-    widget = await _widget(client, customer, after=4)
+    widget = await _widget(client, customer, after=CLAIMED)
     database_url = client.app[keys.SETTINGS].database_url
     reader = await _fresh_reader(database_url)
     try:
@@ -341,7 +351,7 @@ async def test_typing_frames_still_reach_the_agent(
 ) -> None:
     await _claimed(client, customer, agent_headers)
     console = await _console(client, agent_headers)
-    widget = await _widget(client, customer, after=4)
+    widget = await _widget(client, customer, after=CLAIMED)
 
     await widget.send_str(json.dumps({"type": "typing", "typing": True}))
     await widget.send_str("not json")

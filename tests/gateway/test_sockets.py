@@ -7,6 +7,8 @@ from typing import Any
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
+from handoff.handoff_notices import EMPATHY, NOBODY_ONLINE
+
 from .conftest import Customer, MakeClient
 
 
@@ -34,7 +36,11 @@ async def test_the_widget_gets_the_backlog_then_live_events(
 
     await customer.say("can I talk to a real person")
     assert (await next_event(ws, "message"))["message"]["sender"] == "customer"
-    assert (await next_event(ws, "message"))["message"]["text"] == "A colleague is on the way."
+    # Nobody is online: the gateway's notice says so, in place of the bot's "on the way".
+    told = (await next_event(ws, "message"))["message"]
+    assert (told["sender"], told["text"]) == (
+        "bot", f"{EMPATHY['requested']} {NOBODY_ONLINE.format(until='')}"
+    )
     assert (await next_event(ws, "status"))["status"] == "waiting"
 
     base = f"/api/agent/conversations/{customer.id}"
