@@ -27,7 +27,13 @@ from . import keys
 from .audit import record_audit
 from .auth import new_token, token_hash
 from .errors import json_error
-from .events import handoff_event, message_event, presence_event, status_event
+from .events import (
+    handoff_event,
+    message_event,
+    presence_event,
+    rating_event,
+    status_event,
+)
 from .holders import BOT, Holder
 from .models import (
     STATUS_AGENT,
@@ -42,7 +48,7 @@ from .models import (
 from .queue import PRIORITY_REQUEUED, handoff_priority, places
 from .rasa_client import BotMessage, BotTurn, BotUnavailable
 from .ratings import latest_resolved
-from .serializers import message_dict, nlu_annotation, queue_entry
+from .serializers import message_dict, nlu_annotation, queue_entry, rating_dict
 from .writer import Draft, DuplicateMessage, Stored, message_row, stored_message
 
 log = logging.getLogger(__name__)
@@ -591,6 +597,9 @@ async def do_rate(
         handoff.rating = score
         handoff.rating_comment = comment
         handoff.rated_at = utcnow()
+        event = rating_event(conversation_id, rating_dict(handoff))
+    # To the agent who resolved it (their consoles) and to consoles that have it open.
+    await app[keys.PUBLISHER].to_agents(event, holder=handoff.agent_id)
     return handoff
 
 

@@ -140,6 +140,19 @@ SCHEMAS: dict[str, Any] = {
             "contact": {"type": ["object", "null"]},
             "rating": {"type": ["integer", "null"]},
             "rating_comment": _NULLABLE_STR,
+            "rated_at": _NULLABLE_STR,
+        },
+    },
+    "Rating": {
+        "type": "object",
+        "description": "What the customer said of one handoff, after an agent resolved it.",
+        "required": ["handoff_id", "score", "comment", "rated_at", "agent"],
+        "properties": {
+            "handoff_id": {"type": "integer"},
+            "score": {"type": "integer", "minimum": 1, "maximum": 5},
+            "comment": _NULLABLE_STR,
+            "rated_at": {"type": "string", "format": "date-time"},
+            "agent": _ref("AgentRef"),
         },
     },
     "QueueEntry": {
@@ -902,7 +915,7 @@ WEBSOCKETS: dict[str, Any] = {
         "client": _ref("SocketTyping"),
         "server": {
             "events": ["hello", "reset", "message", "status", "handoff", "typing", "note",
-                       "resolution", "transfer", "canned", "presence"],
+                       "resolution", "transfer", "canned", "presence", "rating"],
         },
     },
 }

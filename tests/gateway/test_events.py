@@ -13,6 +13,7 @@ from handoff.events import (
     note_event,
     presence_event,
     queue_event,
+    rating_event,
     resolution_event,
     status_event,
     transfer_event,
@@ -29,6 +30,8 @@ RESOLUTION = {"id": 2, "conversation_id": "c1", "action": "voucher", "label": "I
               "decided_by": None, "decided_at": None, "decision_reason": None,
               "reference": "BTN-000002", "carried_out_at": "2026-11-22T10:00:01+00:00",
               "failure": None}
+RATING = {"handoff_id": 4, "score": 4, "comment": "Quick, thanks",
+          "rated_at": "2026-11-22T10:05:00+00:00", "agent": {"id": 1, "name": "Maya"}}
 CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "23 kg.",
           "updated_at": "2026-11-22T10:00:00+00:00"}
 
@@ -65,6 +68,7 @@ CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "2
          {"type": "transfer", "conversation_id": "c1", "from": {"id": 1, "name": "Maya"},
           "to": None}),
         (canned_event("deleted", CANNED), {"type": "canned", "change": "deleted", "canned": CANNED}),
+        (rating_event("c1", RATING), {"type": "rating", "conversation_id": "c1", "rating": RATING}),
     ],
 )
 def test_every_event_round_trips_through_json(event: dict, expected: dict) -> None:
