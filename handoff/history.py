@@ -1,0 +1,212 @@
+"""Past and present conversations for the console's History: filters, search, pages.
+
+A conversation's place in History is one of ``HISTORY_STATES``: ``bot`` (with the bot,
+never handed off), ``waiting``, ``agent``, or ``resolved`` (back with the bot after an
+agent resolved its handoff). Pages are newest first by when the conversation started,
+with a keyset (``before``: the last id of the previous page), so a page stays the same
+while new conversations arrive. Reason and agent match any of a conversation's
+handoffs; the search matches message text, the handoffs' booking reference, the contact
+e-mail and phone, and the start of the conversation's id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import (
+    STATUS_AGENT,
+    STATUS_BOT,
+    STATUS_WAITING,
+    Conversation,
+    Handoff,
+    Message,
+)
+from .serializers import agent_ref, handoff_dict, iso, rating_dict
+
+STATE_RESOLVED = "resolved"
+HISTORY_STATES = (STATUS_BOT, STATUS_WAITING, STATUS_AGENT, STATE_RESOLVED)
+# Searched handoff fields: what the bot found, and what the customer left to be reached.
+SEARCHED_CONTEXT = ("booking_reference",)
+SEARCHED_CONTACT = ("email", "phone")
+PREVIEW_CHARS = 160
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    state: str | None = None
+    reason: str | None = None
+    agent_id: int | None = None
+    # The conversation was going on in [since, until): started before until, last
+    # active at or after since.
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    text: str | None = None
+    limit: int = 25
+    # The page starts after this conversation (created_at, id), newest first.
+    before: tuple[dt.datetime, str] | None = None
+
+
+def _handoff_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Some handoff of the conversation matches (through ix_handoffs_conversation_id)."""
+    return exists().where(Handoff.conversation_id == Conversation.id, *conditions)
+
+
+def _state_filter(state: str) -> ColumnElement[bool]:
+    if state == STATE_RESOLVED:
+        return and_(
+            Conversation.status == STATUS_BOT, _handoff_where(Handoff.resolved_at.is_not(None))
+        )
+    if state == STATUS_BOT:
+        return and_(Conversation.status == STATUS_BOT, ~_handoff_where())
+    return Conversation.status == state
+
+
+def _text_filter(text: str) -> ColumnElement[bool]:
+    handoff_fields = [Handoff.context[key].as_string() for key in SEARCHED_CONTEXT] + [
+        Handoff.contact[key].as_string() for key in SEARCHED_CONTACT
+    ]
+    return or_(
+        Conversation.id.startswith(text.lower(), autoescape=True),
+        exists().where(
+            Message.conversation_id == Conversation.id,
+            Message.text.icontains(text, autoescape=True),
+        ),
+        _handoff_where(or_(*(f.icontains(text, autoescape=True) for f in handoff_fields))),
+    )
+
+
+def conversations_query(query: HistoryQuery) -> Select[tuple[Conversation]]:
+    """The page's conversations, one more than the limit (is there a next page?)."""
+    statement = select(Conversation)
+    if query.state is not None:
+        statement = statement.where(_state_filter(query.state))
+    if query.reason is not None:
+        statement = statement.where(_handoff_where(Handoff.reason == query.reason))
+    if query.agent_id is not None:
+        statement = statement.where(_handoff_where(Handoff.agent_id == query.agent_id))
+    if query.since is not None:
+        statement = statement.where(Conversation.updated_at >= query.since)
+    if query.until is not None:
+        statement = statement.where(Conversation.created_at < query.until)
+    if query.text:
+        statement = statement.where(_text_filter(query.text))
+    if query.before is not None:
+        created_at, conversation_id = query.before
+        statement = statement.where(
+            or_(
+                Conversation.created_at < created_at,
+                and_(Conversation.created_at == created_at, Conversation.id < conversation_id),
+            )
+        )
+    # ix_conversations_created_at walks this order; the filters above are probes per row.
+    return statement.order_by(Conversation.created_at.desc(), Conversation.id.desc()).limit(
+        query.limit + 1
+    )
+
+
+async def history_page(db: AsyncSession, query: HistoryQuery) -> dict[str, Any]:
+    """``{"conversations": [entry, ...], "next": id | None}``; see history_entry."""
+    rows = list((await db.scalars(conversations_query(query))).unique().all())
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    ids = [c.id for c in rows]
+    handoffs: dict[str, list[Handoff]] = defaultdict(list)
+    last: dict[str, Message] = {}
+    matched: dict[str, Message] = {}
+    if ids:
+        for handoff in (
+            await db.scalars(
+                select(Handoff)
+                .where(Handoff.conversation_id.in_(ids))
+                .order_by(Handoff.requested_at, Handoff.id)
+            )
+        ).unique():
+            handoffs[handoff.conversation_id].append(handoff)
+        # Each conversation's newest message: the row at its last_seq (the unique index).
+        for message in (
+            await db.scalars(
+                select(Message)
+                .join(
+                    Conversation,
+                    and_(
+                        Message.conversation_id == Conversation.id,
+                        Message.seq == Conversation.last_seq,
+                    ),
+                )
+                .where(Conversation.id.in_(ids))
+            )
+        ).unique():
+            last[message.conversation_id] = message
+        if query.text:
+            for message in (
+                await db.scalars(
+                    select(Message)
+                    .where(
+                        Message.conversation_id.in_(ids),
+                        Message.text.icontains(query.text, autoescape=True),
+                    )
+                    .order_by(Message.conversation_id, Message.seq)
+                )
+            ).unique():
+                matched.setdefault(message.conversation_id, message)
+    return {
+        "conversations": [
+            history_entry(c, handoffs[c.id], last.get(c.id), matched.get(c.id)) for c in rows
+        ],
+        "next": rows[-1].id if more else None,
+    }
+
+
+def history_state(conversation: Conversation, handoffs: list[Handoff]) -> str:
+    if conversation.status != STATUS_BOT:
+        return conversation.status
+    return STATE_RESOLVED if any(h.resolved_at is not None for h in handoffs) else STATUS_BOT
+
+
+def _preview(message: Message | None) -> dict[str, Any] | None:
+    if message is None:
+        return None
+    return {
+        "seq": message.seq,
+        "sender": message.sender,
+        "text": message.text[:PREVIEW_CHARS],
+        "created_at": iso(message.created_at),
+    }
+
+
+def history_entry(
+    conversation: Conversation,
+    handoffs: list[Handoff],
+    last_message: Message | None,
+    matched: Message | None,
+) -> dict[str, Any]:
+    """One line of History: the conversation, its latest handoff, every rating given."""
+    latest = handoffs[-1] if handoffs else None
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "state": history_state(conversation, handoffs),
+        "created_at": iso(conversation.created_at),
+        "updated_at": iso(conversation.updated_at),
+        "agent": agent_ref(conversation.agent),
+        "handoff": handoff_dict(latest),
+        "handoffs": len(handoffs),
+        "agents": _distinct_agents(handoffs),
+        "ratings": [rating_dict(h) for h in handoffs if h.rating is not None],
+        "last_message": _preview(last_message),
+        "match": _preview(matched),
+    }
+
+
+def _distinct_agents(handoffs: list[Handoff]) -> list[dict[str, Any]]:
+    seen: dict[int, dict[str, Any]] = {}
+    for handoff in handoffs:
+        if handoff.agent is not None:
+            seen.setdefault(handoff.agent.id, {"id": handoff.agent.id, "name": handoff.agent.name})
+    return list(seen.values())
