@@ -47,6 +47,9 @@ def test_find_a_resolved_conversation_in_history_with_its_rating(
     expect(maya.resolution("Issue a travel voucher")).to_have_attribute("data-status", "done")
     maya.tab("Details")
     maya.resolve()
+    # The console reloads the conversation after a resolve; once that is over, only the
+    # rating event can bring the rating to this screen.
+    agent.wait_for_timeout(1500)
     rating_block = agent.locator("#ctx-rating-block")
     expect(rating_block).to_be_hidden()
 
