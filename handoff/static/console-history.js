@@ -269,8 +269,6 @@
       bottom.appendChild(rating);
     });
     btn.appendChild(bottom);
-    btn.setAttribute("aria-label", "Conversation " + hub.shortId(c.id) + ", " + stateLabel(c) +
-      ", started " + formatWhen(c.created_at));
     btn.addEventListener("click", function () { open(c.id); });
     li.appendChild(btn);
     return li;
