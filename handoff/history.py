@@ -4,8 +4,9 @@ A conversation's place in History is one of ``HISTORY_STATES``: ``bot`` (with th
 never handed off), ``waiting``, ``agent``, or ``resolved`` (back with the bot after an
 agent resolved its handoff). Pages are newest first by when the conversation started,
 with a keyset (``before``: the last id of the previous page), so a page stays the same
-while new conversations arrive. Reason and agent match any of a conversation's
-handoffs; the search matches message text, the handoffs' booking reference, the contact
+while new conversations arrive. Reason matches any of a conversation's handoffs; an
+agent "handled" it when they held one of its handoffs (claimed, were transferred it,
+resolved it: the audit log remembers those who passed it on); the search matches message text, the handoffs' booking reference, the contact
 e-mail and phone, and the start of the conversation's id.
 
 The pages walk ix_conversations_created_at; the text search has no index of its own
@@ -30,6 +31,8 @@ from .models import (
     STATUS_AGENT,
     STATUS_BOT,
     STATUS_WAITING,
+    Agent,
+    AuditEntry,
     Conversation,
     Handoff,
     Message,
@@ -42,6 +45,8 @@ HISTORY_STATES = (STATUS_BOT, STATUS_WAITING, STATUS_AGENT, STATE_RESOLVED)
 SEARCHED_CONTEXT = ("booking_reference",)
 SEARCHED_CONTACT = ("email", "phone")
 PREVIEW_CHARS = 160
+# Audit entries whose agent held the conversation at the time.
+HANDLING_ACTIONS = ("claim", "transfer", "resolve")
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,18 @@ class HistoryQuery:
 def _handoff_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     """Some handoff of the conversation matches (through ix_handoffs_conversation_id)."""
     return exists().where(Handoff.conversation_id == Conversation.id, *conditions)
+
+
+def _handled_by(agent_id: int) -> ColumnElement[bool]:
+    """Holds or held one of its handoffs (through ix_audit_log_conversation)."""
+    return or_(
+        _handoff_where(Handoff.agent_id == agent_id),
+        exists().where(
+            AuditEntry.conversation_id == Conversation.id,
+            AuditEntry.agent_id == agent_id,
+            AuditEntry.action.in_(HANDLING_ACTIONS),
+        ),
+    )
 
 
 def _state_filter(state: str) -> ColumnElement[bool]:
@@ -96,7 +113,7 @@ def conversations_query(query: HistoryQuery) -> Select[tuple[Conversation]]:
     if query.reason is not None:
         statement = statement.where(_handoff_where(Handoff.reason == query.reason))
     if query.agent_id is not None:
-        statement = statement.where(_handoff_where(Handoff.agent_id == query.agent_id))
+        statement = statement.where(_handled_by(query.agent_id))
     if query.since is not None:
         statement = statement.where(Conversation.updated_at >= query.since)
     if query.until is not None:
@@ -123,9 +140,21 @@ async def history_page(db: AsyncSession, query: HistoryQuery) -> dict[str, Any]:
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     ids = [c.id for c in rows]
-    handoffs: dict[str, list[Handoff]] = defaultdict(list)
-    last: dict[str, Message] = {}
-    matched: dict[str, Message] = {}
+    handoffs = await _handoffs_of(db, ids)
+    handlers = await _handlers_of(db, ids, handoffs)
+    last = await _last_messages(db, ids)
+    matched = await _first_matches(db, ids, query.text) if query.text else {}
+    return {
+        "conversations": [
+            history_entry(c, handoffs[c.id], handlers[c.id], last.get(c.id), matched.get(c.id))
+            for c in rows
+        ],
+        "next": rows[-1].id if more else None,
+    }
+
+
+async def _handoffs_of(db: AsyncSession, ids: list[str]) -> dict[str, list[Handoff]]:
+    found: dict[str, list[Handoff]] = defaultdict(list)
     if ids:
         for handoff in (
             await db.scalars(
@@ -134,40 +163,65 @@ async def history_page(db: AsyncSession, query: HistoryQuery) -> dict[str, Any]:
                 .order_by(Handoff.requested_at, Handoff.id)
             )
         ).unique():
-            handoffs[handoff.conversation_id].append(handoff)
-        # Each conversation's newest message: the row at its last_seq (the unique index).
+            found[handoff.conversation_id].append(handoff)
+    return found
+
+
+async def _handlers_of(
+    db: AsyncSession, ids: list[str], handoffs: dict[str, list[Handoff]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Who handled each conversation, in the order they first did."""
+    seen: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    if ids:
+        for conversation_id, agent_id, name in (
+            await db.execute(
+                select(AuditEntry.conversation_id, Agent.id, Agent.name)
+                .join(Agent, AuditEntry.agent_id == Agent.id)
+                .where(
+                    AuditEntry.conversation_id.in_(ids),
+                    AuditEntry.action.in_(HANDLING_ACTIONS),
+                )
+                .order_by(AuditEntry.id)
+            )
+        ).all():
+            seen[conversation_id].setdefault(agent_id, {"id": agent_id, "name": name})
+    for conversation_id, theirs in handoffs.items():
+        for handoff in theirs:
+            if handoff.agent is not None:
+                seen[conversation_id].setdefault(handoff.agent.id, agent_ref(handoff.agent))
+    return defaultdict(list, {cid: list(agents.values()) for cid, agents in seen.items()})
+
+
+async def _last_messages(db: AsyncSession, ids: list[str]) -> dict[str, Message]:
+    """Each conversation's newest message: the row at its last_seq (the unique index)."""
+    if not ids:
+        return {}
+    messages = await db.scalars(
+        select(Message)
+        .join(
+            Conversation,
+            and_(Message.conversation_id == Conversation.id, Message.seq == Conversation.last_seq),
+        )
+        .where(Conversation.id.in_(ids))
+    )
+    return {m.conversation_id: m for m in messages.unique()}
+
+
+async def _first_matches(db: AsyncSession, ids: list[str], text: str) -> dict[str, Message]:
+    found: dict[str, Message] = {}
+    if ids:
         for message in (
             await db.scalars(
                 select(Message)
-                .join(
-                    Conversation,
-                    and_(
-                        Message.conversation_id == Conversation.id,
-                        Message.seq == Conversation.last_seq,
-                    ),
+                .where(
+                    Message.conversation_id.in_(ids),
+                    Message.text.icontains(text, autoescape=True),
                 )
-                .where(Conversation.id.in_(ids))
+                .order_by(Message.conversation_id, Message.seq)
             )
         ).unique():
-            last[message.conversation_id] = message
-        if query.text:
-            for message in (
-                await db.scalars(
-                    select(Message)
-                    .where(
-                        Message.conversation_id.in_(ids),
-                        Message.text.icontains(query.text, autoescape=True),
-                    )
-                    .order_by(Message.conversation_id, Message.seq)
-                )
-            ).unique():
-                matched.setdefault(message.conversation_id, message)
-    return {
-        "conversations": [
-            history_entry(c, handoffs[c.id], last.get(c.id), matched.get(c.id)) for c in rows
-        ],
-        "next": rows[-1].id if more else None,
-    }
+            found.setdefault(message.conversation_id, message)
+    return found
 
 
 def history_state(conversation: Conversation, handoffs: list[Handoff]) -> str:
@@ -190,6 +244,7 @@ def _preview(message: Message | None) -> dict[str, Any] | None:
 def history_entry(
     conversation: Conversation,
     handoffs: list[Handoff],
+    agents: list[dict[str, Any]],
     last_message: Message | None,
     matched: Message | None,
 ) -> dict[str, Any]:
@@ -204,16 +259,8 @@ def history_entry(
         "agent": agent_ref(conversation.agent),
         "handoff": handoff_dict(latest),
         "handoffs": len(handoffs),
-        "agents": _distinct_agents(handoffs),
+        "agents": agents,
         "ratings": [rating_dict(h) for h in handoffs if h.rating is not None],
         "last_message": _preview(last_message),
         "match": _preview(matched),
     }
-
-
-def _distinct_agents(handoffs: list[Handoff]) -> list[dict[str, Any]]:
-    seen: dict[int, dict[str, Any]] = {}
-    for handoff in handoffs:
-        if handoff.agent is not None:
-            seen.setdefault(handoff.agent.id, {"id": handoff.agent.id, "name": handoff.agent.name})
-    return list(seen.values())

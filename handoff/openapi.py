@@ -582,8 +582,9 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "History: every conversation, newest first (by when it started), "
             "filtered and searched, a page at a time",
-            "description": "Filters combine (and). reason and agent match any of the "
-            "conversation's handoffs; from/to keep the conversations going on in the period "
+            "description": "Filters combine (and). reason matches any of the "
+            "conversation's handoffs; agent: who held one of them (claimed, was transferred "
+            "it, resolved it, or passed it on); from/to keep the conversations going on in the period "
             "(started before its end, last active at or after its start); q matches message "
             "text, the handoffs' booking reference, the contact e-mail and phone, and the "
             "start of the id, ignoring case. Open one with GET /api/agent/conversations/{id}. "

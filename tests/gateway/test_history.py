@@ -15,6 +15,7 @@ from handoff.models import Conversation, Handoff
 
 from .conftest import Customer
 from .test_resolutions import add_agent, detail
+from .test_sockets import next_event
 
 UTC = dt.timezone.utc
 
@@ -93,9 +94,14 @@ async def known(client: TestClient, agent_headers: dict[str, str]) -> Known:
         headers=resolved.headers,
     )
     assert rated.status == 200
+    # Maya passes this one to Sam, who resolves it: both handled it.
     old = await made("old", "a real person please")
     await post(old, "claim", agent_headers)
-    await post(old, "resolve", agent_headers)
+    sam_console = await client.ws_connect("/api/agent/ws", headers=k.sam_headers)
+    await next_event(sam_console, "hello")
+    await post(old, "transfer", agent_headers, agent_id=k.sam)
+    await post(old, "resolve", k.sam_headers)
+    await sam_console.close()
 
     await _times(client, k.ids["bot"], "2026-11-25T12:00:00", "2026-11-25T12:05:00")
     await _times(client, k.ids["waiting"], "2026-11-24T12:00:00", "2026-11-24T12:10:00")
@@ -156,6 +162,9 @@ async def test_everything_newest_first_with_what_each_line_shows(
         2, "Answer to: is there 50% off on check in",
     )
     assert lines[known.ids["agent"]]["agent"] == {"id": 1, "name": "Maya"}
+    assert lines[known.ids["old"]]["agents"] == [
+        {"id": 1, "name": "Maya"}, {"id": known.sam, "name": "Sam"},
+    ]
 
 
 FILTERS = [
@@ -206,7 +215,8 @@ async def test_the_agent_who_handled_it(
     client: TestClient, agent_headers: dict[str, str], known: Known
 ) -> None:
     assert await _names(client, agent_headers, known, "agent=1") == ["agent", "old"]
-    assert await _names(client, agent_headers, known, f"agent={known.sam}") == ["resolved"]
+    # Sam resolved the one Maya passed on: it is both of theirs.
+    assert await _names(client, agent_headers, known, f"agent={known.sam}") == ["resolved", "old"]
     assert await _names(client, agent_headers, known, f"agent={known.sam}&status=agent") == []
 
 
