@@ -635,11 +635,17 @@ PATHS: dict[str, Any] = {
                 "200": _json(
                     {
                         "type": "object",
-                        "required": ["id", "status", "handoff", "messages", "notes",
+                        "required": ["id", "status", "state", "handoff", "messages", "notes",
                                      "resolutions", "audit"],
                         "properties": {
                             "id": {"type": "string"},
                             "status": _ref("Status"),
+                            "state": {
+                                "type": "string",
+                                "enum": ["bot", "waiting", "agent", "resolved"],
+                                "description": "as in History: resolved is back with the "
+                                "bot after an agent resolved it; bot, never handed off",
+                            },
                             "agent": _ref("AgentRef"),
                             "handoff": {"anyOf": [_ref("Handoff"), {"type": "null"}]},
                             "handoffs": {"type": "array", "items": _ref("Handoff")},

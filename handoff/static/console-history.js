@@ -68,17 +68,35 @@
     $("history-list").textContent = "";
   });
 
+  var state = null; // the selected conversation's, as History has it
+
   hub.on("conversation", function (c) {
     handoffs = c.handoffs || (c.handoff ? [c.handoff] : []);
+    state = c.state || null;
     renderRatings();
+    renderState();
   });
+
+  hub.on("header", renderState);
+
+  // The header says "Resolved" of any conversation with the bot; one never handed off was not.
+  function renderState() {
+    var selected = hub.selected();
+    if (selected && selected.status === "bot" && state === "bot") {
+      $("conv-sub").textContent = "With the bot — never handed off";
+    }
+  }
 
   hub.on("select", function () {
     handoffs = [];
+    state = null;
     renderRatings();
   });
 
   hub.on("event", function (ev) {
+    var open = hub.selected();
+    // Handed off now: once back with the bot it will have been resolved.
+    if (ev.type === "status" && open && open.id === ev.conversation_id && ev.status !== "bot") state = ev.status;
     if (ev.type !== "rating" || !ev.rating) return;
     var r = ev.rating;
     var selected = hub.selected();

@@ -314,7 +314,9 @@ async def test_opening_a_past_conversation_shows_all_of_it(
         "Sam has marked this conversation as resolved. The Baton assistant is back: ask me "
         "anything, any time."
     )
-    assert seen["status"] == "bot"
+    assert (seen["status"], seen["state"]) == ("bot", "resolved")
+    never = await detail(client, known.customers["bot"], agent_headers)
+    assert (never["status"], never["state"], never["handoffs"]) == ("bot", "bot", [])
     assert seen["handoff"]["context"] == {"summary": "Flight cancelled.", "booking_reference": "QX7P2L"}
     assert (seen["handoff"]["rating"], seen["handoff"]["rating_comment"]) == (2, "slow")
     assert seen["handoff"]["rated_at"] is not None
