@@ -85,6 +85,23 @@ def test_find_a_resolved_conversation_in_history_with_its_rating(
     expect(line).to_contain_text("4 / 5 “Quick and kind”")
     expect(line).to_contain_text(maya_name)
     shots(agent, "history-found-by-booking-reference")
+    # The period, in the agent's own days: today has it, the days before do not.
+    today = agent.evaluate("() => new Date().toLocaleDateString('en-CA')")
+    yesterday = agent.evaluate(
+        "() => { const d = new Date(); d.setDate(d.getDate() - 1); return d.toLocaleDateString('en-CA'); }"
+    )
+    history.get_by_label("From", exact=True).fill(today)
+    history.get_by_label("To", exact=True).fill(today)
+    history.get_by_role("button", name="Search").click()
+    expect(history.locator("#history-summary")).to_have_text("Showing 1 conversation, newest first.")
+    expect(found).to_have_count(1)
+    history.get_by_label("From", exact=True).fill(yesterday)
+    history.get_by_label("To", exact=True).fill(yesterday)
+    history.get_by_role("button", name="Search").click()
+    expect(found).to_have_count(0)
+    expect(history.locator("#history-empty")).to_be_visible()
+    history.get_by_label("From", exact=True).fill("")
+    history.get_by_label("To", exact=True).fill("")
 
     # By what was said, with the status filter: the matching line is shown.
     history.get_by_label("Search", exact=True).fill(seat)
