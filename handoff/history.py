@@ -6,8 +6,9 @@ agent resolved its handoff). Pages are newest first by when the conversation sta
 with a keyset (``before``: the last id of the previous page), so a page stays the same
 while new conversations arrive. Reason matches any of a conversation's handoffs; an
 agent "handled" it when they held one of its handoffs (claimed, were transferred it,
-resolved it: the audit log remembers those who passed it on); the search matches message text, the handoffs' booking reference, the contact
-e-mail and phone, and the start of the conversation's id.
+resolved it: the audit log remembers those who passed it on). The search matches message
+text, the handoffs' booking reference and customer name, the contact form's e-mail,
+phone and name, and the start of the conversation's id.
 
 The pages walk ix_conversations_created_at; the text search has no index of its own
 (bench/history_search.py measures it): on 200,000 messages a word said once took
@@ -42,8 +43,8 @@ from .serializers import agent_ref, handoff_dict, iso, rating_dict
 STATE_RESOLVED = "resolved"
 HISTORY_STATES = (STATUS_BOT, STATUS_WAITING, STATUS_AGENT, STATE_RESOLVED)
 # Searched handoff fields: what the bot found, and what the customer left to be reached.
-SEARCHED_CONTEXT = ("booking_reference",)
-SEARCHED_CONTACT = ("email", "phone")
+SEARCHED_CONTEXT = ("booking_reference", "customer_name")
+SEARCHED_CONTACT = ("email", "phone", "name")
 PREVIEW_CHARS = 160
 # Audit entries whose agent held the conversation at the time.
 HANDLING_ACTIONS = ("claim", "transfer", "resolve")

@@ -586,8 +586,8 @@ PATHS: dict[str, Any] = {
             "conversation's handoffs; agent: who held one of them (claimed, was transferred "
             "it, resolved it, or passed it on); from/to keep the conversations going on in the period "
             "(started before its end, last active at or after its start); q matches message "
-            "text, the handoffs' booking reference, the contact e-mail and phone, and the "
-            "start of the id, ignoring case. Open one with GET /api/agent/conversations/{id}. "
+            "text, the handoffs' booking reference and customer name, the contact form's "
+            "e-mail, phone and name, and the start of the id, ignoring case. Open one with GET /api/agent/conversations/{id}. "
             "Any bad parameter: 400 naming it.",
             "security": _AGENT,
             "parameters": [

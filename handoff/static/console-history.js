@@ -263,6 +263,8 @@
     top.appendChild(el("time", "qi-wait", formatWhen(c.created_at)));
     btn.appendChild(top);
 
+    var name = (h.contact && h.contact.name) || ctx.customer_name;
+    if (name) btn.appendChild(el("p", "history-name", name));
     var said = c.match || c.last_message;
     var summary = ctx.summary || (said ? said.text : "");
     btn.appendChild(el("p", "qi-summary", summary || "No messages"));

@@ -96,7 +96,8 @@ async def _history_query(request: web.Request, db: AsyncSession) -> HistoryQuery
         raise json_error(web.HTTPBadRequest, "'q' must not contain NUL", field="q")
     limit = _limit(request)
     raw_agent = request.query.get("agent", "").strip()
-    if raw_agent and not (raw_agent.isascii() and raw_agent.isdigit() and int(raw_agent) <= MAX_INT):
+    digits = raw_agent.isascii() and raw_agent.isdigit()
+    if raw_agent and not (digits and int(raw_agent) <= MAX_INT):
         raise json_error(web.HTTPBadRequest, "'agent' must be an agent's id", field="agent")
     agent_id = int(raw_agent) if raw_agent else None
     if agent_id is not None and await db.get(Agent, agent_id) is None:

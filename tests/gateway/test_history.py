@@ -72,7 +72,8 @@ async def known(client: TestClient, agent_headers: dict[str, str]) -> Known:
     waiting = await made("waiting", "can I talk to a real person")
     contact = await client.post(
         f"/api/conversations/{waiting.id}/contact",
-        json={"email": "ana@example.com", "phone": "+44 20 7946 0018"}, headers=waiting.headers,
+        json={"name": "Ana Pereira", "email": "ana@example.com", "phone": "+44 20 7946 0018"},
+        headers=waiting.headers,
     )
     assert contact.status == 200
     agent = await made("agent", "I am furious about this")
@@ -82,7 +83,8 @@ async def known(client: TestClient, agent_headers: dict[str, str]) -> Known:
         await db.execute(
             update(Handoff)
             .where(Handoff.conversation_id == resolved.id)
-            .values(context={"summary": "Flight cancelled.", "booking_reference": "QX7P2L"})
+            .values(context={"summary": "Flight cancelled.", "booking_reference": "QX7P2L",
+                             "customer_name": "Anna Schmidt"})
         )
     await post(resolved, "claim", k.sam_headers)
     await post(resolved, "messages", k.sam_headers, text="I have rebooked you on BA 117.")
@@ -190,6 +192,9 @@ FILTERS = [
         ("q=qx7p2l", ["resolved"]),
         ("q=ANA@example.COM", ["waiting"]),
         ("q=7946 0018", ["waiting"]),
+        ("q=pereira", ["waiting"]),
+        # The name the bot read in what the customer said.
+        ("q=schmidt", ["resolved"]),
         ("q=furious", ["agent"]),
         ("q=BA 117", ["resolved"]),
         ("q=real person", ["waiting", "old"]),
@@ -317,7 +322,9 @@ async def test_opening_a_past_conversation_shows_all_of_it(
     assert (seen["status"], seen["state"]) == ("bot", "resolved")
     never = await detail(client, known.customers["bot"], agent_headers)
     assert (never["status"], never["state"], never["handoffs"]) == ("bot", "bot", [])
-    assert seen["handoff"]["context"] == {"summary": "Flight cancelled.", "booking_reference": "QX7P2L"}
+    assert seen["handoff"]["context"] == {
+        "summary": "Flight cancelled.", "booking_reference": "QX7P2L", "customer_name": "Anna Schmidt",
+    }
     assert (seen["handoff"]["rating"], seen["handoff"]["rating_comment"]) == (2, "slow")
     assert seen["handoff"]["rated_at"] is not None
     assert [n["text"] for n in seen["notes"]] == ["Wants a window seat next time."]
