@@ -28,7 +28,14 @@ from .audit import record_audit
 from .auth import new_token, token_hash
 from .errors import json_error
 from .context import merged_context
-from .events import context_event, handoff_event, message_event, presence_event, status_event
+from .events import (
+    context_event,
+    handoff_event,
+    message_event,
+    presence_event,
+    rating_event,
+    status_event,
+)
 from .handoff_notices import BOT_UNAVAILABLE_TEXT, handoff_notice
 from .holders import BOT, Holder
 from .models import (
@@ -44,8 +51,8 @@ from .models import (
 from .queue import PRIORITY_REQUEUED, handoff_priority, places
 from .rasa_client import BotMessage, BotTurn, BotUnavailable
 from .ratings import latest_resolved
+from .serializers import message_dict, nlu_annotation, queue_entry, rating_dict
 from .team import team_of
-from .serializers import message_dict, nlu_annotation, queue_entry
 from .writer import Draft, DuplicateMessage, Stored, message_row, stored_message
 
 log = logging.getLogger(__name__)
@@ -585,6 +592,9 @@ async def do_rate(
         handoff.rating = score
         handoff.rating_comment = comment
         handoff.rated_at = utcnow()
+        event = rating_event(conversation_id, rating_dict(handoff))
+    # To the agent who resolved it (their consoles) and to consoles that have it open.
+    await app[keys.PUBLISHER].to_agents(event, holder=handoff.agent_id)
     return handoff
 
 

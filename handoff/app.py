@@ -20,7 +20,7 @@ from .settings import Settings
 from .sockets import close_all_sockets, setup_sockets
 from .turns import setup_turns
 from .writer import setup_writer
-from .views import agent, console, customer, ops, pages
+from .views import agent, console, customer, history, ops, pages
 from .views.origins import origin_allowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -64,7 +64,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 
 def setup_routes(app: web.Application) -> None:
-    for module in (customer, agent, console, ops, pages):
+    for module in (customer, agent, console, history, ops, pages):
         app.router.add_routes(module.routes)
 
 

@@ -29,6 +29,10 @@ Events are plain JSON dicts with a "type":
 - ``context``  ``{"type", "conversation_id", "handoff_id", "context"}`` -> console (as for
   ``message``): the open handoff's context changed, because the bot read a booking
   reference, flight number, date, place or name in a later customer message
+- ``rating``   ``{"type", "conversation_id", "rating": rating}`` -> the consoles of the
+  agent who resolved the rated handoff and those that have the conversation open, when
+  the customer rates it (serializers.rating_dict: handoff_id, score, comment, rated_at,
+  agent)
 
 Answers on one socket only (not published): to a console's ``watch`` frame,
 
@@ -174,6 +178,10 @@ def transfer_event(
         "from": from_agent,
         "to": to_agent,
     }
+
+
+def rating_event(conversation_id: str, rating: dict[str, Any]) -> Event:
+    return {"type": "rating", "conversation_id": conversation_id, "rating": rating}
 
 
 def canned_event(change: str, canned: dict[str, Any]) -> Event:

@@ -86,6 +86,8 @@ class AgentSession(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    # History lists conversations newest first (handoff.history).
+    __table_args__ = (Index("ix_conversations_created_at", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))

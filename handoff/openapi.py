@@ -162,6 +162,54 @@ SCHEMAS: dict[str, Any] = {
             "contact": {"type": ["object", "null"]},
             "rating": {"type": ["integer", "null"]},
             "rating_comment": _NULLABLE_STR,
+            "rated_at": _NULLABLE_STR,
+        },
+    },
+    "Rating": {
+        "type": "object",
+        "description": "What the customer said of one handoff, after an agent resolved it.",
+        "required": ["handoff_id", "score", "comment", "rated_at", "agent"],
+        "properties": {
+            "handoff_id": {"type": "integer"},
+            "score": {"type": "integer", "minimum": 1, "maximum": 5},
+            "comment": _NULLABLE_STR,
+            "rated_at": {"type": "string", "format": "date-time"},
+            "agent": _ref("AgentRef"),
+        },
+    },
+    "Preview": {
+        "type": ["object", "null"],
+        "required": ["seq", "sender", "text", "created_at"],
+        "properties": {
+            "seq": {"type": "integer", "minimum": 1},
+            "sender": {"type": "string", "enum": ["customer", "bot", "agent", "system"]},
+            "text": {"type": "string", "maxLength": 160},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "HistoryEntry": {
+        "type": "object",
+        "description": "One conversation in History. state: bot (never handed off), "
+        "waiting, agent, or resolved (back with the bot after an agent resolved it). "
+        "handoff: the latest; agents: everyone who handled one of its handoffs; ratings: "
+        "every rating given; last_message: the newest message (first 160 characters); "
+        "match: the first message whose text matches q, or null.",
+        "required": ["id", "status", "state", "created_at", "updated_at", "agent", "handoff",
+                     "handoffs", "agents", "ratings", "last_message", "match"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string"},
+            "status": _ref("Status"),
+            "state": {"type": "string", "enum": ["bot", "waiting", "agent", "resolved"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "agent": _ref("AgentRef"),
+            "handoff": {"anyOf": [_ref("Handoff"), {"type": "null"}]},
+            "handoffs": {"type": "integer", "minimum": 0},
+            "agents": {"type": "array", "items": _ref("AgentRef")},
+            "ratings": {"type": "array", "items": _ref("Rating")},
+            "last_message": _ref("Preview"),
+            "match": _ref("Preview"),
         },
     },
     "QueueEntry": {
@@ -651,6 +699,54 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/agent/conversations": {
+        "get": {
+            "summary": "History: every conversation, newest first (by when it started), "
+            "filtered and searched, a page at a time",
+            "description": "Filters combine (and). reason matches any of the "
+            "conversation's handoffs; agent: who held one of them (claimed, was transferred "
+            "it, resolved it, or passed it on); from/to keep the conversations going on in the period "
+            "(started before its end, last active at or after its start); q matches message "
+            "text, the handoffs' booking reference and customer name, the contact form's "
+            "e-mail, phone and name, and the start of the id, ignoring case. Open one with GET /api/agent/conversations/{id}. "
+            "Any bad parameter: 400 naming it.",
+            "security": _AGENT,
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {
+                    "type": "string", "enum": ["bot", "waiting", "agent", "resolved"]}},
+                {"name": "reason", "in": "query", "schema": {
+                    "type": "string", "enum": ["requested", "frustration", "disruption",
+                                               "bot_failure", "bot_unavailable"]}},
+                {"name": "agent", "in": "query", "description": "an agent's id",
+                 "schema": {"type": "integer", "minimum": 1}},
+                {"name": "from", "in": "query", "description": "a date (its start, UTC) or a "
+                 "date-time with offset", "schema": {"type": "string"}},
+                {"name": "to", "in": "query", "description": "a date (through its end, UTC) "
+                 "or a date-time with offset (exclusive)", "schema": {"type": "string"}},
+                {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+                {"name": "limit", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
+                {"name": "before", "in": "query", "description": "the previous page's next",
+                 "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["conversations", "next"],
+                        "properties": {
+                            "conversations": {"type": "array", "items": _ref("HistoryEntry")},
+                            "next": {
+                                "type": ["string", "null"],
+                                "description": "before= this for the next page; null: the last",
+                            },
+                        },
+                    }
+                ),
+                **_errors(400, 401),
+            },
+        }
+    },
     "/api/agent/conversations/{id}": {
         "get": {
             "summary": "A conversation with its handoff and whole transcript",
@@ -660,11 +756,17 @@ PATHS: dict[str, Any] = {
                 "200": _json(
                     {
                         "type": "object",
-                        "required": ["id", "status", "handoff", "messages", "notes",
+                        "required": ["id", "status", "state", "handoff", "messages", "notes",
                                      "resolutions", "audit"],
                         "properties": {
                             "id": {"type": "string"},
                             "status": _ref("Status"),
+                            "state": {
+                                "type": "string",
+                                "enum": ["bot", "waiting", "agent", "resolved"],
+                                "description": "as in History: resolved is back with the "
+                                "bot after an agent resolved it; bot, never handed off",
+                            },
                             "agent": _ref("AgentRef"),
                             "handoff": {"anyOf": [_ref("Handoff"), {"type": "null"}]},
                             "handoffs": {"type": "array", "items": _ref("Handoff")},
@@ -1028,7 +1130,8 @@ WEBSOCKETS: dict[str, Any] = {
         "client": {"oneOf": [_ref("SocketAuth"), _ref("SocketTyping")]},
         "server": {
             "events": ["hello", "reset", "message", "status", "handoff", "typing", "note",
-                       "resolution", "transfer", "canned", "presence", "context"],
+                       "resolution", "transfer", "canned", "presence", "context",
+                       "rating"],
         },
     },
 }

@@ -54,6 +54,18 @@ def handoff_dict(handoff: Handoff | None) -> dict[str, Any] | None:
         "contact": handoff.contact,
         "rating": handoff.rating,
         "rating_comment": handoff.rating_comment,
+        "rated_at": iso(handoff.rated_at),
+    }
+
+
+def rating_dict(handoff: Handoff) -> dict[str, Any]:
+    """What the customer said of one handoff (handoff.actions.do_rate)."""
+    return {
+        "handoff_id": handoff.id,
+        "score": handoff.rating,
+        "comment": handoff.rating_comment,
+        "rated_at": iso(handoff.rated_at),
+        "agent": agent_ref(handoff.agent),
     }
 
 

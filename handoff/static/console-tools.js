@@ -40,7 +40,6 @@
   hub.on("me", function (me) {
     var supervisor = me.role === "supervisor";
     $("agent-role").hidden = !supervisor;
-    $("views").hidden = !supervisor;
     $("view-approvals").hidden = !supervisor;
     $("view-canned").hidden = !supervisor;
     loadCatalogue();
@@ -104,20 +103,25 @@
     return "/api/agent/conversations/" + encodeURIComponent(id) + (rest || "");
   }
 
-  // ---- views (conversations, approvals, canned responses) ---------------------------
+  // ---- views (conversations, history, approvals, canned responses) -------------------
+  // Each tab's data-view names its section, "<view>-view" (the inbox has none).
+  function viewTabs() {
+    return Array.prototype.slice.call(document.querySelectorAll("#views .view-tab"));
+  }
+
   function initViews() {
-    ["view-inbox", "view-approvals", "view-canned"].forEach(function (id) {
-      $(id).addEventListener("click", function () { setView($(id).getAttribute("data-view")); });
+    viewTabs().forEach(function (tab) {
+      tab.addEventListener("click", function () { setView(tab.getAttribute("data-view")); });
     });
   }
 
   function setView(name) {
     $("app-view").setAttribute("data-view", name);
-    ["view-inbox", "view-approvals", "view-canned"].forEach(function (id) {
-      $(id).setAttribute("aria-pressed", String($(id).getAttribute("data-view") === name));
+    viewTabs().forEach(function (tab) {
+      var view = tab.getAttribute("data-view");
+      tab.setAttribute("aria-pressed", String(view === name));
+      if ($(view + "-view")) $(view + "-view").hidden = view !== name;
     });
-    $("approvals-view").hidden = name !== "approvals";
-    $("canned-view").hidden = name !== "canned";
     if (name === "approvals") loadApprovals();
   }
 

@@ -2,8 +2,9 @@
  * Baton agent console: login, live queue, context panel, transcript, claim/reply/resolve.
  * Plain DOM, no framework. Every piece of conversation text is set with textContent.
  *
- * The agent tools (notes, empowered actions, approvals, transfer) live in console-tools.js
- * and canned responses in console-canned.js; both talk to this file through
+ * The agent tools (notes, empowered actions, approvals, transfer) live in console-tools.js,
+ * canned responses in console-canned.js, History and ratings in console-history.js; they
+ * talk to this file through
  * `window.BatonConsole` (the hub): helpers, the signed-in agent, the selected
  * conversation, and a few notifications ("me", "select", "conversation", "header",
  * "event", "new-handoff", "logout"). console-notify.js gives the opt-in sound and desktop
@@ -446,10 +447,6 @@
     if (contact) {
       text("ctx-contact", [contact.name, contact.email, contact.phone].filter(Boolean).join(" · ") +
         (contact.left_at ? "\nLeft at " + formatTime(new Date(contact.left_at)) : ""));
-    }
-    $("ctx-rating-block").hidden = typeof h.rating !== "number";
-    if (typeof h.rating === "number") {
-      text("ctx-rating", h.rating + " / 5" + (h.rating_comment ? " — “" + h.rating_comment + "”" : ""));
     }
   }
 

@@ -30,6 +30,7 @@ from ..events import (
     typing_event,
     watching_event,
 )
+from ..history import history_state
 from ..models import (
     STATUS_AGENT,
     STATUS_WAITING,
@@ -155,6 +156,7 @@ async def conversation_detail(request: web.Request) -> web.Response:
             {
                 "id": conversation.id,
                 "status": conversation.status,
+                "state": history_state(conversation, list(handoffs)),
                 "agent": (
                     {"id": conversation.agent.id, "name": conversation.agent.name}
                     if conversation.agent

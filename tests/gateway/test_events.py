@@ -14,6 +14,7 @@ from handoff.events import (
     note_event,
     presence_event,
     queue_event,
+    rating_event,
     resolution_event,
     status_event,
     transfer_event,
@@ -34,6 +35,8 @@ RESOLUTION = {"id": 2, "conversation_id": "c1", "action": "voucher", "label": "I
 CONTEXT = {"summary": "The customer asked for a person.", "booking_reference": "QX7K2P",
            "customer_name": "Anna Schmidt", "dates": ["tomorrow"],
            "resolved_dates": {"tomorrow": "2026-12-04"}}
+RATING = {"handoff_id": 4, "score": 4, "comment": "Quick, thanks",
+          "rated_at": "2026-11-22T10:05:00+00:00", "agent": {"id": 1, "name": "Maya"}}
 CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "23 kg.",
           "updated_at": "2026-11-22T10:00:00+00:00"}
 
@@ -73,6 +76,7 @@ CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "2
         (canned_event("deleted", CANNED), {"type": "canned", "change": "deleted", "canned": CANNED}),
         (context_event("c1", 4, CONTEXT),
          {"type": "context", "conversation_id": "c1", "handoff_id": 4, "context": CONTEXT}),
+        (rating_event("c1", RATING), {"type": "rating", "conversation_id": "c1", "rating": RATING}),
     ],
 )
 def test_every_event_round_trips_through_json(event: dict, expected: dict) -> None:

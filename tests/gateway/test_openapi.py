@@ -116,6 +116,12 @@ async def test_responses_match_the_document_and_every_endpoint_is_covered(
                    json={"score": 4, "comment": "quick"})
     await api.call("POST", rating, 400, path=f"/api/conversations/{cid}/rating", headers=auth,
                    json={"score": 6})
+    history = "/api/agent/conversations"
+    found = await api.call("GET", history, 200, path=f"{history}?status=resolved&q={cid[:8]}",
+                           headers=agent)
+    assert [c["id"] for c in found["conversations"]] == [cid]
+    assert found["conversations"][0]["ratings"][0]["score"] == 4
+    await api.call("GET", history, 400, path=f"{history}?status=closed", headers=agent)
     await api.call("POST", detail + "/resolve", 409,
                    path=f"/api/agent/conversations/{cid}/resolve", headers=agent)
     await api.call("GET", "/healthz", 200)

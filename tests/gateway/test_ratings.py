@@ -1,5 +1,6 @@
 """The rating an agent's resolve asks for stays open, over GET /api/conversations/{id},
-until the customer gives it, the conversation is handed off again, or a day has passed."""
+until the customer gives it, the conversation is handed off again, or a day has passed;
+once given, it reaches the consoles of the agent who resolved it and of those watching."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from handoff.models import Handoff, utcnow
 from handoff.ratings import RATING_ASKED_FOR
 
 from .conftest import Customer
+from .test_resolutions import add_agent, detail
+from .test_sockets import next_event
 
 
 async def _state(customer: Customer) -> dict[str, Any]:
@@ -155,3 +158,36 @@ async def test_the_status_costs_one_statement_with_the_bot_and_none_otherwise(
         assert statements == []
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_a_rating_reaches_the_resolving_agent_and_whoever_has_it_open(
+    client: TestClient, customer: Customer, agent_headers: dict[str, str]
+) -> None:
+    sam = await add_agent(client, "Sam")
+    base = f"/api/agent/conversations/{customer.id}"
+    await customer.say("can I talk to a real person")
+    assert (await client.post(f"{base}/claim", headers=agent_headers)).status == 200
+    assert (await client.post(f"{base}/resolve", headers=agent_headers)).status == 200
+    maya_console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
+    sam_console = await client.ws_connect("/api/agent/ws", headers=sam)
+    await next_event(sam_console, "hello")
+    await sam_console.send_json({"type": "watch", "conversation_id": customer.id})
+    await next_event(sam_console, "watching")
+
+    rated = await client.post(
+        f"/api/conversations/{customer.id}/rating", json={"score": 4, "comment": "Quick, thanks"},
+        headers=customer.headers,
+    )
+
+    assert rated.status == 200
+    handoff = (await detail(client, customer, agent_headers))["handoff"]
+    expected = {
+        "type": "rating", "conversation_id": customer.id,
+        "rating": {"handoff_id": handoff["id"], "score": 4, "comment": "Quick, thanks",
+                   "rated_at": handoff["rated_at"], "agent": {"id": 1, "name": "Maya"}},
+    }
+    for console in (maya_console, sam_console):
+        event = await next_event(console, "rating")
+        assert {k: v for k, v in event.items() if k != "id"} == expected
+    await maya_console.close()
+    await sam_console.close()
