@@ -450,14 +450,31 @@
     }
   }
 
+  // A wait runs only while the customer waits; once claimed or resolved (or opened from
+  // History) the panel says when it happened, so a past conversation never ticks.
   function renderWaiting() {
-    var h = selected && selected.handoff;
+    var s = selected;
+    var h = s && s.handoff;
+    var waiting = s && s.status === "waiting";
+    text("ctx-requested-label", waiting ? "Waiting since" : "Handed off");
     if (!h || !h.requested_at) {
-      text("ctx-requested", "—");
+      text("ctx-requested", s && !s.loading && !h ? "Not handed off" : "—");
       return;
     }
-    var d = new Date(h.requested_at);
-    text("ctx-requested", formatTime(d) + " (" + duration(Date.now() - d.getTime()) + ")");
+    var asked = new Date(h.requested_at);
+    if (waiting) {
+      text("ctx-requested", formatWhen(asked) + " (" + duration(Date.now() - asked.getTime()) + ")");
+      return;
+    }
+    var parts = [formatWhen(asked)];
+    if (h.claimed_at) parts.push("claimed after " + waited(new Date(h.claimed_at) - asked));
+    if (h.resolved_at) parts.push("resolved " + formatWhen(new Date(h.resolved_at)));
+    else if (s.status === "bot") parts.push("resolved");
+    text("ctx-requested", parts.join(", "));
+  }
+
+  function waited(ms) {
+    return ms < 60000 ? "under a minute" : duration(ms);
   }
 
   function tags(id, values, empty) {
@@ -767,6 +784,7 @@
         selected.status = ev.status;
         if (ev.agent) selected.agent = ev.agent;
         renderHeader();
+        renderWaiting();
       }
     } else if (ev.type === "message" && ev.message) {
       if (selected && selected.id === id) {
@@ -839,5 +857,12 @@
   function formatTime(d) {
     if (!(d instanceof Date) || isNaN(d)) return "";
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // The time alone today; with its day before, as a past conversation needs it.
+  function formatWhen(d) {
+    if (!(d instanceof Date) || isNaN(d)) return "";
+    if (d.toDateString() === new Date().toDateString()) return formatTime(d);
+    return d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" }) + " " + formatTime(d);
   }
 })();
