@@ -418,7 +418,7 @@ def test_message_box_text_is_16px_on_a_phone(
     check(phone, shots, "phone-widget-open", "the widget on a phone")
     hand_off(widget)
     contact = contact_form(phone)
-    for label in ("Name (optional)", "Email or phone", "Message (optional)"):
+    for label in ("Name (optional)", "Email", "Phone", "Message (optional)"):
         size = contact.get_by_label(label).evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
         assert size >= 16, f"{label!r} is {size}px on a phone"
     check(phone, shots, "phone-contact-form", "the widget's contact form on a phone")
