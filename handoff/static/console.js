@@ -290,11 +290,17 @@
       top.appendChild(el("span", "qi-wait", waitedFor(c)));
       btn.appendChild(top);
 
+      // Who and which booking, as History's lines and the header say them.
+      var name = customerName(h);
+      if (name) btn.appendChild(el("p", "qi-name", name));
       var summary = (h.context && h.context.summary) || "";
       btn.appendChild(el("p", "qi-summary", summary || "No summary"));
 
       var bottom = el("div", "qi-bottom");
       if (h.priority) bottom.appendChild(el("span", "tag tag-priority", PRIORITIES[h.priority] || "Priority " + h.priority));
+      if (h.context && h.context.booking_reference) {
+        bottom.appendChild(el("span", "tag qi-booking", "Booking " + h.context.booking_reference));
+      }
       if (h.disruption) bottom.appendChild(el("span", "tag tag-warn", label("disruptions", h.disruption)));
       if (h.contact) bottom.appendChild(el("span", "tag", "Left contact"));
       if (c.customer_left_at) bottom.appendChild(el("span", "tag tag-muted", "Customer away"));
@@ -771,6 +777,7 @@
       // What the bot read in a later message joined the context: show it now.
       if (queue[id] && queue[id].handoff && queue[id].handoff.id === ev.handoff_id) {
         queue[id].handoff = merge(queue[id].handoff, { context: ev.context });
+        renderQueue();
       }
       if (selected && selected.id === id && selected.handoff && selected.handoff.id === ev.handoff_id) {
         selected.handoff = merge(selected.handoff, { context: ev.context });
