@@ -14,6 +14,7 @@
   var hub = window.BatonConsole;
   var $ = function (id) { return document.getElementById(id); };
   var el = hub.el;
+  var labels = window.BatonLabels;
 
   var STATES = [
     ["", "Any status"],
@@ -256,10 +257,8 @@
 
     var top = el("div", "qi-top");
     top.appendChild(el("span", "status status-" + c.state, stateLabel(c)));
-    if (h.reason) {
-      var reason = REASONS.filter(function (r) { return r[0] === h.reason; })[0];
-      top.appendChild(el("span", "badge reason-" + h.reason, reason ? reason[1] : h.reason));
-    }
+    // The same words as the queue and the context panel (labels.json), never a raw id.
+    if (h.reason) top.appendChild(el("span", "badge reason-" + h.reason, labels.label("reasons", h.reason)));
     top.appendChild(el("time", "qi-wait", formatWhen(c.created_at)));
     btn.appendChild(top);
 

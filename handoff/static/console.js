@@ -290,11 +290,17 @@
       top.appendChild(el("span", "qi-wait", waitedFor(c)));
       btn.appendChild(top);
 
+      // Who and which booking, as History's lines and the header say them.
+      var name = customerName(h);
+      if (name) btn.appendChild(el("p", "qi-name", name));
       var summary = (h.context && h.context.summary) || "";
       btn.appendChild(el("p", "qi-summary", summary || "No summary"));
 
       var bottom = el("div", "qi-bottom");
       if (h.priority) bottom.appendChild(el("span", "tag tag-priority", PRIORITIES[h.priority] || "Priority " + h.priority));
+      if (h.context && h.context.booking_reference) {
+        bottom.appendChild(el("span", "tag qi-booking", "Booking " + h.context.booking_reference));
+      }
       if (h.disruption) bottom.appendChild(el("span", "tag tag-warn", label("disruptions", h.disruption)));
       if (h.contact) bottom.appendChild(el("span", "tag", "Left contact"));
       if (c.customer_left_at) bottom.appendChild(el("span", "tag tag-muted", "Customer away"));
@@ -450,14 +456,31 @@
     }
   }
 
+  // A wait runs only while the customer waits; once claimed or resolved (or opened from
+  // History) the panel says when it happened, so a past conversation never ticks.
   function renderWaiting() {
-    var h = selected && selected.handoff;
+    var s = selected;
+    var h = s && s.handoff;
+    var waiting = s && s.status === "waiting";
+    text("ctx-requested-label", waiting ? "Waiting since" : "Handed off");
     if (!h || !h.requested_at) {
-      text("ctx-requested", "—");
+      text("ctx-requested", s && !s.loading && !h ? "Not handed off" : "—");
       return;
     }
-    var d = new Date(h.requested_at);
-    text("ctx-requested", formatTime(d) + " (" + duration(Date.now() - d.getTime()) + ")");
+    var asked = new Date(h.requested_at);
+    if (waiting) {
+      text("ctx-requested", formatWhen(asked) + " (" + duration(Date.now() - asked.getTime()) + ")");
+      return;
+    }
+    var parts = [formatWhen(asked)];
+    if (h.claimed_at) parts.push("claimed after " + waited(new Date(h.claimed_at) - asked));
+    if (h.resolved_at) parts.push("resolved " + formatWhen(new Date(h.resolved_at)));
+    else if (s.status === "bot") parts.push("resolved");
+    text("ctx-requested", parts.join(", "));
+  }
+
+  function waited(ms) {
+    return ms < 60000 ? "under a minute" : duration(ms);
   }
 
   function tags(id, values, empty) {
@@ -754,6 +777,7 @@
       // What the bot read in a later message joined the context: show it now.
       if (queue[id] && queue[id].handoff && queue[id].handoff.id === ev.handoff_id) {
         queue[id].handoff = merge(queue[id].handoff, { context: ev.context });
+        renderQueue();
       }
       if (selected && selected.id === id && selected.handoff && selected.handoff.id === ev.handoff_id) {
         selected.handoff = merge(selected.handoff, { context: ev.context });
@@ -767,6 +791,7 @@
         selected.status = ev.status;
         if (ev.agent) selected.agent = ev.agent;
         renderHeader();
+        renderWaiting();
       }
     } else if (ev.type === "message" && ev.message) {
       if (selected && selected.id === id) {
@@ -839,5 +864,12 @@
   function formatTime(d) {
     if (!(d instanceof Date) || isNaN(d)) return "";
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // The time alone today; with its day before, as a past conversation needs it.
+  function formatWhen(d) {
+    if (!(d instanceof Date) || isNaN(d)) return "";
+    if (d.toDateString() === new Date().toDateString()) return formatTime(d);
+    return d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" }) + " " + formatTime(d);
   }
 })();

@@ -6,6 +6,7 @@ and rating, read-only. Runs against the real system; see conftest.py.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -132,6 +133,12 @@ def test_find_a_resolved_conversation_in_history_with_its_rating(
     expect(maya.reply_box).to_be_disabled()
     expect(maya.claim_button).to_be_hidden()
     expect(maya.resolve_button).to_be_hidden()
+    # When it was handed off, claimed and resolved: no wait that runs on ("just now").
+    expect(agent.locator("#ctx-requested-label")).to_have_text("Handed off")
+    clock = r"\d{1,2}:\d{2}(?:\s?[AP]M)?"
+    expect(agent.locator("#ctx-requested")).to_have_text(re.compile(
+        rf"^{clock}, claimed after (?:under a minute|\d+ min), resolved {clock}$"
+    ))
     shots(agent, "history-opened-details")
     notes = maya.tab("Notes")
     expect(notes.locator(".note-item").filter(has_text=NOTE)).to_contain_text(maya_name)
@@ -144,4 +151,34 @@ def test_find_a_resolved_conversation_in_history_with_its_rating(
     maya.view("History")
     expect(found).to_have_count(1)
     expect(history.get_by_label("Search", exact=True)).to_have_value(seat)
+    assert page_errors.entries == []
+
+
+def test_a_conversation_never_handed_off_says_so_and_shows_no_wait(
+    customer: Page,
+    agent: Page,
+    agent_login: AgentLogin,
+    page_errors: PageErrors,
+    shots: Screenshots,
+) -> None:
+    word = "Z" + secrets.token_hex(3).upper()
+    maya = Console(agent).login(agent_login.email, agent_login.password)
+    widget = Widget(customer).visit("/").open()
+    said = f"how many bags can I check on booking {word}"
+    widget.wait_for_reply(widget.send(said), "bot")
+    conversation_id = widget.conversation_id()
+
+    maya.view("History")
+    history = agent.locator("#history-view")
+    history.get_by_label("Search", exact=True).fill(said)
+    history.get_by_role("button", name="Search").click()
+    line = history.locator(f'.history-item[data-id="{conversation_id}"]')
+    expect(line).to_have_attribute("data-state", "bot")
+    line.click()
+    expect(agent.locator("#conv-view")).to_have_attribute("data-status", "bot")
+    expect(maya.message("customer", said)).to_be_visible()
+    expect(agent.locator("#conv-sub")).to_have_text("With the bot — never handed off")
+    expect(agent.locator("#ctx-requested-label")).to_have_text("Handed off")
+    expect(agent.locator("#ctx-requested")).to_have_text("Not handed off")
+    shots(agent, "history-never-handed-off")
     assert page_errors.entries == []
