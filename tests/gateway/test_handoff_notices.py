@@ -62,7 +62,7 @@ async def _handoff(client: TestClient, text: str = "can I talk to a real person"
 ]:
     """A customer hands off with their widget open: what they were told, and its queue event."""
     customer = await _customer(client)
-    widget = await client.ws_connect(f"/api/conversations/{customer.id}/ws?token={customer.token}")
+    widget = await customer.socket()
     body = await customer.say(text)
     assert body["status"] == "waiting"
     place = await next_event(widget, "queue")

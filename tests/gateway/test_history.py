@@ -89,7 +89,9 @@ async def known(client: TestClient, agent_headers: dict[str, str]) -> Known:
     await post(resolved, "claim", k.sam_headers)
     await post(resolved, "messages", k.sam_headers, text="I have rebooked you on BA 117.")
     await post(resolved, "notes", k.sam_headers, text="Wants a window seat next time.")
-    await post(resolved, "resolutions", k.sam_headers, action="rebook_next_flight")
+    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    await post(resolved, "resolutions", k.sam_headers, action="rebook_next_flight",
+               fields={"flight": "BA117", "departure": f"{tomorrow.isoformat()}T09:40"})
     await post(resolved, "resolve", k.sam_headers, outcome="rebooked")
     rated = await client.post(
         f"/api/conversations/{resolved.id}/rating", json={"score": 2, "comment": "slow"},
@@ -312,7 +314,12 @@ async def test_opening_a_past_conversation_shows_all_of_it(
     # (The action's own message to the customer follows the agent's reply.)
     assert [(m["sender"], m["text"]) for m in seen["messages"] if m["sender"] != "system"][:3] == [
         ("customer", "my flight was cancelled"),
-        ("bot", "A colleague is on the way."),
+        # Nobody was online at the handoff, so the gateway said so in the bot's place.
+        ("bot", "I'm really sorry your travel plans have been disrupted. This needs a person "
+                "who can look into your booking. None of my colleagues is online to chat just "
+                "now. Your place in the queue is kept, and the first colleague to come online "
+                "will reply here, with everything you've told me. If you'd rather not wait, "
+                "leave your email and a short message and we'll get back to you."),
         ("agent", "I have rebooked you on BA 117."),
     ]
     assert seen["messages"][-1]["text"] == (
