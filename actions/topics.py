@@ -38,8 +38,10 @@ DISRUPTION_PHRASES: Dict[str, str] = {
     "missed_connection": "a missed connection",
     "lost_luggage": "lost luggage",
     "damaged_luggage": "damaged luggage",
-    "downgraded": "a downgrade",
+    "downgraded": "a downgrade (a worse cabin, seat or room than booked)",
     "schedule_change": "a schedule change",
+    "denied_boarding": "being denied boarding (an overbooked flight)",
+    "hotel_problem": "a hotel problem (no room available or no reservation found)",
 }
 
 

@@ -50,6 +50,8 @@ TYPES = (
     "damaged_luggage",
     "downgraded",
     "schedule_change",
+    "denied_boarding",
+    "hotel_problem",
 )
 
 _BAG = (
@@ -85,7 +87,7 @@ HYPOTHETICAL = re.compile(
     r"|\b(?:past|previous|prior|earlier|old) (?:trips?|flights?|bookings?)\b[^.!?;,]*"
     r"|\b(?:for|about|after|in case of) an? (?:delay|cancel+ation|missed connection)\b(?! of)"
     r"|\b(?:when|what time|what day)\b[^.!?;,]*?\bsuppos\w* to\b"
-    r"|\b(?:cancel+ation|delay|baggage|luggage|downgrade) (?:policy|policies|fees?|insurance|protection|"
+    r"|\b(?:cancel+ation|delay|baggage|luggage|downgrade|overbooking) (?:policy|policies|fees?|insurance|protection|"
     r"compensation rules|allowance)\b"
     # the customer cancels something themselves, or something that is not a flight
     r"|\b(?:i|we)(?: (?:have|had|just|already|then|finally|will|had to|decided to|'ve|ve))* cancel+(?:ed|ing)?\b"
@@ -178,7 +180,30 @@ RULES: List[Tuple[str, Pattern[str]]] = [
         re.compile(
             r"downgrad(?:ed|ing)|(?:bumped|moved|kicked|put)(?: me| us)? (?:from|out of|down from) (?:first|business|"
             r"premium|the first)|lost (?:my|our) (?:upgrade|first class|business class)|(?:paid|booked) (?:for )?"
-            r"(?:first|business)(?: class)?[^.!?]{0,30}(?:economy|coach|back of the plane)",
+            r"(?:first|business)(?: class)?[^.!?]{0,30}(?:economy|coach|back of the plane)"
+            # a premium cabin booked, a lower one given: the cabins are a closed set of words
+            r"|\b(?:first|business|premium)(?: class)?\b[^.!?]{0,50}\b(?:put|moved|stuck|sat|seated|says|shows|said)"
+            r"(?: me| us| him| her)?(?: in| into| to)? (?:the )?(?:coach|economy)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "denied_boarding",
+        re.compile(
+            r"\bdenied (?:me |us )?boarding\b|(?:overbooked|oversold)[^.!?]{0,30}\b(?:couldn'?t|could not|can'?t) board"
+            r"|(?<!almost )\bbumped (?:me |us )?(?:off|from) (?:my|our|the|a|this) (?:flight|plane)"
+            r"|\b(?:wouldn'?t|would not|didn'?t|did not|refused to|won'?t|will not) let (?:me|us|my \w+) (?:board|on (?:the|my|our) "
+            r"(?:plane|flight))\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        # what only a hotel can get wrong: the room given away, the booking not found
+        "hotel_problem",
+        re.compile(
+            r"\bhotel\b[^.!?]{0,40}\b(?:gave (?:away )?(?:our|my) room|(?:has|had|have) no (?:record|reservation|"
+            r"booking|rooms?)|(?:can'?t|cannot|couldn'?t) find (?:our|my|the) (?:reservation|booking)|"
+            r"(?:is|was) (?:overbooked|fully booked))",
             re.IGNORECASE,
         ),
     ),
@@ -306,18 +331,20 @@ def only_hypothetical(text: str) -> bool:
 def choose_type(matches: List[Tuple[str, str]]) -> Optional[str]:
     """One type from the rules that fired.
 
-    Luggage trouble is named by the luggage words; otherwise the flight's own fate wins over
-    its consequences: a cancellation over a delay, a delay over a connection that "might" be
+    Luggage, downgrade and hotel trouble are named by their own words; otherwise the flight's
+    own fate wins over its consequences (a cancellation over being denied boarding): a cancellation over a delay, a delay over a connection that "might" be
     missed, while a connection actually missed (and no cancellation) is the missed connection.
     """
     kinds = [kind for kind, _ in matches]
     if not kinds:
         return None
-    for kind in ("damaged_luggage", "lost_luggage", "downgraded"):
+    for kind in ("damaged_luggage", "lost_luggage", "downgraded", "hotel_problem"):
         if kind in kinds:
             return kind
     if "cancelled" in kinds:
         return "cancelled"
+    if "denied_boarding" in kinds:
+        return "denied_boarding"
     if "missed_connection" in kinds:
         evidence = dict(matches)["missed_connection"].lower()
         if "delayed" not in kinds or evidence.startswith("missed") or "misconnect" in evidence:

@@ -101,3 +101,20 @@ async def test_disruption_hands_off_at_once(agent: Agent) -> None:
 
     assert turn["parse_data"]["disruption"]["type"] == "cancelled"
     assert turn["action"] == "action_handoff"
+
+
+# Issue #20's stories: each was answered as not understood or handed off without a type.
+STORIES = {
+    "cabin": ("I paid with miles for a first class seat and the ticket I printed says coach. Booking QX7P2L",
+              "downgraded"),
+    "seat-given-away": ("you gave my first class seat away and put me in coach", "downgraded"),
+    "room-given-away": ("The hotel gave away our room, we booked a suite and got a tiny twin room", "hotel_problem"),
+}
+
+
+@pytest.mark.parametrize(("text", "kind"), STORIES.values(), ids=STORIES.keys())
+async def test_issue_stories_hand_off_with_their_type(agent: Agent, text: str, kind: str) -> None:
+    turn = (await next_actions(agent, [text]))[0]
+
+    assert turn["parse_data"]["disruption"]["type"] == kind
+    assert turn["action"] == "action_handoff"

@@ -126,6 +126,18 @@ from bot.nlu.disruption import (
         ("I'd like a text when a flight is delayed", None),
         ("I have a voucher from a previous trip that was delayed", None),
         ("the delay with my refund is annoying", None),
+        # issue #20's new types, and their look-alikes
+        ("I was denied boarding on BT 212", "denied_boarding"),
+        ("you bumped me off my flight to Oslo", "denied_boarding"),
+        ("the flight was oversold and I couldn't board", "denied_boarding"),
+        ("I was denied boarding and then the flight got cancelled anyway", "cancelled"),
+        ("what is your overbooking policy", None),
+        ("what happens if I get bumped from my flight", None),
+        ("the hotel has no record of our booking", "hotel_problem"),
+        ("the hotel can't find my reservation", "hotel_problem"),
+        ("is the hotel fully booked in June", None),
+        ("booked business class and they sat me in economy", "downgraded"),
+        ("is business class much nicer than economy", None),
     ],
 )
 def test_rules(text: str, expected: Optional[str]) -> None:
@@ -201,6 +213,14 @@ def test_examples_cover_every_type() -> None:
     assert set(load_examples()) == set(TYPES) | {"none"}
 
 
+def test_every_type_reads_in_plain_words_for_the_agent() -> None:
+    from actions.topics import DISRUPTION_PHRASES
+
+    assert set(DISRUPTION_PHRASES) == set(TYPES)
+    assert DISRUPTION_PHRASES["denied_boarding"] == "being denied boarding (an overbooked flight)"
+    assert DISRUPTION_PHRASES["hotel_problem"] == "a hotel problem (no room available or no reservation found)"
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> DisruptionDetector:
     storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
@@ -224,6 +244,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> DisruptionDetector:
         ("what should I do if my bag is lost", None, None),
         ("we cancelled our trip because my son got sick", None, None),
         ("the flight was on time", None, None),
+        # issue #20's stories: a cabin paid for and a lower one given, a room given away
+        ("I paid with miles for a first class seat and the ticket I printed says coach. Booking QX7P2L", "downgraded",
+         "rules"),
+        ("you gave my first class seat away and put me in coach", "downgraded", "rules"),
+        ("The hotel gave away our room, we booked a suite and got a tiny twin room", "hotel_problem", "rules"),
+        ("they would not let me board, the flight was overbooked", "denied_boarding", "rules"),
+        ("how do I book a first class seat with miles", None, None),
     ],
 )
 def test_component_annotates_messages(trained: DisruptionDetector, text: str, kind: Optional[str], source: Optional[str]) -> None:

@@ -1,0 +1,155 @@
+"""Five-fold cross-validation of every number tuned on the development tweets and CLINC's val
+split (`make evaluate`): each number is chosen again on four fifths and measured on the fifth,
+so the figure says how well the tuning carries over to text it has not seen.
+
+What is tuned, and refitted in each fold:
+- frustration: the combination numbers and the offset (scripts/fit_frustration.py);
+- disruption: the embedding classifier's threshold (DisruptionDetector `embedding_threshold`);
+- CLINC: the FallbackClassifier's threshold (config.yml).
+Hand-written rules cannot be refitted: they are the same in every fold, which is why the own
+chat messages (tests/bot/fixtures/own_eval) are measured too.
+
+The folds are stratified by the label and shuffled with a fixed seed, so every run splits alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+FOLDS = 5
+SEED = 20
+Param = TypeVar("Param")
+# Thresholds tried; a tie goes to the one nearest the shipped value.
+DISRUPTION_GRID = tuple(round(0.3 + 0.05 * i, 2) for i in range(14))
+FALLBACK_GRID = tuple(round(0.1 + 0.05 * i, 2) for i in range(15))
+# The in-scope accuracy the issue asks for (scripts/evaluate.py TARGETS).
+IN_SCOPE_FLOOR = 0.98
+
+
+def stratified_folds(labels: Sequence[Any], folds: int = FOLDS, seed: int = SEED) -> List[np.ndarray]:
+    """The test indices of each fold, each label spread evenly over the folds."""
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [test for _, test in splitter.split(np.zeros(len(labels)), [str(label) for label in labels])]
+
+
+def cross_validated(
+    labels: Sequence[Any],
+    tune: Callable[[np.ndarray], Param],
+    predict: Callable[[Param, np.ndarray], Sequence[Any]],
+    folds: int = FOLDS,
+    seed: int = SEED,
+) -> Dict[str, Any]:
+    """Predictions for every item from numbers tuned without its fold, and the numbers of each fold."""
+    predictions: List[Any] = [None] * len(labels)
+    chosen = []
+    everything = np.arange(len(labels))
+    for test in stratified_folds(labels, folds, seed):
+        param = tune(np.setdiff1d(everything, test))
+        chosen.append(param)
+        for index, prediction in zip(test, predict(param, test)):
+            predictions[int(index)] = prediction
+    return {"predictions": predictions, "chosen": chosen}
+
+
+def best_on_grid(grid: Sequence[float], score: Callable[[float], float], shipped: float) -> float:
+    """The grid value with the highest score; ties go to the one nearest ``shipped``."""
+    return max(grid, key=lambda value: (round(score(value), 9), -abs(value - shipped)))
+
+
+# ----------------------------------------------------------------------------- disruption
+
+
+@dataclass(frozen=True)
+class DisruptionCandidate:
+    """What the detector saw in one message, before its threshold: the rules' type, the
+    embedding classifier's best type and probability, and whether the message is cut out
+    (a what-if or status question only) or reported as handled."""
+
+    rule_type: Optional[str]
+    embedding_type: Optional[str]
+    embedding_probability: float
+    only_hypothetical: bool
+    handled: bool
+
+    def decide(self, threshold: float) -> Optional[str]:
+        kind = self.rule_type
+        if kind is None and not self.only_hypothetical and self.embedding_type not in (None, "none"):
+            if self.embedding_probability >= threshold:
+                kind = self.embedding_type
+        return None if self.handled else kind
+
+
+def f1_of(gold: Sequence[str], predicted: Sequence[Optional[str]]) -> float:
+    from scripts.evaluate import disruption_metrics
+
+    return disruption_metrics(gold, predicted)["f1"]
+
+
+def cross_validate_disruption(
+    gold: Sequence[str], candidates: Sequence[DisruptionCandidate], shipped: float
+) -> Dict[str, Any]:
+    def predict(threshold: float, indices: np.ndarray) -> List[Optional[str]]:
+        return [candidates[i].decide(threshold) for i in indices]
+
+    def tune(train: np.ndarray) -> float:
+        return best_on_grid(DISRUPTION_GRID, lambda t: f1_of([gold[i] for i in train], predict(t, train)), shipped)
+
+    return cross_validated(gold, tune, predict)
+
+
+# ----------------------------------------------------------------------------- intents
+
+
+def fallback(top_intent: str, confidence: float, threshold: float) -> str:
+    return top_intent if confidence >= threshold else "nlu_fallback"
+
+
+def cross_validate_fallback(
+    gold: Sequence[str], top: Sequence[tuple], shipped: float, in_scope_floor: float = IN_SCOPE_FLOOR
+) -> Dict[str, Any]:
+    """``top``: each message's best intent and its confidence before the fallback."""
+    from scripts.evaluate import intent_metrics
+
+    def predict(threshold: float, indices: np.ndarray) -> List[str]:
+        return [fallback(top[i][0], top[i][1], threshold) for i in indices]
+
+    def tune(train: np.ndarray) -> float:
+        # The goal's shape: the most out-of-scope recall that keeps the in-scope accuracy at
+        # least IN_SCOPE_FLOOR; with no such threshold, the best accuracy.
+        def score(threshold: float) -> float:
+            metrics = intent_metrics([gold[i] for i in train], predict(threshold, train))
+            if metrics["in_scope_accuracy"] >= in_scope_floor:
+                return 1.0 + metrics["oos_recall"]
+            return metrics["in_scope_accuracy"]
+
+        return best_on_grid(FALLBACK_GRID, score, shipped)
+
+    return cross_validated(gold, tune, predict)
+
+
+# ----------------------------------------------------------------------------- frustration
+
+
+def cross_validate_frustration(
+    X: np.ndarray, y: np.ndarray, capped: np.ndarray, other: np.ndarray, specificity: float
+) -> Dict[str, Any]:
+    """The frustration combination fitted on four folds (scripts/fit_frustration.py: numbers,
+    then the cutoff that keeps ``specificity`` of the calm ones), handoffs on the fifth."""
+    from scripts.fit_frustration import cutoff, fit, outcome
+
+    def tune(train: np.ndarray) -> tuple:
+        coef, intercept = fit(X[train], y[train])
+        z = X[train] @ coef + intercept
+        return coef, intercept, cutoff(z, capped[train], other[train], y[train], specificity)
+
+    def predict(param: tuple, test: np.ndarray) -> List[bool]:
+        coef, intercept, c = param
+        return [bool(h) for h in outcome(X[test] @ coef + intercept, c, capped[test], other[test])]
+
+    result = cross_validated(list(y), tune, predict)
+    result["chosen"] = [round(float(c), 4) for _, _, c in result["chosen"]]
+    return result

@@ -1,0 +1,98 @@
+"""The cross-validation of tuned numbers (scripts/crossval.py) on small hand-made tables."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+spec = importlib.util.spec_from_file_location("scripts.crossval", ROOT / "scripts" / "crossval.py")
+assert spec and spec.loader
+crossval = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = crossval
+spec.loader.exec_module(crossval)
+Candidate = crossval.DisruptionCandidate
+
+
+def test_folds_are_stratified_disjoint_and_fixed_by_the_seed() -> None:
+    labels = ["calm"] * 10 + ["frustrated"] * 5
+    folds = crossval.stratified_folds(labels)
+    assert len(folds) == 5
+    assert sorted(np.concatenate(folds).tolist()) == list(range(15))
+    assert [sorted(labels[i] for i in fold) for fold in folds] == [["calm", "calm", "frustrated"]] * 5
+    assert [f.tolist() for f in folds] == [f.tolist() for f in crossval.stratified_folds(labels)]
+    assert [f.tolist() for f in folds] != [f.tolist() for f in crossval.stratified_folds(labels, seed=7)]
+
+
+def test_numbers_are_tuned_without_the_fold_they_predict() -> None:
+    labels = [0, 1] * 5
+    seen = []
+
+    def tune(train: np.ndarray) -> set:
+        seen.append(set(train.tolist()))
+        return set(train.tolist())
+
+    result = crossval.cross_validated(labels, tune, lambda train, test: [int(i) in train for i in test])
+    # every item is predicted once, by numbers tuned on the other eight
+    assert result["predictions"] == [False] * 10
+    assert [len(s) for s in seen] == [8] * 5
+
+
+@pytest.mark.parametrize(
+    "scores, shipped, best",
+    [
+        ({0.3: 0.5, 0.5: 0.9, 0.7: 0.8}, 0.3, 0.5),
+        ({0.3: 0.9, 0.5: 0.9, 0.7: 0.9}, 0.6, 0.5),  # a tie: the nearest to the shipped value
+        ({0.3: 0.9, 0.5: 0.9, 0.7: 0.9}, 0.7, 0.7),
+    ],
+)
+def test_best_on_grid(scores: dict, shipped: float, best: float) -> None:
+    assert crossval.best_on_grid(list(scores), scores.__getitem__, shipped) == best
+
+
+@pytest.mark.parametrize(
+    "candidate, threshold, decided",
+    [
+        (Candidate("cancelled", "delayed", 0.9, False, False), 0.5, "cancelled"),  # the rules first
+        (Candidate(None, "delayed", 0.6, False, False), 0.5, "delayed"),
+        (Candidate(None, "delayed", 0.6, False, False), 0.7, None),
+        (Candidate(None, "none", 0.99, False, False), 0.5, None),
+        (Candidate(None, "delayed", 0.9, True, False), 0.5, None),  # only a what-if
+        (Candidate("cancelled", None, 0.0, False, True), 0.5, None),  # reported as handled
+    ],
+)
+def test_disruption_candidate_decides(candidate, threshold: float, decided) -> None:
+    assert candidate.decide(threshold) == decided
+
+
+def test_disruption_threshold_cross_validated() -> None:
+    # five disrupted at 0.8, five calm look-alikes at 0.55: every fold learns a threshold in
+    # (0.55, 0.8] and picks 0.6, the nearest to the shipped 0.5 that separates them
+    gold = ["delayed"] * 5 + ["none"] * 5
+    candidates = [Candidate(None, "delayed", 0.8, False, False)] * 5 + [Candidate(None, "delayed", 0.55, False, False)] * 5
+    result = crossval.cross_validate_disruption(gold, candidates, shipped=0.5)
+    assert result["chosen"] == [0.6] * 5
+    assert result["predictions"] == ["delayed"] * 5 + [None] * 5
+
+
+def test_fallback_threshold_cross_validated() -> None:
+    gold = ["book_flight"] * 5 + ["out_of_scope"] * 5
+    top = [("book_flight", 0.7)] * 5 + [("book_flight", 0.2)] * 5
+    result = crossval.cross_validate_fallback(gold, top, shipped=0.3)
+    assert result["chosen"] == [0.3] * 5
+    assert result["predictions"] == ["book_flight"] * 5 + ["nlu_fallback"] * 5
+
+
+def test_fallback_threshold_keeps_the_in_scope_floor() -> None:
+    # a threshold above 0.35 would reject every out-of-scope one but also half the in-scope
+    # questions (accuracy 0.5 < 0.98): every fold keeps 0.3's full accuracy instead
+    gold = ["book_flight"] * 10 + ["out_of_scope"] * 5
+    top = [("book_flight", 0.9)] * 5 + [("book_flight", 0.35)] * 10
+    result = crossval.cross_validate_fallback(gold, top, shipped=0.3)
+    assert result["chosen"] == [0.3] * 5
+    assert result["predictions"] == ["book_flight"] * 15
