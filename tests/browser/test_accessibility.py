@@ -140,15 +140,7 @@ def test_supervisor_views_have_no_axe_violations(
     widget = Widget(customer).visit("/").open()
     conversation_id = hand_off(widget)
     maya.take(conversation_id)
-    form = maya.choose_action("Refund", "300")
-    form.get_by_role("button", name="Review").click()
-    form.get_by_role("button", name="Send for approval").click()
-    refund = maya.resolution("Refund")
-    expect(refund).to_have_attribute("data-status", "pending_approval")
-    resolution_id = refund.get_attribute("data-resolution-id")
-
-    sam.view("Approvals")
-    card = supervisor.locator(f'.approval[data-resolution-id="{resolution_id}"]')
+    card = refund_card(maya, sam)
     expect(card).to_be_visible()
     check(supervisor, shots, "supervisor-approvals", "the supervisor's approvals")
 
@@ -172,6 +164,18 @@ def test_supervisor_views_have_no_axe_violations(
     expect(card).to_have_count(0)
     maya.resolve()
     assert page_errors.entries == []
+
+
+def refund_card(maya: Console, sam: Console) -> Locator:
+    """Maya asks for a refund above her limit; returns its card in Sam's approvals."""
+    form = maya.choose_action("Refund", "300")
+    form.get_by_role("button", name="Review").click()
+    form.get_by_role("button", name="Send for approval").click()
+    refund = maya.resolution("Refund")
+    expect(refund).to_have_attribute("data-status", "pending_approval")
+    resolution_id = refund.get_attribute("data-resolution-id")
+    sam.view("Approvals")
+    return sam.page.locator(f'.approval[data-resolution-id="{resolution_id}"]')
 
 
 def tab_reaches(page: Page, target: Locator, what: str, presses: int = 120) -> None:
