@@ -31,17 +31,13 @@ def _conversation_facts(handoff: Handoff | None) -> dict[str, Any]:
     }
 
 
+# What the card lists of each thing already given: a part of the resolution's own shape.
+GIVEN_FIELDS = ("id", "action", "label", "amount", "currency", "fields", "status", "reference")
+
+
 def _given_item(resolution: Resolution) -> dict[str, Any]:
-    return {
-        "id": resolution.id,
-        "action": resolution.action,
-        "label": resolution.label,
-        "amount": amount_number(resolution.amount_minor),
-        "currency": resolution.currency,
-        "fields": resolution.fields or {},
-        "status": resolution.status,
-        "reference": resolution.reference,
-    }
+    data = resolution_dict(resolution)
+    return {key: data[key] for key in GIVEN_FIELDS}
 
 
 async def pending_approvals(

@@ -47,7 +47,7 @@ def handoff_dict(handoff: Handoff | None) -> dict[str, Any] | None:
         "requested_at": iso(handoff.requested_at),
         "claimed_at": iso(handoff.claimed_at),
         "resolved_at": iso(handoff.resolved_at),
-        "agent": {"id": handoff.agent.id, "name": handoff.agent.name} if handoff.agent else None,
+        "agent": agent_ref(handoff.agent),
         "outcome": handoff.outcome,
         "priority": handoff.priority,
         "requeued_at": iso(handoff.requeued_at),
@@ -74,11 +74,7 @@ def queue_entry(conversation: Conversation) -> dict[str, Any]:
         "id": conversation.id,
         "status": conversation.status,
         "handoff": handoff_dict(conversation.handoff),
-        "agent": (
-            {"id": conversation.agent.id, "name": conversation.agent.name}
-            if conversation.agent is not None
-            else None
-        ),
+        "agent": agent_ref(conversation.agent),
         "customer_left_at": iso(conversation.customer_left_at),
     }
 

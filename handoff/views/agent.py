@@ -42,7 +42,7 @@ from ..models import (
     utcnow,
 )
 from ..ratelimit import client_address, too_many
-from ..serializers import handoff_dict, message_dict, queue_entry
+from ..serializers import agent_ref, handoff_dict, message_dict, queue_entry
 from ..socket_auth import authenticate_first_frame, websocket_or_400
 from ..sockets import SESSION_ENDED
 from ..validation import int_query, read_json, text_field
@@ -157,11 +157,7 @@ async def conversation_detail(request: web.Request) -> web.Response:
                 "id": conversation.id,
                 "status": conversation.status,
                 "state": history_state(conversation, list(handoffs)),
-                "agent": (
-                    {"id": conversation.agent.id, "name": conversation.agent.name}
-                    if conversation.agent
-                    else None
-                ),
+                "agent": agent_ref(conversation.agent),
                 "handoff": handoff_dict(latest),
                 "handoffs": [handoff_dict(h) for h in handoffs],
                 "messages": [message_dict(m, for_agent=True) for m in messages],

@@ -28,7 +28,7 @@ from ..resolutions import (
     do_transfer,
     do_update_canned,
 )
-from ..serializers import audit_dict, canned_dict, note_dict, resolution_dict
+from ..serializers import agent_ref, audit_dict, canned_dict, note_dict, resolution_dict
 from ..validation import int_query, read_json, text_field
 
 routes = web.RouteTableDef()
@@ -291,13 +291,8 @@ async def transfer(request: web.Request) -> web.Response:
             web.HTTPBadRequest, 'give either {"agent_id": <id>} or {"to": "queue"}'
         )
     conversation = await do_transfer(request.app, request.match_info["id"], agent, target)
-    agent_data = (
-        {"id": conversation.agent.id, "name": conversation.agent.name}
-        if conversation.agent is not None
-        else None
-    )
     return web.json_response(
-        {"id": conversation.id, "status": conversation.status, "agent": agent_data}
+        {"id": conversation.id, "status": conversation.status, "agent": agent_ref(conversation.agent)}
     )
 
 

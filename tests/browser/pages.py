@@ -114,6 +114,11 @@ class Widget:
         )
         return self.replies_after(after_seq, sender)[0]
 
+    def hand_off(self, text: str = "can I talk to a real person") -> str:
+        """Asks for a person and waits for the bot's answer; returns the conversation's id."""
+        self.wait_for_reply(self.send(text), "bot")
+        return self.conversation_id()
+
     def status(self) -> str | None:
         return self.panel.get_attribute("data-status")
 
@@ -167,6 +172,12 @@ class Console:
         # The claim is finished when the console has put the cursor in the reply box; a test
         # that moves focus before that would have it taken away.
         self.page.wait_for_function("() => document.activeElement && document.activeElement.id === 'reply-input'")
+
+    def take(self, conversation_id: str) -> "Console":
+        """Opens a waiting conversation from the queue and claims it."""
+        self.open(conversation_id)
+        self.claim()
+        return self
 
     def reply(self, text: str) -> None:
         self.reply_box.fill(text)

@@ -24,10 +24,9 @@ QUICK_REPLIES = ".quick .chip"
 
 def hand_off(widget: Widget, text: str = "can I talk to a real person") -> str:
     """The customer asks for a person; returns the conversation's id once it is queued."""
-    asked = widget.send(text)
-    widget.wait_for_reply(asked, "bot")
+    conversation_id = widget.hand_off(text)
     expect(widget.panel).to_have_attribute("data-status", "waiting")
-    return widget.conversation_id()
+    return conversation_id
 
 
 def contact_form(page: Page) -> Locator:
@@ -70,8 +69,7 @@ def test_demo_page_and_widget_have_no_axe_violations(
     contact.get_by_role("button", name="Cancel").click()
     expect(contact).to_have_count(0)
 
-    console.open(conversation_id)
-    console.claim()
+    console.take(conversation_id)
     expect(widget.notes.filter(has_text="from our team has joined")).to_be_visible()
     before = widget.last_seq()
     console.reply("Hi, I'm Maya. Let me look at your booking.")
@@ -141,17 +139,8 @@ def test_supervisor_views_have_no_axe_violations(
     maya = Console(agent).login(agent_login.email, agent_login.password)
     widget = Widget(customer).visit("/").open()
     conversation_id = hand_off(widget)
-    maya.open(conversation_id)
-    maya.claim()
-    form = maya.choose_action("Refund", "300")
-    form.get_by_role("button", name="Review").click()
-    form.get_by_role("button", name="Send for approval").click()
-    refund = maya.resolution("Refund")
-    expect(refund).to_have_attribute("data-status", "pending_approval")
-    resolution_id = refund.get_attribute("data-resolution-id")
-
-    sam.view("Approvals")
-    card = supervisor.locator(f'.approval[data-resolution-id="{resolution_id}"]')
+    maya.take(conversation_id)
+    card = refund_card(maya, sam)
     expect(card).to_be_visible()
     check(supervisor, shots, "supervisor-approvals", "the supervisor's approvals")
 
@@ -175,6 +164,18 @@ def test_supervisor_views_have_no_axe_violations(
     expect(card).to_have_count(0)
     maya.resolve()
     assert page_errors.entries == []
+
+
+def refund_card(maya: Console, sam: Console) -> Locator:
+    """Maya asks for a refund above her limit; returns its card in Sam's approvals."""
+    form = maya.choose_action("Refund", "300")
+    form.get_by_role("button", name="Review").click()
+    form.get_by_role("button", name="Send for approval").click()
+    refund = maya.resolution("Refund")
+    expect(refund).to_have_attribute("data-status", "pending_approval")
+    resolution_id = refund.get_attribute("data-resolution-id")
+    sam.view("Approvals")
+    return sam.page.locator(f'.approval[data-resolution-id="{resolution_id}"]')
 
 
 def tab_reaches(page: Page, target: Locator, what: str, presses: int = 120) -> None:
@@ -209,8 +210,7 @@ def test_new_console_views_have_no_axe_violations(
         widget, "My name is Anna Schmidt. I've been on hold for three hours about my flight "
         "LH400 on friday, this is ridiculous, I want to talk to a person",
     )
-    maya.open(conversation_id)
-    maya.claim()
+    maya.take(conversation_id)
     widget.send("my booking reference is QX7K2P and I fly tomorrow")
     expect(maya.context.locator("#ctx-booking")).to_have_text("QX7K2P", timeout=20_000)
     expect(maya.context.locator("#ctx-dates")).to_contain_text("tomorrow (")
@@ -436,8 +436,7 @@ def test_console_at_1024x768_collapses_the_context_panel(
         console = Console(page).login(agent_login.email, agent_login.password)
         widget = Widget(customer).visit("/").open()
         conversation_id = hand_off(widget)
-        console.open(conversation_id)
-        console.claim()
+        console.take(conversation_id)
 
         # The transcript keeps most of the height; the context panel waits behind its toggle.
         toggle = page.get_by_role("button", name="Details", exact=True)

@@ -51,11 +51,8 @@ def test_notes_canned_actions_approval_transfer(
     maya_name = maya.agent_name()
     expect(agent.locator(".view-tab").filter(has_text="Approvals")).to_be_hidden()
     widget = Widget(customer).visit("/").open()
-    asked = widget.send("my flight was cancelled, I want to talk to a person")
-    widget.wait_for_reply(asked, "bot")
-    conversation_id = widget.conversation_id()
-    maya.open(conversation_id)
-    maya.claim()
+    conversation_id = widget.hand_off("my flight was cancelled, I want to talk to a person")
+    maya.take(conversation_id)
     expect(widget.notes.filter(has_text=f"{maya_name} from our team has joined")).to_be_visible()
 
     # A private note: marked as such, and never shown to the customer.
@@ -193,11 +190,8 @@ def test_transfer_back_to_the_queue_and_a_rejected_request(
     maya = Console(agent).login(agent_login.email, agent_login.password)
     maya_name = maya.agent_name()
     widget = Widget(customer).visit("/").open()
-    asked = widget.send("can I talk to a real person")
-    widget.wait_for_reply(asked, "bot")
-    conversation_id = widget.conversation_id()
-    maya.open(conversation_id)
-    maya.claim()
+    conversation_id = widget.hand_off()
+    maya.take(conversation_id)
 
     # Keyboard only: the context tabs follow the arrow keys...
     agent.bring_to_front()
@@ -262,7 +256,6 @@ def test_transfer_back_to_the_queue_and_a_rejected_request(
     shots(customer, "customer-back-in-queue")
     expect(agent.locator("#audit-list")).to_contain_text(f"{maya_name} passed it back to the queue")
 
-    sam.open(conversation_id)
-    sam.claim()
+    sam.take(conversation_id)
     sam.resolve()
     assert page_errors.entries == []

@@ -41,11 +41,8 @@ def test_context_follows_the_customer_reads_as_words_and_names_them(
     maya = Console(agent).login(agent_login.email, agent_login.password)
     widget = Widget(customer).visit("/").open()
     widget.wait_for_reply(widget.send("how many bags can I check"), "bot")
-    asked = widget.send(FIRST)
-    widget.wait_for_reply(asked, "bot")
-    conversation_id = widget.conversation_id()
-    maya.open(conversation_id)
-    maya.claim()
+    conversation_id = widget.hand_off(FIRST)
+    maya.take(conversation_id)
     panel = maya.context
 
     # The header names the customer (a name they gave in the chat), not an id.
@@ -118,10 +115,7 @@ def test_a_mistyped_canned_shortcut_is_never_sent(
 ) -> None:
     maya = Console(agent).login(agent_login.email, agent_login.password)
     widget = Widget(customer).visit("/").open()
-    asked = widget.send("can I talk to a real person")
-    widget.wait_for_reply(asked, "bot")
-    maya.open(widget.conversation_id())
-    maya.claim()
+    maya.take(widget.hand_off())
     error = agent.locator("#conv-error")
     before = widget.last_seq()
 

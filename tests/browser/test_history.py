@@ -33,12 +33,9 @@ def test_find_a_resolved_conversation_in_history_with_its_rating(
     maya = Console(agent).login(agent_login.email, agent_login.password)
     maya_name = maya.agent_name()
     widget = Widget(customer).visit("/").open()
-    asked = widget.send(f"my flight was cancelled, booking {booking}, I want to talk to a person")
-    widget.wait_for_reply(asked, "bot")
-    conversation_id = widget.conversation_id()
+    conversation_id = widget.hand_off(f"my flight was cancelled, booking {booking}, I want to talk to a person")
 
-    maya.open(conversation_id)
-    maya.claim()
+    maya.take(conversation_id)
     reply = f"You are on tomorrow's 09:40 flight instead, {seat}."
     maya.reply(reply)
     maya.add_note(NOTE)

@@ -64,9 +64,7 @@ def test_no_token_in_any_url_or_file_of_the_running_system(
     widget = Widget(customer).visit("/").open()
     asked = widget.send("how do I check in online")
     widget.wait_for_reply(asked, "bot")
-    asked = widget.send("can I talk to a real person")
-    widget.wait_for_reply(asked, "bot")
-    conversation_id = widget.conversation_id()
+    conversation_id = widget.hand_off()
     [conversation_token] = customer.evaluate(
         """() => Object.keys(localStorage)
              .filter(k => k.startsWith('baton:conversation:'))
@@ -74,8 +72,7 @@ def test_no_token_in_any_url_or_file_of_the_running_system(
     )
     assert isinstance(session_token, str) and isinstance(conversation_token, str)
 
-    console.open(conversation_id)
-    console.claim()
+    console.take(conversation_id)
     both_spoke = lambda: spoken == {"customer": True, "agent": True}  # noqa: E731
     wait_until(customer, both_spoke, "both sockets to authenticate")
     before_reply = len(posted)

@@ -70,9 +70,7 @@ def test_an_agent_who_turns_notifications_on_hears_and_sees_new_handoffs_and_mes
 
     # Off by default: a handoff makes no notification, and nobody asked for permission.
     first = Widget(customer).visit("/").open()
-    asked = first.send("can I talk to a real person")
-    first.wait_for_reply(asked, "bot")
-    first_id = first.conversation_id()
+    first_id = first.hand_off()
     expect(console.queue_item(first_id)).to_be_visible()
     assert agent.evaluate("[window.__permissionRequests, window.__beeps]") == [0, 0]
     assert _notifications(agent) == []
@@ -97,8 +95,7 @@ def test_an_agent_who_turns_notifications_on_hears_and_sees_new_handoffs_and_mes
 
     # The agent takes the first conversation and keeps it on screen: its messages need
     # no notification while the tab has focus.
-    console.open(first_id)
-    console.claim()
+    console.take(first_id)
     first.send("are you there?")
     expect(console.message("customer", "are you there?")).to_be_visible()
     agent.wait_for_timeout(QUIET_MS)
@@ -106,9 +103,7 @@ def test_an_agent_who_turns_notifications_on_hears_and_sees_new_handoffs_and_mes
 
     # A new handoff: a notification with its summary, and the chime.
     second = Widget(phone).visit("/").open()
-    asked = second.send("I want to speak to a human agent")
-    second.wait_for_reply(asked, "bot")
-    second_id = second.conversation_id()
+    second_id = second.hand_off("I want to speak to a human agent")
     wait_until(agent, lambda: len(_notifications(agent)) == 1, "the handoff's notification")
     summary = console.api_get(f"/api/agent/conversations/{second_id}")["handoff"]["context"]["summary"]
     assert _notifications(agent) == [
@@ -140,7 +135,6 @@ def test_an_agent_who_turns_notifications_on_hears_and_sees_new_handoffs_and_mes
 
     console.open(first_id)
     console.resolve()
-    console.open(second_id)
-    console.claim()
+    console.take(second_id)
     console.resolve()
     assert page_errors.entries == []

@@ -37,11 +37,8 @@ def test_rebooking_details_customer_texts_and_the_approval_card(
     maya = Console(agent).login(agent_login.email, agent_login.password)
     maya_name = maya.agent_name()
     widget = Widget(customer).visit("/").open()
-    asked = widget.send("my flight LH400 got cancelled and my booking is ABC123, can I talk to a person")
-    widget.wait_for_reply(asked, "bot")
-    conversation_id = widget.conversation_id()
-    maya.open(conversation_id)
-    maya.claim()
+    conversation_id = widget.hand_off("my flight LH400 got cancelled and my booking is ABC123, can I talk to a person")
+    maya.take(conversation_id)
     handoff = maya.api_get(f"/api/agent/conversations/{conversation_id}")["handoff"]
     assert (handoff["reason"], handoff["context"]["booking_reference"],
             handoff["context"]["flight_number"]) == ("disruption", "ABC123", "LH400")

@@ -299,8 +299,7 @@ def test_network_drop_and_lost_response_lose_nothing(
     widget.wait_for_reply(asked, "bot")
     conversation_id = widget.conversation_id()
     console = Console(agent).login(agent_login.email, agent_login.password)
-    console.open(conversation_id)
-    console.claim()
+    console.take(conversation_id)
     expect(widget.notes.filter(has_text="has joined")).to_be_visible()
 
     # Drop the widget's socket and keep it down while the agent writes.

@@ -15,14 +15,14 @@ import pytest
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
-from handoff import keys, team
+from handoff import team
 from handoff.handoff_notices import BOT_UNAVAILABLE_TEXT
-from handoff.models import Conversation, Handoff, utcnow
 from handoff.opening_hours import OpeningHours
 from handoff.settings import Settings
 
 from .conftest import Customer, MakeClient
 from .fake_rasa import FakeRasa
+from .test_queue import past_handoffs
 from .test_sockets import next_event
 
 HOURS = "Mon-Fri 08:00-20:00, Sat 09:00-17:00"
@@ -103,15 +103,7 @@ async def test_a_long_wait_with_a_colleague_online_is_said_instead_of_a_few_minu
     client: TestClient, agent_headers: dict[str, str]
 ) -> None:
     # Recent handoffs waited 20 minutes: above BATON_LONG_WAIT_SECONDS (600).
-    async with client.app[keys.DB].write() as db:
-        for index in range(3):
-            conversation = Conversation(id=f"old{index}", token_hash="x", status="bot", last_seq=0)
-            db.add(conversation)
-            await db.flush()
-            claimed = utcnow() - dt.timedelta(hours=1)
-            db.add(Handoff(conversation_id=conversation.id, reason="requested", context={},
-                           requested_at=claimed - dt.timedelta(minutes=20), claimed_at=claimed,
-                           resolved_at=claimed))
+    await past_handoffs(client, waited=dt.timedelta(minutes=20))
     console = await _agent_online(client, agent_headers)
 
     _, told, place = await _handoff(client)

@@ -21,6 +21,18 @@ async def new_customer(client: TestClient) -> Customer:
     return Customer(client, body["id"], body["token"])
 
 
+async def past_handoffs(client: TestClient, waited: dt.timedelta) -> None:
+    """Three handoffs resolved an hour ago, each claimed after `waited`: the wait history."""
+    async with client.app[keys.DB].write() as db:
+        for index in range(3):
+            conversation = Conversation(id=f"old{index}", token_hash="x", status="bot", last_seq=0)
+            db.add(conversation)
+            await db.flush()
+            claimed = utcnow() - dt.timedelta(hours=1)
+            db.add(Handoff(conversation_id=conversation.id, reason="requested", context={},
+                           requested_at=claimed - waited, claimed_at=claimed, resolved_at=claimed))
+
+
 @pytest.mark.parametrize(
     ("reason", "disruption", "context", "priority"),
     [
@@ -64,15 +76,7 @@ async def test_waiting_customers_see_their_place_and_wait_live(
     client: TestClient, agent_headers: dict[str, str]
 ) -> None:
     # History: recent handoffs were claimed after 2 minutes.
-    async with client.app[keys.DB].write() as db:
-        for index in range(3):
-            conversation = Conversation(id=f"old{index}", token_hash="x", status="bot", last_seq=0)
-            db.add(conversation)
-            await db.flush()
-            claimed = utcnow() - dt.timedelta(hours=1)
-            db.add(Handoff(conversation_id=conversation.id, reason="requested", context={},
-                           requested_at=claimed - dt.timedelta(seconds=120), claimed_at=claimed,
-                           resolved_at=claimed))
+    await past_handoffs(client, waited=dt.timedelta(seconds=120))
     console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
     first, second = await new_customer(client), await new_customer(client)
     widget = await second.socket()

@@ -361,15 +361,22 @@ class Refusing:
         raise FulfilmentFailed("the payment system refused: booking ABC123 is already refunded")
 
 
-async def test_when_the_booking_system_fails_nothing_is_promised(
+async def _refused(
     aiohttp_client: Any, fake_rasa: tuple[FakeRasa, str], database_url: str,
-) -> None:
+) -> tuple[TestClient, dict[str, str], Customer]:
+    """A gateway whose booking system refuses everything, with Maya holding a conversation."""
     settings = Settings(database_url=database_url, rasa_url=fake_rasa[1], actions_url=fake_rasa[1])
     app = create_app(settings)
     app[keys.FULFILMENT] = Refusing()
     client = await aiohttp_client(app)
     headers = await login(client, "maya@example.com", "correct horse battery staple")
-    customer = await claimed(client, headers)
+    return client, headers, await claimed(client, headers)
+
+
+async def test_when_the_booking_system_fails_nothing_is_promised(
+    aiohttp_client: Any, fake_rasa: tuple[FakeRasa, str], database_url: str,
+) -> None:
+    client, headers, customer = await _refused(aiohttp_client, fake_rasa, database_url)
     transcript = await customer.messages()
 
     status, body = await act(client, customer, headers, action="voucher", amount=100)
@@ -550,12 +557,7 @@ async def test_a_second_small_one_is_still_done_at_once_within_the_cap(
 async def test_a_failed_or_rejected_one_gives_nothing_and_leaves_the_room(
     aiohttp_client: Any, fake_rasa: tuple[FakeRasa, str], database_url: str,
 ) -> None:
-    settings = Settings(database_url=database_url, rasa_url=fake_rasa[1], actions_url=fake_rasa[1])
-    app = create_app(settings)
-    app[keys.FULFILMENT] = Refusing()
-    client = await aiohttp_client(app)
-    headers = await login(client, "maya@example.com", "correct horse battery staple")
-    customer = await claimed(client, headers)
+    client, headers, customer = await _refused(aiohttp_client, fake_rasa, database_url)
     _, failed = await act(client, customer, headers, action="voucher", amount=200)
     _, again = await act(client, customer, headers, action="voucher", amount=200)
     assert [r["resolution"]["status"] for r in (failed, again)] == ["failed", "failed"]
