@@ -141,6 +141,9 @@ async def test_the_console_learns_when_a_waiting_customer_leaves_and_returns(
 ) -> None:
     console = await client.ws_connect("/api/agent/ws", headers=agent_headers)
     widget = await customer.socket()
+    # The socket counts as the customer's once its auth frame is checked, which the
+    # status that follows says; otherwise it may join after the handoff, as a return.
+    await next_event(widget, "status")
     await customer.say("can I talk to a real person")
     await widget.close()
     gone = await next_event(console, "presence")
