@@ -42,6 +42,7 @@
   var creating = null; // in-flight POST /api/conversations
   var lastSeq = 0; // every message up to this seq is shown: resume after it
   var rendered = {}; // seq -> element, for dedupe and ordering
+  var buttonsBySeq = {}; // seq -> the suggested replies that message came with
   var status = "bot";
   var agentName = null;
   var socket = null;
@@ -435,10 +436,8 @@
       }
     }
     if (m.sender === "agent" && m.author && !agentName) agentName = m.author;
-    if (m.buttons && m.buttons.length && isLast(node)) showQuickReplies(node, m.buttons);
-    else if (!isLast(node)) {
-      /* an older message arrived late; leave the current quick replies alone */
-    } else clearQuickReplies();
+    if (m.buttons && m.buttons.length) buttonsBySeq[m.seq] = m.buttons;
+    refreshQuickReplies();
     scrollToEnd();
   }
 
@@ -467,8 +466,15 @@
     if (node.parentNode !== log || node !== log.lastElementChild) log.appendChild(node);
   }
 
-  function isLast(node) {
-    return node === log.lastElementChild;
+  // Suggested replies belong to the newest confirmed message, whatever order messages
+  // arrived in: a bot reply pushed on the socket can land before the ack of the
+  // customer's own message, which then moves in front of it.
+  function refreshQuickReplies() {
+    var confirmed = log.querySelectorAll(":scope > [data-seq]");
+    var newest = confirmed.length ? confirmed[confirmed.length - 1] : null;
+    var buttons = newest ? buttonsBySeq[newest.getAttribute("data-seq")] : null;
+    if (!buttons) clearQuickReplies();
+    else if (!quickReplies || quickReplies.parentNode !== newest) showQuickReplies(newest, buttons);
   }
 
   function bubble(m, opts) {
