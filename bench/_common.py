@@ -118,7 +118,7 @@ def running_stack(
         var_dir=var_dir,
         database_url=database_url,
         # All load comes from one loopback address: the per-address and per-conversation
-        # rate limits (handoff/ratelimit.py) would measure the limiter, not the capacity.
+        # rate limits (handoff/web/ratelimit.py) would measure the limiter, not the capacity.
         # Everything else, the access log included, is as `make run` has it.
         extra_env={**NO_RATE_LIMITS, **(extra_env or {})},
     )

@@ -6,8 +6,8 @@ holder's `message` event) on the gateway's stack: aiohttp with uvloop, sockets w
 compression, SQLite in WAL with synchronous=NORMAL. Each message is committed before its
 ack and its forward, with the messages that arrive meanwhile batched into one transaction
 on a thread and the next transaction started before the last one's answers go out, as
-handoff.writer does; a socket's frames of one batch leave in one write, as in
-handoff.sockets. Left out is everything the gateway does besides: tokens, validation,
+handoff.storage.writer does; a socket's frames of one batch leave in one write, as in
+handoff.live.sockets. Left out is everything the gateway does besides: tokens, validation,
 turns, the holder's lookup, client-id memory, the queue, annotation, the console's event
 ids and replay. So its saturation is what any gateway on this stack and machine could
 reach while keeping "stored before acknowledged".
@@ -16,7 +16,7 @@ reach while keeping "stored before acknowledged".
 
 Widgets connect to /w/{conversation_id}?agent=K, the holder's console to /a/K. The seqs
 are counted here, one process being the only writer. `--gateway-sql N` stores with the
-gateway's own schema and statements instead (handoff.models, handoff.write_statements:
+gateway's own schema and statements instead (handoff.storage.models, handoff.storage.write_statements:
 the conversation's last_seq taken in SQL, foreign keys on, the writer's pragmas) for
 conversations floor-00000 ... floor-{N-1}, so that the difference between the two floors
 is what the gateway's SQL costs.
@@ -41,10 +41,10 @@ from sqlalchemy import create_engine, insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handoff.models import Base, Conversation  # noqa: E402
-from handoff.sockets import text_frame  # noqa: E402
-from handoff.write_connection import WRITER_CACHE_KIB  # noqa: E402
-from handoff.write_statements import SqliteBatch, SqliteRows, SqliteStatements  # noqa: E402
+from handoff.storage.models import Base, Conversation  # noqa: E402
+from handoff.live.sockets import text_frame  # noqa: E402
+from handoff.storage.write_connection import WRITER_CACHE_KIB  # noqa: E402
+from handoff.storage.write_statements import SqliteBatch, SqliteRows, SqliteStatements  # noqa: E402
 
 # A stored message as the floor knows it: conversation, seq, text, client id, created_at.
 Row = tuple[str, int, str, str, str]
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id
     ON messages (conversation_id, client_message_id);
 """
-# One statement per transaction, its rows as one JSON array, as handoff.write_statements.
+# One statement per transaction, its rows as one JSON array, as handoff.storage.write_statements.
 INSERT = (
     "INSERT INTO messages (conversation_id, seq, sender, text, client_message_id, created_at) "
     "SELECT j.value ->> 0, j.value ->> 1, 'customer', j.value ->> 2, j.value ->> 3, "
@@ -101,7 +101,7 @@ class GatewaySql:
         db.execute("PRAGMA foreign_keys=ON")
         # The floor commits on its thread only, so SQLite's own checkpoint, inside the
         # commit, runs there too (the gateway's writer, which commits on the loop while
-        # quiet, turns it off and checkpoints on its threads: handoff.write_connection).
+        # quiet, turns it off and checkpoints on its threads: handoff.storage.write_connection).
         db.execute("PRAGMA wal_autocheckpoint=4000")
         db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         self.statements = SqliteStatements(db)

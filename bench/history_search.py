@@ -1,4 +1,4 @@
-"""History's queries (handoff.history) on a filled database, SQLite and PostgreSQL.
+"""History's queries (handoff.conversations.history) on a filled database, SQLite and PostgreSQL.
 
 Fills a fresh database with 20,000 conversations of 10 messages each (one in five with a
 resolved handoff and a booking reference), then times each kind of History page (best
@@ -27,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from handoff.db import make_engine, make_sessionmaker, upgrade_async  # noqa: E402
-from handoff.history import HistoryQuery, history_page  # noqa: E402
-from handoff.models import Conversation, Handoff, Message  # noqa: E402
+from handoff.storage.db import make_engine, make_sessionmaker, upgrade_async  # noqa: E402
+from handoff.conversations.history import HistoryQuery, history_page  # noqa: E402
+from handoff.storage.models import Conversation, Handoff, Message  # noqa: E402
 from tests.pg_server import PostgresServer, start_postgres  # noqa: E402
 
 WORDS = (

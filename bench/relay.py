@@ -67,7 +67,7 @@ from _common import (
 )
 
 ASK = "can i talk to a real person"
-# How an ack or error frame starts (the gateway writes compact JSON, handoff/sockets.py):
+# How an ack or error frame starts (the gateway writes compact JSON, handoff/live/sockets.py):
 # the widget reader parses only these.
 ANSWER_PREFIXES = ('{"type":"ack"', '{"type":"error"')
 ECHO_RATES = (500, 1000, 2000, 4000)

@@ -13,9 +13,9 @@ import secrets
 import uvloop
 from aiohttp import web
 
-from .access_log import AccessLog
-from .app import create_app
-from .settings import ROOT, Settings
+from handoff.web.access_log import AccessLog
+from handoff.app import create_app
+from handoff.settings import ROOT, Settings
 
 DEMO_AGENT_FILE = ROOT / "var" / "demo-agent.json"
 
@@ -35,8 +35,8 @@ def _demo_credentials() -> dict[str, str]:
 
 
 def ensure_agent_command(settings: Settings, args: argparse.Namespace) -> None:
-    from .agents import ensure_agent
-    from .canned_seed import seed_canned
+    from handoff.access.agents import ensure_agent
+    from handoff.agent_tools.canned_seed import seed_canned
 
     email = args.email or os.environ.get("BATON_AGENT_EMAIL")
     password = args.password or os.environ.get("BATON_AGENT_PASSWORD")
@@ -105,7 +105,7 @@ def main() -> None:
     )
     settings = Settings.from_env()
     if args.command == "migrate":
-        from .db import upgrade
+        from handoff.storage.db import upgrade
 
         upgrade(settings.database_url)
     elif args.command == "ensure-agent":

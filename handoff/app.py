@@ -6,22 +6,22 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import keys
-from .annotations import setup_annotations
-from .auth import TokenHashes
-from .db import setup_database
-from .errors import error_middleware
-from .fulfilment import setup_fulfilment
-from .presence import setup_presence
-from .ratelimit import rate_limit_middleware, setup_limits
-from .rasa_client import setup_rasa_client
-from .resolution_actions import setup_catalogue
-from .settings import Settings
-from .sockets import close_all_sockets, setup_sockets
-from .turns import setup_turns
-from .writer import setup_writer
-from .views import agent, console, customer, history, ops, pages
-from .views.origins import origin_allowed
+from handoff import keys
+from handoff.assistant.annotations import setup_annotations
+from handoff.access.auth import TokenHashes
+from handoff.storage.db import setup_database
+from handoff.web.errors import error_middleware
+from handoff.agent_tools.fulfilment import setup_fulfilment
+from handoff.routing.presence import setup_presence
+from handoff.web.ratelimit import rate_limit_middleware, setup_limits
+from handoff.assistant.rasa_client import setup_rasa_client
+from handoff.agent_tools.resolution_actions import setup_catalogue
+from handoff.settings import Settings
+from handoff.live.sockets import close_all_sockets, setup_sockets
+from handoff.routing.turns import setup_turns
+from handoff.storage.writer import setup_writer
+from handoff.web.views import agent, console, customer, history, ops, pages
+from handoff.web.views.origins import origin_allowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

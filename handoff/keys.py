@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from .annotations import Annotator
-    from .auth import TokenHashes
-    from .client_ids import ClientIds
-    from .db import Database
-    from .events import Publisher
-    from .fulfilment import Fulfilment
-    from .holders import Holders
-    from .presence import AgentGrace
-    from .ratelimit import Limits
-    from .rasa_client import RasaClient
-    from .resolution_actions import Catalogue
-    from .settings import Settings
-    from .sockets import SocketRegistry
-    from .turns import TurnLocks
-    from .writer import MessageWriter
+    from handoff.assistant.annotations import Annotator
+    from handoff.access.auth import TokenHashes
+    from handoff.storage.client_ids import ClientIds
+    from handoff.storage.db import Database
+    from handoff.live.events import Publisher
+    from handoff.agent_tools.fulfilment import Fulfilment
+    from handoff.routing.holders import Holders
+    from handoff.routing.presence import AgentGrace
+    from handoff.web.ratelimit import Limits
+    from handoff.assistant.rasa_client import RasaClient
+    from handoff.agent_tools.resolution_actions import Catalogue
+    from handoff.settings import Settings
+    from handoff.live.sockets import SocketRegistry
+    from handoff.routing.turns import TurnLocks
+    from handoff.storage.writer import MessageWriter
 
 SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 DB: web.AppKey["Database"] = web.AppKey("db")

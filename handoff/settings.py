@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .opening_hours import OpeningHours
+from handoff.routing.opening_hours import OpeningHours
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,13 +94,13 @@ class Settings:
     rate_per_conversation: float = 3.0
     burst_per_conversation: float = 20.0
     # Human-mode messages the bot reads along (NLU for the agent) at most this many times
-    # a second; 0 turns reading along off (handoff.annotations).
+    # a second; 0 turns reading along off (handoff.assistant.annotations).
     annotation_rate: float = 10.0
     # Behind a reverse proxy: take the client address from X-Forwarded-For's last hop.
     trust_forwarded: bool = False
     # The company's empowered resolution actions and each role's authority limits.
     resolutions_file: Path = field(default_factory=default_resolutions_file)
-    # When the team answers chats; None: any time someone is online (handoff.team).
+    # When the team answers chats; None: any time someone is online (handoff.routing.team).
     opening_hours: OpeningHours | None = None
     # Sent to Rasa's baton channel as "Authorization: Bearer ..."; `serve` will not start
     # without it (the launcher always sets one).

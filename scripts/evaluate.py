@@ -268,7 +268,7 @@ class GatewaySystem:
             reason, disruption = handoff.get("reason"), handoff.get("disruption")
             customer = [m for m in detail.get("messages", []) if m.get("sender") == "customer"]
             nlu = (customer[-1].get("nlu") or {}) if customer else {}
-            # The gateway keeps the intent's name (handoff/serializers.py nlu_annotation).
+            # The gateway keeps the intent's name (handoff/live/serializers.py nlu_annotation).
             intent = nlu.get("intent") if isinstance(nlu.get("intent"), str) else None
             score = float((nlu.get("frustration") or {}).get("score") or 0.0)
             if not handed_off:

@@ -11,9 +11,9 @@ import pytest
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from handoff.agents import ensure_agent
+from handoff.access.agents import ensure_agent
 from handoff.app import create_app
-from handoff.db import upgrade_async
+from handoff.storage.db import upgrade_async
 from handoff.settings import Settings
 
 from ..pg_server import PostgresServer, start_postgres

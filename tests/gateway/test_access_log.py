@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff.access_log import redact_url
+from handoff.web.access_log import redact_url
 from handoff.settings import ROOT
 
 from ..pg_server import free_port

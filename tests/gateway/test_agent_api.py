@@ -120,7 +120,7 @@ async def test_the_whole_handoff_path(
 async def test_a_claimed_conversation_cannot_be_claimed_again(
     client: TestClient, customer: Customer, agent_headers: dict[str, str]
 ) -> None:
-    from handoff.agents import ensure_agent
+    from handoff.access.agents import ensure_agent
     from handoff import keys
 
     await customer.say("can I talk to a real person")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from handoff.canned_seed import load_canned, seed_canned
-from handoff.db import upgrade_async
+from handoff.agent_tools.canned_seed import load_canned, seed_canned
+from handoff.storage.db import upgrade_async
 from handoff.settings import ROOT
 
 from .test_resolutions import add_agent

@@ -8,9 +8,9 @@ from typing import Any
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
-from handoff.agents import ensure_agent
-from handoff.events import Publisher
-from handoff.sockets import SocketRegistry
+from handoff.access.agents import ensure_agent
+from handoff.live.events import Publisher
+from handoff.live.sockets import SocketRegistry
 
 from .conftest import Customer
 from .test_queue import new_customer

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from handoff.context import merged_context
+from handoff.conversations.context import merged_context
 from handoff.settings import Settings
 
 from .conftest import MakeClient

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from handoff.actions import BOT_UNAVAILABLE_TEXT
-from handoff.handoff_notices import EMPATHY, NOBODY_ONLINE
+from handoff.conversations.actions import BOT_UNAVAILABLE_TEXT
+from handoff.conversations.handoff_notices import EMPATHY, NOBODY_ONLINE
 
 from .conftest import Customer
 from .fake_rasa import FakeRasa
@@ -141,7 +141,7 @@ async def test_a_retry_of_a_message_the_bot_never_answered_gets_the_answer(
 ) -> None:
     # As if the gateway had stopped between storing the message and Rasa's answer.
     from handoff import keys
-    from handoff.writer import Draft
+    from handoff.storage.writer import Draft
 
     await client.app[keys.WRITER].store(
         customer.id, [Draft("customer", "hello", client_message_id="m-9")]

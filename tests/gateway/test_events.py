@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from handoff.events import (
+from handoff.live.events import (
     RESET_EVENT,
     canned_event,
     context_event,
@@ -20,7 +20,7 @@ from handoff.events import (
     transfer_event,
     typing_event,
 )
-from handoff.team import Team
+from handoff.routing.team import Team
 
 MESSAGE = {"seq": 3, "sender": "agent", "text": "Hi", "created_at": "2026-11-22T10:00:00+00:00",
            "buttons": [], "author": "Maya"}

@@ -21,9 +21,9 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handoff.agents import ensure_agent
+from handoff.access.agents import ensure_agent
 from handoff.app import create_app
-from handoff.db import upgrade
+from handoff.storage.db import upgrade
 from handoff.settings import Settings
 
 from .fake_rasa import FakeRasa

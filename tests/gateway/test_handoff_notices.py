@@ -1,6 +1,6 @@
 """What the customer is told at a handoff: one message, true of who is online and the hours.
 
-The clock is set (handoff.team.current_time) so that the opening hours' answers are
+The clock is set (handoff.routing.team.current_time) so that the opening hours' answers are
 exact: Wednesday 2026-12-02, in London.
 """
 
@@ -15,9 +15,9 @@ import pytest
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
-from handoff import team
-from handoff.handoff_notices import BOT_UNAVAILABLE_TEXT
-from handoff.opening_hours import OpeningHours
+from handoff.routing import team
+from handoff.conversations.handoff_notices import BOT_UNAVAILABLE_TEXT
+from handoff.routing.opening_hours import OpeningHours
 from handoff.settings import Settings
 
 from .conftest import Customer, MakeClient

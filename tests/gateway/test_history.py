@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
 from handoff import keys
-from handoff.models import Conversation, Handoff
+from handoff.storage.models import Conversation, Handoff
 
 from .conftest import Customer
 from .test_resolutions import add_agent, detail

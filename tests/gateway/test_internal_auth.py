@@ -8,7 +8,7 @@ import sys
 
 from aiohttp.test_utils import TestClient
 
-from handoff.handoff_notices import EMPATHY, NOBODY_ONLINE
+from handoff.conversations.handoff_notices import EMPATHY, NOBODY_ONLINE
 from handoff.settings import ROOT, Settings
 
 from .conftest import INTERNAL_SECRET, Customer

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient
 
-from handoff.ratelimit import LoginThrottle, TokenBuckets
+from handoff.web.ratelimit import LoginThrottle, TokenBuckets
 
 from .conftest import AGENT_EMAIL, AGENT_PASSWORD, Customer, MakeClient
 

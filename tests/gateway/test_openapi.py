@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient
 from referencing import Registry, Resource
 
 from handoff import keys
-from handoff.agents import ensure_agent
-from handoff.openapi import openapi_document
+from handoff.access.agents import ensure_agent
+from handoff.web.openapi import openapi_document
 
 from .conftest import AGENT_EMAIL, AGENT_PASSWORD, widget_socket
 

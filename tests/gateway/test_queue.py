@@ -7,10 +7,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
-from handoff.events import Publisher
-from handoff.models import Handoff, Conversation, utcnow
-from handoff.queue import estimate, handoff_priority
-from handoff.sockets import SocketRegistry
+from handoff.live.events import Publisher
+from handoff.storage.models import Handoff, Conversation, utcnow
+from handoff.routing.queue import estimate, handoff_priority
+from handoff.live.sockets import SocketRegistry
 
 from .conftest import Customer, MakeClient
 from .test_sockets import next_event

@@ -1,4 +1,4 @@
-"""The gateway's own HTTP/1.1 client for Rasa's channel (handoff.rasa_http), against
+"""The gateway's own HTTP/1.1 client for Rasa's channel (handoff.assistant.rasa_http), against
 servers that answer byte for byte as scripted."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from handoff import rasa_http
-from handoff.rasa_http import HttpError, JsonPoster
+from handoff.assistant import rasa_http
+from handoff.assistant.rasa_http import HttpError, JsonPoster
 
 # What a server does with each request it reads: the bytes to answer (None: close).
 Script = Callable[[bytes], bytes | None]

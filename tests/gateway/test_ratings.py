@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import event, select, update
 
 from handoff import keys
-from handoff.models import Handoff, utcnow
-from handoff.ratings import RATING_ASKED_FOR
+from handoff.storage.models import Handoff, utcnow
+from handoff.conversations.ratings import RATING_ASKED_FOR
 
 from .conftest import Customer
 from .test_resolutions import add_agent, detail

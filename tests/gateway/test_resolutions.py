@@ -14,11 +14,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
-from handoff.agents import ensure_agent
+from handoff.access.agents import ensure_agent
 from handoff.app import create_app
-from handoff.fulfilment import Commitment, FulfilmentFailed
-from handoff.models import Handoff
-from handoff.resolution_actions import ConfigError, load_catalogue, parse_catalogue
+from handoff.agent_tools.fulfilment import Commitment, FulfilmentFailed
+from handoff.storage.models import Handoff
+from handoff.agent_tools.resolution_actions import ConfigError, load_catalogue, parse_catalogue
 from handoff.settings import Settings, default_resolutions_file
 
 from .conftest import Customer

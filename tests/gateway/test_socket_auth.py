@@ -10,7 +10,7 @@ import pytest
 from aiohttp import ClientWebSocketResponse, WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 
-from handoff.agents import ensure_agent
+from handoff.access.agents import ensure_agent
 
 from .conftest import AGENT_EMAIL, AGENT_PASSWORD, Customer, MakeClient, widget_socket
 from .test_sockets import next_event

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
-from handoff.handoff_notices import EMPATHY, NOBODY_ONLINE
+from handoff.conversations.handoff_notices import EMPATHY, NOBODY_ONLINE
 
 from .conftest import Customer, MakeClient
 

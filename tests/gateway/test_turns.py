@@ -1,4 +1,4 @@
-"""One turn at a time per conversation, in arrival order (handoff.turns.TurnLocks)."""
+"""One turn at a time per conversation, in arrival order (handoff.routing.turns.TurnLocks)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from handoff.turns import TurnLocks
+from handoff.routing.turns import TurnLocks
 
 
 async def test_turns_of_one_conversation_run_one_at_a_time_in_arrival_order() -> None:

@@ -1,5 +1,5 @@
 """The writer's statements on SQLite, straight through the driver, store exactly what
-SQLAlchemy Core stores (handoff.write_statements)."""
+SQLAlchemy Core stores (handoff.storage.write_statements)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from handoff.db import make_sqlite_file_engine, upgrade_async
-from handoff.models import Message
-from handoff.write_statements import CoreStatements, SqliteRows, SqliteStatements
-from handoff.writer import Draft, message_row
+from handoff.storage.db import make_sqlite_file_engine, upgrade_async
+from handoff.storage.models import Message
+from handoff.storage.write_statements import CoreStatements, SqliteRows, SqliteStatements
+from handoff.storage.writer import Draft, message_row
 
 NOW = dt.datetime(2026, 11, 22, 23, 59, 58, 123456, tzinfo=dt.timezone.utc)
 DRAFTS = [
@@ -52,7 +52,7 @@ class Driver:
 
 @pytest.fixture
 def driver(engine: Engine) -> Iterator[Driver]:
-    """The writer's SQLite path on its own raw connection (handoff.write_connection)."""
+    """The writer's SQLite path on its own raw connection (handoff.storage.write_connection)."""
     raw = engine.raw_connection()
     connection = raw.driver_connection
     assert connection is not None

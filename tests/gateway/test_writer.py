@@ -8,9 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
-from handoff.holders import Holder
-from handoff.models import STATUS_AGENT, STATUS_BOT
-from handoff.writer import ConversationMissing, Draft, DuplicateMessage
+from handoff.routing.holders import Holder
+from handoff.storage.models import STATUS_AGENT, STATUS_BOT
+from handoff.storage.writer import ConversationMissing, Draft, DuplicateMessage
 
 from .conftest import Customer, MakeClient
 from .fake_rasa import FakeRasa
@@ -52,8 +52,8 @@ async def test_on_sqlite_a_large_transaction_goes_to_the_writers_thread(
     thread, with the same outcome (seqs, order, a missing conversation refused)."""
     import threading
 
-    from handoff.write_statements import SqliteStatements
-    from handoff.writer import INLINE_MESSAGES
+    from handoff.storage.write_statements import SqliteStatements
+    from handoff.storage.writer import INLINE_MESSAGES
 
     client = await make_client(annotation_rate=0)
     ids = await _conversations(client, 30)
@@ -92,8 +92,8 @@ async def test_on_sqlite_a_busy_writer_starts_the_next_transaction_before_answer
     thread writes them while the callers answer and publish."""
     import threading
 
-    from handoff.write_statements import SqliteStatements
-    from handoff.writer import INLINE_MESSAGES
+    from handoff.storage.write_statements import SqliteStatements
+    from handoff.storage.writer import INLINE_MESSAGES
 
     client = await make_client(annotation_rate=0)
     ids = await _conversations(client, 2 * (INLINE_MESSAGES + 1))
@@ -188,7 +188,7 @@ async def test_an_annotation_is_written_onto_its_message(
 async def test_a_later_annotation_rides_in_the_next_transaction_or_its_own_soon(
     make_client: MakeClient, agent_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("handoff.writer.ANNOTATION_DELAY", 0.05)
+    monkeypatch.setattr("handoff.storage.writer.ANNOTATION_DELAY", 0.05)
     client = await make_client(annotation_rate=0)
     (cid,) = await _conversations(client, 1)
     writer = client.app[keys.WRITER]
@@ -244,8 +244,8 @@ async def test_a_holder_read_overtaken_by_a_change_is_not_kept(client: TestClien
 async def test_every_change_of_holder_updates_the_cache(
     client: TestClient, agent_headers: dict[str, str]
 ) -> None:
-    from handoff.actions import do_requeue_agent_conversations
-    from handoff.models import STATUS_WAITING
+    from handoff.conversations.actions import do_requeue_agent_conversations
+    from handoff.storage.models import STATUS_WAITING
 
     body = await (await client.post("/api/conversations")).json()
     customer = Customer(client, body["id"], body["token"])
@@ -315,7 +315,7 @@ async def test_on_sqlite_the_bot_has_the_message_before_its_commit_begins(
 ) -> None:
     """The writer yields a turn of the loop first, so the request to Rasa leaves before
     the customer message's transaction begins."""
-    from handoff import rasa_http
+    from handoff.assistant import rasa_http
 
     await customer.say("hello")  # the connection to Rasa is open from now on
     order: list[str] = []
@@ -346,8 +346,8 @@ async def test_the_writers_rows_are_stored_as_sqlalchemys_would_be(
     """On SQLite the writer binds the values itself: the rows must not differ in form."""
     from sqlalchemy import insert, select
 
-    from handoff.models import Agent, Message, utcnow
-    from handoff.writer import message_row
+    from handoff.storage.models import Agent, Message, utcnow
+    from handoff.storage.writer import message_row
 
     client = await make_client(annotation_rate=0)
     by_writer, by_core = await _conversations(client, 2)
@@ -399,7 +399,7 @@ async def test_on_sqlite_the_log_restarts_under_a_steady_stream_of_writes(
     writer's own checkpoint does, so SQLite starts the log afresh and it stays small."""
     import os
 
-    from handoff import write_connection
+    from handoff.storage import write_connection
 
     monkeypatch.setattr(write_connection, "CHECKPOINT_SECONDS", 0.1)
     client = await make_client(annotation_rate=0)
@@ -434,8 +434,8 @@ async def test_on_sqlite_a_quiet_writer_commits_on_the_loop_and_checkpoints_on_i
     import sqlite3
     import threading
 
-    from handoff import write_connection
-    from handoff.write_statements import SqliteStatements
+    from handoff.storage import write_connection
+    from handoff.storage.write_statements import SqliteStatements
 
     monkeypatch.setattr(write_connection, "CHECKPOINT_SECONDS", 0.05)
     client = await make_client(annotation_rate=0)

@@ -1,0 +1,92 @@
+"""What a supervisor's approval card shows beside the request itself: the booking, the
+handoff's reason, and what the conversation was already given (GET /api/agent/approvals).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.storage.models import RESOLUTION_PENDING, Handoff, Resolution
+from handoff.agent_tools.resolution_actions import Catalogue, amount_number
+from handoff.agent_tools.resolutions import COMMITTED
+from handoff.live.serializers import resolution_dict
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _conversation_facts(handoff: Handoff | None) -> dict[str, Any]:
+    context = handoff.context if handoff is not None and isinstance(handoff.context, dict) else {}
+    contact = handoff.contact if handoff is not None and isinstance(handoff.contact, dict) else {}
+    return {
+        "reason": handoff.reason if handoff is not None else None,
+        "disruption": handoff.disruption if handoff is not None else None,
+        "booking_reference": _text(context.get("booking_reference")),
+        "flight_number": _text(context.get("flight_number")),
+        "customer_name": _text(contact.get("name")),
+    }
+
+
+# What the card lists of each thing already given: a part of the resolution's own shape.
+GIVEN_FIELDS = ("id", "action", "label", "amount", "currency", "fields", "status", "reference")
+
+
+def _given_item(resolution: Resolution) -> dict[str, Any]:
+    data = resolution_dict(resolution)
+    return {key: data[key] for key in GIVEN_FIELDS}
+
+
+async def pending_approvals(
+    db: AsyncSession, catalogue: Catalogue, role: str
+) -> list[dict[str, Any]]:
+    """Pending requests, oldest first, each with what the deciding role needs to know."""
+    pending = (
+        await db.scalars(
+            select(Resolution)
+            .where(Resolution.status == RESOLUTION_PENDING)
+            .order_by(Resolution.requested_at, Resolution.id)
+        )
+    ).unique().all()
+    conversations = {r.conversation_id for r in pending}
+    committed = (
+        await db.scalars(
+            select(Resolution)
+            .where(Resolution.conversation_id.in_(conversations), Resolution.status.in_(COMMITTED))
+            .order_by(Resolution.id)
+        )
+    ).unique().all() if conversations else []
+    handoff_ids = {r.handoff_id for r in pending if r.handoff_id is not None}
+    handoffs = {
+        h.id: h
+        for h in (
+            await db.scalars(select(Handoff).where(Handoff.id.in_(handoff_ids)))
+        ).unique().all()
+    } if handoff_ids else {}
+
+    entries = []
+    for request in pending:
+        here = [r for r in committed if r.conversation_id == request.conversation_id]
+        given = sum(r.amount_minor or 0 for r in here if r.action == request.action)
+        action = catalogue.actions.get(request.action)
+        authority = None
+        if action is not None and action.takes_amount:
+            authority = {
+                "limit": amount_number(action.limit_for(role)),
+                "per_conversation": amount_number(action.cap_for(role)),
+                "remaining": amount_number(action.room_for(role, given)),
+            }
+        entries.append({
+            **resolution_dict(request),
+            "conversation": _conversation_facts(handoffs.get(request.handoff_id or -1)),
+            "given": {
+                "amount": amount_number(given) if request.amount_minor is not None else None,
+                "currency": request.currency,
+                "items": [_given_item(r) for r in here],
+            },
+            "authority": authority,
+        })
+    return entries

@@ -1,0 +1,275 @@
+"""The gateway's tables: conversations, their messages, handoffs and agents; the
+agents' private notes, canned responses, empowered resolutions and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores UTC and always hands back aware datetimes, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# Conversation.status values
+STATUS_BOT = "bot"
+STATUS_WAITING = "waiting"
+STATUS_AGENT = "agent"
+STATUSES = (STATUS_BOT, STATUS_WAITING, STATUS_AGENT)
+
+SENDERS = ("customer", "bot", "agent", "system")
+HANDOFF_REASONS = ("requested", "frustration", "disruption", "bot_failure", "bot_unavailable")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32), default="agent")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AgentSession(Base):
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[Optional[dt.datetime]]
+
+    agent: Mapped[Agent] = relationship(lazy="joined")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    # History lists conversations newest first (handoff.conversations.history).
+    __table_args__ = (Index("ix_conversations_created_at", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_BOT, index=True)
+    # The highest seq handed out; messages take last_seq + 1 inside the writing transaction.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The open handoff while status is waiting or agent.
+    handoff_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("handoffs.id", use_alter=True, name="fk_conversations_handoff_id")
+    )
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    # When the customer's last widget connection closed; null while one is open.
+    customer_left_at: Mapped[Optional[dt.datetime]]
+
+    handoff: Mapped[Optional["Handoff"]] = relationship(
+        foreign_keys=[handoff_id], lazy="joined", post_update=True
+    )
+    agent: Mapped[Optional[Agent]] = relationship(foreign_keys=[agent_id], lazy="joined")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        UniqueConstraint(
+            "conversation_id", "client_message_id", name="uq_messages_conversation_client_id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int]
+    sender: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    client_message_id: Mapped[Optional[str]] = mapped_column(String(64))
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    # Quick-reply buttons of a bot message: [{"title", "payload"}].
+    buttons: Mapped[Optional[list[Any]]]
+    # What the assistant understood of a customer message (intent, entities, scores).
+    nlu: Mapped[Optional[dict[str, Any]]]
+
+    agent: Mapped[Optional[Agent]] = relationship(lazy="joined")
+
+    @property
+    def author(self) -> str | None:
+        """The agent's display name, as handoff.storage.writer.Stored has it."""
+        return self.agent.name if self.agent is not None else None
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_open", "resolved_at", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(32))
+    disruption: Mapped[Optional[str]] = mapped_column(String(32))
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The customer message whose turn triggered the handoff.
+    trigger_seq: Mapped[Optional[int]]
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[Optional[dt.datetime]]
+    resolved_at: Mapped[Optional[dt.datetime]]
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    outcome: Mapped[Optional[str]] = mapped_column(String(64))
+    # Queue order: higher first, then the longest waiting (see handoff.routing.queue).
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an agent's conversation went back to the queue (they disconnected).
+    requeued_at: Mapped[Optional[dt.datetime]]
+    # Details the customer left for a follow-up: {"name", "email", "phone", "left_at"}.
+    contact: Mapped[Optional[dict[str, Any]]]
+    # The customer's satisfaction with this handoff, 1-5, and what they added.
+    rating: Mapped[Optional[int]]
+    rating_comment: Mapped[Optional[str]] = mapped_column(Text)
+    rated_at: Mapped[Optional[dt.datetime]]
+
+    agent: Mapped[Optional[Agent]] = relationship(lazy="joined")
+
+
+# Resolution.status values
+RESOLUTION_PENDING = "pending_approval"
+RESOLUTION_IN_PROGRESS = "in_progress"
+RESOLUTION_DONE = "done"
+RESOLUTION_REJECTED = "rejected"
+RESOLUTION_FAILED = "failed"
+RESOLUTION_STATUSES = (
+    RESOLUTION_PENDING,
+    RESOLUTION_IN_PROGRESS,
+    RESOLUTION_DONE,
+    RESOLUTION_REJECTED,
+    RESOLUTION_FAILED,
+)
+
+
+class Note(Base):
+    """An agent's private note on a conversation; never shown to the customer."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    agent: Mapped[Agent] = relationship(lazy="joined")
+
+
+class CannedResponse(Base):
+    """A reply agents insert by its shortcut (e.g. "/bags"); supervisors edit them."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+
+
+class Resolution(Base):
+    """An empowered action an agent took or asked for (handoff.agent_tools.resolution_actions)."""
+
+    __tablename__ = "resolutions"
+    __table_args__ = (Index("ix_resolutions_status", "status", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    handoff_id: Mapped[Optional[int]] = mapped_column(ForeignKey("handoffs.id"))
+    # The configured action's id, and its label when it was asked for.
+    action: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(120))
+    # Money in minor units (cents), so no float ever holds an amount.
+    amount_minor: Mapped[Optional[int]]
+    currency: Mapped[Optional[str]] = mapped_column(String(3))
+    # The details the action declares (e.g. the new flight and its departure), as stored.
+    fields: Mapped[Optional[dict[str, Any]]]
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The supervisor who approved or rejected it, when it needed one.
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    decided_at: Mapped[Optional[dt.datetime]]
+    decision_reason: Mapped[Optional[str]] = mapped_column(Text)
+    # What the booking or payment system answered (handoff.agent_tools.fulfilment).
+    reference: Mapped[Optional[str]] = mapped_column(String(120))
+    carried_out_at: Mapped[Optional[dt.datetime]]
+    failure: Mapped[Optional[str]] = mapped_column(Text)
+
+    requested_by: Mapped[Agent] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    decided_by: Mapped[Optional[Agent]] = relationship(
+        foreign_keys=[decided_by_id], lazy="joined"
+    )
+
+
+class AuditEntry(Base):
+    """Who changed what, when. Rows are only ever added (handoff.agent_tools.audit.record_audit)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Null when the gateway itself acted (e.g. requeueing a disconnected agent's chats).
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    # No foreign key: the log outlives whatever it tells about.
+    conversation_id: Mapped[Optional[str]] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    agent: Mapped[Optional[Agent]] = relationship(lazy="joined")

@@ -1,0 +1,86 @@
+"""JSON error answers, one shape for every 4xx and 5xx: {"error": {"status", "message"}}."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import DBAPIError
+
+from handoff.live.events import error_event
+
+log = logging.getLogger(__name__)
+
+
+def json_error(
+    cls: type[web.HTTPException], message: str, **extra: Any
+) -> web.HTTPException:
+    body: dict[str, Any] = {"error": {"status": cls.status_code, "message": message, **extra}}
+    if cls is web.HTTPRequestEntityTooLarge:
+        return web.HTTPRequestEntityTooLarge(
+            max_size=0, actual_size=0, text=json.dumps(body), content_type="application/json"
+        )
+    return cls(text=json.dumps(body), content_type="application/json")
+
+
+STORAGE_UNAVAILABLE = "storage is unavailable for a moment; please retry"
+
+
+def error_of(exc: web.HTTPException) -> dict[str, Any]:
+    """The ``{"status", "message", ...}`` of an error answer, for a socket to send."""
+    try:
+        return dict(json.loads(exc.text or "")["error"])
+    except (ValueError, KeyError, TypeError):
+        return {"status": exc.status, "message": exc.reason}
+
+
+async def socket_answer(
+    data: dict[str, Any], turn: Callable[[], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """A ``message`` frame answered as its POST would be: the ack that ``turn`` builds,
+    or an ``error`` event carrying the HTTP answer's body (503 while storage is down).
+    The answer names client_message_id as the client sent it, whatever its shape."""
+    client_message_id = data.get("client_message_id")
+    if not isinstance(client_message_id, str):
+        client_message_id = None
+    try:
+        return await turn()
+    except web.HTTPException as exc:
+        return error_event(client_message_id, error_of(exc))
+    except (DBAPIError, OSError) as exc:
+        log.warning("storage unavailable for a socket message: %s", exc)
+        return error_event(client_message_id, {"status": 503, "message": STORAGE_UNAVAILABLE})
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or exc.status < 400:
+            raise
+        # aiohttp's own 404/405/413 come as text; answer JSON under /api.
+        if request.path.startswith("/api/"):
+            headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+            body = {"error": {"status": exc.status, "message": exc.reason}}
+            return web.json_response(body, status=exc.status, headers=headers)
+        raise
+    except (DBAPIError, OSError) as exc:
+        # The database is unreachable (restarting, failing over): say so and when to
+        # retry. A retry with the same client_message_id is stored once and answered.
+        log.warning("storage unavailable in %s %s: %s", request.method, request.path, exc)
+        if request.path.startswith("/api/"):
+            body = {"error": {"status": 503, "message": STORAGE_UNAVAILABLE}}
+            return web.json_response(body, status=503, headers={"Retry-After": "2"})
+        raise
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        if request.path.startswith("/api/"):
+            body = {"error": {"status": 500, "message": "internal error"}}
+            return web.json_response(body, status=500)
+        raise

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket handlers: parse and check input, call handoff.conversations.actions, shape output."""

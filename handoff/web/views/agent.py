@@ -1,0 +1,300 @@
+"""The console's API: agents log in, see the queue, claim, reply and resolve."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import select
+
+from handoff import keys
+from handoff.conversations.actions import do_agent_message, do_claim, do_resolve, publish_queue
+from handoff.access.auth import (
+    SESSION_COOKIE,
+    authenticate_agent,
+    bearer_token,
+    current_agent,
+    open_session,
+    require_agent,
+    session_for_token,
+    token_hash,
+)
+from handoff.web.errors import json_error, socket_answer
+from handoff.live.events import (
+    RESET_EVENT,
+    Event,
+    agent_ack_event,
+    hello_event,
+    typing_event,
+    watching_event,
+)
+from handoff.conversations.history import history_state
+from handoff.storage.models import (
+    STATUS_AGENT,
+    STATUS_WAITING,
+    Agent,
+    AgentSession,
+    Conversation,
+    Handoff,
+    Message,
+    utcnow,
+)
+from handoff.web.ratelimit import client_address, too_many
+from handoff.live.serializers import agent_ref, handoff_dict, message_dict, queue_entry
+from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
+from handoff.live.sockets import SESSION_ENDED
+from handoff.web.validation import int_query, read_json, text_field
+from handoff.web.views.console import agent_records
+from handoff.web.views.origins import check_origin
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/agent/login")
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    email = text_field(body, "email", max_chars=320)
+    password = body.get("password")
+    if not isinstance(password, str) or not password:
+        raise json_error(web.HTTPBadRequest, "'password' is required", field="password")
+    settings = request.app[keys.SETTINGS]
+    assert email is not None
+    throttle = request.app[keys.LIMITS].login
+    # Slowed per account and per address, so neither guessing one password nor
+    # spraying many accounts goes fast.
+    attempt = (f"email:{email.lower()}", f"addr:{client_address(request)}")
+    wait = throttle.wait(*attempt)
+    if wait:
+        return too_many(wait, "too many failed logins; try again later")
+    async with request.app[keys.DB].write() as db:
+        agent = await authenticate_agent(db, email, password[:1024])
+        if agent is None:
+            throttle.failed(*attempt)
+            raise json_error(web.HTTPUnauthorized, "wrong e-mail or password")
+        throttle.succeeded(*attempt)
+        token = await open_session(db, agent, settings.session_ttl_seconds)
+        agent_data = {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
+    response = web.json_response({"token": token, "agent": agent_data})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_seconds,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+@routes.post("/api/agent/logout")
+async def logout(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].write() as db:
+        await require_agent(request, db)
+        token = bearer_token(request) or request.cookies.get(SESSION_COOKIE, "")
+        session = await db.scalar(
+            select(AgentSession).where(AgentSession.token_hash == token_hash(token))
+        )
+        if session is not None:
+            session.revoked_at = utcnow()
+    # Its consoles' sockets end too (4401): a revoked session hears nothing more.
+    request.app[keys.SOCKETS].end_session(token_hash(token))
+    response = web.json_response({"ok": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/api/agent/me")
+async def me(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].read() as db:
+        agent = await require_agent(request, db)
+        return web.json_response(
+            {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
+        )
+
+
+@routes.get("/api/agent/queue")
+async def queue(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].read() as db:
+        await require_agent(request, db)
+        rows = (
+            await db.scalars(
+                select(Conversation)
+                .join(Handoff, Conversation.handoff_id == Handoff.id)
+                .where(Conversation.status.in_((STATUS_WAITING, STATUS_AGENT)))
+                .order_by(Conversation.status.desc(), Handoff.priority.desc(), Handoff.requested_at)
+            )
+        ).unique().all()
+        return web.json_response({"conversations": [queue_entry(c) for c in rows]})
+
+
+@routes.get("/api/agent/conversations/{id}")
+async def conversation_detail(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].read() as db:
+        await require_agent(request, db)
+        conversation = await db.get(Conversation, request.match_info["id"])
+        if conversation is None:
+            raise json_error(web.HTTPNotFound, "conversation not found")
+        messages = (
+            await db.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation.id)
+                .order_by(Message.seq)
+            )
+        ).all()
+        handoffs = (
+            await db.scalars(
+                select(Handoff)
+                .where(Handoff.conversation_id == conversation.id)
+                .order_by(Handoff.requested_at)
+            )
+        ).unique().all()
+        latest = conversation.handoff or (handoffs[-1] if handoffs else None)
+        return web.json_response(
+            {
+                "id": conversation.id,
+                "status": conversation.status,
+                "state": history_state(conversation, list(handoffs)),
+                "agent": agent_ref(conversation.agent),
+                "handoff": handoff_dict(latest),
+                "handoffs": [handoff_dict(h) for h in handoffs],
+                "messages": [message_dict(m, for_agent=True) for m in messages],
+                **await agent_records(db, conversation.id),
+            }
+        )
+
+
+@routes.post("/api/agent/conversations/{id}/claim")
+async def claim(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    conversation = await do_claim(request.app, request.match_info["id"], agent)
+    return web.json_response(queue_entry(conversation))
+
+
+@routes.post("/api/agent/conversations/{id}/messages")
+async def agent_message(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    body = await read_json(request)
+    text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
+    client_message_id = text_field(body, "client_message_id", max_chars=64, required=False)
+    assert text is not None
+    reply = await do_agent_message(
+        request.app, request.match_info["id"], agent, text, client_message_id
+    )
+    return web.json_response(
+        {"message": message_dict(reply.message)}, status=201 if reply.created else 200
+    )
+
+
+@routes.post("/api/agent/conversations/{id}/resolve")
+async def resolve(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    body = await read_json(request) if request.can_read_body else {}
+    outcome = text_field(body, "outcome", max_chars=64, required=False)
+    conversation = await do_resolve(request.app, request.match_info["id"], agent, outcome)
+    return web.json_response({"id": conversation.id, "status": conversation.status})
+
+
+@routes.get("/api/agent/ws")
+async def agent_socket(request: web.Request) -> web.WebSocketResponse:
+    check_origin(request)
+    last_event_id = int_query(request, "last_event_id", -1)
+    ws = web.WebSocketResponse(heartbeat=30, compress=False)
+    websocket_or_400(request, ws)
+    # Not the cookie: it is the browser's last login, and each console tab keeps its own.
+    token = bearer_token(request)
+    session = await _live_session(request, token) if token is not None else None
+    await ws.prepare(request)
+    if session is None:
+        session = await authenticate_first_frame(
+            ws,
+            request.app[keys.SETTINGS].socket_auth_seconds,
+            lambda candidate: _live_session(request, candidate),
+        )
+        if session is None:
+            return ws
+    agent = session.agent
+    registry = request.app[keys.SOCKETS]
+    publisher = request.app[keys.PUBLISHER]
+    newcomer = not registry.agent_connected(agent.id)
+    registry.add_agent(agent.id, ws, request.transport, session=session.token_hash)
+    request.app[keys.AGENT_GRACE].connected(agent.id)
+    # The socket lives no longer than its session; logging out ends it sooner.
+    expiry = asyncio.get_running_loop().call_later(
+        max(0.0, (session.expires_at - utcnow()).total_seconds()),
+        registry.close, ws, SESSION_ENDED, b"session expired",
+    )
+    try:
+        registry.send(
+            ws, hello_event(agent.id, agent.name, publisher.last_event_id, publisher.epoch)
+        )
+        if last_event_id >= 0:
+            missed = publisher.agent_events_after(
+                last_event_id, request.query.get("epoch"), agent.id
+            )
+            for event in missed if missed is not None else [RESET_EVENT]:
+                registry.send(ws, event)
+        if newcomer:
+            # One more agent online shortens every waiting customer's estimate.
+            request.app[keys.TURN_LOCKS].spawn(publish_queue(request.app))
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(frame.data)
+            except ValueError:
+                continue
+            if not isinstance(data, dict):
+                continue
+            conversation_id = data.get("conversation_id")
+            if data.get("type") == "typing" and isinstance(conversation_id, str):
+                await publisher.to_conversation(
+                    conversation_id, typing_event(conversation_id, "agent", bool(data.get("typing")))
+                )
+            elif data.get("type") == "watch" and (
+                conversation_id is None
+                or (isinstance(conversation_id, str) and len(conversation_id) <= 64)
+            ):
+                # The conversation this console shows: its events come here too.
+                registry.watch(ws, conversation_id)
+                registry.send(ws, watching_event(conversation_id))
+            elif data.get("type") == "message":
+                registry.send(ws, await _socket_reply(request, agent, data))
+    finally:
+        expiry.cancel()
+        registry.remove_agent(ws)
+        request.app[keys.AGENT_GRACE].disconnected(agent.id)
+    return ws
+
+
+async def _live_session(request: web.Request, token: str) -> AgentSession:
+    """The session (with its agent) behind a console socket's token, or 401."""
+    async with request.app[keys.DB].read() as db:
+        session = await session_for_token(db, token)
+    if session is None:
+        raise json_error(web.HTTPUnauthorized, "invalid or expired session")
+    return session
+
+
+async def _socket_reply(request: web.Request, agent: Agent, data: dict[str, Any]) -> Event:
+    """A reply sent on the console's socket: what a POST of it does, answered by an ack.
+
+    The message goes out as a ``message`` event before its ack. An error answer is an
+    HTTP error's body; 503 and a lost ack are retried with the same client_message_id.
+    """
+
+    async def turn() -> Event:
+        conversation_id = data.get("conversation_id")
+        if not isinstance(conversation_id, str) or not 0 < len(conversation_id) <= 64:
+            raise json_error(
+                web.HTTPBadRequest, "'conversation_id' is required", field="conversation_id"
+            )
+        text = text_field(data, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
+        stored_id = text_field(data, "client_message_id", max_chars=64)
+        assert text is not None
+        reply = await do_agent_message(request.app, conversation_id, agent, text, stored_id)
+        return agent_ack_event(data["client_message_id"], conversation_id, reply.message.seq)
+
+    return await socket_answer(data, turn)

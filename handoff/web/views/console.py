@@ -1,0 +1,335 @@
+"""The console's agent tools: notes, canned responses, empowered resolutions and their
+approval, transfers, the agents list and the audit log."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff import keys
+from handoff.agent_tools.approvals import pending_approvals
+from handoff.agent_tools.audit import audit_entries
+from handoff.access.auth import current_agent, require_agent
+from handoff.web.errors import json_error
+from handoff.storage.models import Agent, CannedResponse, Conversation, Note, Resolution
+from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
+from handoff.agent_tools.resolution_fields import FieldError
+from handoff.agent_tools.resolutions import (
+    do_add_note,
+    do_create_canned,
+    do_decide_resolution,
+    do_delete_canned,
+    do_request_resolution,
+    do_transfer,
+    do_update_canned,
+)
+from handoff.live.serializers import agent_ref, audit_dict, canned_dict, note_dict, resolution_dict
+from handoff.web.validation import int_query, read_json, text_field
+
+routes = web.RouteTableDef()
+
+SUPERVISOR = "supervisor"
+SHORTCUT = re.compile(r"/[a-z0-9][a-z0-9_-]{0,30}")
+# No single commitment is anywhere near this; a bigger number is a typo.
+MAX_AMOUNT = Decimal("1000000")
+MAX_NOTE_CHARS = 1000
+
+
+async def _supervisor(request: web.Request) -> Agent:
+    agent = await current_agent(request)
+    if agent.role != SUPERVISOR:
+        raise json_error(web.HTTPForbidden, "only a supervisor may do this")
+    return agent
+
+
+def _int_id(request: web.Request, what: str) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise json_error(web.HTTPNotFound, f"{what} not found")
+    return int(raw)
+
+
+async def _optional_body(request: web.Request) -> dict[str, Any]:
+    return await read_json(request) if request.can_read_body else {}
+
+
+async def agent_records(db: AsyncSession, conversation_id: str) -> dict[str, list[Any]]:
+    """What the context panel shows beside the transcript: notes, resolutions, audit."""
+    notes = (
+        await db.scalars(
+            select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)
+        )
+    ).unique().all()
+    resolutions = (
+        await db.scalars(
+            select(Resolution)
+            .where(Resolution.conversation_id == conversation_id)
+            .order_by(Resolution.id)
+        )
+    ).unique().all()
+    audit = await audit_entries(db, conversation_id=conversation_id)
+    return {
+        "notes": [note_dict(n) for n in notes],
+        "resolutions": [resolution_dict(r) for r in resolutions],
+        "audit": [audit_dict(e) for e in audit],
+    }
+
+
+@routes.get("/api/agent/agents")
+async def agents(request: web.Request) -> web.Response:
+    sockets = request.app[keys.SOCKETS]
+    async with request.app[keys.DB].read() as db:
+        await require_agent(request, db)
+        rows = (await db.scalars(select(Agent).order_by(Agent.name, Agent.id))).all()
+    return web.json_response(
+        {
+            "agents": [
+                {"id": a.id, "name": a.name, "role": a.role, "online": sockets.agent_connected(a.id)}
+                for a in rows
+            ]
+        }
+    )
+
+
+@routes.get("/api/agent/conversations/{id}/notes")
+async def notes(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].read() as db:
+        await require_agent(request, db)
+        conversation_id = request.match_info["id"]
+        if await db.get(Conversation, conversation_id) is None:
+            raise json_error(web.HTTPNotFound, "conversation not found")
+        rows = (
+            await db.scalars(
+                select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)
+            )
+        ).unique().all()
+    return web.json_response({"notes": [note_dict(n) for n in rows]})
+
+
+@routes.post("/api/agent/conversations/{id}/notes")
+async def add_note(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    body = await read_json(request)
+    text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
+    assert text is not None
+    note = await do_add_note(request.app, request.match_info["id"], agent, text)
+    return web.json_response({"note": note_dict(note)}, status=201)
+
+
+@routes.get("/api/agent/canned")
+async def canned_list(request: web.Request) -> web.Response:
+    async with request.app[keys.DB].read() as db:
+        await require_agent(request, db)
+        rows = (await db.scalars(select(CannedResponse).order_by(CannedResponse.shortcut))).all()
+    return web.json_response({"canned": [canned_dict(c) for c in rows]})
+
+
+def _canned_fields(request: web.Request, body: dict[str, Any], *, required: bool) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    shortcut = text_field(body, "shortcut", max_chars=32, required=required)
+    if shortcut is not None:
+        shortcut = shortcut.lower()
+        if not SHORTCUT.fullmatch(shortcut):
+            raise json_error(
+                web.HTTPBadRequest,
+                "'shortcut' must be a slash and up to 31 letters, digits, - or _, e.g. /bags",
+                field="shortcut",
+            )
+        fields["shortcut"] = shortcut
+    title = text_field(body, "title", max_chars=120, required=required)
+    if title is not None:
+        fields["title"] = title
+    text = text_field(
+        body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars, required=required
+    )
+    if text is not None:
+        fields["text"] = text
+    return fields
+
+
+@routes.post("/api/agent/canned")
+async def canned_create(request: web.Request) -> web.Response:
+    agent = await _supervisor(request)
+    fields = _canned_fields(request, await read_json(request), required=True)
+    canned = await do_create_canned(request.app, agent, **fields)
+    return web.json_response({"canned": canned_dict(canned)}, status=201)
+
+
+@routes.patch("/api/agent/canned/{id}")
+async def canned_update(request: web.Request) -> web.Response:
+    agent = await _supervisor(request)
+    canned_id = _int_id(request, "canned response")
+    fields = _canned_fields(request, await read_json(request), required=False)
+    if not fields:
+        raise json_error(web.HTTPBadRequest, "give at least one of shortcut, title, text")
+    canned = await do_update_canned(request.app, agent, canned_id, fields)
+    return web.json_response({"canned": canned_dict(canned)})
+
+
+@routes.delete("/api/agent/canned/{id}")
+async def canned_delete(request: web.Request) -> web.Response:
+    agent = await _supervisor(request)
+    canned_id = _int_id(request, "canned response")
+    await do_delete_canned(request.app, agent, canned_id)
+    return web.json_response({"id": canned_id, "deleted": True})
+
+
+@routes.get("/api/agent/resolutions")
+async def resolution_actions(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    catalogue = request.app[keys.RESOLUTIONS]
+    return web.json_response(
+        {"role": agent.role, "actions": [a.as_json(agent.role) for a in catalogue.actions.values()]}
+    )
+
+
+def _amount(body: dict[str, Any], action: ResolutionAction) -> int | None:
+    """The amount in minor units, checked against what the action takes."""
+    value = body.get("amount")
+    if not action.takes_amount:
+        if value is not None:
+            raise json_error(
+                web.HTTPBadRequest, f"'{action.id}' takes no amount", field="amount"
+            )
+        return None
+    if value is None:
+        raise json_error(
+            web.HTTPBadRequest, f"'amount' is required for '{action.id}'", field="amount"
+        )
+    not_a_number = "'amount' must be a number, such as 50 or 49.90"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise json_error(web.HTTPBadRequest, not_a_number, field="amount")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise json_error(web.HTTPBadRequest, not_a_number, field="amount") from None
+    if not amount.is_finite():
+        raise json_error(web.HTTPBadRequest, not_a_number, field="amount")
+    if amount <= 0:
+        raise json_error(web.HTTPBadRequest, "'amount' must be more than 0", field="amount")
+    if amount >= MAX_AMOUNT:
+        raise json_error(web.HTTPBadRequest, "'amount' must be below 1,000,000", field="amount")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise json_error(
+            web.HTTPBadRequest, "'amount' must have at most two decimals (cents)", field="amount"
+        )
+    minor = to_minor(amount)
+    if not action.can_be_approved(minor):
+        raise json_error(
+            web.HTTPBadRequest,
+            f"nobody may approve more than {format_amount(action.room(0))} {action.currency} "
+            f"for '{action.id}'",
+            field="amount",
+        )
+    return minor
+
+
+def _fields(body: dict[str, Any], action: ResolutionAction) -> dict[str, str]:
+    """The values of the action's declared fields, each checked; every one is required."""
+    given = body.get("fields")
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise json_error(web.HTTPBadRequest, "'fields' must be an object", field="fields")
+    declared = [f.id for f in action.fields]
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        takes = f"it takes {', '.join(declared)}" if declared else "it takes none"
+        raise json_error(
+            web.HTTPBadRequest,
+            f"'{action.id}' has no field {', '.join(unknown)}; {takes}", field="fields",
+        )
+    values: dict[str, str] = {}
+    for declared_field in action.fields:
+        try:
+            values[declared_field.id] = declared_field.parse(given.get(declared_field.id))
+        except FieldError as exc:
+            raise json_error(
+                web.HTTPBadRequest, str(exc), field=f"fields.{declared_field.id}"
+            ) from None
+    return values
+
+
+@routes.post("/api/agent/conversations/{id}/resolutions")
+async def request_resolution(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    body = await read_json(request)
+    action_id = body.get("action")
+    catalogue = request.app[keys.RESOLUTIONS]
+    if not isinstance(action_id, str) or action_id not in catalogue.actions:
+        raise json_error(
+            web.HTTPBadRequest,
+            f"unknown action; one of: {', '.join(catalogue.actions)}",
+            field="action",
+        )
+    action = catalogue.actions[action_id]
+    amount_minor = _amount(body, action)
+    fields = _fields(body, action)
+    note = text_field(body, "note", max_chars=MAX_NOTE_CHARS, required=False)
+    resolution = await do_request_resolution(
+        request.app, request.match_info["id"], agent, action, amount_minor, note, fields
+    )
+    return web.json_response({"resolution": resolution_dict(resolution)}, status=201)
+
+
+@routes.post("/api/agent/conversations/{id}/transfer")
+async def transfer(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    body = await read_json(request)
+    agent_id, to = body.get("agent_id"), body.get("to")
+    if to == "queue" and agent_id is None:
+        target = None
+    elif to is None and isinstance(agent_id, int) and not isinstance(agent_id, bool):
+        target = agent_id
+    else:
+        raise json_error(
+            web.HTTPBadRequest, 'give either {"agent_id": <id>} or {"to": "queue"}'
+        )
+    conversation = await do_transfer(request.app, request.match_info["id"], agent, target)
+    return web.json_response(
+        {"id": conversation.id, "status": conversation.status, "agent": agent_ref(conversation.agent)}
+    )
+
+
+@routes.get("/api/agent/approvals")
+async def approvals(request: web.Request) -> web.Response:
+    supervisor = await _supervisor(request)
+    async with request.app[keys.DB].read() as db:
+        entries = await pending_approvals(db, request.app[keys.RESOLUTIONS], supervisor.role)
+    return web.json_response({"approvals": entries})
+
+
+async def _decide(request: web.Request, approve: bool) -> web.Response:
+    supervisor = await _supervisor(request)
+    resolution_id = _int_id(request, "approval request")
+    body = await _optional_body(request)
+    reason = text_field(body, "reason", max_chars=MAX_NOTE_CHARS, required=False)
+    resolution = await do_decide_resolution(
+        request.app, resolution_id, supervisor, approve=approve, reason=reason
+    )
+    return web.json_response({"resolution": resolution_dict(resolution)})
+
+
+@routes.post("/api/agent/approvals/{id}/approve")
+async def approve(request: web.Request) -> web.Response:
+    return await _decide(request, approve=True)
+
+
+@routes.post("/api/agent/approvals/{id}/reject")
+async def reject(request: web.Request) -> web.Response:
+    return await _decide(request, approve=False)
+
+
+@routes.get("/api/agent/audit")
+async def audit(request: web.Request) -> web.Response:
+    await _supervisor(request)
+    conversation_id = request.query.get("conversation_id") or None
+    limit = min(int_query(request, "limit", 200), 1000)
+    async with request.app[keys.DB].read() as db:
+        entries = await audit_entries(db, conversation_id=conversation_id, limit=limit)
+    return web.json_response({"entries": [audit_dict(e) for e in entries]})

@@ -1,0 +1,234 @@
+"""The widget's API: a customer's own conversation, by its token."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import select
+
+from handoff import keys
+from handoff.conversations.actions import (
+    agent_holding,
+    do_create_conversation,
+    do_customer_message,
+    do_customer_presence,
+    do_leave_contact,
+    do_rate,
+    holder_of,
+)
+from handoff.access.auth import bearer_token, check_conversation_token
+from handoff.conversations.contact import parse_contact
+from handoff.web.errors import json_error, socket_answer
+from handoff.live.events import ack_event, message_event, status_event, typing_event
+from handoff.storage.models import STATUS_BOT, STATUS_WAITING, Message
+from handoff.routing.queue import places
+from handoff.web.ratelimit import throttle_conversation
+from handoff.conversations.ratings import rating_prompt
+from handoff.live.serializers import message_dict
+from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
+from handoff.routing.team import team_of
+from handoff.web.validation import int_query, read_json, text_field
+from handoff.web.views.origins import check_origin
+
+log = logging.getLogger(__name__)
+# The largest frame a client may send: a message of BATON_MAX_MESSAGE_CHARS, escaped.
+SOCKET_FRAME_LIMIT = 64 * 1024
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/conversations")
+async def create_conversation(request: web.Request) -> web.Response:
+    check_origin(request)
+    conversation, token = await do_create_conversation(request.app)
+    return web.json_response({"id": conversation.id, "token": token}, status=201)
+
+
+@routes.post("/api/conversations/{id}/messages")
+async def post_message(request: web.Request) -> web.Response:
+    conversation_id = request.match_info["id"]
+    await check_conversation_token(request, conversation_id)
+    body = await read_json(request)
+    max_chars = request.app[keys.SETTINGS].max_message_chars
+    text = text_field(body, "text", max_chars=max_chars)
+    payload = text_field(body, "payload", max_chars=200, required=False)
+    client_message_id = text_field(body, "client_message_id", max_chars=64, required=False)
+    assert text is not None
+    result = await do_customer_message(
+        request.app, conversation_id, text, payload=payload, client_message_id=client_message_id
+    )
+    return web.json_response(
+        {"status": result.status, "messages": [message_dict(m) for m in result.messages]}
+    )
+
+
+@routes.get("/api/conversations/{id}")
+async def get_conversation(request: web.Request) -> web.Response:
+    conversation_id = request.match_info["id"]
+    await check_conversation_token(request, conversation_id)
+    holder = await holder_of(request.app, conversation_id)
+    agent = {"name": holder.agent_name} if holder.agent_name else None
+    # A rating asked for when an agent resolved stays open across reloads until given.
+    rating = None
+    if holder.status == STATUS_BOT:
+        async with request.app[keys.DB].read() as db:
+            rating = await rating_prompt(db, conversation_id)
+    return web.json_response(
+        {"id": conversation_id, "status": holder.status, "agent": agent, "rating": rating}
+    )
+
+
+async def _messages_after(request: web.Request, conversation_id: str, after: int) -> list[Message]:
+    async with request.app[keys.DB].read() as db:
+        return list(
+            (
+                await db.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id, Message.seq > after)
+                    .order_by(Message.seq)
+                )
+            ).all()
+        )
+
+
+@routes.get("/api/conversations/{id}/messages")
+async def list_messages(request: web.Request) -> web.Response:
+    conversation_id = request.match_info["id"]
+    after = int_query(request, "after", 0)
+    await check_conversation_token(request, conversation_id)
+    messages = await _messages_after(request, conversation_id, after)
+    return web.json_response({"messages": [message_dict(m) for m in messages]})
+
+
+@routes.get("/api/conversations/{id}/ws")
+async def widget_socket(request: web.Request) -> web.WebSocketResponse:
+    check_origin(request)
+    conversation_id = request.match_info["id"]
+    after = int_query(request, "after", 0)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=SOCKET_FRAME_LIMIT, compress=False)
+    websocket_or_400(request, ws)
+    token = bearer_token(request)
+    if token is not None:
+        await check_conversation_token(request, conversation_id, token=token)
+    await ws.prepare(request)
+    if token is None:
+        # A browser's widget: the token comes in the first frame, never in the URL.
+        async def check(candidate: str) -> str:
+            await check_conversation_token(request, conversation_id, token=candidate)
+            return candidate
+
+        token = await authenticate_first_frame(
+            ws, request.app[keys.SETTINGS].socket_auth_seconds, check
+        )
+        if token is None:
+            return ws
+    holder = await holder_of(request.app, conversation_id)
+    registry = request.app[keys.SOCKETS]
+    # Register before reading the backlog: an event in between arrives twice at worst,
+    # and the widget drops it by seq.
+    first = not registry.customer_connected(conversation_id)
+    registry.add_widget(conversation_id, ws, request.transport)
+    try:
+        if first:
+            await do_customer_presence(request.app, conversation_id, online=True)
+        for message in await _messages_after(request, conversation_id, after):
+            registry.send(ws, message_event(conversation_id, message_dict(message)))
+        registry.send(ws, status_event(conversation_id, holder.status, holder.agent_name))
+        if holder.status == STATUS_WAITING:
+            async with request.app[keys.DB].read() as db:
+                place = (await places(db, registry.agents_online())).get(conversation_id)
+            if place is not None:
+                registry.send(ws, place.as_event(conversation_id, team_of(request.app)))
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(frame.data)
+            except ValueError:
+                continue
+            if not isinstance(data, dict):
+                continue
+            if data.get("type") == "message":
+                registry.send(
+                    ws, await _socket_message(request, conversation_id, token, data, ws)
+                )
+            elif data.get("type") == "typing":
+                await request.app[keys.PUBLISHER].to_agents(
+                    typing_event(conversation_id, "customer", bool(data.get("typing"))),
+                    holder=await agent_holding(request.app, conversation_id),
+                )
+    finally:
+        registry.remove_widget(conversation_id, ws)
+        if not registry.customer_connected(conversation_id):
+            # aiohttp cancels this handler once the connection is gone: record it apart.
+            request.app[keys.TURN_LOCKS].spawn(
+                do_customer_presence(request.app, conversation_id, online=False)
+            )
+    return ws
+
+
+async def _socket_message(
+    request: web.Request,
+    conversation_id: str,
+    token: str,
+    data: dict[str, Any],
+    ws: web.WebSocketResponse,
+) -> dict[str, Any]:
+    """A message sent over the widget's socket: the same turn as a POST, then its ack.
+
+    The ack (or error) comes once the message is stored and its turn is over, and carries
+    the stored message. In a bot turn the message and the replies have been pushed as
+    events before it; in human mode this socket gets no event of its own message (the
+    conversation's other sockets do), only the ack.
+    """
+
+    async def turn() -> dict[str, Any]:
+        text = text_field(data, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
+        payload = text_field(data, "payload", max_chars=200, required=False)
+        stored_id = text_field(data, "client_message_id", max_chars=64)
+        assert text is not None and stored_id is not None
+        await throttle_conversation(request.app, token)
+        result = await do_customer_message(
+            request.app,
+            conversation_id,
+            text,
+            payload=payload,
+            client_message_id=stored_id,
+            sender_socket=ws,
+        )
+        return ack_event(
+            data["client_message_id"], message_dict(result.messages[0]), result.status
+        )
+
+    return await socket_answer(data, turn)
+
+
+@routes.post("/api/conversations/{id}/contact")
+async def leave_contact(request: web.Request) -> web.Response:
+    """Nobody free: the customer leaves a way to reach them and a message."""
+    conversation_id = request.match_info["id"]
+    await check_conversation_token(request, conversation_id)
+    body = await read_json(request)
+    contact, message = parse_contact(body, request.app[keys.SETTINGS].max_message_chars)
+    result = await do_leave_contact(request.app, conversation_id, contact, message)
+    return web.json_response(
+        {"status": result.status, "messages": [message_dict(m) for m in result.messages]}
+    )
+
+
+@routes.post("/api/conversations/{id}/rating")
+async def rate(request: web.Request) -> web.Response:
+    """One tap after an agent resolved: how satisfied was the customer (1-5)?"""
+    conversation_id = request.match_info["id"]
+    await check_conversation_token(request, conversation_id)
+    body = await read_json(request)
+    score = body.get("score")
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise json_error(web.HTTPBadRequest, "'score' must be an integer from 1 to 5", field="score")
+    comment = text_field(body, "comment", max_chars=2000, required=False)
+    handoff = await do_rate(request.app, conversation_id, score, comment)
+    return web.json_response({"score": handoff.rating, "comment": handoff.rating_comment})
+
+
