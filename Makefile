@@ -9,7 +9,7 @@ GATEWAY_PY := $(GATEWAY_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test test-deps evaluate evaluate-running bench clean
+.PHONY: help install train run test test-deps widget evaluate evaluate-running bench clean
 
 help:
 	@echo "make run       set up everything and start Baton (widget demo, agent console)"
@@ -17,6 +17,7 @@ help:
 	@echo "make evaluate  measure the assistant on the development data in ../shared/data"
 	@echo "make evaluate-running  the same tweets through the whole running system"
 	@echo "make bench     run the benchmarks under bench/"
+	@echo "make widget    rebuild handoff/static/widget.js after changing the widget's sources"
 
 $(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-nodeps.txt
 	@test -x $(RASA_PY) || $$(scripts/find_python.sh 3.10) -m venv $(RASA_VENV)
@@ -38,11 +39,16 @@ train: install
 	PYTHONPATH=. $(RASA_PY) scripts/train.py
 
 # What the tests need besides Python: Chromium and axe-core (npm) for the browser tests,
-# PostgreSQL's server.
+# esbuild (npm) to check the widget's bundle against its sources, PostgreSQL's server.
 test-deps:
 	scripts/install_chromium.sh
 	scripts/install_axe.sh
+	scripts/install_esbuild.sh
 	scripts/install_postgres.sh
+
+# The widget's bundle is committed (running Baton needs no Node); this rebuilds it.
+widget:
+	scripts/build_widget.sh
 
 run: train
 	$(GATEWAY_PY) scripts/run_all.py

@@ -90,17 +90,20 @@ def test_context_follows_the_customer_reads_as_words_and_names_them(
     assert (context["booking_reference"], context["customer_name"]) == ("QX7K2P", "Anna Schmidt")
 
     # Unknown ids are humanised, never shown raw; dates read as days.
-    assert agent.evaluate("""() => [
-        BatonLabels.label("intents", "rebook_train"), BatonLabels.label("intents", "change_booking"),
-        BatonLabels.label("drivers", "long_wait"), BatonLabels.dateText("march 3", "2031-03-03"),
-        BatonLabels.dateText("next week", null)]""") == [
+    # The console's own modules, as the page loaded them (the same instances).
+    assert agent.evaluate("""async () => {
+        const labels = await import("/static/console/labels.js");
+        return [labels.label("intents", "rebook_train"), labels.label("intents", "change_booking"),
+        labels.label("drivers", "long_wait"), labels.dateText("march 3", "2031-03-03"),
+        labels.dateText("next week", null)]; }""") == [
         "Rebook train", "Change a booking", "Long wait", "march 3 (Mon 3 Mar 2031)", "next week",
     ]
     # The name the customer left in the contact form comes first.
-    assert agent.evaluate("""() => [
-        BatonConsole.customerName({contact: {name: "Ines Duarte"}, context: {customer_name: "Anna"}}),
-        BatonConsole.customerName({contact: null, context: {customer_name: "Anna"}}),
-        BatonConsole.customerName({contact: {email: "a@example.com"}, context: {}})]""") == [
+    assert agent.evaluate("""async () => {
+        const { customerName } = await import("/static/console/core.js");
+        return [customerName({contact: {name: "Ines Duarte"}, context: {customer_name: "Anna"}}),
+        customerName({contact: null, context: {customer_name: "Anna"}}),
+        customerName({contact: {email: "a@example.com"}, context: {}})]; }""") == [
         "Ines Duarte", "Anna", None,
     ]
     assert page_errors.entries == []

@@ -1,0 +1,16 @@
+/*
+ * The agent console's entry point (console.html loads only this). core.js first: the
+ * others add to the page it sets up, and it waits for the labels before it renders.
+ */
+
+import * as canned from "./canned.js";
+import * as core from "./core.js";
+import * as history from "./history.js";
+import * as notify from "./notify.js";
+import * as tools from "./tools.js";
+
+core.init();
+tools.init();
+canned.init();
+notify.init();
+history.init();

@@ -1,0 +1,48 @@
+/* The console's small page helpers: elements by id, errors, announcements, toasts. */
+
+import { el } from "../client/shared.js";
+
+export function $(id) {
+  return document.getElementById(id);
+}
+
+export function text(id, value) {
+  $(id).textContent = value;
+}
+
+export function showError(id, message) {
+  const node = $(id);
+  node.textContent = message;
+  node.hidden = !message;
+}
+
+// A short notice in the corner for things that happen elsewhere (an approval, a transfer).
+export function toast(message, kind) {
+  const box = $("toasts");
+  const item = el("div", "toast" + (kind ? " toast-" + kind : ""), message);
+  item.title = "Click to dismiss";
+  item.addEventListener("click", () => item.remove());
+  box.appendChild(item);
+  while (box.children.length > 3) box.firstChild.remove();
+  setTimeout(() => item.classList.add("toast-out"), 7000);
+  setTimeout(() => item.remove(), 7400);
+}
+
+// Said by screen readers: emptied first, so the same words twice are said twice.
+export function announce(message) {
+  const node = $("announcer");
+  node.textContent = "";
+  setTimeout(() => { node.textContent = message; }, 50);
+}
+
+export function shortId(id) {
+  return String(id).slice(0, 8);
+}
+
+// a's fields with b's over them, b's undefined ones left out.
+export function merge(a, b) {
+  const out = {};
+  Object.keys(a).forEach((k) => { out[k] = a[k]; });
+  Object.keys(b).forEach((k) => { if (b[k] !== undefined) out[k] = b[k]; });
+  return out;
+}
