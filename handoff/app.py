@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -12,6 +12,7 @@ from handoff.access.auth import TokenHashes
 from handoff.storage.db import setup_database
 from handoff.web.errors import error_middleware
 from handoff.agent_tools.fulfilment import setup_fulfilment
+from handoff.routing.holders import Holders
 from handoff.routing.presence import setup_presence
 from handoff.web.ratelimit import rate_limit_middleware, setup_limits
 from handoff.assistant.rasa_client import setup_rasa_client
@@ -63,6 +64,12 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+async def setup_holders(app: web.Application) -> AsyncIterator[None]:
+    """Who has each conversation, from memory: spares each message a read."""
+    app[keys.HOLDERS] = Holders(app[keys.DB])
+    yield
+
+
 def setup_routes(app: web.Application) -> None:
     for module in (customer, agent, console, history, ops, pages):
         app.router.add_routes(module.routes)
@@ -78,6 +85,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.extend(
         [
             setup_database,
+            setup_holders,
             setup_writer,
             setup_rasa_client,
             setup_sockets,

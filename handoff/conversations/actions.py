@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import keys
@@ -53,7 +53,7 @@ from handoff.assistant.rasa_client import BotMessage, BotTurn, BotUnavailable
 from handoff.conversations.ratings import latest_resolved
 from handoff.live.serializers import message_dict, nlu_annotation, queue_entry, rating_dict
 from handoff.routing.team import team_of
-from handoff.storage.writer import Draft, DuplicateMessage, Stored, message_row, stored_message
+from handoff.storage.writer import Draft, DuplicateMessage, Stored, store_in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -67,30 +67,9 @@ class TurnResult:
     messages: list[AnyMessage]
 
 
-async def _next_seq(db: AsyncSession, conversation_id: str, count: int = 1) -> int:
-    """Takes `count` seqs in one statement; returns the first."""
-    last = await db.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + count, updated_at=utcnow())
-        .returning(Conversation.last_seq)
-    )
-    assert last is not None
-    return last - count + 1
-
-
 async def _append_all(db: AsyncSession, conversation_id: str, drafts: list[Draft]) -> list[Stored]:
-    """Messages added inside a state change's own transaction: one update, one insert."""
-    if not drafts:
-        return []
-    first = await _next_seq(db, conversation_id, len(drafts))
-    now = utcnow()
-    seqs = range(first, first + len(drafts))
-    await db.execute(
-        insert(Message),
-        [message_row(conversation_id, seq, draft, now) for seq, draft in zip(seqs, drafts)],
-    )
-    return [stored_message(conversation_id, seq, draft, now) for seq, draft in zip(seqs, drafts)]
+    """Messages added inside a state change's own transaction."""
+    return await store_in_transaction(db, conversation_id, drafts)
 
 
 async def _append(
@@ -269,31 +248,16 @@ async def _bot_turn(
     else:
         # Storing the message and asking Rasa go side by side, so the bot's answer waits
         # for one write, not two; the message is still committed before anything is
-        # answered. Rasa is asked once the database has taken the message (see
-        # MessageWriter.submit), so a message retried while it is down never reaches it.
-        storing = writer.submit(conversation_id, [draft])
-        rasa = None
+        # answered, and a message refused (a retry while the database is down) never
+        # reaches Rasa (MessageWriter.store_alongside).
         try:
-            try:
-                await storing.begun
-            except Exception:
-                pass  # not stored: awaiting `stored` raises why
-            else:
-                rasa = ask()
-            message = (await storing.stored)[0]
-        except BaseException as exc:
-            if rasa is not None:
-                rasa.cancel()
-                await asyncio.gather(rasa, return_exceptions=True)
-            if not isinstance(exc, DuplicateMessage):
-                raise
+            (message,), rasa = await writer.store_alongside(conversation_id, [draft], ask)
+        except DuplicateMessage as exc:
             # Stored before, unknown to this process's memory (handoff.storage.client_ids).
             replay, original = await _replay(app, conversation_id, exc.seq)
             if not _unanswered(replay, original):
                 return replay
-            message, rasa = original, None
-        if rasa is None:
-            rasa = ask()
+            message, rasa = original, ask()
     if original is None:
         await _publish_messages(app, conversation_id, [message], to_agents=False)
     try:

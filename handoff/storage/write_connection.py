@@ -1,4 +1,4 @@
-"""The group-commit writer's own database connection (handoff.storage.writer).
+"""The group-commit writer's own database connection (handoff.storage.group_commit).
 
 It stays open between transactions, which spares each transaction the pool's checkout,
 its ping (PostgreSQL) and the rollback on return. A connection that failed is dropped;
@@ -8,7 +8,7 @@ On a SQLite file the connection is the standard library's driver, without SQLAlc
 between (handoff.storage.write_statements). Through aiosqlite every statement was several thread
 hand-offs, and on a busy machine those were the larger part of the relay's CPU time
 (measured: 0.65 ms against 0.45 ms of gateway CPU per relayed message), so a quiet
-gateway's transactions run right here on the event loop. A busy gateway's (handoff.storage.writer
+gateway's transactions run right here on the event loop. A busy gateway's (handoff.storage.busy
 decides) run on a thread of their own, one hand-off per transaction: on the loop, a
 transaction held it while SQLite worked and while the file system made its writes wait.
 At relay saturation the loop was blocked in ext4 (`ext4_block_write_begin`, the thread in
@@ -103,8 +103,8 @@ class WriteConnection:
             return await loop.run_in_executor(self._thread, self._write_here, batch)
 
     async def run_core(self, work: Callable[[CoreStatements], T]) -> T:
-        """Runs `work` in one transaction on PostgreSQL, which commits if it returns."""
-        assert self._thread is None
+        """Runs `work` in one transaction through SQLAlchemy, which commits if it returns
+        (the writer's way on PostgreSQL; on SQLite only where tests compare the two)."""
         async with self._database.one_writer():
             if self._async is None:
                 self._async = await self._database.engine.connect()

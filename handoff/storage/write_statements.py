@@ -1,11 +1,12 @@
-"""The group-commit writer's statements (handoff.storage.writer), for either database.
+"""The group-commit writer's statements (handoff.storage.dialects), for either database.
 
 A transaction of the writer adds to conversations' last_seq to give its messages their
 seqs, inserts the messages and sets what the bot understood of earlier ones.
 
 - On PostgreSQL (CoreStatements) these are SQLAlchemy Core statements on asyncpg,
   ``UPDATE conversations ... RETURNING`` first, so gateway processes sharing one
-  database never hand out a seq twice.
+  database never hand out a seq twice. A state change's messages, stored in its own
+  transaction, take the same statements on either database.
 - On a SQLite file, which one gateway process writes on its writer thread
   (handoff.storage.write_connection), they go straight to the standard library's driver
   (SqliteStatements) as fixed SQL. The values are converted beforehand, on the loop, by
@@ -33,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 
 from handoff.storage.models import Conversation, Message
 
-# The messages table's columns as the writer fills them (handoff.storage.writer.message_row).
+# The messages table's columns as the writer fills them (handoff.storage.drafts.message_row).
 MESSAGE_COLUMNS = (
     "conversation_id", "seq", "sender", "text", "created_at", "client_message_id",
     "agent_id", "buttons", "nlu",

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from handoff.storage.db import make_sqlite_file_engine, upgrade_async
 from handoff.storage.models import Message
 from handoff.storage.write_statements import CoreStatements, SqliteRows, SqliteStatements
-from handoff.storage.writer import Draft, message_row
+from handoff.storage.drafts import Draft, message_row
 
 NOW = dt.datetime(2026, 11, 22, 23, 59, 58, 123456, tzinfo=dt.timezone.utc)
 DRAFTS = [

@@ -53,7 +53,7 @@ async def test_on_sqlite_a_large_transaction_goes_to_the_writers_thread(
     import threading
 
     from handoff.storage.write_statements import SqliteStatements
-    from handoff.storage.writer import INLINE_MESSAGES
+    from handoff.storage.busy import INLINE_MESSAGES
 
     client = await make_client(annotation_rate=0)
     ids = await _conversations(client, 30)
@@ -93,7 +93,7 @@ async def test_on_sqlite_a_busy_writer_starts_the_next_transaction_before_answer
     import threading
 
     from handoff.storage.write_statements import SqliteStatements
-    from handoff.storage.writer import INLINE_MESSAGES
+    from handoff.storage.busy import INLINE_MESSAGES
 
     client = await make_client(annotation_rate=0)
     ids = await _conversations(client, 2 * (INLINE_MESSAGES + 1))
@@ -188,7 +188,7 @@ async def test_an_annotation_is_written_onto_its_message(
 async def test_a_later_annotation_rides_in_the_next_transaction_or_its_own_soon(
     make_client: MakeClient, agent_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("handoff.storage.writer.ANNOTATION_DELAY", 0.05)
+    monkeypatch.setattr("handoff.storage.group_commit.ANNOTATION_DELAY", 0.05)
     client = await make_client(annotation_rate=0)
     (cid,) = await _conversations(client, 1)
     writer = client.app[keys.WRITER]
@@ -290,7 +290,7 @@ async def test_while_the_database_fails_retries_do_not_reach_the_bot(
         await asyncio.sleep(0.1)  # room for a call to Rasa that must not come
         return response.status
 
-    monkeypatch.setattr(writer, "_commit", database_down)
+    monkeypatch.setattr(writer._queue, "_commit", database_down)
     first = await attempt()
     reached = len(rasa.calls)
     retries = [await attempt() for _ in range(3)]
@@ -321,7 +321,7 @@ async def test_on_sqlite_the_bot_has_the_message_before_its_commit_begins(
     order: list[str] = []
     send = rasa_http._Exchange.send
     writer = client.app[keys.WRITER]
-    commit = writer._commit
+    commit = writer._queue._commit
 
     def sending(exchange: rasa_http._Exchange, request: bytes) -> asyncio.Future[tuple[int, bytes]]:
         order.append("request written")
@@ -332,7 +332,7 @@ async def test_on_sqlite_the_bot_has_the_message_before_its_commit_begins(
         return await commit(jobs)
 
     monkeypatch.setattr(rasa_http._Exchange, "send", sending)
-    monkeypatch.setattr(writer, "_commit", committing)
+    monkeypatch.setattr(writer._queue, "_commit", committing)
     answered = await customer.say("how do i check in")
 
     assert order == ["request written", "commit customer", "commit bot"]
@@ -347,7 +347,7 @@ async def test_the_writers_rows_are_stored_as_sqlalchemys_would_be(
     from sqlalchemy import insert, select
 
     from handoff.storage.models import Agent, Message, utcnow
-    from handoff.storage.writer import message_row
+    from handoff.storage.drafts import message_row
 
     client = await make_client(annotation_rate=0)
     by_writer, by_core = await _conversations(client, 2)
