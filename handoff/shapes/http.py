@@ -36,6 +36,9 @@ class ErrorDetail(Shape):
         dict[str, str], Meta(description="the contact form: every wrong field's message, by field")
     ] | UnsetType = UNSET
     retry_after: Annotated[int, Meta(description="429: seconds to wait")] | UnsetType = UNSET
+    conversation_status: Annotated[
+        Status, Meta(description="409: the conversation's status now")
+    ] | UnsetType = UNSET
 
 
 class Error(Shape):
