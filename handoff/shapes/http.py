@@ -39,6 +39,9 @@ class ErrorDetail(Shape):
     conversation_status: Annotated[
         Status, Meta(description="409: the conversation's status now")
     ] | UnsetType = UNSET
+    resolution_status: Annotated[
+        str, Meta(description="409 on a decided request: its status now")
+    ] | UnsetType = UNSET
 
 
 class Error(Shape):
