@@ -1,4 +1,4 @@
-"""Rows to the JSON shapes of the API (docs/contract.md, handoff/web/openapi.py)."""
+"""Rows to the JSON shapes of the API, as handoff/shapes/http.py declares them.
 
 from __future__ import annotations
 

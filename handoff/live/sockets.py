@@ -18,12 +18,14 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
-import orjson
+import msgspec
 from aiohttp import WSCloseCode, web
 
 from handoff import keys
 
 log = logging.getLogger(__name__)
+# Events are handoff.shapes Structs (or replayed dicts); msgspec encodes both.
+_encode = msgspec.json.Encoder().encode
 
 MAX_UNSENT = 4 * 1024 * 1024
 # Close code for a console whose session expired or was revoked (the console signs in).
@@ -127,21 +129,21 @@ class SocketRegistry:
             self._watching[ws] = conversation_id
             self._watchers[conversation_id].add(ws)
 
-    def send(self, ws: web.WebSocketResponse, event: dict[str, Any]) -> None:
+    def send(self, ws: web.WebSocketResponse, event: Any) -> None:
         """Queues an event for a registered socket; it leaves at the end of this turn."""
-        self._queue(ws, text_frame(orjson.dumps(event)))
+        self._queue(ws, text_frame(_encode(event)))
 
     async def send_to_conversation(
         self,
         conversation_id: str,
-        event: dict[str, Any],
+        event: Any,
         skip: web.WebSocketResponse | None = None,
     ) -> None:
         """To every widget socket of the conversation but `skip` (the one that sent it,
         which hears of its own message in its ack)."""
         targets = [ws for ws in self.conversations.get(conversation_id, ()) if ws is not skip]
         if targets:
-            frame = text_frame(orjson.dumps(event))
+            frame = text_frame(_encode(event))
             for ws in targets:
                 self._queue(ws, frame)
 

@@ -12,6 +12,7 @@ import pytest
 from handoff.conversations.actions import BOT_UNAVAILABLE_TEXT
 
 from ..conftest import E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, Stack, new_stack
+from ..shapes_check import CheckedWebSocket
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +51,9 @@ class Api:
 async def test_rasa_or_the_action_server_down_keeps_every_message_and_queues_the_customer(
     stack: Stack,
 ) -> None:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+    async with aiohttp.ClientSession(
+        ws_response_class=CheckedWebSocket, timeout=aiohttp.ClientTimeout(total=60)
+    ) as http:
         api = Api(http, stack.base_url)
         login = await http.post(f"{stack.base_url}/api/agent/login",
                                 json={"email": E2E_AGENT_EMAIL, "password": E2E_AGENT_PASSWORD})

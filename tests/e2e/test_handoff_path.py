@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from ..conftest import RunningBaton
+from ..shapes_check import CheckedWebSocket
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +53,9 @@ def _get(event: dict[str, Any], dotted: str) -> Any:
 
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+    async with aiohttp.ClientSession(
+        ws_response_class=CheckedWebSocket, timeout=aiohttp.ClientTimeout(total=60)
+    ) as session:
         yield session
 
 

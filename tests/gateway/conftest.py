@@ -17,6 +17,7 @@ from handoff.storage.db import upgrade_async
 from handoff.settings import Settings
 
 from ..pg_server import PostgresServer, start_postgres
+from ..shapes_check import CheckedWebSocket
 from .fake_rasa import FakeRasa
 
 AGENT_EMAIL = "maya@example.com"
@@ -76,7 +77,10 @@ def make_client(
             database_url=database_url, rasa_url=rasa_url, actions_url=rasa_url, rasa_timeout=5,
             internal_secret=INTERNAL_SECRET,
         )
-        return await aiohttp_client(create_app(replace(settings, **overrides)))
+        # Every socket frame a test reads is checked against its shape.
+        return await aiohttp_client(
+            create_app(replace(settings, **overrides)), ws_response_class=CheckedWebSocket
+        )
 
     return make
 
