@@ -29,7 +29,7 @@ from handoff.conversations.actions import (
     publish_queue,
 )
 from handoff.agent_tools.audit import record_audit
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 from handoff.live.events import canned_event, handoff_event, note_event, resolution_event, transfer_event
 from handoff.agent_tools.fulfilment import Commitment, FulfilmentFailed
 from handoff.storage.models import (

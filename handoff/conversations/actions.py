@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff import keys
 from handoff.agent_tools.audit import record_audit
 from handoff.access.auth import new_token, token_hash
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 from handoff.conversations.context import merged_context
 from handoff.live.events import (
     context_event,

@@ -15,7 +15,7 @@ from handoff import keys
 from handoff.agent_tools.approvals import pending_approvals
 from handoff.agent_tools.audit import audit_entries
 from handoff.access.auth import current_agent, require_agent
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 from handoff.storage.models import Agent, CannedResponse, Conversation, Note, Resolution
 from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
 from handoff.agent_tools.resolution_fields import FieldError
