@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from handoff import keys
 from handoff.storage.client_ids import ClientIds
 from handoff.storage.db import Database
-from handoff.routing.holders import Holders
+from handoff.storage.holders import Holders
 from handoff.storage.models import Message, utcnow
 from handoff.storage.write_connection import WriteConnection
 from handoff.storage.write_statements import CoreStatements
