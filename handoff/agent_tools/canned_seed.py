@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from handoff.agent_tools.audit import record_audit
+from handoff.storage.audit import record_audit
 from handoff.storage.db import make_engine, make_sessionmaker
 from handoff.storage.models import AuditEntry, CannedResponse, utcnow
 from handoff.settings import ROOT

@@ -28,7 +28,7 @@ from handoff.conversations.actions import (
     _status_changed,
     publish_queue,
 )
-from handoff.agent_tools.audit import record_audit
+from handoff.storage.audit import record_audit
 from handoff.http_errors import json_error
 from handoff.live.events import canned_event, handoff_event, note_event, resolution_event, transfer_event
 from handoff.agent_tools.fulfilment import Commitment, FulfilmentFailed

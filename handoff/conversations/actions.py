@@ -24,7 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import keys
-from handoff.agent_tools.audit import record_audit
+from handoff.storage.audit import record_audit
 from handoff.access.auth import new_token, token_hash
 from handoff.http_errors import json_error
 from handoff.conversations.context import merged_context

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import keys
 from handoff.agent_tools.approvals import pending_approvals
-from handoff.agent_tools.audit import audit_entries
+from handoff.storage.audit import audit_entries
 from handoff.access.auth import current_agent, require_agent
 from handoff.http_errors import json_error
 from handoff.storage.models import Agent, CannedResponse, Conversation, Note, Resolution
