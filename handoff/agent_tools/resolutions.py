@@ -10,6 +10,7 @@ open while another system answers.
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +54,9 @@ from handoff.agent_tools.resolution_actions import ResolutionAction, amount_numb
 from handoff.live.serializers import agent_ref, canned_dict, note_dict, queue_entry, resolution_dict
 
 log = logging.getLogger(__name__)
+
+# What a canned response's shortcut looks like, for the console's editor and the seed file.
+SHORTCUT = re.compile(r"/[a-z0-9][a-z0-9_-]{0,30}")
 
 
 async def do_add_note(app: web.Application, conversation_id: str, agent: Agent, text: str) -> Note:

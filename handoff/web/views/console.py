@@ -3,7 +3,6 @@ approval, transfers, the agents list and the audit log."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,6 +19,7 @@ from handoff.storage.models import Agent, CannedResponse, Conversation, Note, Re
 from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
 from handoff.agent_tools.resolution_fields import FieldError
 from handoff.agent_tools.resolutions import (
+    SHORTCUT,
     do_add_note,
     do_create_canned,
     do_decide_resolution,
@@ -34,7 +34,6 @@ from handoff.web.validation import int_query, read_json, text_field
 routes = web.RouteTableDef()
 
 SUPERVISOR = "supervisor"
-SHORTCUT = re.compile(r"/[a-z0-9][a-z0-9_-]{0,30}")
 # No single commitment is anywhere near this; a bigger number is a typo.
 MAX_AMOUNT = Decimal("1000000")
 MAX_NOTE_CHARS = 1000
