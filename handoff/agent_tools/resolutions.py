@@ -50,8 +50,15 @@ from handoff.storage.models import (
     Resolution,
     utcnow,
 )
-from handoff.agent_tools.resolution_actions import ResolutionAction, amount_number, format_amount
-from handoff.live.serializers import agent_ref, canned_dict, note_dict, queue_entry, resolution_dict
+from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount
+from handoff.live.serializers import (
+    agent_ref,
+    amount_number,
+    canned_dict,
+    note_dict,
+    queue_entry,
+    resolution_dict,
+)
 
 log = logging.getLogger(__name__)
 
