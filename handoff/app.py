@@ -12,13 +12,14 @@ from handoff.access.auth import TokenHashes
 from handoff.storage.db import setup_database
 from handoff.web.errors import error_middleware
 from handoff.agent_tools.fulfilment import setup_fulfilment
-from handoff.routing.holders import Holders
+from handoff.storage.holders import Holders
 from handoff.routing.presence import setup_presence
 from handoff.web.ratelimit import rate_limit_middleware, setup_limits
 from handoff.assistant.rasa_client import setup_rasa_client
 from handoff.agent_tools.resolution_actions import setup_catalogue
 from handoff.settings import Settings
-from handoff.live.sockets import close_all_sockets, setup_sockets
+from handoff.live.publisher import setup_sockets
+from handoff.live.sockets import close_all_sockets
 from handoff.routing.turns import setup_turns
 from handoff.storage.writer import setup_writer
 from handoff.web.views import agent, console, customer, history, ops, pages

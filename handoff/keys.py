@@ -11,9 +11,9 @@ if TYPE_CHECKING:
     from handoff.access.auth import TokenHashes
     from handoff.storage.client_ids import ClientIds
     from handoff.storage.db import Database
-    from handoff.live.events import Publisher
+    from handoff.live.publisher import Publisher
     from handoff.agent_tools.fulfilment import Fulfilment
-    from handoff.routing.holders import Holders
+    from handoff.storage.holders import Holders
     from handoff.routing.presence import AgentGrace
     from handoff.web.ratelimit import Limits
     from handoff.assistant.rasa_client import RasaClient

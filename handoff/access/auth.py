@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 from handoff import keys
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 from handoff.storage.models import Agent, AgentSession, Conversation, utcnow
 
 SESSION_COOKIE = "baton_session"

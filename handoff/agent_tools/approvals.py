@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.storage.models import RESOLUTION_PENDING, Handoff, Resolution
-from handoff.agent_tools.resolution_actions import Catalogue, amount_number
+from handoff.agent_tools.resolution_actions import Catalogue
 from handoff.agent_tools.resolutions import COMMITTED
-from handoff.live.serializers import resolution_dict
+from handoff.live.serializers import amount_number, resolution_dict
 
 
 def _text(value: Any) -> str | None:

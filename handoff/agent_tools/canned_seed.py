@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from handoff.agent_tools.audit import record_audit
+from handoff.agent_tools.resolutions import SHORTCUT
+from handoff.storage.audit import record_audit
 from handoff.storage.db import make_engine, make_sessionmaker
 from handoff.storage.models import AuditEntry, CannedResponse, utcnow
 from handoff.settings import ROOT
-from handoff.web.views.console import SHORTCUT
 
 CANNED_FILE = ROOT / "config" / "canned_responses.json"
 

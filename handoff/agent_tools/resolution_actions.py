@@ -49,6 +49,7 @@ from aiohttp import web
 
 from handoff import keys
 from handoff.agent_tools.resolution_fields import FIELD_TYPES, ActionField
+from handoff.live.serializers import amount_number
 
 ROLES = ("agent", "supervisor")
 DEFAULT_PENDING_TEXT = (
@@ -76,13 +77,6 @@ def format_amount(minor: int) -> str:
     """1500 -> "15", 150050 -> "1,500.50"."""
     units, cents = divmod(minor, 100)
     return f"{units:,}" if cents == 0 else f"{units:,}.{cents:02d}"
-
-
-def amount_number(minor: int | None) -> int | float | None:
-    """An amount for JSON: whole units as an integer, otherwise with its cents."""
-    if minor is None:
-        return None
-    return minor // 100 if minor % 100 == 0 else minor / 100
 
 
 @dataclass(frozen=True)

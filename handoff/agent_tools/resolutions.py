@@ -10,6 +10,7 @@ open while another system answers.
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -28,8 +29,8 @@ from handoff.conversations.actions import (
     _status_changed,
     publish_queue,
 )
-from handoff.agent_tools.audit import record_audit
-from handoff.web.errors import json_error
+from handoff.storage.audit import record_audit
+from handoff.http_errors import json_error
 from handoff.live.events import canned_event, handoff_event, note_event, resolution_event, transfer_event
 from handoff.agent_tools.fulfilment import Commitment, FulfilmentFailed
 from handoff.storage.models import (
@@ -49,10 +50,20 @@ from handoff.storage.models import (
     Resolution,
     utcnow,
 )
-from handoff.agent_tools.resolution_actions import ResolutionAction, amount_number, format_amount
-from handoff.live.serializers import agent_ref, canned_dict, note_dict, queue_entry, resolution_dict
+from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount
+from handoff.live.serializers import (
+    agent_ref,
+    amount_number,
+    canned_dict,
+    note_dict,
+    queue_entry,
+    resolution_dict,
+)
 
 log = logging.getLogger(__name__)
+
+# What a canned response's shortcut looks like, for the console's editor and the seed file.
+SHORTCUT = re.compile(r"/[a-z0-9][a-z0-9_-]{0,30}")
 
 
 async def do_add_note(app: web.Application, conversation_id: str, agent: Agent, text: str) -> Note:

@@ -6,7 +6,7 @@ one place it comes from.
 
 Messages that change nothing else (customer and agent messages, a bot turn's replies) go
 through the group-commit writer (handoff.storage.writer) and read who has the conversation from
-memory (handoff.routing.holders); state changes (handoff, claim, resolve, transfer, requeue)
+memory (handoff.storage.holders); state changes (handoff, claim, resolve, transfer, requeue)
 are ORM transactions of their own, and each ends in ``_status_changed``.
 """
 
@@ -24,9 +24,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import keys
-from handoff.agent_tools.audit import record_audit
+from handoff.storage.audit import record_audit
 from handoff.access.auth import new_token, token_hash
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 from handoff.conversations.context import merged_context
 from handoff.live.events import (
     context_event,
@@ -37,7 +37,7 @@ from handoff.live.events import (
     status_event,
 )
 from handoff.conversations.handoff_notices import BOT_UNAVAILABLE_TEXT, handoff_notice
-from handoff.routing.holders import BOT, Holder
+from handoff.storage.holders import BOT, Holder
 from handoff.storage.models import (
     STATUS_AGENT,
     STATUS_BOT,

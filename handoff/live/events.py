@@ -1,29 +1,21 @@
-"""Builds every event pushed to widgets and consoles, and the one place that publishes them.
+"""Builds every event pushed to widgets and consoles; handoff.live.publisher sends them.
 
 Each event is a Struct of handoff/shapes/events.py, tagged by ``"type"``: its fields,
 who receives it and when are written there (and in docs/contract.md), not here. Events to
-consoles also carry an ``id`` (see Publisher). Only handoff.conversations.actions,
+consoles also carry an ``id`` (see handoff.live.publisher). Only handoff.conversations.actions,
 handoff.agent_tools.resolutions (the console's agent tools) and the socket views (for
 typing) call a Publisher.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections import deque
 from typing import Any
 
-import msgspec
-import orjson
-from aiohttp import web
-
-from handoff.live.sockets import SocketRegistry
 from handoff.shapes import events as shapes
 from handoff.shapes.events import Event
 
 # A replayed event (Publisher.agent_events_after) is the dict it was sent as.
 Frame = Event | dict[str, Any]
-_encode = msgspec.json.Encoder().encode
 
 # The payloads inside events (a message, a note ...) come from handoff.live.serializers
 # as dicts, shaped as handoff.shapes.http says: a Struct encodes a dict field as it is,
@@ -143,67 +135,3 @@ def context_event(conversation_id: str, handoff_id: int, context: dict[str, Any]
 
 
 RESET_EVENT: Event = shapes.ResetEvent()
-
-
-class Publisher:
-    """Delivers events to the sockets of this process.
-
-    Events to consoles carry an increasing ``id`` and the latest ones are kept, so a
-    console that reconnects with ``last_event_id`` gets what it missed (or ``reset`` when
-    that is no longer kept). An event about a conversation that an agent holds goes only
-    to that agent's consoles and to consoles that have it open (``watch``); a console
-    sees gaps in the ids, and resuming replays what was its own. Several gateway
-    processes would put a broker (Redis streams) behind this same interface; callers do
-    not change.
-    """
-
-    def __init__(self, sockets: SocketRegistry, keep: int = 2000) -> None:
-        self._sockets = sockets
-        self.epoch = secrets.token_hex(8)
-        # (id, the holder it went to or None for all, the event as sent): kept as JSON,
-        # which the garbage collector need not walk through at every message of a relay.
-        self._recent: deque[tuple[int, int | None, bytes]] = deque(maxlen=keep)
-        self._last_id = 0
-
-    @property
-    def last_event_id(self) -> int:
-        return self._last_id
-
-    async def to_conversation(
-        self, conversation_id: str, event: Frame, skip: web.WebSocketResponse | None = None
-    ) -> None:
-        """To the conversation's widget sockets, all but `skip` (see SocketRegistry)."""
-        await self._sockets.send_to_conversation(conversation_id, event, skip)
-
-    async def to_agents(self, event: Frame, *, holder: int | None = None) -> None:
-        """To every console, or (holder given) to the holder's and the watchers' consoles."""
-        self._last_id += 1
-        if isinstance(event, dict):
-            payload = _encode({**event, "id": self._last_id})
-            conversation_id = event.get("conversation_id")
-        else:
-            # Each event is built for one publish, so its id is set in place, not copied.
-            event.id = self._last_id
-            payload = _encode(event)
-            conversation_id = getattr(event, "conversation_id", None)
-        self._recent.append((self._last_id, holder, payload))
-        self._sockets.send_json_to_agents(payload, conversation_id, holder)
-
-    def agent_events_after(
-        self, last_event_id: int, epoch: str | None = None, agent_id: int | None = None
-    ) -> list[dict[str, Any]] | None:
-        """What agent_id's console missed since last_event_id; None when that cannot be told.
-
-        None: some are no longer kept, or the id is from another gateway process.
-        """
-        if (epoch is not None and epoch != self.epoch) or last_event_id > self._last_id:
-            return None
-        if last_event_id == self._last_id:
-            return []
-        if not self._recent or self._recent[0][0] > last_event_id + 1:
-            return None
-        return [
-            orjson.loads(payload)
-            for event_id, holder, payload in self._recent
-            if event_id > last_event_id and (holder is None or holder == agent_id)
-        ]

@@ -1,4 +1,4 @@
-"""Rows to the JSON shapes of the API, as handoff/shapes/http.py declares them.
+"""Rows to the JSON shapes of the API, as handoff/shapes/http.py declares them."""
 
 from __future__ import annotations
 
@@ -14,8 +14,14 @@ from handoff.storage.models import (
     Note,
     Resolution,
 )
-from handoff.agent_tools.resolution_actions import amount_number
 from handoff.storage.writer import Stored
+
+
+def amount_number(minor: int | None) -> int | float | None:
+    """An amount for JSON: whole units as an integer, otherwise with its cents."""
+    if minor is None:
+        return None
+    return minor // 100 if minor % 100 == 0 else minor / 100
 
 
 def iso(value: Any) -> str | None:

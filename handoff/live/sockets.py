@@ -15,7 +15,7 @@ import asyncio
 import logging
 import struct
 from collections import defaultdict
-from collections.abc import AsyncIterator, Collection
+from collections.abc import Collection
 from typing import Any
 
 import msgspec
@@ -216,12 +216,3 @@ async def close_all_sockets(app: web.Application) -> None:
           for ws in registry.all_sockets()),
         return_exceptions=True,
     )
-
-
-async def setup_sockets(app: web.Application) -> AsyncIterator[None]:
-    from handoff.live.events import Publisher
-
-    registry = SocketRegistry()
-    app[keys.SOCKETS] = registry
-    app[keys.PUBLISHER] = Publisher(registry)
-    yield

@@ -258,7 +258,7 @@ class Resolution(Base):
 
 
 class AuditEntry(Base):
-    """Who changed what, when. Rows are only ever added (handoff.agent_tools.audit.record_audit)."""
+    """Who changed what, when. Rows are only ever added (handoff.storage.audit.record_audit)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_conversation", "conversation_id", "id"),)

@@ -1,4 +1,5 @@
-"""JSON error answers, one shape for every 4xx and 5xx: {"error": {"status", "message"}}."""
+"""Error answers at the edge: JSON for aiohttp's own errors, 503 while storage is down,
+and a socket frame's error event (the shape itself is handoff.http_errors.json_error)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,6 @@ from sqlalchemy.exc import DBAPIError
 from handoff.live.events import error_event
 
 log = logging.getLogger(__name__)
-
-
-def json_error(
-    cls: type[web.HTTPException], message: str, **extra: Any
-) -> web.HTTPException:
-    body: dict[str, Any] = {"error": {"status": cls.status_code, "message": message, **extra}}
-    if cls is web.HTTPRequestEntityTooLarge:
-        return web.HTTPRequestEntityTooLarge(
-            max_size=0, actual_size=0, text=json.dumps(body), content_type="application/json"
-        )
-    return cls(text=json.dumps(body), content_type="application/json")
 
 
 STORAGE_UNAVAILABLE = "storage is unavailable for a moment; please retry"

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from handoff import keys
 from handoff.access.auth import bearer_token
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -17,7 +17,8 @@ from typing import TypeVar
 from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.exc import DBAPIError
 
-from handoff.web.errors import STORAGE_UNAVAILABLE, error_of, json_error
+from handoff.http_errors import json_error
+from handoff.web.errors import STORAGE_UNAVAILABLE, error_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 
 
 # Every integer column fits a signed 32-bit value.

@@ -9,7 +9,7 @@ from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
 from handoff.access.agents import ensure_agent
-from handoff.live.events import Publisher
+from handoff.live.publisher import Publisher
 from handoff.live.sockets import SocketRegistry
 
 from .conftest import Customer

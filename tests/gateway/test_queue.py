@@ -7,7 +7,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
-from handoff.live.events import Publisher
+from handoff.live.publisher import Publisher
 from handoff.storage.models import Handoff, Conversation, utcnow
 from handoff.routing.queue import estimate, handoff_priority
 from handoff.live.sockets import SocketRegistry

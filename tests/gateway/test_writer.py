@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
-from handoff.routing.holders import Holder
+from handoff.storage.holders import Holder
 from handoff.storage.models import STATUS_AGENT, STATUS_BOT
 from handoff.storage.writer import ConversationMissing, Draft, DuplicateMessage
 

@@ -21,7 +21,8 @@ from handoff.access.auth import (
     session_for_token,
     token_hash,
 )
-from handoff.web.errors import json_error, socket_answer
+from handoff.http_errors import json_error
+from handoff.web.errors import socket_answer
 from handoff.live.events import (
     RESET_EVENT,
     Event,

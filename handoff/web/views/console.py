@@ -3,7 +3,6 @@ approval, transfers, the agents list and the audit log."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import keys
 from handoff.agent_tools.approvals import pending_approvals
-from handoff.agent_tools.audit import audit_entries
+from handoff.storage.audit import audit_entries
 from handoff.access.auth import current_agent, require_agent
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 from handoff.storage.models import Agent, CannedResponse, Conversation, Note, Resolution
 from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
 from handoff.agent_tools.resolution_fields import FieldError
 from handoff.agent_tools.resolutions import (
+    SHORTCUT,
     do_add_note,
     do_create_canned,
     do_decide_resolution,
@@ -34,7 +34,6 @@ from handoff.web.validation import int_query, read_json, text_field
 routes = web.RouteTableDef()
 
 SUPERVISOR = "supervisor"
-SHORTCUT = re.compile(r"/[a-z0-9][a-z0-9_-]{0,30}")
 # No single commitment is anywhere near this; a bigger number is a typo.
 MAX_AMOUNT = Decimal("1000000")
 MAX_NOTE_CHARS = 1000

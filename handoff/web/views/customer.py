@@ -20,8 +20,9 @@ from handoff.conversations.actions import (
     holder_of,
 )
 from handoff.access.auth import bearer_token, check_conversation_token
-from handoff.conversations.contact import parse_contact
-from handoff.web.errors import json_error, socket_answer
+from handoff.web.contact import parse_contact
+from handoff.http_errors import json_error
+from handoff.web.errors import socket_answer
 from handoff.live.events import ack_event, message_event, status_event, typing_event
 from handoff.storage.models import STATUS_BOT, STATUS_WAITING, Message
 from handoff.routing.queue import places

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import keys
 from handoff.access.auth import require_agent
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 from handoff.conversations.history import HISTORY_STATES, HistoryQuery, history_page
 from handoff.storage.models import HANDOFF_REASONS, Agent, Conversation
 from handoff.web.validation import MAX_INT

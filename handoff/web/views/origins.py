@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handoff import keys
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 
 
 def origin_allowed(request: web.Request) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff.web.errors import json_error
+from handoff.http_errors import json_error
 from handoff.web.validation import text_field
 
 NEITHER = "Please give an e-mail address or a phone number, so we can get back to you."

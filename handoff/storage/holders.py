@@ -6,7 +6,7 @@ conversation's sockets through ``actions._status_changed``, which is also the on
 that updates this cache, so it never goes stale in this process. A miss reads the row.
 
 Like the sockets and the publisher, this is one gateway process's view: several
-processes would need the broker that handoff.live.events anticipates to share status changes.
+processes would need the broker that handoff.live.publisher anticipates to share status changes.
 """
 
 from __future__ import annotations
