@@ -6,8 +6,8 @@ holder's `message` event) on the gateway's stack: aiohttp with uvloop, sockets w
 compression, SQLite in WAL with synchronous=NORMAL. Each message is committed before its
 ack and its forward, with the messages that arrive meanwhile batched into one transaction
 on a thread and the next transaction started before the last one's answers go out, as
-handoff.storage.writer does; a socket's frames of one batch leave in one write, as in
-handoff.live.sockets. Left out is everything the gateway does besides: tokens, validation,
+handoff.storage.writer does; a socket's frames of one batch leave in one write (the
+gateway sends each through aiohttp, handoff.live.sockets). Left out is everything the gateway does besides: tokens, validation,
 turns, the holder's lookup, client-id memory, the queue, annotation, the console's event
 ids and replay. So its saturation is what any gateway on this stack and machine could
 reach while keeping "stored before acknowledged".
@@ -29,6 +29,7 @@ import asyncio
 import datetime as dt
 import json
 import sqlite3
+import struct
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -42,9 +43,21 @@ from sqlalchemy import create_engine, insert
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from handoff.storage.models import Base, Conversation  # noqa: E402
-from handoff.live.sockets import text_frame  # noqa: E402
 from handoff.storage.write_connection import WRITER_CACHE_KIB  # noqa: E402
 from handoff.storage.write_statements import SqliteBatch, SqliteRows, SqliteStatements  # noqa: E402
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A final, unmasked text frame (RFC 6455 5.2): the floor writes frames itself."""
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x81, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    return header + payload
+
 
 # A stored message as the floor knows it: conversation, seq, text, client id, created_at.
 Row = tuple[str, int, str, str, str]

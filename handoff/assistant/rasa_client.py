@@ -13,9 +13,14 @@ import orjson
 from aiohttp import web
 
 from handoff import keys
-from handoff.assistant.rasa_http import JsonPoster
 
 log = logging.getLogger(__name__)
+
+# Rasa's server (Sanic) closes an idle connection after 5 s; one reused just as it does
+# is lost, so the connector lets its own go sooner.
+KEEPALIVE_SECONDS = 3.0
+# At most this many requests to Rasa at once; more wait for a connection.
+CONNECTIONS = 100
 
 
 class BotUnavailable(Exception):
@@ -81,10 +86,9 @@ class RasaClient:
         self._timezone = timezone
         # Only Rasa's channel needs it; the action server's /health is open.
         self._auth = {"Authorization": f"Bearer {secret}"} if secret else {}
-        # The message of every bot turn (and every reading along) is on the turn's path:
-        # a lean client of its own (handoff.assistant.rasa_http); the rarer calls use aiohttp.
-        self._webhook = JsonPoster(f"{rasa_url}/webhooks/baton/webhook", self._auth)
-        self._timeout = timeout
+        self._webhook = f"{rasa_url}/webhooks/baton/webhook"
+        self._webhook_headers = {**self._auth, "Content-Type": "application/json"}
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._state = f"{rasa_url}/webhooks/baton/state"
         self._health = f"{rasa_url}/webhooks/baton/"
         self._actions_health = f"{actions_url}/health"
@@ -107,11 +111,16 @@ class RasaClient:
             "metadata": {"sent_at": when.isoformat()},
         }
         try:
-            status, answer = await self._webhook.post(orjson.dumps(payload), self._timeout)
-            if status != 200:
-                raise BotUnavailable(_refusal(status))
-            body = orjson.loads(answer)
-        except (OSError, TimeoutError, ValueError) as exc:
+            async with self._session.post(
+                self._webhook,
+                data=orjson.dumps(payload),
+                headers=self._webhook_headers,
+                timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    raise BotUnavailable(_refusal(response.status))
+                body = orjson.loads(await response.read())
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
         turn = _parse_turn(body)
         if turn.handoff is None and not turn.paused and mode == "bot" and not turn.messages:
@@ -129,9 +138,6 @@ class RasaClient:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
 
-    def close(self) -> None:
-        self._webhook.close()
-
     async def ready(self) -> dict[str, bool]:
         return {
             "rasa": await self._answers(self._health),
@@ -146,10 +152,17 @@ class RasaClient:
             return False
 
 
+def rasa_session(timeout: float) -> aiohttp.ClientSession:
+    """Kept-alive connections to Rasa and its action server, every call within `timeout`."""
+    connector = aiohttp.TCPConnector(limit=CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS)
+    return aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
+    )
+
+
 async def setup_rasa_client(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    timeout = aiohttp.ClientTimeout(total=settings.rasa_timeout)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    async with rasa_session(settings.rasa_timeout) as session:
         client = RasaClient(
             session,
             settings.rasa_url,
@@ -160,4 +173,3 @@ async def setup_rasa_client(app: web.Application) -> AsyncIterator[None]:
         )
         app[keys.RASA] = client
         yield
-        client.close()

@@ -1,25 +1,23 @@
 """The registry of open WebSockets: widgets by conversation, and agents' consoles.
 
-Everything the gateway sends on a socket goes through `SocketRegistry.send`: the frames
-for one socket that are sent during one turn of the event loop leave in one write. When
-the writer commits a batch of messages, each console gets one write for all of them, not
-one per message; in the relay that was the gateway's largest cost, a send() system
-call per event and socket. A socket that falls behind by more than `MAX_UNSENT` is
-closed rather than buffered without bound, or waited for: its client reconnects and
-resumes from its last seq (widget) or event id (console).
+Everything the gateway sends on a socket goes through `SocketRegistry.send`, which queues
+it; at the end of the loop's turn the queue leaves through aiohttp's
+`WebSocketResponse.send_frame`, in order. A socket whose client reads slowly gets a task
+of its own that waits for it, so it holds up no other socket; one that falls behind by
+more than `MAX_UNSENT` is closed rather than buffered without bound: its client
+reconnects and resumes from its last seq (widget) or event id (console).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import struct
-from collections import defaultdict
-from collections.abc import Collection
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 import msgspec
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from handoff import keys
 
@@ -30,18 +28,20 @@ _encode = msgspec.json.Encoder().encode
 MAX_UNSENT = 4 * 1024 * 1024
 # Close code for a console whose session expired or was revoked (the console signs in).
 SESSION_ENDED = 4401
+# How long a socket that is being closed may take to read what was queued for it.
+CLOSE_WAIT_SECONDS = 10.0
 
 
-def text_frame(payload: bytes) -> bytes:
-    """A final, unmasked text frame (RFC 6455 5.2), as a server sends it."""
-    length = len(payload)
-    if length < 126:
-        header = struct.pack("!BB", 0x81, length)
-    elif length < 1 << 16:
-        header = struct.pack("!BBH", 0x81, 126, length)
-    else:
-        header = struct.pack("!BBQ", 0x81, 127, length)
-    return header + payload
+class _Backlog:
+    """What waits for a slow socket, and its size."""
+
+    def __init__(self) -> None:
+        self.payloads: deque[bytes] = deque()
+        self.size = 0
+
+    def extend(self, payloads: list[bytes]) -> None:
+        self.payloads.extend(payloads)
+        self.size += sum(map(len, payloads))
 
 
 class SocketRegistry:
@@ -53,10 +53,13 @@ class SocketRegistry:
         self._watching: dict[web.WebSocketResponse, str] = {}
         self._watchers: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self._session_of: dict[web.WebSocketResponse, str] = {}
-        # Each socket's connection, which the frames are written to.
+        # Each socket's connection: how much it has not sent yet tells a slow client.
         self._transports: dict[web.WebSocketResponse, asyncio.Transport | None] = {}
         self._outbox: dict[web.WebSocketResponse, list[bytes]] = {}
-        self._flushing = False
+        self._flushing: asyncio.Task[None] | None = None
+        # Slow sockets: what waits for each, and the task that sends it when it can.
+        self._backlogs: dict[web.WebSocketResponse, _Backlog] = {}
+        self._catching_up: dict[web.WebSocketResponse, asyncio.Task[None]] = {}
         self._closing: set[asyncio.Task[Any]] = set()
 
     def add_widget(
@@ -70,6 +73,7 @@ class SocketRegistry:
 
     def remove_widget(self, conversation_id: str, ws: web.WebSocketResponse) -> None:
         self._transports.pop(ws, None)
+        self._stop_catching_up(ws)
         sockets = self.conversations.get(conversation_id)
         if sockets is None:
             return
@@ -98,11 +102,27 @@ class SocketRegistry:
 
     def close(self, ws: web.WebSocketResponse, code: int, message: bytes) -> None:
         """Closes a socket after what is queued for it; its handler cleans up."""
-        self.flush()
-        self._close_soon(ws, code, message)
+        self._close_soon(ws, code, message, self._sent_then_closed(ws, code, message))
 
-    def _close_soon(self, ws: web.WebSocketResponse, code: int, message: bytes) -> None:
-        task = asyncio.ensure_future(ws.close(code=code, message=message))
+    async def _sent_then_closed(
+        self, ws: web.WebSocketResponse, code: int, message: bytes
+    ) -> None:
+        payloads = self._outbox.pop(ws, None)
+        if payloads:
+            await self._send(ws, payloads)
+        catching_up = self._catching_up.get(ws)
+        if catching_up is not None:
+            await asyncio.wait([catching_up], timeout=CLOSE_WAIT_SECONDS)
+        await ws.close(code=code, message=message)
+
+    def _close_soon(
+        self,
+        ws: web.WebSocketResponse,
+        code: int,
+        message: bytes,
+        closing: Any = None,
+    ) -> None:
+        task = asyncio.ensure_future(closing or ws.close(code=code, message=message))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
@@ -116,6 +136,7 @@ class SocketRegistry:
             if not consoles:
                 del self._consoles_of[agent_id]
         self._transports.pop(ws, None)
+        self._stop_catching_up(ws)
 
     def watch(self, ws: web.WebSocketResponse, conversation_id: str | None) -> None:
         """The conversation this console has open (None: none); it gets that one's events."""
@@ -131,7 +152,7 @@ class SocketRegistry:
 
     def send(self, ws: web.WebSocketResponse, event: Any) -> None:
         """Queues an event for a registered socket; it leaves at the end of this turn."""
-        self._queue(ws, text_frame(_encode(event)))
+        self._queue(ws, _encode(event))
 
     async def send_to_conversation(
         self,
@@ -143,9 +164,9 @@ class SocketRegistry:
         which hears of its own message in its ack)."""
         targets = [ws for ws in self.conversations.get(conversation_id, ()) if ws is not skip]
         if targets:
-            frame = text_frame(_encode(event))
+            payload = _encode(event)
             for ws in targets:
-                self._queue(ws, frame)
+                self._queue(ws, payload)
 
     def send_json_to_agents(
         self, payload: bytes, conversation_id: str | None = None, holder: int | None = None
@@ -162,9 +183,8 @@ class SocketRegistry:
             if conversation_id is not None:
                 targets = targets | self._watchers.get(conversation_id, set())
         if targets:
-            frame = text_frame(payload)
             for ws in targets:
-                self._queue(ws, frame)
+                self._queue(ws, payload)
 
     def agents_online(self) -> int:
         return len(self._consoles_of)
@@ -179,38 +199,79 @@ class SocketRegistry:
         widgets = [ws for sockets in self.conversations.values() for ws in sockets]
         return widgets + list(self.agents)
 
-    def _queue(self, ws: web.WebSocketResponse, frame: bytes) -> None:
-        frames = self._outbox.get(ws)
-        if frames is None:
-            frames = self._outbox[ws] = []
-        frames.append(frame)
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().call_soon(self.flush)
+    def _queue(self, ws: web.WebSocketResponse, payload: bytes) -> None:
+        payloads = self._outbox.get(ws)
+        if payloads is None:
+            payloads = self._outbox[ws] = []
+        payloads.append(payload)
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().create_task(self.flush())
 
-    def flush(self) -> None:
-        """Writes what is queued, one write per socket."""
-        self._flushing = False
+    async def flush(self) -> None:
+        """Sends what is queued, each socket's events in order."""
+        self._flushing = None
         outbox, self._outbox = self._outbox, {}
-        for ws, frames in outbox.items():
-            transport = self._transports.get(ws)
-            if transport is None or transport.is_closing() or ws.closed:
-                # Gone: the client resumes from its last seq or event id when it is back.
-                continue
-            if transport.get_write_buffer_size() > MAX_UNSENT:
+        for ws, payloads in outbox.items():
+            await self._send(ws, payloads)
+
+    async def _send(self, ws: web.WebSocketResponse, payloads: list[bytes]) -> None:
+        transport = self._transports.get(ws)
+        if transport is None or transport.is_closing() or ws.closed:
+            # Gone: the client resumes from its last seq or event id when it is back.
+            return
+        backlog = self._backlogs.get(ws)
+        if backlog is not None:  # slow: after what already waits for it
+            backlog.extend(payloads)
+            if backlog.size > MAX_UNSENT:
                 self._give_up(ws)
-                continue
-            transport.write(b"".join(frames))
+            return
+        high = transport.get_write_buffer_limits()[1]
+        for at, payload in enumerate(payloads):
+            if transport.get_write_buffer_size() + len(payload) > high:
+                # This frame would pause the socket's writing, and send_frame would wait
+                # for the client: the rest waits in a task of its own instead.
+                self._catch_up_later(ws, payloads[at:])
+                return
+            try:
+                await ws.send_frame(payload, WSMsgType.TEXT)  # does not wait: not paused
+            except ConnectionResetError:
+                return
+
+    def _catch_up_later(self, ws: web.WebSocketResponse, payloads: list[bytes]) -> None:
+        backlog = self._backlogs[ws] = _Backlog()
+        backlog.extend(payloads)
+        task = asyncio.get_running_loop().create_task(self._catch_up(ws, backlog))
+        self._catching_up[ws] = task
+
+    async def _catch_up(self, ws: web.WebSocketResponse, backlog: _Backlog) -> None:
+        try:
+            while backlog.payloads:
+                payload = backlog.payloads.popleft()
+                backlog.size -= len(payload)
+                await ws.send_frame(payload, WSMsgType.TEXT)  # waits while the client is slow
+        except ConnectionResetError:
+            pass
+        finally:
+            if self._backlogs.get(ws) is backlog:
+                del self._backlogs[ws]
+                del self._catching_up[ws]
+
+    def _stop_catching_up(self, ws: web.WebSocketResponse) -> None:
+        self._backlogs.pop(ws, None)
+        task = self._catching_up.pop(ws, None)
+        if task is not None:
+            task.cancel()
 
     def _give_up(self, ws: web.WebSocketResponse) -> None:
         log.warning("closing a socket that is %d bytes behind", MAX_UNSENT)
         self._transports.pop(ws, None)
+        self._stop_catching_up(ws)
         self._close_soon(ws, WSCloseCode.TRY_AGAIN_LATER, b"too far behind")
 
 
 async def close_all_sockets(app: web.Application) -> None:
     registry = app[keys.SOCKETS]
-    registry.flush()
+    await registry.flush()
     await asyncio.gather(
         *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
           for ws in registry.all_sockets()),

@@ -125,8 +125,8 @@ class GroupCommit:
                     # next (answer, send a bot turn to Rasa, queue more) goes before this
                     # transaction, which on SQLite holds the loop (a quiet gateway's) or
                     # the interpreter's lock between its statements (the writer's
-                    # thread). One is enough since the bot turn's request leaves in the
-                    # first step of its task (handoff.assistant.rasa_http).
+                    # thread). One is enough: the bot turn's request to Rasa is still
+                    # written first (tests/gateway/test_writer.py checks the order).
                     await asyncio.sleep(0)
                     jobs = self._take()
                     writing = asyncio.create_task(self._commit_outcome(jobs))
