@@ -13,9 +13,12 @@ import secrets
 import uvloop
 from aiohttp import web
 
-from handoff.web.access_log import AccessLog
+from handoff.access.agents import ensure_agent
+from handoff.agent_tools.canned_seed import seed_canned
 from handoff.app import create_app
 from handoff.settings import ROOT, Settings
+from handoff.storage.db import upgrade
+from handoff.web.access_log import AccessLog
 
 DEMO_AGENT_FILE = ROOT / "var" / "demo-agent.json"
 
@@ -35,9 +38,6 @@ def _demo_credentials() -> dict[str, str]:
 
 
 def ensure_agent_command(settings: Settings, args: argparse.Namespace) -> None:
-    from handoff.access.agents import ensure_agent
-    from handoff.agent_tools.canned_seed import seed_canned
-
     email = args.email or os.environ.get("BATON_AGENT_EMAIL")
     password = args.password or os.environ.get("BATON_AGENT_PASSWORD")
     name = args.name or os.environ.get("BATON_AGENT_NAME")
@@ -105,8 +105,6 @@ def main() -> None:
     )
     settings = Settings.from_env()
     if args.command == "migrate":
-        from handoff.storage.db import upgrade
-
         upgrade(settings.database_url)
     elif args.command == "ensure-agent":
         ensure_agent_command(settings, args)

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from handoff import keys
-from handoff.assistant.annotations import setup_annotations
+from handoff.conversations.actions import do_agent_gone
+from handoff.conversations.annotations import setup_annotations
 from handoff.access.auth import TokenHashes
 from handoff.storage.db import setup_database
 from handoff.web.errors import error_middleware
 from handoff.agent_tools.fulfilment import setup_fulfilment
 from handoff.storage.holders import Holders
-from handoff.routing.presence import setup_presence
+from handoff.routing.presence import presence
 from handoff.web.ratelimit import rate_limit_middleware, setup_limits
 from handoff.assistant.rasa_client import setup_rasa_client
 from handoff.agent_tools.resolution_actions import setup_catalogue
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             setup_rasa_client,
             setup_sockets,
             setup_turns,
-            setup_presence,
+            presence(on_expired=do_agent_gone),
             setup_annotations,
         ]
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from handoff.assistant.annotations import Annotator
+    from handoff.conversations.annotations import Annotator
     from handoff.access.auth import TokenHashes
     from handoff.storage.client_ids import ClientIds
     from handoff.storage.db import Database

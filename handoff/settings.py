@@ -94,7 +94,7 @@ class Settings:
     rate_per_conversation: float = 3.0
     burst_per_conversation: float = 20.0
     # Human-mode messages the bot reads along (NLU for the agent) at most this many times
-    # a second; 0 turns reading along off (handoff.assistant.annotations).
+    # a second; 0 turns reading along off (handoff.conversations.annotations).
     annotation_rate: float = 10.0
     # Behind a reverse proxy: take the client address from X-Forwarded-For's last hop.
     trust_forwarded: bool = False

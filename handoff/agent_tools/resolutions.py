@@ -21,12 +21,12 @@ from sqlalchemy.exc import IntegrityError
 
 from handoff import keys
 from handoff.conversations.actions import (
-    _append,
-    _check_holder,
-    _conversation,
-    _local,
-    _publish_messages,
-    _status_changed,
+    append_message,
+    check_holder,
+    conversation_or_404,
+    local_agent,
+    publish_messages,
+    status_changed,
     publish_queue,
 )
 from handoff.storage.audit import record_audit
@@ -68,8 +68,8 @@ SHORTCUT = re.compile(r"/[a-z0-9][a-z0-9_-]{0,30}")
 
 async def do_add_note(app: web.Application, conversation_id: str, agent: Agent, text: str) -> Note:
     async with app[keys.DB].write() as db:
-        await _conversation(db, conversation_id)
-        author = await _local(db, agent)
+        await conversation_or_404(db, conversation_id)
+        author = await local_agent(db, agent)
         assert author is not None
         note = Note(conversation_id=conversation_id, agent_id=author.id, text=text, created_at=utcnow())
         note.agent = author
@@ -248,10 +248,10 @@ async def do_request_resolution(
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         async with app[keys.DB].write() as db:
             await _lock_conversation(db, conversation_id)
-            conversation = await _conversation(db, conversation_id)
+            conversation = await conversation_or_404(db, conversation_id)
             _check_not_anothers(conversation, agent)
-            _check_holder(conversation, agent)
-            requester = await _local(db, agent)
+            check_holder(conversation, agent)
+            requester = await local_agent(db, agent)
             assert requester is not None
             given = await given_minor(db, conversation_id, action.id) if action.takes_amount else 0
             if not action.can_be_approved(amount_minor, given):
@@ -284,7 +284,7 @@ async def do_request_resolution(
             if not immediate:
                 # Honest about where it stands: asked for, not yet promised.
                 told.append(
-                    await _append(
+                    await append_message(
                         db, conversation_id, "agent",
                         catalogue.pending_message(action, amount_minor, fields or {}),
                         agent=requester,
@@ -292,7 +292,7 @@ async def do_request_resolution(
                 )
             data = resolution_dict(resolution)
         if not immediate:
-            await _publish_messages(app, conversation_id, told, to_agents=True)
+            await publish_messages(app, conversation_id, told, to_agents=True)
             await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, data))
             return resolution
     return await _carry_out(app, resolution, action, approver=None)
@@ -323,7 +323,7 @@ async def do_decide_resolution(
                     web.HTTPConflict, "this request has already been decided",
                     resolution_status=resolution.status,
                 )
-            decider = await _local(db, supervisor)
+            decider = await local_agent(db, supervisor)
             assert decider is not None
             if approve:
                 if resolution.requested_by_id == decider.id:
@@ -363,13 +363,13 @@ async def do_decide_resolution(
                 # The customer was told it is being approved: they hear the outcome too,
                 # without the supervisor's internal reason; their agent takes it from there.
                 told.append(
-                    await _append(
+                    await append_message(
                         db, conversation_id, "system",
                         _rejected_text(app, resolution, action),
                     )
                 )
         if not approve:
-            await _publish_messages(app, conversation_id, told, to_agents=True)
+            await publish_messages(app, conversation_id, told, to_agents=True)
             await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, data))
             return resolution
     assert action is not None
@@ -436,7 +436,7 @@ async def _carry_out(
                     details={**_resolution_details(resolution), "reference": reference},
                 )
                 told.append(
-                    await _append(
+                    await append_message(
                         db, conversation_id, "agent",
                         action.customer_message(
                             resolution.amount_minor, resolution.fields or {}, reference or ""
@@ -455,7 +455,7 @@ async def _carry_out(
                 )
             await db.flush()
             data = resolution_dict(resolution)
-        await _publish_messages(app, conversation_id, told, to_agents=True)
+        await publish_messages(app, conversation_id, told, to_agents=True)
         await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, data))
     return resolution
 
@@ -470,9 +470,9 @@ async def do_transfer(
     """To another agent (who must be online), or back to the queue (None)."""
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         async with app[keys.DB].write() as db:
-            conversation = await _conversation(db, conversation_id)
-            _check_holder(conversation, agent)
-            giver = await _local(db, agent)
+            conversation = await conversation_or_404(db, conversation_id)
+            check_holder(conversation, agent)
+            giver = await local_agent(db, agent)
             assert giver is not None and conversation.handoff is not None
             handoff = conversation.handoff
             receiver = None
@@ -502,7 +502,7 @@ async def do_transfer(
             handoff.agent = receiver
             conversation.agent_id = receiver.id if receiver else None
             conversation.agent = receiver
-            told = await _append(db, conversation_id, "system", text)
+            told = await append_message(db, conversation_id, "system", text)
             await record_audit(
                 db, "transfer", agent=giver, conversation_id=conversation_id,
                 details={"handoff_id": handoff.id, "from": agent_ref(giver),
@@ -510,8 +510,8 @@ async def do_transfer(
             )
             entry = queue_entry(conversation)
         publisher = app[keys.PUBLISHER]
-        await _publish_messages(app, conversation_id, [told], to_agents=True)
-        await _status_changed(app, conversation)
+        await publish_messages(app, conversation_id, [told], to_agents=True)
+        await status_changed(app, conversation)
         await publisher.to_agents(
             transfer_event(conversation_id, {"id": giver.id, "name": giver.name}, agent_ref(receiver))
         )

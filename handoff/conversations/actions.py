@@ -7,7 +7,7 @@ one place it comes from.
 Messages that change nothing else (customer and agent messages, a bot turn's replies) go
 through the group-commit writer (handoff.storage.writer) and read who has the conversation from
 memory (handoff.storage.holders); state changes (handoff, claim, resolve, transfer, requeue)
-are ORM transactions of their own, and each ends in ``_status_changed``.
+are ORM transactions of their own, and each ends in ``status_changed``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ from handoff.live.events import (
     handoff_event,
     message_event,
     presence_event,
+    queue_event,
     rating_event,
     status_event,
 )
+from handoff.shapes.events import Event
 from handoff.conversations.handoff_notices import BOT_UNAVAILABLE_TEXT, handoff_notice
 from handoff.storage.holders import BOT, Holder
 from handoff.storage.models import (
@@ -48,11 +50,11 @@ from handoff.storage.models import (
     Message,
     utcnow,
 )
-from handoff.routing.queue import PRIORITY_REQUEUED, handoff_priority, places
+from handoff.routing.queue import PRIORITY_REQUEUED, Place, handoff_priority, places
 from handoff.assistant.rasa_client import BotMessage, BotTurn, BotUnavailable
 from handoff.conversations.ratings import latest_resolved
 from handoff.live.serializers import message_dict, nlu_annotation, queue_entry, rating_dict
-from handoff.routing.team import team_of
+from handoff.routing.team import Team, team_of
 from handoff.storage.writer import Draft, DuplicateMessage, Stored, store_in_transaction
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ async def _append_all(db: AsyncSession, conversation_id: str, drafts: list[Draft
     return await store_in_transaction(db, conversation_id, drafts)
 
 
-async def _append(
+async def append_message(
     db: AsyncSession, conversation_id: str, sender: str, text: str, *, agent: Agent | None = None
 ) -> Stored:
     draft = Draft(
@@ -81,12 +83,12 @@ async def _append(
     return (await _append_all(db, conversation_id, [draft]))[0]
 
 
-async def _local(db: AsyncSession, agent: Agent | None) -> Agent | None:
+async def local_agent(db: AsyncSession, agent: Agent | None) -> Agent | None:
     """This session's copy of an agent loaded by another session."""
     return await db.get(Agent, agent.id) if agent is not None else None
 
 
-async def _conversation(db: AsyncSession, conversation_id: str) -> Conversation:
+async def conversation_or_404(db: AsyncSession, conversation_id: str) -> Conversation:
     conversation = await db.get(Conversation, conversation_id, populate_existing=True)
     if conversation is None:
         raise json_error(web.HTTPNotFound, "conversation not found")
@@ -101,7 +103,7 @@ async def holder_of(app: web.Application, conversation_id: str) -> Holder:
     return holder
 
 
-async def _publish_messages(
+async def publish_messages(
     app: web.Application,
     conversation_id: str,
     messages: list[AnyMessage],
@@ -130,7 +132,7 @@ async def agent_holding(app: web.Application, conversation_id: str) -> int | Non
     return holder.agent_id
 
 
-async def _status_changed(app: web.Application, conversation: Conversation) -> None:
+async def status_changed(app: web.Application, conversation: Conversation) -> None:
     """Every change of who has a conversation ends here: the cache, then the sockets."""
     agent = conversation.agent
     name, agent_id = (agent.name, agent.id) if agent is not None else (None, None)
@@ -216,7 +218,7 @@ async def do_customer_message(
                 message = (await app[keys.WRITER].store(conversation_id, [draft]))[0]
             except DuplicateMessage as stored:
                 return (await _replay(app, conversation_id, stored.seq))[0]
-            await _publish_messages(
+            await publish_messages(
                 app, conversation_id, [message], to_agents=True, skip=sender_socket
             )
             # A human has the conversation: the bot stays silent, but still reads along so
@@ -259,7 +261,7 @@ async def _bot_turn(
                 return replay
             message, rasa = original, ask()
     if original is None:
-        await _publish_messages(app, conversation_id, [message], to_agents=False)
+        await publish_messages(app, conversation_id, [message], to_agents=False)
     try:
         turn = await rasa
     except BotUnavailable as exc:
@@ -282,7 +284,7 @@ async def _bot_turn(
         # What the bot understood is no message: it need not hold up the answer.
         writer.annotate_soon(conversation_id, message.seq, understood)
         message.nlu = understood
-        await _publish_messages(app, conversation_id, replies, to_agents=False)
+        await publish_messages(app, conversation_id, replies, to_agents=False)
         return TurnResult(status=STATUS_BOT, messages=[message, *replies])
     message.nlu = understood
     notices = await _hand_off(
@@ -341,7 +343,7 @@ async def _hand_off(
         )
         db.add(handoff)
         await db.flush()
-        conversation = await _conversation(db, conversation_id)
+        conversation = await conversation_or_404(db, conversation_id)
         conversation.status = STATUS_WAITING
         conversation.handoff_id = handoff.id
         conversation.handoff = handoff
@@ -359,10 +361,10 @@ async def _hand_off(
             else:
                 drafts.append(Draft("system", notice))
         replies = await _append_all(db, conversation_id, drafts)
-        conversation = await _conversation(db, conversation_id)
+        conversation = await conversation_or_404(db, conversation_id)
         entry = queue_entry(conversation)
-    await _publish_messages(app, conversation_id, replies, to_agents=False)
-    await _status_changed(app, conversation)
+    await publish_messages(app, conversation_id, replies, to_agents=False)
+    await status_changed(app, conversation)
     await app[keys.PUBLISHER].to_agents(handoff_event(entry))
     await publish_queue(app)
     return replies
@@ -376,13 +378,13 @@ async def publish_queue(app: web.Application) -> None:
     publisher = app[keys.PUBLISHER]
     for conversation_id, place in current.items():
         if app[keys.SOCKETS].customer_connected(conversation_id):
-            await publisher.to_conversation(conversation_id, place.as_event(conversation_id, team))
+            await publisher.to_conversation(conversation_id, place_event(conversation_id, place, team))
 
 
 async def do_claim(app: web.Application, conversation_id: str, agent: Agent) -> Conversation:
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         async with app[keys.DB].write() as db:
-            conversation = await _conversation(db, conversation_id)
+            conversation = await conversation_or_404(db, conversation_id)
             if conversation.status == STATUS_AGENT and conversation.agent_id == agent.id:
                 return conversation
             if conversation.status != STATUS_WAITING or conversation.handoff is None:
@@ -391,7 +393,7 @@ async def do_claim(app: web.Application, conversation_id: str, agent: Agent) -> 
                     "conversation is not waiting for an agent",
                     conversation_status=conversation.status,
                 )
-            agent = await _local(db, agent) or agent
+            agent = await local_agent(db, agent) or agent
             now = utcnow()
             conversation.handoff.claimed_at = now
             conversation.handoff.agent_id = agent.id
@@ -403,16 +405,16 @@ async def do_claim(app: web.Application, conversation_id: str, agent: Agent) -> 
                 db, "claim", agent=agent, conversation_id=conversation_id,
                 details={"handoff_id": conversation.handoff.id},
             )
-            joined = await _append(
+            joined = await append_message(
                 db, conversation_id, "system", f"{agent.name} from our team has joined the chat."
             )
-        await _publish_messages(app, conversation_id, [joined], to_agents=True)
-        await _status_changed(app, conversation)
+        await publish_messages(app, conversation_id, [joined], to_agents=True)
+        await status_changed(app, conversation)
     await publish_queue(app)
     return conversation
 
 
-def _check_holder(held: Conversation | Holder, agent: Agent) -> None:
+def check_holder(held: Conversation | Holder, agent: Agent) -> None:
     """409 unless the agent has the conversation (its row, or who has it from memory)."""
     if held.status != STATUS_AGENT or held.agent_id != agent.id:
         raise json_error(
@@ -439,7 +441,7 @@ async def do_agent_message(
             seq = await app[keys.CLIENT_IDS].seq_of(conversation_id, client_message_id)
             if seq is not None:
                 return await _agent_retry(app, conversation_id, agent, seq)
-        _check_holder(await holder_of(app, conversation_id), agent)
+        check_holder(await holder_of(app, conversation_id), agent)
         draft = Draft(
             "agent", text, client_message_id=client_message_id, agent_id=agent.id, author=agent.name
         )
@@ -447,7 +449,7 @@ async def do_agent_message(
             message = (await app[keys.WRITER].store(conversation_id, [draft]))[0]
         except DuplicateMessage as stored:
             return await _agent_retry(app, conversation_id, agent, stored.seq)
-        await _publish_messages(app, conversation_id, [message], to_agents=True)
+        await publish_messages(app, conversation_id, [message], to_agents=True)
         return AgentReply(message, created=True)
 
 
@@ -469,9 +471,9 @@ async def do_resolve(
 ) -> Conversation:
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         async with app[keys.DB].write() as db:
-            conversation = await _conversation(db, conversation_id)
+            conversation = await conversation_or_404(db, conversation_id)
             if conversation.status == STATUS_AGENT:
-                _check_holder(conversation, agent)
+                check_holder(conversation, agent)
             elif conversation.status != STATUS_WAITING:
                 raise json_error(
                     web.HTTPConflict,
@@ -494,15 +496,15 @@ async def do_resolve(
             conversation.handoff = None
             conversation.agent_id = None
             conversation.agent = None
-            back = await _append(
+            back = await append_message(
                 db,
                 conversation_id,
                 "system",
                 f"{agent.name} has marked this conversation as resolved. "
                 "The Baton assistant is back: ask me anything, any time.",
             )
-        await _publish_messages(app, conversation_id, [back], to_agents=True)
-        await _status_changed(app, conversation)
+        await publish_messages(app, conversation_id, [back], to_agents=True)
+        await status_changed(app, conversation)
     await publish_queue(app)
     try:
         await app[keys.RASA].set_mode(conversation_id, STATUS_BOT)
@@ -518,7 +520,7 @@ async def do_leave_contact(
     """The customer can't wait: keep their details and message for a follow-up."""
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         async with app[keys.DB].write() as db:
-            conversation = await _conversation(db, conversation_id)
+            conversation = await conversation_or_404(db, conversation_id)
             if conversation.status != STATUS_WAITING or conversation.handoff is None:
                 raise json_error(
                     web.HTTPConflict,
@@ -528,10 +530,10 @@ async def do_leave_contact(
             conversation.handoff.contact = {**contact, "left_at": utcnow().isoformat()}
             added: list[AnyMessage] = []
             if text:
-                added.append(await _append(db, conversation_id, "customer", text))
+                added.append(await append_message(db, conversation_id, "customer", text))
             where = contact.get("email") or contact.get("phone")
             added.append(
-                await _append(
+                await append_message(
                     db,
                     conversation_id,
                     "system",
@@ -540,7 +542,7 @@ async def do_leave_contact(
                 )
             )
             entry = queue_entry(conversation)
-        await _publish_messages(app, conversation_id, added, to_agents=True)
+        await publish_messages(app, conversation_id, added, to_agents=True)
         await app[keys.PUBLISHER].to_agents(handoff_event(entry))
         return TurnResult(status=STATUS_WAITING, messages=added)
 
@@ -611,7 +613,7 @@ async def do_requeue_agent_conversations(app: web.Application, agent_id: int) ->
     for conversation_id in held:
         async with app[keys.TURN_LOCKS].hold(conversation_id):
             async with app[keys.DB].write() as db:
-                conversation = await _conversation(db, conversation_id)
+                conversation = await conversation_or_404(db, conversation_id)
                 if conversation.status != STATUS_AGENT or conversation.agent_id != agent_id:
                     continue
                 name = conversation.agent.name if conversation.agent else "Your agent"
@@ -631,7 +633,7 @@ async def do_requeue_agent_conversations(app: web.Application, agent_id: int) ->
                     details={"handoff_id": handoff.id if handoff else None,
                              "from": {"id": agent_id, "name": name}},
                 )
-                note = await _append(
+                note = await append_message(
                     db,
                     conversation_id,
                     "system",
@@ -639,9 +641,25 @@ async def do_requeue_agent_conversations(app: web.Application, agent_id: int) ->
                     "colleague, who will see everything so far.",
                 )
                 entry = queue_entry(conversation)
-            await _publish_messages(app, conversation_id, [note], to_agents=True)
-            await _status_changed(app, conversation)
+            await publish_messages(app, conversation_id, [note], to_agents=True)
+            await status_changed(app, conversation)
             await app[keys.PUBLISHER].to_agents(handoff_event(entry))
     if held:
         await publish_queue(app)
     return held
+
+
+async def do_agent_gone(app: web.Application, agent_id: int) -> None:
+    """An agent's grace period ran out (handoff.routing.presence): requeue what they held."""
+    requeued = await do_requeue_agent_conversations(app, agent_id)
+    if not requeued:
+        # Fewer agents online changes every waiting customer's estimate.
+        await publish_queue(app)
+
+
+def place_event(conversation_id: str, place: Place, team: Team) -> Event:
+    """A waiting customer's place in the queue, as their widget shows it."""
+    return queue_event(
+        conversation_id, place.position, place.estimated_wait_seconds, place.agents_online,
+        team.as_fields(),
+    )

@@ -2,7 +2,7 @@
 
 action_handoff writes the context once, from what the customer said to the bot
 (actions/handoff_context.py). What they say afterwards is read along by the bot
-(handoff.assistant.annotations), and what it finds there joins the context the agent sees, in
+(handoff.conversations.annotations), and what it finds there joins the context the agent sees, in
 the same way: a booking reference, flight number or name replaces the earlier one;
 dates (with the day each means) and places are added once each.
 """

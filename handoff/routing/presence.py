@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 
 from aiohttp import web
 
@@ -16,11 +17,17 @@ from handoff.storage.models import STATUS_AGENT, Conversation
 log = logging.getLogger(__name__)
 
 
-class AgentGrace:
-    """Requeues a disconnected agent's conversations unless they are back in time."""
+# What happens when an agent's grace period runs out: the conversations layer requeues
+# what they held (given by the composition root, so routing never imports upward).
+OnExpired = Callable[[web.Application, int], Awaitable[None]]
 
-    def __init__(self, app: web.Application) -> None:
+
+class AgentGrace:
+    """Calls `on_expired` for a disconnected agent unless they are back in time."""
+
+    def __init__(self, app: web.Application, on_expired: OnExpired) -> None:
         self._app = app
+        self._on_expired = on_expired
         self._timers: dict[int, asyncio.Task[None]] = {}
 
     def connected(self, agent_id: int) -> None:
@@ -34,17 +41,12 @@ class AgentGrace:
         self._timers[agent_id] = asyncio.create_task(self._expire(agent_id))
 
     async def _expire(self, agent_id: int) -> None:
-        from handoff.conversations.actions import do_requeue_agent_conversations, publish_queue
-
         try:
             await asyncio.sleep(self._app[keys.SETTINGS].agent_grace_seconds)
             self._timers.pop(agent_id, None)
             if self._app[keys.SOCKETS].agent_connected(agent_id):
                 return
-            requeued = await do_requeue_agent_conversations(self._app, agent_id)
-            if not requeued:
-                # Fewer agents online changes every waiting customer's estimate.
-                await publish_queue(self._app)
+            await self._on_expired(self._app, agent_id)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -67,8 +69,13 @@ async def _agents_holding_conversations(app: web.Application) -> list[int]:
         return [agent_id for agent_id in rows if agent_id is not None]
 
 
-async def setup_presence(app: web.Application) -> AsyncIterator[None]:
-    grace = AgentGrace(app)
+def presence(on_expired: OnExpired) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The cleanup context of agents' presence, with what to do when a grace period ends."""
+    return partial(_setup_presence, on_expired=on_expired)
+
+
+async def _setup_presence(app: web.Application, on_expired: OnExpired) -> AsyncIterator[None]:
+    grace = AgentGrace(app, on_expired)
     app[keys.AGENT_GRACE] = grace
     # After a restart nobody is connected yet: every agent holding conversations gets the
     # same grace period as after a disconnect, so none is stranded.

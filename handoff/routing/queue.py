@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.storage.models import STATUS_WAITING, Conversation, Handoff, utcnow
-from handoff.routing.team import Team
 
 PRIORITY_NORMAL = 0
 PRIORITY_FRUSTRATED = 1
@@ -72,14 +71,6 @@ class Place:
     position: int
     estimated_wait_seconds: int | None
     agents_online: int
-
-    def as_event(self, conversation_id: str, team: "Team") -> dict[str, Any]:
-        from handoff.live.events import queue_event
-
-        return queue_event(
-            conversation_id, self.position, self.estimated_wait_seconds, self.agents_online,
-            team.as_fields(),
-        )
 
 
 def estimate(position: int, typical_wait: float | None, agents_online: int) -> int | None:

@@ -20,7 +20,7 @@ RATE_WINDOW_SECONDS = 0.5
 
 class BusyMeter:
     def __init__(self) -> None:
-        # Messages committed so far: how busy the relay is (handoff.assistant.annotations
+        # Messages committed so far: how busy the relay is (handoff.conversations.annotations
         # reads it through the writer).
         self.messages = 0
         # The start of the current window and the count then; whether the last one was busy.

@@ -52,7 +52,7 @@ class MessageWriter:
 
     @property
     def messages(self) -> int:
-        """Messages committed so far: how busy the relay is (handoff.assistant.annotations)."""
+        """Messages committed so far: how busy the relay is (handoff.conversations.annotations)."""
         return self._queue.busy.messages
 
     @property

@@ -18,6 +18,7 @@ from handoff.conversations.actions import (
     do_leave_contact,
     do_rate,
     holder_of,
+    place_event,
 )
 from handoff.access.auth import bearer_token, check_conversation_token
 from handoff.web.contact import parse_contact
@@ -141,7 +142,7 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
             async with request.app[keys.DB].read() as db:
                 place = (await places(db, registry.agents_online())).get(conversation_id)
             if place is not None:
-                registry.send(ws, place.as_event(conversation_id, team_of(request.app)))
+                registry.send(ws, place_event(conversation_id, place, team_of(request.app)))
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
