@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
-from handoff.assistant.annotations import Annotator
+from handoff.conversations.annotations import Annotator
 
 from .conftest import Customer
 from .fake_rasa import FakeRasa

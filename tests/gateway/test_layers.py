@@ -1,0 +1,61 @@
+"""The gateway's rooms import only downward (.importlinter), and nothing dodges that rule
+with an import inside a function."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "handoff"
+
+
+def _type_checking_block(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def _late_imports(tree: ast.Module) -> list[int]:
+    """Lines of gateway imports below module level, outside `if TYPE_CHECKING:`."""
+    found: list[int] = []
+
+    def visit(node: ast.AST, nested: bool) -> None:
+        if _type_checking_block(node):
+            return
+        if nested and isinstance(node, ast.ImportFrom) and (
+            node.level > 0 or (node.module or "").split(".")[0] == "handoff"
+        ):
+            found.append(node.lineno)
+        if nested and isinstance(node, ast.Import) and any(
+            alias.name.split(".")[0] == "handoff" for alias in node.names
+        ):
+            found.append(node.lineno)
+        inner = nested or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for child in ast.iter_child_nodes(node):
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def test_no_gateway_module_imports_another_inside_a_function() -> None:
+    late = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := _late_imports(ast.parse(path.read_text())))
+    }
+    assert late == {}
+
+
+def test_the_check_finds_an_import_inside_a_function() -> None:
+    source = "def f():\n    from handoff.live import events\n"
+    assert _late_imports(ast.parse(source)) == [2]
+
+
+def test_the_layers_contract_is_kept() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Rooms import only downward KEPT" in result.stdout
