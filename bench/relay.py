@@ -43,7 +43,6 @@ import json
 import os
 import resource
 import subprocess
-import sys
 import tempfile
 import textwrap
 import time

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Any
 
 import msgspec
 import orjson
