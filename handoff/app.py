@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from handoff import keys
-from handoff.conversations.actions import do_agent_gone
+from handoff.conversations.agent_side import do_agent_gone
 from handoff.conversations.annotations import setup_annotations
 from handoff.access.auth import TokenHashes
 from handoff.storage.db import setup_database

@@ -1,7 +1,7 @@
 """The console's agent tools as state changes: private notes, canned responses,
 empowered resolutions and their approval, and transfers.
 
-As in handoff.conversations.actions: each step is one transaction that also writes its audit entry,
+As in the conversation actions (handoff.conversations): each step is one transaction that also writes its audit entry,
 and only then are its events published. Carrying out a resolution calls the booking or
 payment system (handoff.agent_tools.fulfilment) between two transactions, so no transaction stays
 open while another system answers.
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.exc import IntegrityError
 
 from handoff import keys
-from handoff.conversations.actions import (
+from handoff.conversations.common import (
     append_message,
     check_holder,
     conversation_or_404,
@@ -31,7 +31,13 @@ from handoff.conversations.actions import (
 )
 from handoff.storage.audit import record_audit
 from handoff.http_errors import json_error
-from handoff.live.events import canned_event, handoff_event, note_event, resolution_event, transfer_event
+from handoff.live.events import (
+    canned_event,
+    handoff_event,
+    note_event,
+    resolution_event,
+    transfer_event,
+)
 from handoff.agent_tools.fulfilment import Commitment, FulfilmentFailed
 from handoff.storage.models import (
     RESOLUTION_DONE,

@@ -14,7 +14,7 @@ wrote is left out. Past `backlog` waiting conversations (or `max_chars` of waiti
 in one), new text is dropped and counted. A conversation back with the bot is not read
 in human mode any more. Annotations are stored by the group-commit writer; one that
 finds a booking reference, flight number, date, place or name updates the handoff's
-context too (handoff.conversations.actions.do_update_context).
+context too (handoff.conversations.customer_side.do_update_context).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from handoff import keys
-from handoff.conversations.actions import do_update_context
+from handoff.conversations.customer_side import do_update_context
 from handoff.conversations.context import finds_context
 from handoff.storage.models import STATUS_BOT, utcnow
 from handoff.assistant.rasa_client import BotUnavailable

@@ -2,7 +2,7 @@
 
 Each event is a Struct of handoff/shapes/events.py, tagged by ``"type"``: its fields,
 who receives it and when are written there (and in docs/contract.md), not here. Events to
-consoles also carry an ``id`` (see handoff.live.publisher). Only handoff.conversations.actions,
+consoles also carry an ``id`` (see handoff.live.publisher). Only the conversation actions (handoff.conversations),
 handoff.agent_tools.resolutions (the console's agent tools) and the socket views (for
 typing) call a Publisher.
 """

@@ -65,7 +65,7 @@ def handoff_dict(handoff: Handoff | None) -> dict[str, Any] | None:
 
 
 def rating_dict(handoff: Handoff) -> dict[str, Any]:
-    """What the customer said of one handoff (handoff.conversations.actions.do_rate)."""
+    """What the customer said of one handoff (handoff.conversations.customer_side.do_rate)."""
     return {
         "handoff_id": handoff.id,
         "score": handoff.rating,

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from handoff.conversations.actions import BOT_UNAVAILABLE_TEXT
+from handoff.conversations.handoff_notices import BOT_UNAVAILABLE_TEXT
 
 from ..conftest import E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, Stack, new_stack
 from ..shapes_check import CheckedWebSocket

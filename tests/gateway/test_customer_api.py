@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from handoff.conversations.actions import BOT_UNAVAILABLE_TEXT
 from handoff.conversations.handoff_notices import EMPATHY, NOBODY_ONLINE
 
 from .conftest import Customer

@@ -25,7 +25,7 @@ from handoff.storage import group_commit, writer
 from handoff.storage.client_ids import ClientIds
 from handoff.storage.db import Database, make_engine, upgrade_async
 from handoff.storage.dialects import CoreCommit, committer_for
-from handoff.storage.drafts import ConversationMissing, Draft, DuplicateMessage, Stored
+from handoff.storage.drafts import ConversationMissing, Draft, Stored
 from handoff.storage.group_commit import GroupCommit
 from handoff.storage.models import STATUS_BOT, Conversation, Message
 from handoff.storage.writer import store_in_transaction

@@ -244,7 +244,7 @@ async def test_a_holder_read_overtaken_by_a_change_is_not_kept(client: TestClien
 async def test_every_change_of_holder_updates_the_cache(
     client: TestClient, agent_headers: dict[str, str]
 ) -> None:
-    from handoff.conversations.actions import do_requeue_agent_conversations
+    from handoff.conversations.agent_side import do_requeue_agent_conversations
     from handoff.storage.models import STATUS_WAITING
 
     body = await (await client.post("/api/conversations")).json()

@@ -1,1 +1,1 @@
-"""HTTP and WebSocket handlers: parse and check input, call handoff.conversations.actions, shape output."""
+"""HTTP and WebSocket handlers: parse and check input, call the conversation and agent-tool actions, shape output."""

@@ -10,7 +10,8 @@ from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
 from handoff import keys
-from handoff.conversations.actions import do_agent_message, do_claim, do_resolve, publish_queue
+from handoff.conversations.agent_side import do_agent_message, do_claim, do_resolve
+from handoff.conversations.common import publish_queue
 from handoff.access.auth import (
     SESSION_COOKIE,
     authenticate_agent,

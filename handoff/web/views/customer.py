@@ -10,16 +10,9 @@ from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
 from handoff import keys
-from handoff.conversations.actions import (
-    agent_holding,
-    do_create_conversation,
-    do_customer_message,
-    do_customer_presence,
-    do_leave_contact,
-    do_rate,
-    holder_of,
-    place_event,
-)
+from handoff.conversations.common import agent_holding, holder_of, place_event
+from handoff.conversations.customer_side import do_customer_presence, do_leave_contact, do_rate
+from handoff.conversations.customer_turns import do_create_conversation, do_customer_message
 from handoff.access.auth import bearer_token, check_conversation_token
 from handoff.web.contact import parse_contact
 from handoff.http_errors import json_error
