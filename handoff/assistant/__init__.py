@@ -1,0 +1,9 @@
+"""The gateway's side of the assistant: the client of Rasa's ``baton`` channel.
+
+rasa_client: RasaClient (send a message with who has the conversation, set_mode, ready),
+BotTurn and BotMessage (what Rasa answered), BotUnavailable (Rasa or the action server
+did not answer in time), and the kept-alive HTTP session's cleanup context.
+Layer: beside routing and access, under conversations; may import live, storage and
+shapes (it needs only keys). It decides nothing: what a turn means (stored, handed off)
+is handoff.conversations.customer_turns'; the wire shape is docs/contract.md's.
+"""
