@@ -1,6 +1,6 @@
 """After an agent resolved: which handoff a rating is for, and whether to ask for one.
 
-``actions.do_rate`` rates the conversation's latest resolved handoff. The widget asks
+``customer_side.do_rate`` rates the conversation's latest resolved handoff. The widget asks
 again after a reload (GET /api/conversations/{id}) while that same handoff is unrated
 and recent, as Intercom and Zendesk keep their rating prompt until it is answered.
 """

@@ -2,7 +2,7 @@
 
 Every customer and agent message needs it, and it changes only when an action claims,
 resolves, transfers, requeues or hands off a conversation. All of those tell the
-conversation's sockets through ``actions._status_changed``, which is also the one place
+conversation's sockets through ``conversations.common.status_changed``, which is also the one place
 that updates this cache, so it never goes stale in this process. A miss reads the row.
 
 Like the sockets and the publisher, this is one gateway process's view: several
@@ -60,7 +60,7 @@ class Holders:
         return holder
 
     def set(self, conversation_id: str, holder: Holder) -> None:
-        """After a change is committed (actions._status_changed, a new conversation)."""
+        """After a change is committed (conversations.common.status_changed, a new conversation)."""
         self._changes += 1
         self._keep(conversation_id, holder)
 
