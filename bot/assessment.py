@@ -49,7 +49,7 @@ class Assessment:
     disruption: Optional[str] = None
     frustration_score: float = 0.0
     frustration_signals: List[str] = field(default_factory=list)
-    # What raised the latest message's score (bot.nlu.frustration.drivers).
+    # What raised the latest message's score (bot.nlu.frustration.scorer.drivers).
     frustration_drivers: List[Dict[str, Any]] = field(default_factory=list)
 
     @property

@@ -417,7 +417,7 @@ def top_intent(parse_data: Mapping[str, Any]) -> Tuple[str, float]:
 
 def disruption_candidates(detector: Any, texts: List[str]) -> List[Any]:
     """What the model's detector sees in each text before its threshold."""
-    from bot.nlu import disruption
+    from bot.nlu.disruption import rules
     from bot.nlu.minilm import shared_encoder
     from scripts.crossval import DisruptionCandidate
 
@@ -427,11 +427,11 @@ def disruption_candidates(detector: Any, texts: List[str]) -> List[Any]:
     for text, row in zip(texts, probabilities):
         best = int(np.argmax(row))
         candidates.append(DisruptionCandidate(
-            rule_type=disruption.choose_type(disruption.rule_matches(text)),
+            rule_type=rules.choose_type(rules.rule_matches(text)),
             embedding_type=model.classes[best],
             embedding_probability=float(row[best]),
-            only_hypothetical=disruption.only_hypothetical(text),
-            handled=disruption.handled_reason(text) is not None,
+            only_hypothetical=rules.only_hypothetical(text),
+            handled=rules.handled_reason(text) is not None,
         ))
     return candidates
 
@@ -444,8 +444,8 @@ def cross_validation(
     on (scripts/crossval.py)."""
     from bot.assessment import HANDOFF_INTENT
     from bot.conversation import disruption_of
-    from bot.nlu.disruption import DisruptionDetector
-    from bot.nlu.frustration import FrustrationScorer
+    from bot.nlu.disruption.component import DisruptionDetector
+    from bot.nlu.frustration.component import FrustrationScorer
     from scripts import crossval, fit_frustration
 
     texts = [t["text"] for t in tweets]

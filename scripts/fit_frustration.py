@@ -1,11 +1,11 @@
 """Fits the frustration scorer's combination numbers on the development tweets (tuning only).
 
 The scorer's two classifiers are trained from the written examples exactly as `rasa train`
-trains them (they never see a tweet). On each development tweet this script then computes
-the inputs of the combination (bot/nlu/frustration.py `combine`: the classifiers' logits,
-VADER's polarity, the fired signals and calm cues), fits one logistic regression on them
-and moves its intercept (the `offset`) so that the policy's threshold keeps the wanted share
-of calm tweets with the bot. A tweet handed off for another reason (a disruption, an explicit
+trains them (they never see a tweet). On each development tweet this script then computes the
+inputs of the combination (bot/nlu/frustration/scorer.py `combine`: the classifiers' logits,
+VADER's polarity, the fired signals and calm cues), fits one logistic regression on them and
+moves its intercept (the `offset`) so that the policy's threshold keeps the wanted share of
+calm tweets with the bot. A tweet handed off for another reason (a disruption, an explicit
 request) counts as handed off whatever its score, as in `make evaluate`.
 
 It prints the fitted numbers for FrustrationScorer's defaults, the figures on the tweets and a
@@ -45,7 +45,7 @@ def trained_scorer(config: Dict[str, Any], directory: Path) -> Any:
     from rasa.engine.storage.resource import Resource
     from rasa.shared.importers.importer import TrainingDataImporter
 
-    from bot.nlu.frustration import FrustrationScorer
+    from bot.nlu.frustration.component import FrustrationScorer
 
     importer = TrainingDataImporter.load_from_config(
         str(ROOT / "config.yml"), str(ROOT / "bot" / "domain"), [str(ROOT / "data")]
@@ -60,7 +60,7 @@ def scorer_config() -> Dict[str, Any]:
     """FrustrationScorer's defaults with config.yml's overrides."""
     import yaml
 
-    from bot.nlu.frustration import FrustrationScorer
+    from bot.nlu.frustration.component import FrustrationScorer
 
     config = dict(FrustrationScorer.get_default_config())
     for component in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]:
@@ -72,7 +72,8 @@ def scorer_config() -> Dict[str, Any]:
 def design(scorer: Any, texts: List[str], names: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
     """One row of combination inputs per text, in the order SCALARS + names, and whether the
     text is too short to be frustrated without a signal (its score is capped at 0.5)."""
-    from bot.nlu.frustration import _logit, text_vectors, wording
+    from bot.nlu.frustration.features import text_vectors, wording
+    from bot.nlu.frustration.scorer import _logit
 
     config = scorer.config
     rows, capped = [], []

@@ -10,8 +10,9 @@ from typing import Dict, Set
 import yaml
 
 from bot.assessment import BOT_FAILED_TWICE, REPEATED_QUESTION, WORSENING_TREND
-from bot.nlu.disruption import TYPES
-from bot.nlu.frustration import LENGTH, LEXICON, LOOKALIKES, POLARITY, TONE, WORDING
+from bot.nlu.frustration.scorer import LENGTH, LOOKALIKES, POLARITY, TONE, WORDING
+from bot.nlu.lexicon.disruption import TYPES
+from bot.nlu.lexicon.frustration import LEXICON
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS: Dict[str, Dict[str, str]] = json.loads(

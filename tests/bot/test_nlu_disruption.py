@@ -13,15 +13,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.assessment import assess
 from bot.conversation import user_turn
-from bot.nlu.disruption import (
-    TYPES,
-    DisruptionDetector,
-    choose_type,
-    handled_reason,
-    load_examples,
-    only_hypothetical,
-    rule_matches,
-)
+from bot.nlu.disruption.component import DisruptionDetector, load_examples
+from bot.nlu.disruption.rules import choose_type, handled_reason, only_hypothetical, rule_matches
+from bot.nlu.lexicon.disruption import TYPES
 
 
 @pytest.mark.parametrize(

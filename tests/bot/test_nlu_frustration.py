@@ -13,21 +13,11 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.frustration import (
-    FrustrationScorer,
-    NgramFeatures,
-    LENGTH,
-    POLARITY,
-    TONE,
-    calm_cues,
-    combine,
-    contributions,
-    drivers,
-    lexicon_polarity,
-    load_examples,
-    rule_signals,
-    word_count,
-)
+from bot.nlu.frustration.component import FrustrationScorer, load_examples
+from bot.nlu.frustration.features import NgramFeatures, word_count
+from bot.nlu.frustration.scorer import LENGTH, POLARITY, TONE, combine, contributions, drivers
+from bot.nlu.lexicon.common import lexicon_polarity
+from bot.nlu.lexicon.frustration import calm_cues, rule_signals
 from bot.nlu.linear import LinearModel
 
 

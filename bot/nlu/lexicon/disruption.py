@@ -1,47 +1,11 @@
-"""Detects a disrupted trip in a customer message, with its type.
-
-Rules come first: each type has patterns that need the customer's own situation
-("my flight got cancelled", "stuck at the gate for two hours", "landed without my bag"), and
-clauses that report none are cut out before matching: what-if and how-to ("what happens if my
-flight is delayed", "how do I cancel my booking"), status questions ("is flight 12 delayed?"),
-negations and concessions ("never been delayed", "despite the delay ..."), and cancellations
-of the customer's own or of something other than a flight ("I cancelled my hotel"). When no
-rule fires, a logistic regression on the MiniLM sentence vector, trained on hand-written
-prototypes (bot/nlu/data/disruption_examples.yml), may still name a type if it is confident,
-unless the message named a disruption only in such a cut-out clause.
-
-A disruption the customer reports as dealt with and thanks for ("thanks for rebooking me after
-the cancellation") is not handed off: the detector reports no type, and says under `handled`
-which type it saw and why it let it go (handled_reason).
-"""
+"""The disruption lexicon: the types, each type's rules, the clauses that report no disruption
+of the customer's own, and the words that tell a disruption already dealt with."""
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import re
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Pattern, Text, Tuple, Type
+from typing import List, Pattern, Tuple
 
-import numpy as np
-import yaml
-from rasa.engine.graph import ExecutionContext, GraphComponent
-from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
-from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
-
-from bot.nlu.encoder import SentenceEncoderFeaturizer, sentence_embeddings
-from bot.nlu.frustration import lexicon_polarity, rule_signals
-from bot.nlu.linear import LinearModel
-from bot.nlu.minilm import shared_encoder
-
-logger = logging.getLogger(__name__)
-
-EXAMPLES_FILE = Path(__file__).parent / "data" / "disruption_examples.yml"
-DISRUPTION = "disruption"
 TYPES = (
     "cancelled",
     "delayed",
@@ -100,7 +64,7 @@ HYPOTHETICAL = re.compile(
 # reports no disruption ("is flight 12 delayed?", "will you cancel flights tomorrow", the
 # question mark often left out in a chat); one that takes the disruption as given ("is there
 # a hotel for my cancelled flight?", "is it still delayed?") does.
-_STATUS_QUESTION = re.compile(
+STATUS_QUESTION = re.compile(
     r"^(?:(?:hi|hello|hey|ok|okay|so|and|also|question|quick question|thanks|please)\W+)*"
     r"(?:is|are|will|would|was|were|do|does|did|has|have|any)\b"
     # "was delayed 3 hours" and "has been cancelled" leave out the subject: statements, not questions
@@ -112,14 +76,7 @@ _STATUS_QUESTION = re.compile(
     r"[^?]*\??$",
     re.IGNORECASE,
 )
-_CLAUSES = re.compile(r"[^.!?;:,]+(?:[.!?]+|[;:,]|$)")
-
-
-def _drop_status_questions(text: str) -> str:
-    """The text with each clause that is only a status question blanked out."""
-    return "".join(
-        " " if _STATUS_QUESTION.match(clause.strip()) else clause for clause in _CLAUSES.findall(text)
-    )
+CLAUSES = re.compile(r"[^.!?;:,]+(?:[.!?]+|[;:,]|$)")
 
 
 RULES: List[Tuple[str, Pattern[str]]] = [
@@ -304,57 +261,6 @@ RULES: List[Tuple[str, Pattern[str]]] = [
 ]
 
 
-def strip_hypothetical(text: str) -> str:
-    """The text without the clauses that report no disruption of the customer's own."""
-    return HYPOTHETICAL.sub(" ", _drop_status_questions(text.replace("’", "'")))
-
-
-def rule_matches(text: str, factual_only: bool = True) -> List[Tuple[str, str]]:
-    """(type, matched text) for every rule that fires, in the order of RULES; with
-    ``factual_only`` False, also in what-if, how-to and other cut-out clauses."""
-    factual = strip_hypothetical(text) if factual_only else text.replace("’", "'")
-    found = []
-    for kind, pattern in RULES:
-        match = pattern.search(factual)
-        if match:
-            found.append((kind, match.group(0).strip()))
-    return found
-
-
-def only_hypothetical(text: str) -> bool:
-    """The message names a disruption, but only in a clause that reports none ("what if my
-    flight is cancelled", "is flight 12 delayed?", "despite the delay ..."): the rules have
-    ruled it out, and the embedding classifier must not bring it back."""
-    return not rule_matches(text) and bool(rule_matches(text, factual_only=False))
-
-
-def choose_type(matches: List[Tuple[str, str]]) -> Optional[str]:
-    """One type from the rules that fired.
-
-    Luggage, downgrade and hotel trouble are named by their own words; otherwise the flight's
-    own fate wins over its consequences (a cancellation over being denied boarding): a cancellation over a delay, a delay over a connection that "might" be
-    missed, while a connection actually missed (and no cancellation) is the missed connection.
-    """
-    kinds = [kind for kind, _ in matches]
-    if not kinds:
-        return None
-    for kind in ("damaged_luggage", "lost_luggage", "downgraded", "hotel_problem"):
-        if kind in kinds:
-            return kind
-    if "cancelled" in kinds:
-        return "cancelled"
-    if "denied_boarding" in kinds:
-        return "denied_boarding"
-    if "missed_connection" in kinds:
-        evidence = dict(matches)["missed_connection"].lower()
-        if "delayed" not in kinds or evidence.startswith("missed") or "misconnect" in evidence:
-            return "missed_connection"
-        return "delayed"
-    if "delayed" in kinds:
-        return "delayed"
-    return kinds[0]
-
-
 # A disruption the customer reports as dealt with, and thanks for, needs no person: "thanks for
 # rebooking me after the cancellation", "bag was delivered this morning, great service". Three
 # things must all hold (handled_reason): thanks or praise; a resolution, or praise of the people
@@ -400,126 +306,6 @@ STILL_OPEN = re.compile(
     r"never again|robbed|ruin\w*)\b|#\w*(?:worst|fail|sucks|never)",
     re.IGNORECASE,
 )
-# VADER's compound polarity at or below which thanks are not taken at their word
-HANDLED_MIN_POLARITY = -0.5
 # "no complaints", "can't complain": contentment, not a complaint
-_NOT_A_COMPLAINT = re.compile(r"\b(?:no complaints?|(?:can'?t|cannot|won'?t) complain)\b", re.IGNORECASE)
-_BUT = re.compile(r"\b(?:but|though|although|however|except)\b", re.IGNORECASE)
-
-
-def handled_reason(text: str) -> Optional[str]:
-    """Why the disruption that ``text`` reports needs no person now, or None if it does: the
-    customer thanks or praises, says it was dealt with, and leaves nothing open."""
-    normalised = text.replace("’", "'")
-    thanks, resolved = GRATITUDE.search(normalised), RESOLVED.search(normalised)
-    if not (thanks and resolved) or STILL_OPEN.search(_NOT_A_COMPLAINT.sub(" ", normalised)):
-        return None
-    # "thanks for the 3 hour delay": the praise words mean the opposite. VADER counts the
-    # disruption's own words (cancelled, stuck, lost) as negative, so a handled one thanked for
-    # can sit a little below zero; only a clearly negative message is ruled out here.
-    if "sarcasm" in rule_signals(normalised) or lexicon_polarity(normalised) <= HANDLED_MIN_POLARITY:
-        return None
-    after_but = _BUT.split(normalised)[-1]
-    if after_but != normalised and rule_matches(after_but):
-        return None
-    return f"thanked ({thanks.group(0).strip()!r}) and dealt with ({resolved.group(0).strip()!r}), nothing left open"
-
-
-def load_examples(path: Path = EXAMPLES_FILE) -> Dict[str, List[str]]:
-    with path.open(encoding="utf-8") as f:
-        return {kind: list(texts) for kind, texts in yaml.safe_load(f).items()}
-
-
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
-class DisruptionDetector(GraphComponent):
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        return [SentenceEncoderFeaturizer]
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {
-            "examples_file": None,  # None: the prototypes shipped next to this module
-            "C": 2.0,
-            # the embedding classifier alone names a type only above this probability
-            "embedding_threshold": 0.5,
-        }
-
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        model: Optional[LinearModel] = None,
-    ) -> None:
-        self.config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self.model = model
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "DisruptionDetector":
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
-        """The prototypes are not a Rasa training input: their content joins the fingerprint so
-        that Rasa's cache retrains the detector when they change."""
-        path = Path(config["examples_file"]) if config.get("examples_file") else EXAMPLES_FILE
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-
-    def train(self, training_data: TrainingData) -> Resource:
-        path = Path(self.config["examples_file"]) if self.config["examples_file"] else EXAMPLES_FILE
-        examples = load_examples(path)
-        texts = [text for kind in examples for text in examples[kind]]
-        labels = [kind for kind in examples for _ in examples[kind]]
-        self.model = LinearModel.fit(shared_encoder().encode(texts), labels, C=self.config["C"])
-        with self._model_storage.write_to(self._resource) as directory:
-            self.model.save(directory, "disruption")
-        return self._resource
-
-    def detect(self, text: str, embedding: Optional[np.ndarray]) -> Dict[str, Any]:
-        matches = rule_matches(text)
-        kind = choose_type(matches)
-        result: Dict[str, Any] = {"type": kind, "source": "rules" if kind else None, "evidence": [m for _, m in matches]}
-        if kind is None and self.model is not None and embedding is not None and not only_hypothetical(text):
-            row = self.model.predict_proba(embedding[None, :])[0]
-            best = int(np.argmax(row))
-            if self.model.classes[best] != "none" and row[best] >= self.config["embedding_threshold"]:
-                result.update(type=self.model.classes[best], source="embedding", confidence=round(float(row[best]), 4))
-        reason = handled_reason(text) if result["type"] is not None else None
-        if reason is not None:
-            handled = {"type": result["type"], "source": result["source"], "reason": reason}
-            result.update(type=None, source=None, handled=handled)
-        return result
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        with_text = [m for m in messages if m.get(TEXT)]
-        for message, embedding in zip(with_text, sentence_embeddings(with_text)):
-            message.set(DISRUPTION, self.detect(message.get(TEXT), embedding), add_to_output=True)
-        return messages
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "DisruptionDetector":
-        try:
-            with model_storage.read_from(resource) as directory:
-                return cls(config, model_storage, resource, LinearModel.load(directory, "disruption"))
-        except ValueError:
-            logger.warning("No trained DisruptionDetector found; using the rules only.")
-            return cls(config, model_storage, resource)
+NOT_A_COMPLAINT = re.compile(r"\b(?:no complaints?|(?:can'?t|cannot|won'?t) complain)\b", re.IGNORECASE)
+BUT = re.compile(r"\b(?:but|though|although|however|except)\b", re.IGNORECASE)
