@@ -16,6 +16,7 @@ from handoff.agent_tools.fulfilment import setup_fulfilment
 from handoff.storage.holders import Holders
 from handoff.routing.presence import presence
 from handoff.web.ratelimit import rate_limit_middleware, setup_limits
+from handoff.assistant.admission import setup_admission
 from handoff.assistant.rasa_client import setup_rasa_client
 from handoff.agent_tools.resolution_actions import setup_catalogue
 from handoff.settings import Settings
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             setup_holders,
             setup_writer,
             setup_rasa_client,
+            setup_admission,
             setup_sockets,
             setup_turns,
             presence(on_expired=do_agent_gone),

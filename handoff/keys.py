@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from handoff.assistant.admission import Admission
     from handoff.conversations.annotations import Annotator
     from handoff.access.auth import TokenHashes
     from handoff.storage.client_ids import ClientIds
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 DB: web.AppKey["Database"] = web.AppKey("db")
 RASA: web.AppKey["RasaClient"] = web.AppKey("rasa")
+ADMISSION: web.AppKey["Admission"] = web.AppKey("admission")
 SOCKETS: web.AppKey["SocketRegistry"] = web.AppKey("sockets")
 PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
 TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")

@@ -154,7 +154,7 @@ async def _bot_turn(
 
     def ask() -> asyncio.Future[BotTurn]:
         return asyncio.ensure_future(
-            app[keys.RASA].send(conversation_id, said, uuid.uuid4().hex, STATUS_BOT)
+            app[keys.ADMISSION].send(conversation_id, said, uuid.uuid4().hex, STATUS_BOT)
         )
 
     message: AnyMessage
