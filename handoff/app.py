@@ -19,6 +19,7 @@ from handoff.web.ratelimit import rate_limit_middleware, setup_limits
 from handoff.assistant.admission import setup_admission
 from handoff.assistant.rasa_client import setup_rasa_client
 from handoff.agent_tools.resolution_actions import setup_catalogue
+from handoff.metrics import Metrics
 from handoff.settings import Settings
 from handoff.live.publisher import setup_sockets
 from handoff.live.sockets import close_all_sockets
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         client_max_size=64 * 1024,
     )
     app[keys.SETTINGS] = settings
+    app[keys.METRICS] = Metrics()
     app.cleanup_ctx.extend(
         [
             setup_database,

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from handoff.storage.client_ids import ClientIds
     from handoff.storage.db import Database
     from handoff.live.publisher import Publisher
+    from handoff.metrics import Metrics
     from handoff.agent_tools.fulfilment import Fulfilment
     from handoff.storage.holders import Holders
     from handoff.routing.presence import AgentGrace
@@ -28,6 +29,7 @@ SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 DB: web.AppKey["Database"] = web.AppKey("db")
 RASA: web.AppKey["RasaClient"] = web.AppKey("rasa")
 ADMISSION: web.AppKey["Admission"] = web.AppKey("admission")
+METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
 SOCKETS: web.AppKey["SocketRegistry"] = web.AppKey("sockets")
 PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
 TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")

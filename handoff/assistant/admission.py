@@ -150,7 +150,14 @@ class Admission:
 
 async def setup_admission(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    admission = Admission(app[keys.RASA], settings.rasa_concurrency, settings.rasa_wait)
+    metrics = app[keys.METRICS]
+    admission = Admission(
+        app[keys.RASA],
+        settings.rasa_concurrency,
+        settings.rasa_wait,
+        on_admitted=metrics.rasa_wait_seconds.observe,
+    )
+    metrics.watch_admission(admission)
     app[keys.ADMISSION] = admission
     yield
     await admission.close()

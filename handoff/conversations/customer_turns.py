@@ -180,6 +180,7 @@ async def _bot_turn(
         turn = await rasa
     except BotUnavailable as exc:
         log.warning("bot unavailable for %s: %s", conversation_id, exc)
+        app[keys.METRICS].bot_turn("bot_unavailable")
         notices = await _hand_off(
             app,
             conversation_id,
@@ -193,6 +194,7 @@ async def _bot_turn(
         )
         return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
     understood = nlu_annotation(turn.nlu)
+    app[keys.METRICS].bot_turn("answered" if turn.handoff is None else "handoff")
     if turn.handoff is None:
         replies = await writer.store(conversation_id, _bot_drafts(turn.messages))
         # What the bot understood is no message: it need not hold up the answer.

@@ -17,6 +17,11 @@ from .fake_rasa import FakeRasa
 UNAVAILABLE = f"{EMPATHY['bot_unavailable']} {NOBODY_ONLINE.format(until='')}"
 
 
+def _metric(text: str, name: str) -> float:
+    (value,) = [line.split()[-1] for line in text.splitlines() if line.split(" ")[0] == name]
+    return float(value)
+
+
 async def _customers(client: TestClient, count: int) -> list[Customer]:
     customers = []
     for _ in range(count):
@@ -44,13 +49,25 @@ async def test_twenty_customers_at_once_wait_their_turn_and_are_all_answered(
     rasa.delay = 0.3
     customers = await _customers(client, 20)
 
-    bodies = await asyncio.gather(*(c.say(f"question {i}") for i, c in enumerate(customers)))
+    turns = asyncio.gather(*(c.say(f"question {i}") for i, c in enumerate(customers)))
+    await asyncio.sleep(0.15)
+    during = await (await client.get("/metrics")).text()
+    bodies = await turns
+    after = await (await client.get("/metrics")).text()
 
     # Ten rounds of 0.3 s: far past the 1 s timeout, which counts only a turn's own answer.
     assert [_told(body) for body in bodies] == [
         ("bot", [("bot", f"Answer to: question {i}")]) for i in range(20)
     ]
     assert rasa.max_in_flight == 2
+    # 0.15 s in, the first two are in flight; how many of the rest have reached the queue
+    # by then depends on the machine's load, all 18 on an idle one.
+    assert _metric(during, "baton_rasa_in_flight") == 2
+    assert 0 < _metric(during, "baton_rasa_waiting") <= 18
+    assert [_metric(after, f'baton_bot_turns_total{{outcome="{outcome}"}}')
+            for outcome in ("answered", "handoff", "bot_unavailable")] == [20, 0, 0]
+    assert _metric(after, "baton_rasa_wait_seconds_count") == 20
+    assert (_metric(after, "baton_rasa_waiting"), _metric(after, "baton_rasa_in_flight")) == (0, 0)
     assert client.app is not None
     admission = client.app[keys.ADMISSION]
     assert (admission.in_flight, admission.waiting, admission.down) == (0, 0, None)
@@ -66,6 +83,9 @@ async def test_a_refused_connection_hands_off_at_once(make_client: MakeClient) -
 
     assert loop.time() - started < 1
     assert _told(body) == ("waiting", [("system", UNAVAILABLE)])
+    metrics = await (await client.get("/metrics")).text()
+    assert _metric(metrics, 'baton_bot_turns_total{outcome="bot_unavailable"}') == 1
+    assert _metric(metrics, "baton_rasa_down") == 1
 
 
 async def test_waiting_turns_fail_at_once_when_the_one_in_flight_finds_rasa_down(
