@@ -62,10 +62,10 @@
     }
     // Resolves with the ack event, or with null when none came in time or the socket went
     // away: the caller sends again (over HTTP, say) with the same id. Rejects with the
-    // httpError of an "error" event.
-    wait(id) {
+    // httpError of an "error" event. `timeoutMs`: this one's own, when not the usual.
+    wait(id, timeoutMs) {
       return new Promise((ok, fail) => {
-        const timer = setTimeout(() => this.settle(id, null, null), this.timeoutMs);
+        const timer = setTimeout(() => this.settle(id, null, null), timeoutMs || this.timeoutMs);
         this.waiting[id] = { ok, fail, timer };
       });
     }
@@ -540,6 +540,7 @@
     var TYPING_IDLE_MS = 3e3;
     var ACK_TIMEOUT_MS = 15e3;
     var AGENT_TYPING_TIMEOUT_MS = 8e3;
+    var BOT_TURN_TIMEOUT_MS = 75e3;
     var conv = loadConversation(STORAGE_KEY);
     var creating = null;
     var lastSeq = 0;
@@ -555,6 +556,7 @@
     var typingSent = false;
     var typingTimer = null;
     var agentTypingTimer = null;
+    var botTurns = 0;
     var place = null;
     var contactForm = null;
     var contactLeft = false;
@@ -813,12 +815,15 @@
     }
     function attempt(pending, text, payload, clientId, tries) {
       setPendingState(pending, "sending");
+      var botTurn = status === "bot";
+      if (botTurn) showBotTyping();
       var body = { text, client_message_id: clientId };
       if (payload) body.payload = payload;
       (conv && socket.live ? viaSocket(body) : ensureConversation().then(function(c) {
         return request("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/messages", c.token, body);
       })).then(
         function(res) {
+          if (botTurn) botAnswered();
           var msgs = res.messages || [];
           msgs.forEach(function(m) {
             addMessage(m, { pending });
@@ -827,6 +832,7 @@
           if (res.status) applyStatus(res.status, res.agent);
         },
         function(err) {
+          if (botTurn) botAnswered();
           var retriable = !err.status || err.status >= 500 || err.status === 429;
           if (retriable && tries < 4) {
             setPendingState(pending, "retrying");
@@ -844,7 +850,7 @@
     }
     function viaSocket(body) {
       var id = body.client_message_id;
-      var answered = acks.wait(id);
+      var answered = acks.wait(id, status === "bot" ? BOT_TURN_TIMEOUT_MS : void 0);
       if (!socket.send(Object.assign({ type: "message" }, body))) acks.giveUp(id);
       return answered.then(function(ack) {
         if (!ack) throw new Error("no ack");
@@ -971,6 +977,7 @@
       if (agent && agent.name) agentName = agent.name;
       var prev = status;
       status = next || status;
+      if (status !== prev) hideAgentTyping();
       panel.setAttribute("data-status", status);
       if (status !== "waiting") place = null;
       if (status === "waiting") {
@@ -1107,6 +1114,18 @@
     function hideAgentTyping() {
       clearTimeout(agentTypingTimer);
       typingRow.hidden = true;
+    }
+    function showBotTyping() {
+      botTurns += 1;
+      typingLabel.textContent = "Assistant is typing";
+      typingRow.hidden = false;
+      scrollToEnd();
+      clearTimeout(agentTypingTimer);
+      agentTypingTimer = setTimeout(hideAgentTyping, BOT_TURN_TIMEOUT_MS);
+    }
+    function botAnswered() {
+      botTurns = Math.max(0, botTurns - 1);
+      if (botTurns === 0) hideAgentTyping();
     }
     var socket = new ResumableSocket({
       target: function() {

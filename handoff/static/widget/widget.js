@@ -34,6 +34,9 @@ export function startWidget(script) {
   var TYPING_IDLE_MS = 3000;
   var ACK_TIMEOUT_MS = 15000;
   var AGENT_TYPING_TIMEOUT_MS = 8000;
+  // A bot turn's ack comes once the bot has answered, which a busy Rasa lets wait up to
+  // BATON_RASA_WAIT (60 s) plus BATON_RASA_TIMEOUT (10 s): wait that long, then retry.
+  var BOT_TURN_TIMEOUT_MS = 75000;
 
   // ---- state -------------------------------------------------------------------
   var conv = loadConversation(STORAGE_KEY); // {id, token} or null
@@ -51,6 +54,7 @@ export function startWidget(script) {
   var typingSent = false;
   var typingTimer = null;
   var agentTypingTimer = null;
+  var botTurns = 0; // the customer's messages waiting for the bot's answer
   var place = null; // the latest queue event while waiting: position, wait, team, reopens
   var contactForm = null;
   var contactLeft = false;
@@ -334,6 +338,8 @@ export function startWidget(script) {
 
   function attempt(pending, text, payload, clientId, tries) {
     setPendingState(pending, "sending");
+    var botTurn = status === "bot";
+    if (botTurn) showBotTyping();
     var body = { text: text, client_message_id: clientId };
     if (payload) body.payload = payload;
     // On the socket while it is live (an ack comes back once the message is stored);
@@ -343,12 +349,14 @@ export function startWidget(script) {
     }))
       .then(
         function (res) {
+          if (botTurn) botAnswered();
           var msgs = res.messages || [];
           msgs.forEach(function (m) { addMessage(m, { pending: pending }); });
           if (pending.parentNode && !pending.hasAttribute("data-seq")) pending.remove();
           if (res.status) applyStatus(res.status, res.agent);
         },
         function (err) {
+          if (botTurn) botAnswered();
           // Network errors and 5xx are retried with the same client_message_id, so the
           // gateway stores the message once however many times we send it.
           var retriable = !err.status || err.status >= 500 || err.status === 429;
@@ -365,7 +373,7 @@ export function startWidget(script) {
 
   function viaSocket(body) {
     var id = body.client_message_id;
-    var answered = acks.wait(id);
+    var answered = acks.wait(id, status === "bot" ? BOT_TURN_TIMEOUT_MS : undefined);
     if (!socket.send(Object.assign({ type: "message" }, body))) acks.giveUp(id);
     return answered.then(function (ack) {
       // No answer (in time, or the socket went away): retried, over HTTP while it is down.
@@ -514,6 +522,8 @@ export function startWidget(script) {
     if (agent && agent.name) agentName = agent.name;
     var prev = status;
     status = next || status;
+    // The bot is typing no more: someone else has the conversation now.
+    if (status !== prev) hideAgentTyping();
     panel.setAttribute("data-status", status);
     if (status !== "waiting") place = null;
 
@@ -662,6 +672,21 @@ export function startWidget(script) {
   function hideAgentTyping() {
     clearTimeout(agentTypingTimer);
     typingRow.hidden = true;
+  }
+
+  // While a message waits for the bot (a busy bot can take a while), it is shown typing.
+  function showBotTyping() {
+    botTurns += 1;
+    typingLabel.textContent = "Assistant is typing";
+    typingRow.hidden = false;
+    scrollToEnd();
+    clearTimeout(agentTypingTimer);
+    agentTypingTimer = setTimeout(hideAgentTyping, BOT_TURN_TIMEOUT_MS);
+  }
+
+  function botAnswered() {
+    botTurns = Math.max(0, botTurns - 1);
+    if (botTurns === 0) hideAgentTyping();
   }
 
   // ---- socket --------------------------------------------------------------------
