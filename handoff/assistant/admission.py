@@ -7,7 +7,7 @@ most `wait` seconds from when it was asked; once admitted, a turn has the client
 timeout (BATON_RASA_TIMEOUT). Rasa is down when it refuses, resets, answers a non-200,
 leaves an admitted turn unanswered, or a customer turn waits past its bound: then every
 waiting turn fails at once, and new ones fail without being sent, until the next answer
-or a health probe (once a second) says Rasa is back.
+or a health probe (once a second, or /readyz) says Rasa is back.
 
 Readings along (handoff.conversations.annotations) share the admission but are admitted
 only when no customer turn waits: a reading is an extra for the agent, and the Annotator
@@ -135,6 +135,14 @@ class Admission:
         if self.down is not None:
             log.info("Rasa answers again")
             self.down = None
+
+    async def ready(self) -> dict[str, bool]:
+        """RasaClient.ready; Rasa's health answering also ends its being taken for down,
+        so a restart is seen as soon as anyone (the supervisor, /readyz) asks."""
+        checks = await self._rasa.ready()
+        if checks["rasa"]:
+            self._seen_up()
+        return checks
 
     async def _probe_until_up(self) -> None:
         while self.down is not None:

@@ -148,3 +148,18 @@ async def test_after_rasa_is_back_turns_are_answered_again(
 
     assert admission.down is None
     assert _told(await later.say("hello")) == ("bot", [("bot", "Answer to: hello")])
+
+
+async def test_readiness_seeing_rasa_back_ends_the_refusals_at_once(
+    client: TestClient, rasa: FakeRasa
+) -> None:
+    # The supervisor waits for /readyz after restarting Rasa, then the customers come.
+    down, later = await _customers(client, 2)
+    rasa.broken = True
+    assert _told(await down.say("hello")) == ("waiting", [("system", UNAVAILABLE)])
+    assert (await client.get("/readyz")).status == 503
+
+    rasa.broken = False
+    assert (await client.get("/readyz")).status == 200
+
+    assert _told(await later.say("hello")) == ("bot", [("bot", "Answer to: hello")])

@@ -18,7 +18,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    checks = await request.app[keys.RASA].ready()
+    checks = await request.app[keys.ADMISSION].ready()
     ready = all(checks.values())
     return web.json_response(
         {"status": "ready" if ready else "unavailable", "checks": checks},
