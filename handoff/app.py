@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
+    app[keys.WAITING_BOT_TURNS] = {}
     app.cleanup_ctx.extend(
         [
             setup_database,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -30,6 +31,8 @@ DB: web.AppKey["Database"] = web.AppKey("db")
 RASA: web.AppKey["RasaClient"] = web.AppKey("rasa")
 ADMISSION: web.AppKey["Admission"] = web.AppKey("admission")
 METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
+# Each conversation's bot turn waiting for Rasa: set when the customer asks for a person.
+WAITING_BOT_TURNS: web.AppKey[dict[str, asyncio.Event]] = web.AppKey("waiting_bot_turns")
 SOCKETS: web.AppKey["SocketRegistry"] = web.AppKey("sockets")
 PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
 TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")

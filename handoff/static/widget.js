@@ -541,6 +541,8 @@
     var ACK_TIMEOUT_MS = 15e3;
     var AGENT_TYPING_TIMEOUT_MS = 8e3;
     var BOT_TURN_TIMEOUT_MS = 75e3;
+    var PERSON_OFFER_MS = 5e3;
+    var ASK_FOR_PERSON = "/human_handoff";
     var conv = loadConversation(STORAGE_KEY);
     var creating = null;
     var lastSeq = 0;
@@ -557,6 +559,7 @@
     var typingTimer = null;
     var agentTypingTimer = null;
     var botTurns = 0;
+    var personTimer = null;
     var place = null;
     var contactForm = null;
     var contactLeft = false;
@@ -613,6 +616,12 @@
     var typingLabel = el("span", { class: "sr-only" }, "");
     typingRow.appendChild(typingDots);
     typingRow.appendChild(typingLabel);
+    var personOffer = el("button", { type: "button", class: "link", hidden: "" }, "Talk to a person");
+    personOffer.addEventListener("click", function() {
+      personOffer.hidden = true;
+      send("Talk to a person", ASK_FOR_PERSON, true);
+    });
+    typingRow.appendChild(personOffer);
     var form = el("form", { class: "composer" });
     var input = el("textarea", {
       class: "input",
@@ -804,22 +813,22 @@
       stopTyping();
       send(text, null);
     }
-    function send(text, payload) {
+    function send(text, payload, overHttp) {
       clearQuickReplies();
       var pending = bubble({ sender: "customer", text }, { pending: true });
       var clientId = uuid();
       pending.setAttribute("data-client-id", clientId);
       log.appendChild(pending);
       scrollToEnd();
-      attempt(pending, text, payload, clientId, 0);
+      attempt(pending, text, payload, clientId, 0, overHttp);
     }
-    function attempt(pending, text, payload, clientId, tries) {
+    function attempt(pending, text, payload, clientId, tries, overHttp) {
       setPendingState(pending, "sending");
-      var botTurn = status === "bot";
+      var botTurn = status === "bot" && !overHttp;
       if (botTurn) showBotTyping();
       var body = { text, client_message_id: clientId };
       if (payload) body.payload = payload;
-      (conv && socket.live ? viaSocket(body) : ensureConversation().then(function(c) {
+      (conv && socket.live && !overHttp ? viaSocket(body) : ensureConversation().then(function(c) {
         return request("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/messages", c.token, body);
       })).then(
         function(res) {
@@ -837,13 +846,13 @@
           if (retriable && tries < 4) {
             setPendingState(pending, "retrying");
             setTimeout(function() {
-              attempt(pending, text, payload, clientId, tries + 1);
+              attempt(pending, text, payload, clientId, tries + 1, overHttp);
             }, 800 * Math.pow(2, tries));
             return;
           }
           if (err.status === 401 || err.status === 404) forgetConversation2();
           setPendingState(pending, "failed", function() {
-            attempt(pending, text, payload, clientId, 0);
+            attempt(pending, text, payload, clientId, 0, overHttp);
           });
         }
       );
@@ -1105,6 +1114,8 @@
       }
     }
     function showAgentTyping() {
+      clearTimeout(personTimer);
+      personOffer.hidden = true;
       typingLabel.textContent = (agentName || "Agent") + " is typing";
       typingRow.hidden = false;
       scrollToEnd();
@@ -1113,6 +1124,8 @@
     }
     function hideAgentTyping() {
       clearTimeout(agentTypingTimer);
+      clearTimeout(personTimer);
+      personOffer.hidden = true;
       typingRow.hidden = true;
     }
     function showBotTyping() {
@@ -1122,6 +1135,10 @@
       scrollToEnd();
       clearTimeout(agentTypingTimer);
       agentTypingTimer = setTimeout(hideAgentTyping, BOT_TURN_TIMEOUT_MS);
+      clearTimeout(personTimer);
+      personTimer = setTimeout(function() {
+        personOffer.hidden = false;
+      }, PERSON_OFFER_MS);
     }
     function botAnswered() {
       botTurns = Math.max(0, botTurns - 1);

@@ -9,9 +9,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
+from handoff.conversations.customer_turns import ASK_FOR_PERSON
 from handoff.conversations.handoff_notices import EMPATHY, NOBODY_ONLINE
 
-from .conftest import Customer, MakeClient
+from .conftest import AGENT_EMAIL, AGENT_PASSWORD, Customer, MakeClient
 from .fake_rasa import FakeRasa
 
 UNAVAILABLE = f"{EMPATHY['bot_unavailable']} {NOBODY_ONLINE.format(until='')}"
@@ -163,3 +164,43 @@ async def test_readiness_seeing_rasa_back_ends_the_refusals_at_once(
     assert (await client.get("/readyz")).status == 200
 
     assert _told(await later.say("hello")) == ("bot", [("bot", "Answer to: hello")])
+
+
+async def test_asking_for_a_person_while_the_bot_is_busy_hands_off_at_once(
+    make_client: MakeClient, rasa: FakeRasa
+) -> None:
+    client = await make_client(rasa_concurrency=1)
+    login = await client.post(
+        "/api/agent/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD}
+    )
+    agent = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    rasa.delay = 1.0
+    other, customer = await _customers(client, 2)
+    loop = asyncio.get_running_loop()
+    busy = asyncio.ensure_future(other.say("first"))
+    await asyncio.sleep(0.1)
+    waiting = asyncio.ensure_future(customer.say("how do I check in"))
+    await asyncio.sleep(0.1)
+
+    started = loop.time()
+    asked = await customer.say("Talk to a person", payload=ASK_FOR_PERSON)
+    handed = await waiting
+
+    assert loop.time() - started < 0.5
+    assert handed["status"] == "waiting"
+    assert [(m["sender"], m["text"]) for m in handed["messages"]][0] == (
+        "customer", "how do I check in"
+    )
+    assert [(m["seq"], m["sender"], m["text"]) for m in asked["messages"]] == [
+        (len(handed["messages"]) + 1, "customer", "Talk to a person")
+    ]
+    assert asked["status"] == "waiting"
+    detail = await (await client.get(f"/api/agent/conversations/{customer.id}",
+                                     headers=agent)).json()
+    assert detail["handoff"]["reason"] == "requested"
+    # Its turn never reached Rasa: it was taken out of the queue (what reaches Rasa
+    # afterwards is the bot reading along, in human mode).
+    assert _told(await busy) == ("bot", [("bot", "Answer to: first")])
+    assert [call["message"] for call in rasa.calls if call["mode"] == "bot"] == ["first"]
+    assert client.app is not None
+    assert client.app[keys.WAITING_BOT_TURNS] == {}
