@@ -16,8 +16,10 @@ from handoff.agent_tools.fulfilment import setup_fulfilment
 from handoff.storage.holders import Holders
 from handoff.routing.presence import presence
 from handoff.web.ratelimit import rate_limit_middleware, setup_limits
+from handoff.assistant.admission import setup_admission
 from handoff.assistant.rasa_client import setup_rasa_client
 from handoff.agent_tools.resolution_actions import setup_catalogue
+from handoff.metrics import Metrics
 from handoff.settings import Settings
 from handoff.live.publisher import setup_sockets
 from handoff.live.sockets import close_all_sockets
@@ -84,12 +86,15 @@ def create_app(settings: Settings | None = None) -> web.Application:
         client_max_size=64 * 1024,
     )
     app[keys.SETTINGS] = settings
+    app[keys.METRICS] = Metrics()
+    app[keys.WAITING_BOT_TURNS] = {}
     app.cleanup_ctx.extend(
         [
             setup_database,
             setup_holders,
             setup_writer,
             setup_rasa_client,
+            setup_admission,
             setup_sockets,
             setup_turns,
             presence(on_expired=do_agent_gone),

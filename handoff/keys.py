@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from handoff.assistant.admission import Admission
     from handoff.conversations.annotations import Annotator
     from handoff.access.auth import TokenHashes
     from handoff.storage.client_ids import ClientIds
     from handoff.storage.db import Database
     from handoff.live.publisher import Publisher
+    from handoff.metrics import Metrics
     from handoff.agent_tools.fulfilment import Fulfilment
     from handoff.storage.holders import Holders
     from handoff.routing.presence import AgentGrace
@@ -26,6 +29,10 @@ if TYPE_CHECKING:
 SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 DB: web.AppKey["Database"] = web.AppKey("db")
 RASA: web.AppKey["RasaClient"] = web.AppKey("rasa")
+ADMISSION: web.AppKey["Admission"] = web.AppKey("admission")
+METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
+# Each conversation's bot turn waiting for Rasa: set when the customer asks for a person.
+WAITING_BOT_TURNS: web.AppKey[dict[str, asyncio.Event]] = web.AppKey("waiting_bot_turns")
 SOCKETS: web.AppKey["SocketRegistry"] = web.AppKey("sockets")
 PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
 TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")

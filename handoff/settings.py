@@ -73,8 +73,14 @@ class Settings:
     database_url: str = field(default_factory=default_database_url)
     rasa_url: str = "http://127.0.0.1:5005"
     actions_url: str = "http://127.0.0.1:5055"
-    # A bot turn slower than this is treated as the bot being unavailable.
+    # A turn sent to Rasa and unanswered this long counts as Rasa being down.
     rasa_timeout: float = 10.0
+    # Turns in flight to Rasa at once; more wait their turn (handoff.assistant.admission).
+    # Rasa's NLU is CPU-bound in one process: 120 turns at once on 2 cores took 5-8 s
+    # with 1 to 4 in flight (within the noise), 8 s with 8; 3 lets a turn's I/O overlap.
+    rasa_concurrency: int = 3
+    # How long a turn may wait for its place before Rasa counts as down.
+    rasa_wait: float = 60.0
     # Site origins allowed to embed the widget; empty means any origin.
     allowed_origins: tuple[str, ...] = ()
     # Mark cookies Secure: set when the gateway is served behind TLS.
@@ -125,6 +131,8 @@ class Settings:
             rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}",
             actions_url=env.get("ACTIONS_URL") or f"http://127.0.0.1:{actions_port}",
             rasa_timeout=_float(env, "BATON_RASA_TIMEOUT", 10.0),
+            rasa_concurrency=_int(env, "BATON_RASA_CONCURRENCY", 3),
+            rasa_wait=_float(env, "BATON_RASA_WAIT", 60.0),
             allowed_origins=_list(env, "BATON_ALLOWED_ORIGINS"),
             secure_cookies=env.get("BATON_SECURE_COOKIES", "") in ("1", "true", "yes"),
             session_ttl_seconds=_int(env, "BATON_SESSION_TTL", 12 * 3600),

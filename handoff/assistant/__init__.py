@@ -2,7 +2,9 @@
 
 rasa_client: RasaClient (send a message with who has the conversation, set_mode, ready),
 BotTurn and BotMessage (what Rasa answered), BotUnavailable (Rasa or the action server
-did not answer in time), and the kept-alive HTTP session's cleanup context.
+did not answer in time; RasaDown when Rasa itself did not), and the kept-alive HTTP
+session's cleanup context. admission: Admission, a few turns in flight to Rasa at once and
+the rest waiting in order, failing fast only while Rasa is down.
 Layer: beside routing and access, under conversations; may import live, storage and
 shapes (it needs only keys). It decides nothing: what a turn means (stored, handed off)
 is handoff.conversations.customer_turns'; the wire shape is docs/contract.md's.

@@ -19,12 +19,21 @@ log = logging.getLogger(__name__)
 # Rasa's server (Sanic) closes an idle connection after 5 s; one reused just as it does
 # is lost, so the connector lets its own go sooner.
 KEEPALIVE_SECONDS = 3.0
-# At most this many requests to Rasa at once; more wait for a connection.
+# Connections kept to Rasa and the action server; turns are few at a time already
+# (handoff.assistant.admission), so a turn never waits for one.
 CONNECTIONS = 100
 
 
 class BotUnavailable(Exception):
     """Rasa or its action server did not give a usable answer in time."""
+
+
+class RasaDown(BotUnavailable):
+    """Rasa itself did not answer: refused, reset, a non-200, or no answer in time.
+
+    Unlike an empty or garbled answer (one turn gone wrong), this says the next turns
+    would fail too (handoff.assistant.admission).
+    """
 
 
 @dataclass(frozen=True)
@@ -118,9 +127,13 @@ class RasaClient:
                 timeout=self._timeout,
             ) as response:
                 if response.status != 200:
-                    raise BotUnavailable(_refusal(response.status))
-                body = orjson.loads(await response.read())
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    raise RasaDown(_refusal(response.status))
+                raw = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RasaDown(str(exc) or type(exc).__name__) from exc
+        try:
+            body = orjson.loads(raw)
+        except ValueError as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
         turn = _parse_turn(body)
         if turn.handoff is None and not turn.paused and mode == "bot" and not turn.messages:
@@ -143,6 +156,9 @@ class RasaClient:
             "rasa": await self._answers(self._health),
             "actions": await self._answers(self._actions_health),
         }
+
+    async def rasa_ready(self) -> bool:
+        return await self._answers(self._health)
 
     async def _answers(self, url: str) -> bool:
         try:

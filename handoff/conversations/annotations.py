@@ -127,12 +127,13 @@ class Annotator:
             # Resolved meanwhile: reading it as paused would pause the bot again.
             return
         try:
-            turn = await self._app[keys.RASA].send(
+            turn = await self._app[keys.ADMISSION].send(
                 reading.conversation_id,
                 "\n".join(reading.texts),
                 f"{reading.conversation_id}-{reading.seq}",
                 "human",
                 sent_at=reading.sent_at,
+                reading_along=True,
             )
         except BotUnavailable as exc:
             if not self._rasa_down:

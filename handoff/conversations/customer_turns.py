@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 # A message as the API shows it: stored by the writer, or read back from the database.
 AnyMessage = Stored | Message
 
+# The widget's "Talk to a person" (Rasa's own payload for the intent): while a bot turn
+# of the conversation waits for Rasa, it hands off at once instead of waiting behind it.
+ASK_FOR_PERSON = "/human_handoff"
+
 
 @dataclass
 class TurnResult:
@@ -117,6 +121,10 @@ async def do_customer_message(
     `sender_socket`: the widget socket it came on. In human mode that socket is not sent
     the message as an event: its ack carries it (one frame fewer per relayed message).
     """
+    if payload == ASK_FOR_PERSON:
+        waiting = app[keys.WAITING_BOT_TURNS].get(conversation_id)
+        if waiting is not None:
+            waiting.set()
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         holder = await holder_of(app, conversation_id)
         original = None
@@ -154,7 +162,7 @@ async def _bot_turn(
 
     def ask() -> asyncio.Future[BotTurn]:
         return asyncio.ensure_future(
-            app[keys.RASA].send(conversation_id, said, uuid.uuid4().hex, STATUS_BOT)
+            app[keys.ADMISSION].send(conversation_id, said, uuid.uuid4().hex, STATUS_BOT)
         )
 
     message: AnyMessage
@@ -176,10 +184,12 @@ async def _bot_turn(
             message, rasa = original, ask()
     if original is None:
         await publish_messages(app, conversation_id, [message], to_agents=False)
+    asked_for_person = app[keys.WAITING_BOT_TURNS][conversation_id] = asyncio.Event()
     try:
-        turn = await rasa
+        turn = await _answer_unless(rasa, asked_for_person)
     except BotUnavailable as exc:
         log.warning("bot unavailable for %s: %s", conversation_id, exc)
+        app[keys.METRICS].bot_turn("bot_unavailable")
         notices = await _hand_off(
             app,
             conversation_id,
@@ -192,7 +202,24 @@ async def _bot_turn(
             },
         )
         return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
+    finally:
+        del app[keys.WAITING_BOT_TURNS][conversation_id]
+    if turn is None:
+        app[keys.METRICS].bot_turn("handoff")
+        notices = await _hand_off(
+            app,
+            conversation_id,
+            message.seq,
+            reason="requested",
+            disruption=None,
+            context={
+                "summary": "The customer asked for a person while the assistant was slow "
+                "to answer. Read the transcript for what they need."
+            },
+        )
+        return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
     understood = nlu_annotation(turn.nlu)
+    app[keys.METRICS].bot_turn("answered" if turn.handoff is None else "handoff")
     if turn.handoff is None:
         replies = await writer.store(conversation_id, _bot_drafts(turn.messages))
         # What the bot understood is no message: it need not hold up the answer.
@@ -212,6 +239,25 @@ async def _bot_turn(
         understood=understood,
     )
     return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
+
+
+async def _answer_unless(
+    rasa: asyncio.Future[BotTurn], asked_for_person: asyncio.Event
+) -> BotTurn | None:
+    """Rasa's answer, or None when the customer asks for a person first (Rasa's request
+    is then cancelled: taken out of the admission's queue, or abandoned in flight)."""
+    asked = asyncio.ensure_future(asked_for_person.wait())
+    try:
+        await asyncio.wait((rasa, asked), return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        rasa.cancel()
+        raise
+    finally:
+        asked.cancel()
+    if rasa.done():
+        return rasa.result()
+    rasa.cancel()
+    return None
 
 
 def _bot_drafts(messages: list[BotMessage]) -> list[Draft]:

@@ -62,10 +62,10 @@
     }
     // Resolves with the ack event, or with null when none came in time or the socket went
     // away: the caller sends again (over HTTP, say) with the same id. Rejects with the
-    // httpError of an "error" event.
-    wait(id) {
+    // httpError of an "error" event. `timeoutMs`: this one's own, when not the usual.
+    wait(id, timeoutMs) {
       return new Promise((ok, fail) => {
-        const timer = setTimeout(() => this.settle(id, null, null), this.timeoutMs);
+        const timer = setTimeout(() => this.settle(id, null, null), timeoutMs || this.timeoutMs);
         this.waiting[id] = { ok, fail, timer };
       });
     }
@@ -540,6 +540,9 @@
     var TYPING_IDLE_MS = 3e3;
     var ACK_TIMEOUT_MS = 15e3;
     var AGENT_TYPING_TIMEOUT_MS = 8e3;
+    var BOT_TURN_TIMEOUT_MS = 75e3;
+    var PERSON_OFFER_MS = 5e3;
+    var ASK_FOR_PERSON = "/human_handoff";
     var conv = loadConversation(STORAGE_KEY);
     var creating = null;
     var lastSeq = 0;
@@ -555,6 +558,8 @@
     var typingSent = false;
     var typingTimer = null;
     var agentTypingTimer = null;
+    var botTurns = 0;
+    var personTimer = null;
     var place = null;
     var contactForm = null;
     var contactLeft = false;
@@ -611,6 +616,12 @@
     var typingLabel = el("span", { class: "sr-only" }, "");
     typingRow.appendChild(typingDots);
     typingRow.appendChild(typingLabel);
+    var personOffer = el("button", { type: "button", class: "link", hidden: "" }, "Talk to a person");
+    personOffer.addEventListener("click", function() {
+      personOffer.hidden = true;
+      send("Talk to a person", ASK_FOR_PERSON, true);
+    });
+    typingRow.appendChild(personOffer);
     var form = el("form", { class: "composer" });
     var input = el("textarea", {
       class: "input",
@@ -802,23 +813,26 @@
       stopTyping();
       send(text, null);
     }
-    function send(text, payload) {
+    function send(text, payload, overHttp) {
       clearQuickReplies();
       var pending = bubble({ sender: "customer", text }, { pending: true });
       var clientId = uuid();
       pending.setAttribute("data-client-id", clientId);
       log.appendChild(pending);
       scrollToEnd();
-      attempt(pending, text, payload, clientId, 0);
+      attempt(pending, text, payload, clientId, 0, overHttp);
     }
-    function attempt(pending, text, payload, clientId, tries) {
+    function attempt(pending, text, payload, clientId, tries, overHttp) {
       setPendingState(pending, "sending");
+      var botTurn = status === "bot" && !overHttp;
+      if (botTurn) showBotTyping();
       var body = { text, client_message_id: clientId };
       if (payload) body.payload = payload;
-      (conv && socket.live ? viaSocket(body) : ensureConversation().then(function(c) {
+      (conv && socket.live && !overHttp ? viaSocket(body) : ensureConversation().then(function(c) {
         return request("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/messages", c.token, body);
       })).then(
         function(res) {
+          if (botTurn) botAnswered();
           var msgs = res.messages || [];
           msgs.forEach(function(m) {
             addMessage(m, { pending });
@@ -827,24 +841,25 @@
           if (res.status) applyStatus(res.status, res.agent);
         },
         function(err) {
+          if (botTurn) botAnswered();
           var retriable = !err.status || err.status >= 500 || err.status === 429;
           if (retriable && tries < 4) {
             setPendingState(pending, "retrying");
             setTimeout(function() {
-              attempt(pending, text, payload, clientId, tries + 1);
+              attempt(pending, text, payload, clientId, tries + 1, overHttp);
             }, 800 * Math.pow(2, tries));
             return;
           }
           if (err.status === 401 || err.status === 404) forgetConversation2();
           setPendingState(pending, "failed", function() {
-            attempt(pending, text, payload, clientId, 0);
+            attempt(pending, text, payload, clientId, 0, overHttp);
           });
         }
       );
     }
     function viaSocket(body) {
       var id = body.client_message_id;
-      var answered = acks.wait(id);
+      var answered = acks.wait(id, status === "bot" ? BOT_TURN_TIMEOUT_MS : void 0);
       if (!socket.send(Object.assign({ type: "message" }, body))) acks.giveUp(id);
       return answered.then(function(ack) {
         if (!ack) throw new Error("no ack");
@@ -971,6 +986,7 @@
       if (agent && agent.name) agentName = agent.name;
       var prev = status;
       status = next || status;
+      if (status !== prev) hideAgentTyping();
       panel.setAttribute("data-status", status);
       if (status !== "waiting") place = null;
       if (status === "waiting") {
@@ -1098,6 +1114,8 @@
       }
     }
     function showAgentTyping() {
+      clearTimeout(personTimer);
+      personOffer.hidden = true;
       typingLabel.textContent = (agentName || "Agent") + " is typing";
       typingRow.hidden = false;
       scrollToEnd();
@@ -1106,7 +1124,25 @@
     }
     function hideAgentTyping() {
       clearTimeout(agentTypingTimer);
+      clearTimeout(personTimer);
+      personOffer.hidden = true;
       typingRow.hidden = true;
+    }
+    function showBotTyping() {
+      botTurns += 1;
+      typingLabel.textContent = "Assistant is typing";
+      typingRow.hidden = false;
+      scrollToEnd();
+      clearTimeout(agentTypingTimer);
+      agentTypingTimer = setTimeout(hideAgentTyping, BOT_TURN_TIMEOUT_MS);
+      clearTimeout(personTimer);
+      personTimer = setTimeout(function() {
+        personOffer.hidden = false;
+      }, PERSON_OFFER_MS);
+    }
+    function botAnswered() {
+      botTurns = Math.max(0, botTurns - 1);
+      if (botTurns === 0) hideAgentTyping();
     }
     var socket = new ResumableSocket({
       target: function() {

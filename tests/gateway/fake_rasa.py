@@ -26,6 +26,9 @@ class FakeRasa:
     secret: str | None = None
     # What the NLU finds in a message, by its text (none when not listed).
     entities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Webhook calls being answered now, and the most there ever were at once.
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -67,7 +70,15 @@ class FakeRasa:
         body = await request.json()
         self.calls.append(body)
         if self.delay:
-            await asyncio.sleep(self.delay)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self.in_flight -= 1
+            if self.broken:
+                # Broken while this turn was being answered.
+                return web.json_response({"error": "down"}, status=500)
         sender, text = body["sender"], body["message"]
         self._sync(sender, body["mode"])
         nlu = {

@@ -100,10 +100,10 @@ export class Acks {
 
   // Resolves with the ack event, or with null when none came in time or the socket went
   // away: the caller sends again (over HTTP, say) with the same id. Rejects with the
-  // httpError of an "error" event.
-  wait(id) {
+  // httpError of an "error" event. `timeoutMs`: this one's own, when not the usual.
+  wait(id, timeoutMs) {
     return new Promise((ok, fail) => {
-      const timer = setTimeout(() => this.settle(id, null, null), this.timeoutMs);
+      const timer = setTimeout(() => this.settle(id, null, null), timeoutMs || this.timeoutMs);
       this.waiting[id] = { ok: ok, fail: fail, timer: timer };
     });
   }

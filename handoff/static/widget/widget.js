@@ -34,6 +34,13 @@ export function startWidget(script) {
   var TYPING_IDLE_MS = 3000;
   var ACK_TIMEOUT_MS = 15000;
   var AGENT_TYPING_TIMEOUT_MS = 8000;
+  // A bot turn's ack comes once the bot has answered, which a busy Rasa lets wait up to
+  // BATON_RASA_WAIT (60 s) plus BATON_RASA_TIMEOUT (10 s): wait that long, then retry.
+  var BOT_TURN_TIMEOUT_MS = 75000;
+  // A bot this slow to answer offers a person instead: the gateway hands off at once,
+  // without waiting for Rasa (handoff.conversations.customer_turns.ASK_FOR_PERSON).
+  var PERSON_OFFER_MS = 5000;
+  var ASK_FOR_PERSON = "/human_handoff";
 
   // ---- state -------------------------------------------------------------------
   var conv = loadConversation(STORAGE_KEY); // {id, token} or null
@@ -51,6 +58,8 @@ export function startWidget(script) {
   var typingSent = false;
   var typingTimer = null;
   var agentTypingTimer = null;
+  var botTurns = 0; // the customer's messages waiting for the bot's answer
+  var personTimer = null;
   var place = null; // the latest queue event while waiting: position, wait, team, reopens
   var contactForm = null;
   var contactLeft = false;
@@ -115,6 +124,13 @@ export function startWidget(script) {
   var typingLabel = el("span", { class: "sr-only" }, "");
   typingRow.appendChild(typingDots);
   typingRow.appendChild(typingLabel);
+  var personOffer = el("button", { type: "button", class: "link", hidden: "" }, "Talk to a person");
+  personOffer.addEventListener("click", function () {
+    personOffer.hidden = true;
+    // Over HTTP: the socket answers its messages in order, after the waiting one.
+    send("Talk to a person", ASK_FOR_PERSON, true);
+  });
+  typingRow.appendChild(personOffer);
 
   var form = el("form", { class: "composer" });
   var input = el("textarea", {
@@ -322,50 +338,54 @@ export function startWidget(script) {
     send(text, null);
   }
 
-  function send(text, payload) {
+  function send(text, payload, overHttp) {
     clearQuickReplies();
     var pending = bubble({ sender: "customer", text: text }, { pending: true });
     var clientId = uuid();
     pending.setAttribute("data-client-id", clientId);
     log.appendChild(pending);
     scrollToEnd();
-    attempt(pending, text, payload, clientId, 0);
+    attempt(pending, text, payload, clientId, 0, overHttp);
   }
 
-  function attempt(pending, text, payload, clientId, tries) {
+  function attempt(pending, text, payload, clientId, tries, overHttp) {
     setPendingState(pending, "sending");
+    var botTurn = status === "bot" && !overHttp;
+    if (botTurn) showBotTyping();
     var body = { text: text, client_message_id: clientId };
     if (payload) body.payload = payload;
     // On the socket while it is live (an ack comes back once the message is stored);
     // over HTTP otherwise. Either way a retry keeps the client_message_id.
-    (conv && socket.live ? viaSocket(body) : ensureConversation().then(function (c) {
+    (conv && socket.live && !overHttp ? viaSocket(body) : ensureConversation().then(function (c) {
       return request("POST", "/api/conversations/" + encodeURIComponent(c.id) + "/messages", c.token, body);
     }))
       .then(
         function (res) {
+          if (botTurn) botAnswered();
           var msgs = res.messages || [];
           msgs.forEach(function (m) { addMessage(m, { pending: pending }); });
           if (pending.parentNode && !pending.hasAttribute("data-seq")) pending.remove();
           if (res.status) applyStatus(res.status, res.agent);
         },
         function (err) {
+          if (botTurn) botAnswered();
           // Network errors and 5xx are retried with the same client_message_id, so the
           // gateway stores the message once however many times we send it.
           var retriable = !err.status || err.status >= 500 || err.status === 429;
           if (retriable && tries < 4) {
             setPendingState(pending, "retrying");
-            setTimeout(function () { attempt(pending, text, payload, clientId, tries + 1); }, 800 * Math.pow(2, tries));
+            setTimeout(function () { attempt(pending, text, payload, clientId, tries + 1, overHttp); }, 800 * Math.pow(2, tries));
             return;
           }
           if (err.status === 401 || err.status === 404) forgetConversation();
-          setPendingState(pending, "failed", function () { attempt(pending, text, payload, clientId, 0); });
+          setPendingState(pending, "failed", function () { attempt(pending, text, payload, clientId, 0, overHttp); });
         }
       );
   }
 
   function viaSocket(body) {
     var id = body.client_message_id;
-    var answered = acks.wait(id);
+    var answered = acks.wait(id, status === "bot" ? BOT_TURN_TIMEOUT_MS : undefined);
     if (!socket.send(Object.assign({ type: "message" }, body))) acks.giveUp(id);
     return answered.then(function (ack) {
       // No answer (in time, or the socket went away): retried, over HTTP while it is down.
@@ -514,6 +534,8 @@ export function startWidget(script) {
     if (agent && agent.name) agentName = agent.name;
     var prev = status;
     status = next || status;
+    // The bot is typing no more: someone else has the conversation now.
+    if (status !== prev) hideAgentTyping();
     panel.setAttribute("data-status", status);
     if (status !== "waiting") place = null;
 
@@ -652,6 +674,8 @@ export function startWidget(script) {
   }
 
   function showAgentTyping() {
+    clearTimeout(personTimer);
+    personOffer.hidden = true;
     typingLabel.textContent = (agentName || "Agent") + " is typing";
     typingRow.hidden = false;
     scrollToEnd();
@@ -661,7 +685,26 @@ export function startWidget(script) {
 
   function hideAgentTyping() {
     clearTimeout(agentTypingTimer);
+    clearTimeout(personTimer);
+    personOffer.hidden = true;
     typingRow.hidden = true;
+  }
+
+  // While a message waits for the bot (a busy bot can take a while), it is shown typing.
+  function showBotTyping() {
+    botTurns += 1;
+    typingLabel.textContent = "Assistant is typing";
+    typingRow.hidden = false;
+    scrollToEnd();
+    clearTimeout(agentTypingTimer);
+    agentTypingTimer = setTimeout(hideAgentTyping, BOT_TURN_TIMEOUT_MS);
+    clearTimeout(personTimer);
+    personTimer = setTimeout(function () { personOffer.hidden = false; }, PERSON_OFFER_MS);
+  }
+
+  function botAnswered() {
+    botTurns = Math.max(0, botTurns - 1);
+    if (botTurns === 0) hideAgentTyping();
   }
 
   // ---- socket --------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Health, readiness and the API's description."""
+"""Health, readiness, metrics and the API's description."""
 
 from __future__ import annotations
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from handoff import keys
 from handoff.web.openapi import openapi_document
@@ -17,11 +18,20 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    checks = await request.app[keys.RASA].ready()
+    checks = await request.app[keys.ADMISSION].ready()
     ready = all(checks.values())
     return web.json_response(
         {"status": "ready" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
+    )
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus' text format; open like /healthz: keep it off the public proxy."""
+    return web.Response(
+        body=request.app[keys.METRICS].text(),
+        headers={"Content-Type": CONTENT_TYPE_LATEST},
     )
 
 

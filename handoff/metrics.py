@@ -1,0 +1,56 @@
+"""What /metrics shows, in Prometheus' text format: the bot's turns and Rasa's admission.
+
+One CollectorRegistry per application, not prometheus_client's global one: every test
+builds its own app, and each must count from zero.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from handoff.assistant.admission import Admission
+
+# A turn waits from none (Rasa idle) to BATON_RASA_WAIT (60 s by default).
+WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
+BOT_TURN_OUTCOMES = ("answered", "handoff", "bot_unavailable")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.rasa_waiting = Gauge(
+            "baton_rasa_waiting", "Turns waiting to be sent to Rasa.", registry=self.registry
+        )
+        self.rasa_in_flight = Gauge(
+            "baton_rasa_in_flight", "Turns sent to Rasa and not yet answered.",
+            registry=self.registry,
+        )
+        self.rasa_down = Gauge(
+            "baton_rasa_down", "1 while Rasa is taken for down (turns fail at once).",
+            registry=self.registry,
+        )
+        self.rasa_wait_seconds = Histogram(
+            "baton_rasa_wait_seconds", "How long turns waited to be sent to Rasa.",
+            buckets=WAIT_BUCKETS, registry=self.registry,
+        )
+        self.bot_turns = Counter(
+            "baton_bot_turns", "Customer turns the bot had, by how they ended.",
+            ["outcome"], registry=self.registry,
+        )
+        for outcome in BOT_TURN_OUTCOMES:
+            self.bot_turns.labels(outcome=outcome)
+
+    def watch_admission(self, admission: Admission) -> None:
+        # Read when scraped: the admission keeps its own counts, nothing to keep in step.
+        self.rasa_waiting.set_function(lambda: admission.waiting)
+        self.rasa_in_flight.set_function(lambda: admission.in_flight)
+        self.rasa_down.set_function(lambda: 0 if admission.down is None else 1)
+
+    def bot_turn(self, outcome: str) -> None:
+        self.bot_turns.labels(outcome=outcome).inc()
+
+    def text(self) -> bytes:
+        return generate_latest(self.registry)
