@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import select
 
 from handoff import keys
 from handoff.conversations.agent_side import do_agent_message, do_claim, do_resolve
@@ -19,6 +18,7 @@ from handoff.access.auth import (
     current_agent,
     open_session,
     require_agent,
+    revoke_session,
     session_for_token,
     token_hash,
 )
@@ -33,16 +33,8 @@ from handoff.live.events import (
     watching_event,
 )
 from handoff.conversations.history import history_state
-from handoff.storage.models import (
-    STATUS_AGENT,
-    STATUS_WAITING,
-    Agent,
-    AgentSession,
-    Conversation,
-    Handoff,
-    Message,
-    utcnow,
-)
+from handoff.storage.models import Agent, AgentSession, Conversation, utcnow
+from handoff.storage.queries import handoffs_of, open_queue, transcript
 from handoff.web.ratelimit import client_address, too_many
 from handoff.live.serializers import agent_ref, handoff_dict, message_dict, queue_entry
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
@@ -96,11 +88,7 @@ async def logout(request: web.Request) -> web.Response:
     async with request.app[keys.DB].write() as db:
         await require_agent(request, db)
         token = bearer_token(request) or request.cookies.get(SESSION_COOKIE, "")
-        session = await db.scalar(
-            select(AgentSession).where(AgentSession.token_hash == token_hash(token))
-        )
-        if session is not None:
-            session.revoked_at = utcnow()
+        await revoke_session(db, token)
     # Its consoles' sockets end too (4401): a revoked session hears nothing more.
     request.app[keys.SOCKETS].end_session(token_hash(token))
     response = web.json_response({"ok": True})
@@ -121,14 +109,7 @@ async def me(request: web.Request) -> web.Response:
 async def queue(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
-        rows = (
-            await db.scalars(
-                select(Conversation)
-                .join(Handoff, Conversation.handoff_id == Handoff.id)
-                .where(Conversation.status.in_((STATUS_WAITING, STATUS_AGENT)))
-                .order_by(Conversation.status.desc(), Handoff.priority.desc(), Handoff.requested_at)
-            )
-        ).unique().all()
+        rows = await open_queue(db)
         return web.json_response({"conversations": [queue_entry(c) for c in rows]})
 
 
@@ -139,26 +120,14 @@ async def conversation_detail(request: web.Request) -> web.Response:
         conversation = await db.get(Conversation, request.match_info["id"])
         if conversation is None:
             raise json_error(web.HTTPNotFound, "conversation not found")
-        messages = (
-            await db.scalars(
-                select(Message)
-                .where(Message.conversation_id == conversation.id)
-                .order_by(Message.seq)
-            )
-        ).all()
-        handoffs = (
-            await db.scalars(
-                select(Handoff)
-                .where(Handoff.conversation_id == conversation.id)
-                .order_by(Handoff.requested_at)
-            )
-        ).unique().all()
+        messages = await transcript(db, conversation.id)
+        handoffs = await handoffs_of(db, conversation.id)
         latest = conversation.handoff or (handoffs[-1] if handoffs else None)
         return web.json_response(
             {
                 "id": conversation.id,
                 "status": conversation.status,
-                "state": history_state(conversation, list(handoffs)),
+                "state": history_state(conversation, handoffs),
                 "agent": agent_ref(conversation.agent),
                 "handoff": handoff_dict(latest),
                 "handoffs": [handoff_dict(h) for h in handoffs],

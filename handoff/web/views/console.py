@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import keys
@@ -15,7 +14,8 @@ from handoff.agent_tools.approvals import pending_approvals
 from handoff.storage.audit import audit_entries
 from handoff.access.auth import current_agent, require_agent
 from handoff.http_errors import json_error
-from handoff.storage.models import Agent, CannedResponse, Conversation, Note, Resolution
+from handoff.storage.models import Agent, Conversation
+from handoff.storage.queries import all_agents, all_canned, notes_of, resolutions_of
 from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
 from handoff.agent_tools.resolution_fields import FieldError
 from handoff.agent_tools.resolutions import (
@@ -59,18 +59,8 @@ async def _optional_body(request: web.Request) -> dict[str, Any]:
 
 async def agent_records(db: AsyncSession, conversation_id: str) -> dict[str, list[Any]]:
     """What the context panel shows beside the transcript: notes, resolutions, audit."""
-    notes = (
-        await db.scalars(
-            select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)
-        )
-    ).unique().all()
-    resolutions = (
-        await db.scalars(
-            select(Resolution)
-            .where(Resolution.conversation_id == conversation_id)
-            .order_by(Resolution.id)
-        )
-    ).unique().all()
+    notes = await notes_of(db, conversation_id)
+    resolutions = await resolutions_of(db, conversation_id)
     audit = await audit_entries(db, conversation_id=conversation_id)
     return {
         "notes": [note_dict(n) for n in notes],
@@ -84,7 +74,7 @@ async def agents(request: web.Request) -> web.Response:
     sockets = request.app[keys.SOCKETS]
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
-        rows = (await db.scalars(select(Agent).order_by(Agent.name, Agent.id))).all()
+        rows = await all_agents(db)
     return web.json_response(
         {
             "agents": [
@@ -102,11 +92,7 @@ async def notes(request: web.Request) -> web.Response:
         conversation_id = request.match_info["id"]
         if await db.get(Conversation, conversation_id) is None:
             raise json_error(web.HTTPNotFound, "conversation not found")
-        rows = (
-            await db.scalars(
-                select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)
-            )
-        ).unique().all()
+        rows = await notes_of(db, conversation_id)
     return web.json_response({"notes": [note_dict(n) for n in rows]})
 
 
@@ -124,7 +110,7 @@ async def add_note(request: web.Request) -> web.Response:
 async def canned_list(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
-        rows = (await db.scalars(select(CannedResponse).order_by(CannedResponse.shortcut))).all()
+        rows = await all_canned(db)
     return web.json_response({"canned": [canned_dict(c) for c in rows]})
 
 

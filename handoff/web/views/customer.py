@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import select
 
 from handoff import keys
 from handoff.conversations.common import agent_holding, holder_of, place_event
@@ -19,6 +18,7 @@ from handoff.http_errors import json_error
 from handoff.web.errors import socket_answer
 from handoff.live.events import ack_event, message_event, status_event, typing_event
 from handoff.storage.models import STATUS_BOT, STATUS_WAITING, Message
+from handoff.storage.queries import messages_after
 from handoff.routing.queue import places
 from handoff.web.ratelimit import throttle_conversation
 from handoff.conversations.ratings import rating_prompt
@@ -77,15 +77,7 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 async def _messages_after(request: web.Request, conversation_id: str, after: int) -> list[Message]:
     async with request.app[keys.DB].read() as db:
-        return list(
-            (
-                await db.scalars(
-                    select(Message)
-                    .where(Message.conversation_id == conversation_id, Message.seq > after)
-                    .order_by(Message.seq)
-                )
-            ).all()
-        )
+        return await messages_after(db, conversation_id, after)
 
 
 @routes.get("/api/conversations/{id}/messages")
