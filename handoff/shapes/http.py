@@ -42,6 +42,12 @@ class ErrorDetail(Shape):
     resolution_status: Annotated[
         str, Meta(description="409 on a decided request: its status now")
     ] | UnsetType = UNSET
+    given: Annotated[
+        float, Meta(description="an amount refused: what its conversation was given already")
+    ] | UnsetType = UNSET
+    remaining: Annotated[
+        float, Meta(description="an amount refused: what more its conversation may be given")
+    ] | UnsetType = UNSET
 
 
 class Error(Shape):
