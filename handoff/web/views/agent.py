@@ -39,7 +39,8 @@ from handoff.web.ratelimit import client_address, too_many
 from handoff.live.serializers import agent_ref, handoff_dict, message_dict, queue_entry
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.live.sockets import SESSION_ENDED
-from handoff.web.validation import int_query, read_json, text_field
+from handoff.shapes.http import AgentMessageIn, LoginIn, ResolveIn
+from handoff.web.validation import Refusal, Text, int_query, read_body, text_field
 from handoff.web.views.console import agent_records
 from handoff.web.views.origins import check_origin
 
@@ -48,13 +49,9 @@ routes = web.RouteTableDef()
 
 @routes.post("/api/agent/login")
 async def login(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    email = text_field(body, "email", max_chars=320)
-    password = body.get("password")
-    if not isinstance(password, str) or not password:
-        raise json_error(web.HTTPBadRequest, "'password' is required", field="password")
+    body = await read_body(request, LoginIn, password=Refusal("'password' is required"))
+    email, password = body.email, body.password
     settings = request.app[keys.SETTINGS]
-    assert email is not None
     throttle = request.app[keys.LIMITS].login
     # Slowed per account and per address, so neither guessing one password nor
     # spraying many accounts goes fast.
@@ -147,12 +144,10 @@ async def claim(request: web.Request) -> web.Response:
 @routes.post("/api/agent/conversations/{id}/messages")
 async def agent_message(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    body = await read_json(request)
-    text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
-    client_message_id = text_field(body, "client_message_id", max_chars=64, required=False)
-    assert text is not None
+    max_chars = request.app[keys.SETTINGS].max_message_chars
+    body = await read_body(request, AgentMessageIn, text=Text(max_chars))
     reply = await do_agent_message(
-        request.app, request.match_info["id"], agent, text, client_message_id
+        request.app, request.match_info["id"], agent, body.text, body.client_message_id
     )
     return web.json_response(
         {"message": message_dict(reply.message)}, status=201 if reply.created else 200
@@ -162,9 +157,8 @@ async def agent_message(request: web.Request) -> web.Response:
 @routes.post("/api/agent/conversations/{id}/resolve")
 async def resolve(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    body = await read_json(request) if request.can_read_body else {}
-    outcome = text_field(body, "outcome", max_chars=64, required=False)
-    conversation = await do_resolve(request.app, request.match_info["id"], agent, outcome)
+    body = await read_body(request, ResolveIn) if request.can_read_body else ResolveIn()
+    conversation = await do_resolve(request.app, request.match_info["id"], agent, body.outcome)
     return web.json_response({"id": conversation.id, "status": conversation.status})
 
 

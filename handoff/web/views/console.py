@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import msgspec
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +30,8 @@ from handoff.agent_tools.resolutions import (
     do_update_canned,
 )
 from handoff.live.serializers import agent_ref, audit_dict, canned_dict, note_dict, resolution_dict
-from handoff.web.validation import int_query, read_json, text_field
+from handoff.shapes.http import CannedIn, DecisionIn, NoteIn
+from handoff.web.validation import Text, int_query, read_body, read_json, text_field
 
 routes = web.RouteTableDef()
 
@@ -51,10 +53,6 @@ def _int_id(request: web.Request, what: str) -> int:
     if not raw.isdigit() or len(raw) > 18:
         raise json_error(web.HTTPNotFound, f"{what} not found")
     return int(raw)
-
-
-async def _optional_body(request: web.Request) -> dict[str, Any]:
-    return await read_json(request) if request.can_read_body else {}
 
 
 async def agent_records(db: AsyncSession, conversation_id: str) -> dict[str, list[Any]]:
@@ -99,10 +97,9 @@ async def notes(request: web.Request) -> web.Response:
 @routes.post("/api/agent/conversations/{id}/notes")
 async def add_note(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    body = await read_json(request)
-    text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
-    assert text is not None
-    note = await do_add_note(request.app, request.match_info["id"], agent, text)
+    max_chars = request.app[keys.SETTINGS].max_message_chars
+    body = await read_body(request, NoteIn, text=Text(max_chars))
+    note = await do_add_note(request.app, request.match_info["id"], agent, body.text)
     return web.json_response({"note": note_dict(note)}, status=201)
 
 
@@ -114,33 +111,37 @@ async def canned_list(request: web.Request) -> web.Response:
     return web.json_response({"canned": [canned_dict(c) for c in rows]})
 
 
-def _canned_fields(request: web.Request, body: dict[str, Any], *, required: bool) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    shortcut = text_field(body, "shortcut", max_chars=32, required=required)
-    if shortcut is not None:
-        shortcut = shortcut.lower()
-        if not SHORTCUT.fullmatch(shortcut):
-            raise json_error(
-                web.HTTPBadRequest,
-                "'shortcut' must be a slash and up to 31 letters, digits, - or _, e.g. /bags",
-                field="shortcut",
-            )
-        fields["shortcut"] = shortcut
-    title = text_field(body, "title", max_chars=120, required=required)
-    if title is not None:
-        fields["title"] = title
-    text = text_field(
-        body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars, required=required
+def _shortcut(shortcut: str) -> str:
+    shortcut = shortcut.lower()
+    if not SHORTCUT.fullmatch(shortcut):
+        raise json_error(
+            web.HTTPBadRequest,
+            "'shortcut' must be a slash and up to 31 letters, digits, - or _, e.g. /bags",
+            field="shortcut",
+        )
+    return shortcut
+
+
+async def _canned_fields(request: web.Request, *, required: bool) -> dict[str, str]:
+    """The fields given (all of them, when required), each checked."""
+    body = await read_body(
+        request,
+        CannedIn,
+        shortcut=Text(required=required, then=_shortcut),
+        title=Text(required=required),
+        text=Text(request.app[keys.SETTINGS].max_message_chars, required=required),
     )
-    if text is not None:
-        fields["text"] = text
-    return fields
+    return {
+        name: value
+        for name, value in msgspec.structs.asdict(body).items()
+        if value is not msgspec.UNSET
+    }
 
 
 @routes.post("/api/agent/canned")
 async def canned_create(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
-    fields = _canned_fields(request, await read_json(request), required=True)
+    fields = await _canned_fields(request, required=True)
     canned = await do_create_canned(request.app, agent, **fields)
     return web.json_response({"canned": canned_dict(canned)}, status=201)
 
@@ -149,7 +150,7 @@ async def canned_create(request: web.Request) -> web.Response:
 async def canned_update(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
     canned_id = _int_id(request, "canned response")
-    fields = _canned_fields(request, await read_json(request), required=False)
+    fields = await _canned_fields(request, required=False)
     if not fields:
         raise json_error(web.HTTPBadRequest, "give at least one of shortcut, title, text")
     canned = await do_update_canned(request.app, agent, canned_id, fields)
@@ -243,6 +244,8 @@ def _fields(body: dict[str, Any], action: ResolutionAction) -> dict[str, str]:
 @routes.post("/api/agent/conversations/{id}/resolutions")
 async def request_resolution(request: web.Request) -> web.Response:
     agent = await current_agent(request)
+    # Not read_body: amount and fields are checked against the action chosen (an unknown
+    # one first), an order and wording a decode of ResolutionIn cannot give.
     body = await read_json(request)
     action_id = body.get("action")
     catalogue = request.app[keys.RESOLUTIONS]
@@ -265,6 +268,7 @@ async def request_resolution(request: web.Request) -> web.Response:
 @routes.post("/api/agent/conversations/{id}/transfer")
 async def transfer(request: web.Request) -> web.Response:
     agent = await current_agent(request)
+    # Not read_body: the body is one of two shapes, which msgspec cannot decode untagged.
     body = await read_json(request)
     agent_id, to = body.get("agent_id"), body.get("to")
     if to == "queue" and agent_id is None:
@@ -292,10 +296,9 @@ async def approvals(request: web.Request) -> web.Response:
 async def _decide(request: web.Request, approve: bool) -> web.Response:
     supervisor = await _supervisor(request)
     resolution_id = _int_id(request, "approval request")
-    body = await _optional_body(request)
-    reason = text_field(body, "reason", max_chars=MAX_NOTE_CHARS, required=False)
+    body = await read_body(request, DecisionIn) if request.can_read_body else DecisionIn()
     resolution = await do_decide_resolution(
-        request.app, resolution_id, supervisor, approve=approve, reason=reason
+        request.app, resolution_id, supervisor, approve=approve, reason=body.reason
     )
     return web.json_response({"resolution": resolution_dict(resolution)})
 

@@ -14,7 +14,6 @@ from handoff.conversations.customer_side import do_customer_presence, do_leave_c
 from handoff.conversations.customer_turns import do_create_conversation, do_customer_message
 from handoff.access.auth import bearer_token, check_conversation_token
 from handoff.web.contact import parse_contact
-from handoff.http_errors import json_error
 from handoff.web.errors import socket_answer
 from handoff.live.events import ack_event, message_event, status_event, typing_event
 from handoff.storage.models import STATUS_BOT, STATUS_WAITING, Message
@@ -25,7 +24,8 @@ from handoff.conversations.ratings import rating_prompt
 from handoff.live.serializers import message_dict
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.routing.team import team_of
-from handoff.web.validation import int_query, read_json, text_field
+from handoff.shapes.http import ContactIn, CustomerMessageIn, RatingIn
+from handoff.web.validation import Refusal, Text, int_query, read_body, text_field
 from handoff.web.views.origins import check_origin
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,11 @@ async def create_conversation(request: web.Request) -> web.Response:
 async def post_message(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     await check_conversation_token(request, conversation_id)
-    body = await read_json(request)
     max_chars = request.app[keys.SETTINGS].max_message_chars
-    text = text_field(body, "text", max_chars=max_chars)
-    payload = text_field(body, "payload", max_chars=200, required=False)
-    client_message_id = text_field(body, "client_message_id", max_chars=64, required=False)
-    assert text is not None
+    body = await read_body(request, CustomerMessageIn, text=Text(max_chars))
     result = await do_customer_message(
-        request.app, conversation_id, text, payload=payload, client_message_id=client_message_id
+        request.app, conversation_id, body.text, payload=body.payload,
+        client_message_id=body.client_message_id,
     )
     return web.json_response(
         {"status": result.status, "messages": [message_dict(m) for m in result.messages]}
@@ -197,8 +194,9 @@ async def leave_contact(request: web.Request) -> web.Response:
     """Nobody free: the customer leaves a way to reach them and a message."""
     conversation_id = request.match_info["id"]
     await check_conversation_token(request, conversation_id)
-    body = await read_json(request)
-    contact, message = parse_contact(body, request.app[keys.SETTINGS].max_message_chars)
+    max_chars = request.app[keys.SETTINGS].max_message_chars
+    body = await read_body(request, ContactIn, message=Text(max_chars))
+    contact, message = parse_contact(body)
     result = await do_leave_contact(request.app, conversation_id, contact, message)
     return web.json_response(
         {"status": result.status, "messages": [message_dict(m) for m in result.messages]}
@@ -210,12 +208,10 @@ async def rate(request: web.Request) -> web.Response:
     """One tap after an agent resolved: how satisfied was the customer (1-5)?"""
     conversation_id = request.match_info["id"]
     await check_conversation_token(request, conversation_id)
-    body = await read_json(request)
-    score = body.get("score")
-    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-        raise json_error(web.HTTPBadRequest, "'score' must be an integer from 1 to 5", field="score")
-    comment = text_field(body, "comment", max_chars=2000, required=False)
-    handoff = await do_rate(request.app, conversation_id, score, comment)
+    body = await read_body(
+        request, RatingIn, score=Refusal("'score' must be an integer from 1 to 5")
+    )
+    handoff = await do_rate(request.app, conversation_id, body.score, body.comment)
     return web.json_response({"score": handoff.rating, "comment": handoff.rating_comment})
 
 
