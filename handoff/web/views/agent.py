@@ -39,7 +39,16 @@ from handoff.web.ratelimit import client_address, too_many
 from handoff.live.serializers import agent_ref, handoff_dict, message_dict, queue_entry
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.live.sockets import SESSION_ENDED
-from handoff.shapes.http import AgentMessageIn, LoginIn, ResolveIn
+from handoff.shapes.http import (
+    AgentAccount,
+    AgentMessageIn,
+    LoginIn,
+    LoginOut,
+    Ok,
+    Resolved,
+    ResolveIn,
+)
+from handoff.web.answers import shaped
 from handoff.web.validation import Refusal, Text, int_query, read_body, text_field
 from handoff.web.views.console import agent_records
 from handoff.web.views.origins import check_origin
@@ -66,8 +75,8 @@ async def login(request: web.Request) -> web.Response:
             raise json_error(web.HTTPUnauthorized, "wrong e-mail or password")
         throttle.succeeded(*attempt)
         token = await open_session(db, agent, settings.session_ttl_seconds)
-        agent_data = {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
-    response = web.json_response({"token": token, "agent": agent_data})
+        account = _account(agent)
+    response = shaped(LoginOut(token=token, agent=account))
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -88,7 +97,7 @@ async def logout(request: web.Request) -> web.Response:
         await revoke_session(db, token)
     # Its consoles' sockets end too (4401): a revoked session hears nothing more.
     request.app[keys.SOCKETS].end_session(token_hash(token))
-    response = web.json_response({"ok": True})
+    response = shaped(Ok(ok=True))
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -96,10 +105,11 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/api/agent/me")
 async def me(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
-        agent = await require_agent(request, db)
-        return web.json_response(
-            {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
-        )
+        return shaped(_account(await require_agent(request, db)))
+
+
+def _account(agent: Agent) -> AgentAccount:
+    return AgentAccount(id=agent.id, name=agent.name, email=agent.email, role=agent.role)
 
 
 @routes.get("/api/agent/queue")
@@ -159,7 +169,7 @@ async def resolve(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     body = await read_body(request, ResolveIn) if request.can_read_body else ResolveIn()
     conversation = await do_resolve(request.app, request.match_info["id"], agent, body.outcome)
-    return web.json_response({"id": conversation.id, "status": conversation.status})
+    return shaped(Resolved(id=conversation.id, status=conversation.status))
 
 
 @routes.get("/api/agent/ws")

@@ -30,7 +30,8 @@ from handoff.agent_tools.resolutions import (
     do_update_canned,
 )
 from handoff.live.serializers import agent_ref, audit_dict, canned_dict, note_dict, resolution_dict
-from handoff.shapes.http import CannedIn, DecisionIn, NoteIn
+from handoff.shapes.http import CannedIn, DecisionIn, Deleted, NoteIn
+from handoff.web.answers import shaped
 from handoff.web.validation import Text, int_query, read_body, read_json, text_field
 
 routes = web.RouteTableDef()
@@ -162,7 +163,7 @@ async def canned_delete(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
     canned_id = _int_id(request, "canned response")
     await do_delete_canned(request.app, agent, canned_id)
-    return web.json_response({"id": canned_id, "deleted": True})
+    return shaped(Deleted(id=canned_id, deleted=True))
 
 
 @routes.get("/api/agent/resolutions")

@@ -24,7 +24,8 @@ from handoff.conversations.ratings import rating_prompt
 from handoff.live.serializers import message_dict
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.routing.team import team_of
-from handoff.shapes.http import ContactIn, CustomerMessageIn, RatingIn
+from handoff.shapes.http import ContactIn, Created, CustomerMessageIn, RatingIn, RatingOut
+from handoff.web.answers import shaped
 from handoff.web.validation import Refusal, Text, int_query, read_body, text_field
 from handoff.web.views.origins import check_origin
 
@@ -38,7 +39,7 @@ routes = web.RouteTableDef()
 async def create_conversation(request: web.Request) -> web.Response:
     check_origin(request)
     conversation, token = await do_create_conversation(request.app)
-    return web.json_response({"id": conversation.id, "token": token}, status=201)
+    return shaped(Created(id=conversation.id, token=token), status=201)
 
 
 @routes.post("/api/conversations/{id}/messages")
@@ -212,6 +213,6 @@ async def rate(request: web.Request) -> web.Response:
         request, RatingIn, score=Refusal("'score' must be an integer from 1 to 5")
     )
     handoff = await do_rate(request.app, conversation_id, body.score, body.comment)
-    return web.json_response({"score": handoff.rating, "comment": handoff.rating_comment})
+    return shaped(RatingOut(score=handoff.rating, comment=handoff.rating_comment))
 
 
