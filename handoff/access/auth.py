@@ -89,6 +89,15 @@ async def session_for_token(db: AsyncSession, token: str) -> AgentSession | None
     return session
 
 
+async def revoke_session(db: AsyncSession, token: str) -> None:
+    """Log a session out: its token authenticates nothing from now on."""
+    session = await db.scalar(
+        select(AgentSession).where(AgentSession.token_hash == token_hash(token))
+    )
+    if session is not None:
+        session.revoked_at = utcnow()
+
+
 def _same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:

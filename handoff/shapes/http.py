@@ -42,6 +42,12 @@ class ErrorDetail(Shape):
     resolution_status: Annotated[
         str, Meta(description="409 on a decided request: its status now")
     ] | UnsetType = UNSET
+    given: Annotated[
+        float, Meta(description="an amount refused: what its conversation was given already")
+    ] | UnsetType = UNSET
+    remaining: Annotated[
+        float, Meta(description="an amount refused: what more its conversation may be given")
+    ] | UnsetType = UNSET
 
 
 class Error(Shape):
@@ -322,8 +328,8 @@ class AuditEntry(Shape):
 
 
 # --- request bodies --------------------------------------------------------------------
-# Parsed by handoff.web.validation; what a type cannot say (trimmed, no NUL, a length
-# answered 413) is checked there, field by field.
+# Decoded by handoff.web.validation.read_body; what a type cannot say (trimmed, no NUL, a
+# limit from the settings, a length answered 413) is checked there, field by field.
 
 
 class CustomerMessageIn(Shape):
@@ -337,9 +343,9 @@ class ContactIn(Shape):
     the first wrong one in `field` and `message`, and every wrong one in `errors` (by
     field), in plain words."""
 
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
+    name: Annotated[str, Meta(max_length=120)] | None = None
+    email: Annotated[str, Meta(max_length=320)] | None = None
+    phone: Annotated[str, Meta(max_length=40)] | None = None
     message: str | None = None
 
 
@@ -350,7 +356,7 @@ class RatingIn(Shape):
 
 class LoginIn(Shape):
     email: Annotated[str, Meta(max_length=320)]
-    password: str
+    password: Annotated[str, Meta(min_length=1)]
 
 
 class AgentMessageIn(Shape):
@@ -367,7 +373,9 @@ class NoteIn(Shape):
 
 
 class CannedIn(Shape):
-    shortcut: Annotated[str, Meta(description="e.g. /bags; unique")] | UnsetType = UNSET
+    shortcut: Annotated[
+        str, Meta(max_length=32, description="e.g. /bags; unique")
+    ] | UnsetType = UNSET
     title: Annotated[str, Meta(max_length=120)] | UnsetType = UNSET
     text: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
 

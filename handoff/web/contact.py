@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from aiohttp import web
 
 from handoff.http_errors import json_error
-from handoff.web.validation import text_field
+from handoff.shapes.http import ContactIn
 
 NEITHER = "Please give an e-mail address or a phone number, so we can get back to you."
 BAD_EMAIL = "That e-mail address doesn't look right: "
@@ -46,16 +45,14 @@ def phone_problem(phone: str) -> str | None:
     return None
 
 
-def parse_contact(body: dict[str, Any], max_message_chars: int) -> tuple[dict[str, str], str | None]:
-    """The contact details and the message; a 400 naming every field that is wrong.
+def parse_contact(body: ContactIn) -> tuple[dict[str, str], str | None]:
+    """The contact details and the message (each already trimmed, blank as None); a 400
+    naming every field that is wrong.
 
     The answer's ``field`` and ``message`` are the first problem, ``errors`` all of them
     by field, so the widget can show each next to its own field.
     """
-    name = text_field(body, "name", max_chars=120, required=False)
-    email = text_field(body, "email", max_chars=320, required=False)
-    phone = text_field(body, "phone", max_chars=40, required=False)
-    message = text_field(body, "message", max_chars=max_message_chars, required=False)
+    name, email, phone = body.name, body.email, body.phone
     errors: dict[str, str] = {}
     if not email and not phone:
         errors["email"] = NEITHER
@@ -67,4 +64,4 @@ def parse_contact(body: dict[str, Any], max_message_chars: int) -> tuple[dict[st
         field, first = next(iter(errors.items()))
         raise json_error(web.HTTPBadRequest, first, field=field, errors=errors)
     contact = {key: value for key, value in (("name", name), ("email", email), ("phone", phone)) if value}
-    return contact, message
+    return contact, body.message

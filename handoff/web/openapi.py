@@ -2,7 +2,9 @@
 
 The components are generated from handoff/shapes (the Structs that also encode and parse
 the bodies); the paths, written here, only reference them.
-tests/gateway/test_openapi.py validates every response the tests see against it.
+tests/gateway/test_openapi.py validates one whole conversation's responses against it as
+JSON Schema; tests/shapes_check.py decodes every API answer any test gets by the shape
+that these paths name for its path, method and status.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         409: "Not allowed in the conversation's current state",
         413: "Too large",
         429: "Too many requests: wait Retry-After seconds",
-        503: "Not ready",
+        503: "Storage unavailable for a moment: retry after Retry-After seconds",
     }
     return {str(code): _ok("Error", text[code]) for code in codes}
 
@@ -133,7 +135,7 @@ PATHS: dict[str, Any] = {
         "post": {
             "summary": "Log an agent in (also sets the console's session cookie)",
             "requestBody": _body("LoginIn"),
-            "responses": {"200": _ok("LoginOut"), **_errors(400, 401)},
+            "responses": {"200": _ok("LoginOut"), **_errors(400, 401, 413)},
         }
     },
     "/api/agent/logout": {
@@ -229,7 +231,7 @@ PATHS: dict[str, Any] = {
             "security": _AGENT,
             "parameters": [_ID],
             "requestBody": _body("ResolveIn", required=False),
-            "responses": {"200": _ok("Resolved"), **_errors(400, 401, 403, 404, 409)},
+            "responses": {"200": _ok("Resolved"), **_errors(400, 401, 403, 404, 409, 413)},
         }
     },
     "/api/agent/agents": {
@@ -324,7 +326,7 @@ PATHS: dict[str, Any] = {
                     }
                 },
             },
-            "responses": {"200": _ok("Transferred"), **_errors(400, 401, 403, 404, 409)},
+            "responses": {"200": _ok("Transferred"), **_errors(400, 401, 403, 404, 409, 413)},
         }
     },
     "/api/agent/approvals": {
@@ -386,6 +388,13 @@ PATHS: dict[str, Any] = {
 }
 
 
+def _refusals() -> dict[str, Any]:
+    """A socket's upgrade refused, before any frame: a plain GET (400), a bad Origin (403),
+    a token in the upgrade's Authorization that is wrong (401, 404), too many requests,
+    storage unavailable."""
+    return _errors(400, 401, 403, 404, 429, 503)
+
+
 def _websockets() -> dict[str, Any]:
     """Not OpenAPI proper (it has no WebSockets): what each socket takes and answers, after
     AsyncAPI's publish/subscribe, from the same shapes (handoff/shapes/events.py)."""
@@ -402,6 +411,7 @@ def _websockets() -> dict[str, Any]:
             "message only in the ack (the conversation's other sockets get the event).",
             "client": unions["WidgetFrame"],
             "server": unions["WidgetEvent"],
+            "responses": _refusals(),
         },
             "/api/agent/ws": {
             "description": "The console's socket. Query: epoch, last_event_id (to resume). "
@@ -411,16 +421,18 @@ def _websockets() -> dict[str, Any]:
             "then live events with an increasing `id`.",
             "client": unions["ConsoleFrame"],
             "server": unions["ConsoleEvent"],
+            "responses": _refusals(),
         },
     }
 
 
-def _with_rate_limits(paths: dict[str, Any]) -> dict[str, Any]:
-    """Every API operation may answer 429 (handoff/web/ratelimit.py)."""
+def _with_common_errors(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every API operation may answer 429 (handoff/web/ratelimit.py), and 503 while the
+    database is unreachable (handoff/web/errors.py)."""
     return {
         path: {
             method: (
-                {**op, "responses": {**op["responses"], **_errors(429)}}
+                {**op, "responses": {**op["responses"], **_errors(429, 503)}}
                 if path.startswith("/api/")
                 else op
             )
@@ -441,7 +453,7 @@ def openapi_document() -> dict[str, Any]:
             "described under x-websockets (the shapes in handoff/shapes/events.py; who gets "
             "which event and when: docs/contract.md).",
         },
-        "paths": _with_rate_limits(PATHS),
+        "paths": _with_common_errors(PATHS),
         "x-websockets": _websockets(),
         "components": {
             "schemas": _components()[0],

@@ -1,10 +1,21 @@
-"""Reading request bodies: a clear 400 for anything malformed, before anything is stored."""
+"""Reading request bodies: a clear 400 for anything malformed, before anything is stored.
+
+A body with a shape (the ``...In`` Structs of handoff/shapes/http.py) is decoded by it with
+read_body; its texts are then trimmed and checked as text_field checks them. Whatever the
+Struct refuses is answered with the same message and ``field`` the checks below give, for
+the first wrong field in the order the Struct declares them.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any, TypeVar
 
+import msgspec
+import msgspec.inspect as mi
 from aiohttp import web
 
 from handoff.http_errors import json_error
@@ -12,11 +23,18 @@ from handoff.http_errors import json_error
 
 # Every integer column fits a signed 32-bit value.
 MAX_INT = 2**31 - 1
+# How much of an unknown field's name an answer repeats.
+SHOWN_NAME_CHARS = 64
+
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
+    return _json_object(await request.read())
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        raw = await request.read()
         body = json.loads(raw or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise json_error(web.HTTPBadRequest, f"body is not valid JSON: {exc}") from None
@@ -28,7 +46,10 @@ async def read_json(request: web.Request) -> dict[str, Any]:
 def text_field(
     body: dict[str, Any], name: str, *, max_chars: int, required: bool = True
 ) -> str | None:
-    value = body.get(name)
+    return _text(name, body.get(name), max_chars=max_chars, required=required)
+
+
+def _text(name: str, value: Any, *, max_chars: int, required: bool) -> str | None:
     if value is None:
         if required:
             raise json_error(web.HTTPBadRequest, f"'{name}' is required", field=name)
@@ -48,12 +69,161 @@ def text_field(
     if required and not value:
         raise json_error(web.HTTPBadRequest, f"'{name}' must not be empty", field=name)
     if len(value) > max_chars:
-        raise json_error(
-            web.HTTPRequestEntityTooLarge,
-            f"'{name}' is longer than {max_chars} characters",
-            field=name,
-        )
+        raise _too_long(name, max_chars)
     return value or None
+
+
+def _too_long(name: str, max_chars: int) -> web.HTTPException:
+    return json_error(
+        web.HTTPRequestEntityTooLarge,
+        f"'{name}' is longer than {max_chars} characters",
+        field=name,
+    )
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text field: trimmed (blank is none), no NUL, valid Unicode, at most max_chars
+    (413), which defaults to the shape's max_length. required defaults to the shape's
+    (a field without a default); then, given the trimmed text, checks or changes it."""
+
+    max_chars: int | None = None
+    required: bool | None = None
+    then: Callable[[str], str] | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A field whose every problem (missing, wrong type, out of range) is one message."""
+
+    message: str
+
+
+Rule = Text | Refusal
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    default: Any
+    required: bool
+    type: Any
+    rule: Rule
+    text: mi.StrType | None  # the shape's own limits on a text
+    nullable: bool
+
+
+async def read_body(request: web.Request, shape: type[S], /, **rules: Rule) -> S:
+    """The JSON body as ``shape``, its texts trimmed and checked (blank: None).
+
+    A text field needs no rule unless its limit or requiredness is not the shape's; any
+    other field needs a Refusal. An unknown field is refused too: the shapes forbid them.
+    """
+    fields = _fields(shape, rules)
+    raw = await request.read()
+    try:
+        parsed = msgspec.json.decode(raw, type=shape)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        # Refused, or beyond msgspec's parser only (a BOM, a lone surrogate's escape):
+        # the checks, run on the plain JSON, say what is wrong as they always did.
+        body = _json_object(raw)
+        _first_problem(body, fields)
+        try:
+            parsed = msgspec.convert(body, shape)
+        except (msgspec.ValidationError, UnicodeEncodeError) as exc:  # not expected
+            raise json_error(web.HTTPBadRequest, f"body is not valid: {exc}") from None
+    changes: dict[str, Any] = {}
+    for field in fields:
+        if isinstance(field.rule, Text):
+            value = getattr(parsed, field.name)
+            changes[field.name] = _checked_text(field, None if value is msgspec.UNSET else value)
+    return msgspec.structs.replace(parsed, **changes)
+
+
+def _fields(shape: type[msgspec.Struct], rules: dict[str, Rule]) -> list[_Field]:
+    fields = [replace(field, rule=rules.pop(field.name, field.rule)) for field in _shape(shape)]
+    assert not rules, f"{shape.__name__} has no field {', '.join(rules)}"
+    for field in fields:
+        assert isinstance(field.rule, Refusal) or field.text, f"'{field.name}' needs a Refusal"
+    return fields
+
+
+@cache
+def _shape(shape: type[msgspec.Struct]) -> tuple[_Field, ...]:
+    """The shape's fields in their order, each a text by default."""
+    return tuple(
+        _Field(info.name, info.default, info.required, info.type, Text(), *text_type)
+        for info in msgspec.structs.fields(shape)
+        for text_type in [_text_type(mi.type_info(info.type))]
+    )
+
+
+def _text_type(info: mi.Type) -> tuple[mi.StrType | None, bool]:
+    """A field's text type, if it is one (or one or null), and whether it may be null."""
+    types = info.types if isinstance(info, mi.UnionType) else (info,)
+    types = tuple(t.type if isinstance(t, mi.Metadata) else t for t in types)
+    nullable = any(isinstance(t, mi.NoneType) for t in types)
+    texts = [t for t in types if isinstance(t, mi.StrType)]
+    if len(texts) == 1 and len(types) == 1 + nullable:
+        return texts[0], nullable
+    return None, nullable
+
+
+def _checked_text(field: _Field, value: Any) -> Any:
+    rule = field.rule
+    assert isinstance(rule, Text) and field.text is not None
+    max_chars = rule.max_chars or field.text.max_length
+    assert max_chars is not None, f"'{field.name}' has no limit"
+    required = field.required if rule.required is None else rule.required
+    text = _text(field.name, value, max_chars=max_chars, required=required)
+    if text is None:
+        return field.default if field.default is not msgspec.NODEFAULT else None
+    return rule.then(text) if rule.then else text
+
+
+def _first_problem(body: dict[str, Any], fields: list[_Field]) -> None:
+    """Raise the 400 (or 413) for the first wrong field, if any."""
+    for field in fields:
+        value = body.get(field.name)
+        if isinstance(field.rule, Refusal):
+            if field.name in body:
+                try:
+                    msgspec.convert(value, field.type)
+                except (msgspec.ValidationError, UnicodeEncodeError):
+                    raise _refused(field) from None
+            elif field.required:
+                raise _refused(field)
+            continue
+        _checked_text(field, value)
+        # What only the shape refuses: a null it does not take, a length counted before
+        # the text is trimmed.
+        if field.name not in body:
+            continue
+        if value is None and not field.nullable:
+            raise json_error(
+                web.HTTPBadRequest, f"'{field.name}' must be a string", field=field.name
+            )
+        if isinstance(value, str):
+            if field.text.max_length is not None and len(value) > field.text.max_length:
+                raise _too_long(field.name, field.text.max_length)
+            if field.text.min_length is not None and len(value) < field.text.min_length:
+                raise json_error(
+                    web.HTTPBadRequest, f"'{field.name}' must not be empty", field=field.name
+                )
+    names = [field.name for field in fields]
+    for name in body:
+        if name not in names:
+            shown = name[:SHOWN_NAME_CHARS].encode("utf-8", "backslashreplace").decode()
+            raise json_error(
+                web.HTTPBadRequest,
+                f"unknown field '{shown}'; the fields are {', '.join(names)}",
+                field=shown,
+            )
+
+
+def _refused(field: _Field) -> web.HTTPException:
+    assert isinstance(field.rule, Refusal)
+    return json_error(web.HTTPBadRequest, field.rule.message, field=field.name)
 
 
 def int_query(request: web.Request, name: str, default: int) -> int:

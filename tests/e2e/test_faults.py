@@ -12,7 +12,7 @@ import pytest
 from handoff.conversations.handoff_notices import BOT_UNAVAILABLE_TEXT
 
 from ..conftest import E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, Stack, new_stack
-from ..shapes_check import CheckedWebSocket
+from ..shapes_check import CHECK_RESPONSES, CheckedWebSocket
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,8 @@ async def test_rasa_or_the_action_server_down_keeps_every_message_and_queues_the
     stack: Stack,
 ) -> None:
     async with aiohttp.ClientSession(
-        ws_response_class=CheckedWebSocket, timeout=aiohttp.ClientTimeout(total=60)
+        ws_response_class=CheckedWebSocket, middlewares=CHECK_RESPONSES,
+        timeout=aiohttp.ClientTimeout(total=60),
     ) as http:
         api = Api(http, stack.base_url)
         login = await http.post(f"{stack.base_url}/api/agent/login",

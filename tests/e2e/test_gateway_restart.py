@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from ..conftest import ROOT, Stack, new_stack
-from ..shapes_check import CheckedWebSocket
+from ..shapes_check import CHECK_RESPONSES, CheckedWebSocket
 
 pytestmark = pytest.mark.e2e
 
@@ -227,6 +227,7 @@ async def _wait_until(check: Any, timeout: float = 60) -> bool:
 async def test_a_gateway_restart_under_200_widgets_loses_and_duplicates_nothing(stack: Stack) -> None:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, ws_response_class=CheckedWebSocket,
+                                     middlewares=CHECK_RESPONSES,
                                      timeout=aiohttp.ClientTimeout(total=60)) as http:
         base = stack.base_url
         consoles = [Console(http, base, f"agent{i}@baton.example") for i in range(AGENTS)]

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from ..conftest import RunningBaton
-from ..shapes_check import CheckedWebSocket
+from ..shapes_check import CHECK_RESPONSES, CheckedWebSocket
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +54,8 @@ def _get(event: dict[str, Any], dotted: str) -> Any:
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(
-        ws_response_class=CheckedWebSocket, timeout=aiohttp.ClientTimeout(total=60)
+        ws_response_class=CheckedWebSocket, middlewares=CHECK_RESPONSES,
+        timeout=aiohttp.ClientTimeout(total=60),
     ) as session:
         yield session
 

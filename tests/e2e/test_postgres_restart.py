@@ -15,6 +15,7 @@ import pytest
 
 from ..conftest import ROOT, Stack, new_stack
 from ..pg_server import PostgresServer, start_postgres
+from ..shapes_check import CHECK_RESPONSES
 
 pytestmark = pytest.mark.e2e
 RESULTS = ROOT / "var" / "test-results" / "fault-postgres-restart.json"
@@ -47,7 +48,9 @@ def stack(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) ->
 async def test_postgres_restart_loses_and_duplicates_nothing(
     stack: Stack, postgres: PostgresServer
 ) -> None:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+    async with aiohttp.ClientSession(
+        middlewares=CHECK_RESPONSES, timeout=aiohttp.ClientTimeout(total=30)
+    ) as http:
         base = stack.base_url
         body = await (await http.post(f"{base}/api/conversations")).json()
         cid, auth = body["id"], {"Authorization": f"Bearer {body['token']}"}

@@ -26,6 +26,7 @@ import pytest
 
 from ..conftest import ROOT
 from ..pg_server import free_port
+from ..shapes_check import CHECK_RESPONSES
 
 pytestmark = pytest.mark.e2e
 
@@ -216,7 +217,9 @@ async def test_the_launcher_restarts_each_crashed_process_and_stops_everything_o
 
 
 async def _kill_each_process_then_sigint(launcher: Launcher) -> None:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+    async with aiohttp.ClientSession(
+        middlewares=CHECK_RESPONSES, timeout=aiohttp.ClientTimeout(total=30)
+    ) as http:
         api = Api(http, launcher.base)
 
         async def ready() -> bool:

@@ -17,7 +17,7 @@ from handoff.storage.db import upgrade_async
 from handoff.settings import Settings
 
 from ..pg_server import PostgresServer, start_postgres
-from ..shapes_check import CheckedWebSocket
+from ..shapes_check import CHECK_RESPONSES, CheckedWebSocket
 from .fake_rasa import FakeRasa
 
 AGENT_EMAIL = "maya@example.com"
@@ -77,9 +77,10 @@ def make_client(
             database_url=database_url, rasa_url=rasa_url, actions_url=rasa_url, rasa_timeout=5,
             internal_secret=INTERNAL_SECRET,
         )
-        # Every socket frame a test reads is checked against its shape.
+        # Every socket frame a test reads, and every API answer, is checked against its shape.
         return await aiohttp_client(
-            create_app(replace(settings, **overrides)), ws_response_class=CheckedWebSocket
+            create_app(replace(settings, **overrides)), ws_response_class=CheckedWebSocket,
+            middlewares=CHECK_RESPONSES,
         )
 
     return make

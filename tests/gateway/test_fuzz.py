@@ -26,6 +26,7 @@ from handoff.app import create_app
 from handoff.storage.db import upgrade
 from handoff.settings import Settings
 
+from ..shapes_check import check_response
 from .fake_rasa import FakeRasa
 
 NASTY = st.sampled_from([
@@ -84,8 +85,9 @@ _connections: dict[int, http.client.HTTPConnection] = {}
 
 
 def _call(port: int, method: str, path: str, body: bytes | None = None,
-          headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    """One request on a kept-alive connection, opened again after the server closes it."""
+          headers: dict[str, str] | None = None) -> tuple[int, bytes, str]:
+    """One request on a kept-alive connection, opened again after the server closes it:
+    the answer's status, body and content type."""
     for attempt in range(2):
         connection = _connections.get(port)
         if connection is None:
@@ -97,7 +99,7 @@ def _call(port: int, method: str, path: str, body: bytes | None = None,
             if response.will_close:
                 connection.close()
                 del _connections[port]
-            return response.status, data
+            return response.status, data, response.headers.get_content_type()
         except (http.client.HTTPException, ConnectionError):
             connection.close()
             _connections.pop(port, None)
@@ -125,11 +127,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     thread.join(30)
 
 
-def _check(status: int, raw: bytes, path: str) -> None:
+def _check(method: str, path: str, answer: tuple[int, bytes, str]) -> None:
+    status, raw, content_type = answer
     assert status < 500, (status, path, raw[:300])
     if status >= 400:
         body = json.loads(raw)
         assert body["error"]["status"] == status
+    # Whatever came in, the answer is one the OpenAPI document declares, in its shape.
+    check_response(method, path.partition("?")[0], status, content_type, raw)
 
 
 def _body(draw: st.DrawFn, fields: dict[str, st.SearchStrategy[Any]]) -> bytes:
@@ -175,8 +180,8 @@ def test_customer_api_never_fails_on_bad_input(server: Server, request: Any, con
     if token:
         headers["Authorization"] = f"Bearer {token}"
     path = template.replace("{id}", cid)
-    status, raw = _call(server.port, method, path, body, headers)
-    _check(status, raw, path)
+    answer = _call(server.port, method, path, body, headers)
+    _check(method, path, answer)
 
 
 @st.composite
@@ -213,7 +218,7 @@ def test_agent_api_never_fails_on_bad_input(
     if authorised:
         headers["Authorization"] = f"Bearer {server.agent_token}"
     path = template.replace("{id}", cid)
-    status, raw = _call(server.port, method, path, body, headers)
-    _check(status, raw, path)
+    answer = _call(server.port, method, path, body, headers)
+    _check(method, path, answer)
     if not authorised and not path.startswith("/api/agent/login"):
-        assert status == 401
+        assert answer[0] == 401

@@ -1,5 +1,6 @@
-"""The gateway's rooms import only downward (.importlinter), and nothing dodges that rule
-with an import inside a function; bot/nlu's detectors share only the lexicon."""
+"""The gateway's rooms import only downward (.importlinter), nothing dodges that rule
+with an import inside a function, the web room writes no SQL of its own, and bot/nlu's
+detectors share only the lexicon."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "handoff"
+WEB = PACKAGE / "web"
+SQL_BUILDERS = {"select", "insert", "update", "delete"}
 
 
 def _type_checking_block(node: ast.AST) -> bool:
@@ -60,3 +63,47 @@ def test_the_layers_contract_is_kept() -> None:
     assert result.returncode == 0, result.stdout[-3000:]
     assert "Rooms import only downward KEPT" in result.stdout
     assert "The detectors share only the lexicon KEPT" in result.stdout
+
+
+def _sql_builders(tree: ast.Module) -> list[str]:
+    """The SQL statement builders a module takes from sqlalchemy, by import or attribute."""
+    found: list[str] = []
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            found += [alias.name for alias in node.names if alias.name in SQL_BUILDERS]
+        if isinstance(node, ast.Import):
+            modules |= {
+                alias.asname or alias.name
+                for alias in node.names
+                if alias.name.split(".")[0] == "sqlalchemy"
+            }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in SQL_BUILDERS
+            and ast.unparse(node.value) in modules
+        ):
+            found.append(node.attr)
+    return found
+
+
+def test_no_web_module_builds_sql() -> None:
+    """Views parse, call actions and queries (handoff.storage.queries), and answer."""
+    builders = {
+        str(path.relative_to(ROOT)): names
+        for path in sorted(WEB.rglob("*.py"))
+        if (names := _sql_builders(ast.parse(path.read_text())))
+    }
+    assert builders == {}
+
+
+def test_the_check_finds_sql_builders() -> None:
+    source = (
+        "from sqlalchemy import select, func\n"
+        "from sqlalchemy.sql.expression import delete\n"
+        "import sqlalchemy as sa\n"
+        "sa.update(x)\n"
+        "sa.func.count()\n"
+    )
+    assert _sql_builders(ast.parse(source)) == ["select", "delete", "update"]

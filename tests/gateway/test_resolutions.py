@@ -21,6 +21,7 @@ from handoff.storage.models import Handoff
 from handoff.agent_tools.resolution_actions import ConfigError, load_catalogue, parse_catalogue
 from handoff.settings import Settings, default_resolutions_file
 
+from ..shapes_check import CHECK_RESPONSES
 from .conftest import Customer
 from .fake_rasa import FakeRasa
 from .test_sockets import next_event
@@ -368,7 +369,7 @@ async def _refused(
     settings = Settings(database_url=database_url, rasa_url=fake_rasa[1], actions_url=fake_rasa[1])
     app = create_app(settings)
     app[keys.FULFILMENT] = Refusing()
-    client = await aiohttp_client(app)
+    client = await aiohttp_client(app, middlewares=CHECK_RESPONSES)
     headers = await login(client, "maya@example.com", "correct horse battery staple")
     return client, headers, await claimed(client, headers)
 

@@ -8,12 +8,17 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
+from handoff.live.serializers import nlu_annotation
 from handoff.storage.holders import Holder
 from handoff.storage.models import STATUS_AGENT, STATUS_BOT
 from handoff.storage.writer import ConversationMissing, Draft, DuplicateMessage
 
 from .conftest import Customer, MakeClient
 from .fake_rasa import FakeRasa
+
+# What the gateway keeps of Rasa's parse of a message: the shape the console reads.
+GREET = nlu_annotation({"intent": {"name": "greet", "confidence": 0.98}})
+CHITCHAT = nlu_annotation({"intent": {"name": "chitchat", "confidence": 0.7}})
 
 # For what only SQLite has: there the writer has its own thread and binds the values itself
 # (PostgreSQL takes its seqs first and goes through SQLAlchemy Core).
@@ -179,10 +184,10 @@ async def test_an_annotation_is_written_onto_its_message(
     writer = client.app[keys.WRITER]
     await writer.store(cid, [Draft("customer", "hi"), Draft("customer", "there")])
 
-    await writer.annotate(cid, 2, {"intent": "greet"})
+    await writer.annotate(cid, 2, GREET)
 
     detail = await (await client.get(f"/api/agent/conversations/{cid}", headers=agent_headers)).json()
-    assert [(m["seq"], m["nlu"]) for m in detail["messages"]] == [(1, None), (2, {"intent": "greet"})]
+    assert [(m["seq"], m["nlu"]) for m in detail["messages"]] == [(1, None), (2, GREET)]
 
 
 async def test_a_later_annotation_rides_in_the_next_transaction_or_its_own_soon(
@@ -195,18 +200,18 @@ async def test_a_later_annotation_rides_in_the_next_transaction_or_its_own_soon(
     await writer.store(cid, [Draft("customer", "hi"), Draft("bot", "hello")])
     before = writer.transactions
 
-    writer.annotate_soon(cid, 1, {"intent": "greet"})
+    writer.annotate_soon(cid, 1, GREET)
     await asyncio.sleep(0.01)
     assert writer.transactions == before  # no transaction of its own at once
     await writer.store(cid, [Draft("customer", "there")])
     assert writer.transactions == before + 1  # it went with the message
-    writer.annotate_soon(cid, 3, {"intent": "chitchat"})
+    writer.annotate_soon(cid, 3, CHITCHAT)
     await asyncio.sleep(0.2)
     assert writer.transactions == before + 2  # alone, once the delay was over
 
     detail = await (await client.get(f"/api/agent/conversations/{cid}", headers=agent_headers)).json()
     customer = [(m["seq"], m["nlu"]) for m in detail["messages"] if m["sender"] == "customer"]
-    assert customer == [(1, {"intent": "greet"}), (3, {"intent": "chitchat"})]
+    assert customer == [(1, GREET), (3, CHITCHAT)]
 
 
 async def test_two_processes_never_hand_out_a_seq_twice(make_client: MakeClient) -> None:

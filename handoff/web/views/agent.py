@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import select
 
 from handoff import keys
 from handoff.conversations.agent_side import do_agent_message, do_claim, do_resolve
@@ -19,6 +18,7 @@ from handoff.access.auth import (
     current_agent,
     open_session,
     require_agent,
+    revoke_session,
     session_for_token,
     token_hash,
 )
@@ -33,21 +33,23 @@ from handoff.live.events import (
     watching_event,
 )
 from handoff.conversations.history import history_state
-from handoff.storage.models import (
-    STATUS_AGENT,
-    STATUS_WAITING,
-    Agent,
-    AgentSession,
-    Conversation,
-    Handoff,
-    Message,
-    utcnow,
-)
+from handoff.storage.models import Agent, AgentSession, Conversation, utcnow
+from handoff.storage.queries import handoffs_of, open_queue, transcript
 from handoff.web.ratelimit import client_address, too_many
 from handoff.live.serializers import agent_ref, handoff_dict, message_dict, queue_entry
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.live.sockets import SESSION_ENDED
-from handoff.web.validation import int_query, read_json, text_field
+from handoff.shapes.http import (
+    AgentAccount,
+    AgentMessageIn,
+    LoginIn,
+    LoginOut,
+    Ok,
+    Resolved,
+    ResolveIn,
+)
+from handoff.web.answers import shaped
+from handoff.web.validation import Refusal, Text, int_query, read_body, text_field
 from handoff.web.views.console import agent_records
 from handoff.web.views.origins import check_origin
 
@@ -56,13 +58,9 @@ routes = web.RouteTableDef()
 
 @routes.post("/api/agent/login")
 async def login(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    email = text_field(body, "email", max_chars=320)
-    password = body.get("password")
-    if not isinstance(password, str) or not password:
-        raise json_error(web.HTTPBadRequest, "'password' is required", field="password")
+    body = await read_body(request, LoginIn, password=Refusal("'password' is required"))
+    email, password = body.email, body.password
     settings = request.app[keys.SETTINGS]
-    assert email is not None
     throttle = request.app[keys.LIMITS].login
     # Slowed per account and per address, so neither guessing one password nor
     # spraying many accounts goes fast.
@@ -77,8 +75,8 @@ async def login(request: web.Request) -> web.Response:
             raise json_error(web.HTTPUnauthorized, "wrong e-mail or password")
         throttle.succeeded(*attempt)
         token = await open_session(db, agent, settings.session_ttl_seconds)
-        agent_data = {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
-    response = web.json_response({"token": token, "agent": agent_data})
+        account = _account(agent)
+    response = shaped(LoginOut(token=token, agent=account))
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -96,14 +94,10 @@ async def logout(request: web.Request) -> web.Response:
     async with request.app[keys.DB].write() as db:
         await require_agent(request, db)
         token = bearer_token(request) or request.cookies.get(SESSION_COOKIE, "")
-        session = await db.scalar(
-            select(AgentSession).where(AgentSession.token_hash == token_hash(token))
-        )
-        if session is not None:
-            session.revoked_at = utcnow()
+        await revoke_session(db, token)
     # Its consoles' sockets end too (4401): a revoked session hears nothing more.
     request.app[keys.SOCKETS].end_session(token_hash(token))
-    response = web.json_response({"ok": True})
+    response = shaped(Ok(ok=True))
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -111,24 +105,18 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/api/agent/me")
 async def me(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
-        agent = await require_agent(request, db)
-        return web.json_response(
-            {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
-        )
+        return shaped(_account(await require_agent(request, db)))
+
+
+def _account(agent: Agent) -> AgentAccount:
+    return AgentAccount(id=agent.id, name=agent.name, email=agent.email, role=agent.role)
 
 
 @routes.get("/api/agent/queue")
 async def queue(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
-        rows = (
-            await db.scalars(
-                select(Conversation)
-                .join(Handoff, Conversation.handoff_id == Handoff.id)
-                .where(Conversation.status.in_((STATUS_WAITING, STATUS_AGENT)))
-                .order_by(Conversation.status.desc(), Handoff.priority.desc(), Handoff.requested_at)
-            )
-        ).unique().all()
+        rows = await open_queue(db)
         return web.json_response({"conversations": [queue_entry(c) for c in rows]})
 
 
@@ -139,26 +127,14 @@ async def conversation_detail(request: web.Request) -> web.Response:
         conversation = await db.get(Conversation, request.match_info["id"])
         if conversation is None:
             raise json_error(web.HTTPNotFound, "conversation not found")
-        messages = (
-            await db.scalars(
-                select(Message)
-                .where(Message.conversation_id == conversation.id)
-                .order_by(Message.seq)
-            )
-        ).all()
-        handoffs = (
-            await db.scalars(
-                select(Handoff)
-                .where(Handoff.conversation_id == conversation.id)
-                .order_by(Handoff.requested_at)
-            )
-        ).unique().all()
+        messages = await transcript(db, conversation.id)
+        handoffs = await handoffs_of(db, conversation.id)
         latest = conversation.handoff or (handoffs[-1] if handoffs else None)
         return web.json_response(
             {
                 "id": conversation.id,
                 "status": conversation.status,
-                "state": history_state(conversation, list(handoffs)),
+                "state": history_state(conversation, handoffs),
                 "agent": agent_ref(conversation.agent),
                 "handoff": handoff_dict(latest),
                 "handoffs": [handoff_dict(h) for h in handoffs],
@@ -178,12 +154,10 @@ async def claim(request: web.Request) -> web.Response:
 @routes.post("/api/agent/conversations/{id}/messages")
 async def agent_message(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    body = await read_json(request)
-    text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
-    client_message_id = text_field(body, "client_message_id", max_chars=64, required=False)
-    assert text is not None
+    max_chars = request.app[keys.SETTINGS].max_message_chars
+    body = await read_body(request, AgentMessageIn, text=Text(max_chars))
     reply = await do_agent_message(
-        request.app, request.match_info["id"], agent, text, client_message_id
+        request.app, request.match_info["id"], agent, body.text, body.client_message_id
     )
     return web.json_response(
         {"message": message_dict(reply.message)}, status=201 if reply.created else 200
@@ -193,10 +167,9 @@ async def agent_message(request: web.Request) -> web.Response:
 @routes.post("/api/agent/conversations/{id}/resolve")
 async def resolve(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    body = await read_json(request) if request.can_read_body else {}
-    outcome = text_field(body, "outcome", max_chars=64, required=False)
-    conversation = await do_resolve(request.app, request.match_info["id"], agent, outcome)
-    return web.json_response({"id": conversation.id, "status": conversation.status})
+    body = await read_body(request, ResolveIn) if request.can_read_body else ResolveIn()
+    conversation = await do_resolve(request.app, request.match_info["id"], agent, body.outcome)
+    return shaped(Resolved(id=conversation.id, status=conversation.status))
 
 
 @routes.get("/api/agent/ws")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import msgspec
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import keys
@@ -15,7 +15,8 @@ from handoff.agent_tools.approvals import pending_approvals
 from handoff.storage.audit import audit_entries
 from handoff.access.auth import current_agent, require_agent
 from handoff.http_errors import json_error
-from handoff.storage.models import Agent, CannedResponse, Conversation, Note, Resolution
+from handoff.storage.models import Agent, Conversation
+from handoff.storage.queries import all_agents, all_canned, notes_of, resolutions_of
 from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
 from handoff.agent_tools.resolution_fields import FieldError
 from handoff.agent_tools.resolutions import (
@@ -29,7 +30,9 @@ from handoff.agent_tools.resolutions import (
     do_update_canned,
 )
 from handoff.live.serializers import agent_ref, audit_dict, canned_dict, note_dict, resolution_dict
-from handoff.web.validation import int_query, read_json, text_field
+from handoff.shapes.http import CannedIn, DecisionIn, Deleted, NoteIn
+from handoff.web.answers import shaped
+from handoff.web.validation import Text, int_query, read_body, read_json, text_field
 
 routes = web.RouteTableDef()
 
@@ -53,24 +56,10 @@ def _int_id(request: web.Request, what: str) -> int:
     return int(raw)
 
 
-async def _optional_body(request: web.Request) -> dict[str, Any]:
-    return await read_json(request) if request.can_read_body else {}
-
-
 async def agent_records(db: AsyncSession, conversation_id: str) -> dict[str, list[Any]]:
     """What the context panel shows beside the transcript: notes, resolutions, audit."""
-    notes = (
-        await db.scalars(
-            select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)
-        )
-    ).unique().all()
-    resolutions = (
-        await db.scalars(
-            select(Resolution)
-            .where(Resolution.conversation_id == conversation_id)
-            .order_by(Resolution.id)
-        )
-    ).unique().all()
+    notes = await notes_of(db, conversation_id)
+    resolutions = await resolutions_of(db, conversation_id)
     audit = await audit_entries(db, conversation_id=conversation_id)
     return {
         "notes": [note_dict(n) for n in notes],
@@ -84,7 +73,7 @@ async def agents(request: web.Request) -> web.Response:
     sockets = request.app[keys.SOCKETS]
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
-        rows = (await db.scalars(select(Agent).order_by(Agent.name, Agent.id))).all()
+        rows = await all_agents(db)
     return web.json_response(
         {
             "agents": [
@@ -102,21 +91,16 @@ async def notes(request: web.Request) -> web.Response:
         conversation_id = request.match_info["id"]
         if await db.get(Conversation, conversation_id) is None:
             raise json_error(web.HTTPNotFound, "conversation not found")
-        rows = (
-            await db.scalars(
-                select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)
-            )
-        ).unique().all()
+        rows = await notes_of(db, conversation_id)
     return web.json_response({"notes": [note_dict(n) for n in rows]})
 
 
 @routes.post("/api/agent/conversations/{id}/notes")
 async def add_note(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    body = await read_json(request)
-    text = text_field(body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
-    assert text is not None
-    note = await do_add_note(request.app, request.match_info["id"], agent, text)
+    max_chars = request.app[keys.SETTINGS].max_message_chars
+    body = await read_body(request, NoteIn, text=Text(max_chars))
+    note = await do_add_note(request.app, request.match_info["id"], agent, body.text)
     return web.json_response({"note": note_dict(note)}, status=201)
 
 
@@ -124,37 +108,41 @@ async def add_note(request: web.Request) -> web.Response:
 async def canned_list(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
-        rows = (await db.scalars(select(CannedResponse).order_by(CannedResponse.shortcut))).all()
+        rows = await all_canned(db)
     return web.json_response({"canned": [canned_dict(c) for c in rows]})
 
 
-def _canned_fields(request: web.Request, body: dict[str, Any], *, required: bool) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    shortcut = text_field(body, "shortcut", max_chars=32, required=required)
-    if shortcut is not None:
-        shortcut = shortcut.lower()
-        if not SHORTCUT.fullmatch(shortcut):
-            raise json_error(
-                web.HTTPBadRequest,
-                "'shortcut' must be a slash and up to 31 letters, digits, - or _, e.g. /bags",
-                field="shortcut",
-            )
-        fields["shortcut"] = shortcut
-    title = text_field(body, "title", max_chars=120, required=required)
-    if title is not None:
-        fields["title"] = title
-    text = text_field(
-        body, "text", max_chars=request.app[keys.SETTINGS].max_message_chars, required=required
+def _shortcut(shortcut: str) -> str:
+    shortcut = shortcut.lower()
+    if not SHORTCUT.fullmatch(shortcut):
+        raise json_error(
+            web.HTTPBadRequest,
+            "'shortcut' must be a slash and up to 31 letters, digits, - or _, e.g. /bags",
+            field="shortcut",
+        )
+    return shortcut
+
+
+async def _canned_fields(request: web.Request, *, required: bool) -> dict[str, str]:
+    """The fields given (all of them, when required), each checked."""
+    body = await read_body(
+        request,
+        CannedIn,
+        shortcut=Text(required=required, then=_shortcut),
+        title=Text(required=required),
+        text=Text(request.app[keys.SETTINGS].max_message_chars, required=required),
     )
-    if text is not None:
-        fields["text"] = text
-    return fields
+    return {
+        name: value
+        for name, value in msgspec.structs.asdict(body).items()
+        if value is not msgspec.UNSET
+    }
 
 
 @routes.post("/api/agent/canned")
 async def canned_create(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
-    fields = _canned_fields(request, await read_json(request), required=True)
+    fields = await _canned_fields(request, required=True)
     canned = await do_create_canned(request.app, agent, **fields)
     return web.json_response({"canned": canned_dict(canned)}, status=201)
 
@@ -163,7 +151,7 @@ async def canned_create(request: web.Request) -> web.Response:
 async def canned_update(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
     canned_id = _int_id(request, "canned response")
-    fields = _canned_fields(request, await read_json(request), required=False)
+    fields = await _canned_fields(request, required=False)
     if not fields:
         raise json_error(web.HTTPBadRequest, "give at least one of shortcut, title, text")
     canned = await do_update_canned(request.app, agent, canned_id, fields)
@@ -175,7 +163,7 @@ async def canned_delete(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
     canned_id = _int_id(request, "canned response")
     await do_delete_canned(request.app, agent, canned_id)
-    return web.json_response({"id": canned_id, "deleted": True})
+    return shaped(Deleted(id=canned_id, deleted=True))
 
 
 @routes.get("/api/agent/resolutions")
@@ -257,6 +245,8 @@ def _fields(body: dict[str, Any], action: ResolutionAction) -> dict[str, str]:
 @routes.post("/api/agent/conversations/{id}/resolutions")
 async def request_resolution(request: web.Request) -> web.Response:
     agent = await current_agent(request)
+    # Not read_body: amount and fields are checked against the action chosen (an unknown
+    # one first), an order and wording a decode of ResolutionIn cannot give.
     body = await read_json(request)
     action_id = body.get("action")
     catalogue = request.app[keys.RESOLUTIONS]
@@ -279,6 +269,7 @@ async def request_resolution(request: web.Request) -> web.Response:
 @routes.post("/api/agent/conversations/{id}/transfer")
 async def transfer(request: web.Request) -> web.Response:
     agent = await current_agent(request)
+    # Not read_body: the body is one of two shapes, which msgspec cannot decode untagged.
     body = await read_json(request)
     agent_id, to = body.get("agent_id"), body.get("to")
     if to == "queue" and agent_id is None:
@@ -306,10 +297,9 @@ async def approvals(request: web.Request) -> web.Response:
 async def _decide(request: web.Request, approve: bool) -> web.Response:
     supervisor = await _supervisor(request)
     resolution_id = _int_id(request, "approval request")
-    body = await _optional_body(request)
-    reason = text_field(body, "reason", max_chars=MAX_NOTE_CHARS, required=False)
+    body = await read_body(request, DecisionIn) if request.can_read_body else DecisionIn()
     resolution = await do_decide_resolution(
-        request.app, resolution_id, supervisor, approve=approve, reason=reason
+        request.app, resolution_id, supervisor, approve=approve, reason=body.reason
     )
     return web.json_response({"resolution": resolution_dict(resolution)})
 

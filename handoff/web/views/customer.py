@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import select
 
 from handoff import keys
 from handoff.conversations.common import agent_holding, holder_of, place_event
@@ -15,17 +14,19 @@ from handoff.conversations.customer_side import do_customer_presence, do_leave_c
 from handoff.conversations.customer_turns import do_create_conversation, do_customer_message
 from handoff.access.auth import bearer_token, check_conversation_token
 from handoff.web.contact import parse_contact
-from handoff.http_errors import json_error
 from handoff.web.errors import socket_answer
 from handoff.live.events import ack_event, message_event, status_event, typing_event
 from handoff.storage.models import STATUS_BOT, STATUS_WAITING, Message
+from handoff.storage.queries import messages_after
 from handoff.routing.queue import places
 from handoff.web.ratelimit import throttle_conversation
 from handoff.conversations.ratings import rating_prompt
 from handoff.live.serializers import message_dict
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.routing.team import team_of
-from handoff.web.validation import int_query, read_json, text_field
+from handoff.shapes.http import ContactIn, Created, CustomerMessageIn, RatingIn, RatingOut
+from handoff.web.answers import shaped
+from handoff.web.validation import Refusal, Text, int_query, read_body, text_field
 from handoff.web.views.origins import check_origin
 
 log = logging.getLogger(__name__)
@@ -38,21 +39,18 @@ routes = web.RouteTableDef()
 async def create_conversation(request: web.Request) -> web.Response:
     check_origin(request)
     conversation, token = await do_create_conversation(request.app)
-    return web.json_response({"id": conversation.id, "token": token}, status=201)
+    return shaped(Created(id=conversation.id, token=token), status=201)
 
 
 @routes.post("/api/conversations/{id}/messages")
 async def post_message(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     await check_conversation_token(request, conversation_id)
-    body = await read_json(request)
     max_chars = request.app[keys.SETTINGS].max_message_chars
-    text = text_field(body, "text", max_chars=max_chars)
-    payload = text_field(body, "payload", max_chars=200, required=False)
-    client_message_id = text_field(body, "client_message_id", max_chars=64, required=False)
-    assert text is not None
+    body = await read_body(request, CustomerMessageIn, text=Text(max_chars))
     result = await do_customer_message(
-        request.app, conversation_id, text, payload=payload, client_message_id=client_message_id
+        request.app, conversation_id, body.text, payload=body.payload,
+        client_message_id=body.client_message_id,
     )
     return web.json_response(
         {"status": result.status, "messages": [message_dict(m) for m in result.messages]}
@@ -77,15 +75,7 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 async def _messages_after(request: web.Request, conversation_id: str, after: int) -> list[Message]:
     async with request.app[keys.DB].read() as db:
-        return list(
-            (
-                await db.scalars(
-                    select(Message)
-                    .where(Message.conversation_id == conversation_id, Message.seq > after)
-                    .order_by(Message.seq)
-                )
-            ).all()
-        )
+        return await messages_after(db, conversation_id, after)
 
 
 @routes.get("/api/conversations/{id}/messages")
@@ -205,8 +195,9 @@ async def leave_contact(request: web.Request) -> web.Response:
     """Nobody free: the customer leaves a way to reach them and a message."""
     conversation_id = request.match_info["id"]
     await check_conversation_token(request, conversation_id)
-    body = await read_json(request)
-    contact, message = parse_contact(body, request.app[keys.SETTINGS].max_message_chars)
+    max_chars = request.app[keys.SETTINGS].max_message_chars
+    body = await read_body(request, ContactIn, message=Text(max_chars))
+    contact, message = parse_contact(body)
     result = await do_leave_contact(request.app, conversation_id, contact, message)
     return web.json_response(
         {"status": result.status, "messages": [message_dict(m) for m in result.messages]}
@@ -218,12 +209,10 @@ async def rate(request: web.Request) -> web.Response:
     """One tap after an agent resolved: how satisfied was the customer (1-5)?"""
     conversation_id = request.match_info["id"]
     await check_conversation_token(request, conversation_id)
-    body = await read_json(request)
-    score = body.get("score")
-    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-        raise json_error(web.HTTPBadRequest, "'score' must be an integer from 1 to 5", field="score")
-    comment = text_field(body, "comment", max_chars=2000, required=False)
-    handoff = await do_rate(request.app, conversation_id, score, comment)
-    return web.json_response({"score": handoff.rating, "comment": handoff.rating_comment})
+    body = await read_body(
+        request, RatingIn, score=Refusal("'score' must be an integer from 1 to 5")
+    )
+    handoff = await do_rate(request.app, conversation_id, body.score, body.comment)
+    return shaped(RatingOut(score=handoff.rating, comment=handoff.rating_comment))
 
 

@@ -6,6 +6,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from handoff import keys
+from handoff.shapes.http import Health, Readiness
+from handoff.web.answers import shaped
 from handoff.web.openapi import openapi_document
 
 routes = web.RouteTableDef()
@@ -13,15 +15,15 @@ routes = web.RouteTableDef()
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return shaped(Health(status="ok"))
 
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     checks = await request.app[keys.ADMISSION].ready()
     ready = all(checks.values())
-    return web.json_response(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
+    return shaped(
+        Readiness(status="ready" if ready else "unavailable", checks=checks),
         status=200 if ready else 503,
     )
 
