@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -10,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from handoff.assistant.admission import Admission
     from handoff.conversations.annotations import Annotator
+    from handoff.conversations.customer_turns import WaitingTurn
     from handoff.access.auth import TokenHashes
     from handoff.storage.client_ids import ClientIds
     from handoff.storage.db import Database
@@ -31,8 +31,8 @@ DB: web.AppKey["Database"] = web.AppKey("db")
 RASA: web.AppKey["RasaClient"] = web.AppKey("rasa")
 ADMISSION: web.AppKey["Admission"] = web.AppKey("admission")
 METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
-# Each conversation's bot turn waiting for Rasa: set when the customer asks for a person.
-WAITING_BOT_TURNS: web.AppKey[dict[str, asyncio.Event]] = web.AppKey("waiting_bot_turns")
+# Each conversation's bot turn waiting for Rasa, which the customer's "Talk to a person" cancels.
+WAITING_BOT_TURNS: web.AppKey[dict[str, "WaitingTurn"]] = web.AppKey("waiting_bot_turns")
 SOCKETS: web.AppKey["SocketRegistry"] = web.AppKey("sockets")
 PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
 TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")

@@ -57,6 +57,14 @@ ASK_FOR_PERSON = "/human_handoff"
 
 
 @dataclass
+class WaitingTurn:
+    """A bot turn waiting for Rasa; the customer's "Talk to a person" cancels it."""
+
+    rasa: asyncio.Future[BotTurn]
+    asked_for_person: bool = False
+
+
+@dataclass
 class TurnResult:
     status: str
     messages: list[AnyMessage]
@@ -123,8 +131,9 @@ async def do_customer_message(
     """
     if payload == ASK_FOR_PERSON:
         waiting = app[keys.WAITING_BOT_TURNS].get(conversation_id)
-        if waiting is not None:
-            waiting.set()
+        if waiting is not None and not waiting.rasa.done():
+            waiting.asked_for_person = True
+            waiting.rasa.cancel()  # out of the admission's queue, or abandoned in flight
     async with app[keys.TURN_LOCKS].hold(conversation_id):
         holder = await holder_of(app, conversation_id)
         original = None
@@ -184,9 +193,16 @@ async def _bot_turn(
             message, rasa = original, ask()
     if original is None:
         await publish_messages(app, conversation_id, [message], to_agents=False)
-    asked_for_person = app[keys.WAITING_BOT_TURNS][conversation_id] = asyncio.Event()
+    waiting = app[keys.WAITING_BOT_TURNS][conversation_id] = WaitingTurn(rasa)
+    turn: BotTurn | None
     try:
-        turn = await _answer_unless(rasa, asked_for_person)
+        turn = await rasa
+    except asyncio.CancelledError:
+        # Cancelled for the customer's "Talk to a person", or this turn itself cancelled.
+        task = asyncio.current_task()
+        if not waiting.asked_for_person or (task is not None and task.cancelling()):
+            raise
+        turn = None
     except BotUnavailable as exc:
         log.warning("bot unavailable for %s: %s", conversation_id, exc)
         app[keys.METRICS].bot_turn("bot_unavailable")
@@ -239,25 +255,6 @@ async def _bot_turn(
         understood=understood,
     )
     return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
-
-
-async def _answer_unless(
-    rasa: asyncio.Future[BotTurn], asked_for_person: asyncio.Event
-) -> BotTurn | None:
-    """Rasa's answer, or None when the customer asks for a person first (Rasa's request
-    is then cancelled: taken out of the admission's queue, or abandoned in flight)."""
-    asked = asyncio.ensure_future(asked_for_person.wait())
-    try:
-        await asyncio.wait((rasa, asked), return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:
-        rasa.cancel()
-        raise
-    finally:
-        asked.cancel()
-    if rasa.done():
-        return rasa.result()
-    rasa.cancel()
-    return None
 
 
 def _bot_drafts(messages: list[BotMessage]) -> list[Draft]:
