@@ -87,8 +87,7 @@ async def publish_messages(
             conversation_id, message_event(conversation_id, shape), skip
         )
         if to_agents:
-            # The same message Struct unless the console's copy carries nlu (a customer's).
-            console = console_message_shape(message) if message.sender == "customer" else shape
+            console = console_message_shape(message, shape)
             await publisher.to_agents(message_event(conversation_id, console), holder=holder)
 
 

@@ -51,21 +51,25 @@ def message_shape(message: Message | Stored) -> http.Message:
     )
 
 
-def console_message_shape(message: Message | Stored) -> http.Message:
+def console_message_shape(
+    message: Message | Stored, plain: http.Message | None = None
+) -> http.Message:
     """The console's copy: a customer message carries what the bot read of it (nlu).
 
-    nlu is the stored annotation as it is (nlu_annotation's dict): its frustration and
-    disruption keep fields (drivers ...) that their Structs would drop.
+    `plain`: the widget's copy, already built (the relay sends both; iso is the dear
+    part). nlu is the stored annotation as it is (nlu_annotation's dict): its frustration
+    and disruption keep fields (drivers ...) that their Structs would drop.
     """
+    plain = plain or message_shape(message)
     if message.sender != "customer":
-        return message_shape(message)
+        return plain
     return http.AgentMessage(
-        seq=message.seq,
-        sender=message.sender,
-        text=message.text,
-        created_at=iso(message.created_at),
-        buttons=_buttons(message.buttons),
-        author=message.author,
+        seq=plain.seq,
+        sender=plain.sender,
+        text=plain.text,
+        created_at=plain.created_at,
+        buttons=plain.buttons,
+        author=plain.author,
         nlu=message.nlu,
     )
 
