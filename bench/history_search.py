@@ -97,7 +97,7 @@ async def time_queries(engine: AsyncEngine) -> None:
             async with sessions() as db:
                 page = await history_page(db, query)
             best = min(best, time.perf_counter() - started)
-        print(f"  {label:24s} {best * 1000:8.1f} ms  ({len(page['conversations'])} rows)")
+        print(f"  {label:24s} {best * 1000:8.1f} ms  ({len(page.conversations)} rows)")
 
 
 async def time_inserts(engine: AsyncEngine) -> None:

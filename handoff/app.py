@@ -11,6 +11,7 @@ from handoff.conversations.agent_side import do_agent_gone
 from handoff.conversations.annotations import setup_annotations
 from handoff.access.auth import TokenHashes
 from handoff.storage.db import setup_database
+from handoff.web.answers import error_answer
 from handoff.web.errors import error_middleware
 from handoff.agent_tools.fulfilment import setup_fulfilment
 from handoff.storage.holders import Holders
@@ -44,7 +45,7 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     origin = request.headers.get("Origin")
     if widget_api and request.method == "OPTIONS" and origin:
         if not origin_allowed(request):
-            return web.json_response({"error": {"status": 403, "message": "origin not allowed"}}, status=403)
+            return error_answer(403, "origin not allowed")
         response: web.StreamResponse = web.Response(status=204)
     else:
         response = await handler(request)

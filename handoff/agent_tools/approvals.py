@@ -6,43 +6,50 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.storage.models import RESOLUTION_PENDING, Handoff, Resolution
 from handoff.agent_tools.resolution_actions import Catalogue
 from handoff.agent_tools.resolutions import COMMITTED
-from handoff.live.serializers import amount_number, resolution_dict
+from handoff.live.serializers import amount_number, resolution_shape
+from handoff.shapes import http
 
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _conversation_facts(handoff: Handoff | None) -> dict[str, Any]:
+def _conversation_facts(handoff: Handoff | None) -> http.ApprovalConversation:
     context = handoff.context if handoff is not None and isinstance(handoff.context, dict) else {}
     contact = handoff.contact if handoff is not None and isinstance(handoff.contact, dict) else {}
-    return {
-        "reason": handoff.reason if handoff is not None else None,
-        "disruption": handoff.disruption if handoff is not None else None,
-        "booking_reference": _text(context.get("booking_reference")),
-        "flight_number": _text(context.get("flight_number")),
-        "customer_name": _text(contact.get("name")),
-    }
+    return http.ApprovalConversation(
+        reason=handoff.reason if handoff is not None else None,
+        disruption=handoff.disruption if handoff is not None else None,
+        booking_reference=_text(context.get("booking_reference")),
+        flight_number=_text(context.get("flight_number")),
+        customer_name=_text(contact.get("name")),
+    )
 
 
-# What the card lists of each thing already given: a part of the resolution's own shape.
-GIVEN_FIELDS = ("id", "action", "label", "amount", "currency", "fields", "status", "reference")
-
-
-def _given_item(resolution: Resolution) -> dict[str, Any]:
-    data = resolution_dict(resolution)
-    return {key: data[key] for key in GIVEN_FIELDS}
+def _given_item(resolution: Resolution) -> http.GivenItem:
+    """What the card lists of each thing already given: a part of the resolution's shape."""
+    return http.GivenItem(
+        id=resolution.id,
+        action=resolution.action,
+        label=resolution.label,
+        amount=amount_number(resolution.amount_minor),
+        currency=resolution.currency,
+        fields=resolution.fields or {},
+        status=resolution.status,
+        reference=resolution.reference,
+    )
 
 
 async def pending_approvals(
     db: AsyncSession, catalogue: Catalogue, role: str
-) -> list[dict[str, Any]]:
+) -> list[http.Approval]:
     """Pending requests, oldest first, each with what the deciding role needs to know."""
     pending = (
         await db.scalars(
@@ -74,19 +81,20 @@ async def pending_approvals(
         action = catalogue.actions.get(request.action)
         authority = None
         if action is not None and action.takes_amount:
-            authority = {
-                "limit": amount_number(action.limit_for(role)),
-                "per_conversation": amount_number(action.cap_for(role)),
-                "remaining": amount_number(action.room_for(role, given)),
-            }
-        entries.append({
-            **resolution_dict(request),
-            "conversation": _conversation_facts(handoffs.get(request.handoff_id or -1)),
-            "given": {
-                "amount": amount_number(given) if request.amount_minor is not None else None,
-                "currency": request.currency,
-                "items": [_given_item(r) for r in here],
-            },
-            "authority": authority,
-        })
+            authority = http.Authority(
+                limit=amount_number(action.limit_for(role)),
+                per_conversation=amount_number(action.cap_for(role)),
+                remaining=amount_number(action.room_for(role, given)),
+            )
+        entries.append(http.Approval(
+            # The request's own fields (shallow: its agents stay Structs), then the card's.
+            **msgspec.structs.asdict(resolution_shape(request)),
+            conversation=_conversation_facts(handoffs.get(request.handoff_id or -1)),
+            given=http.Given(
+                amount=amount_number(given) if request.amount_minor is not None else None,
+                currency=request.currency,
+                items=[_given_item(r) for r in here],
+            ),
+            authority=authority,
+        ))
     return entries

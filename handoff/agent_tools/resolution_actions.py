@@ -50,6 +50,7 @@ from aiohttp import web
 from handoff import keys
 from handoff.agent_tools.resolution_fields import FIELD_TYPES, ActionField
 from handoff.live.serializers import amount_number
+from handoff.shapes import http
 
 ROLES = ("agent", "supervisor")
 DEFAULT_PENDING_TEXT = (
@@ -127,19 +128,19 @@ class ResolutionAction:
     ) -> str:
         return _render(self.customer_text, self, amount_minor, fields, reference=reference)
 
-    def as_json(self, role: str) -> dict[str, Any]:
+    def shape(self, role: str) -> http.ResolutionAction:
         """The action as an agent of this role sees it (GET /api/agent/resolutions)."""
-        return {
-            "id": self.id,
-            "label": self.label,
-            "takes_amount": self.takes_amount,
-            "currency": self.currency,
-            "limit": amount_number(self.limit_for(role)) if self.takes_amount else None,
-            "per_conversation": amount_number(self.cap_for(role)) if self.takes_amount else None,
-            "max_amount": amount_number(self.max_minor) if self.takes_amount else None,
-            "immediate": self.limit_for(role) > 0,
-            "fields": [f.as_json() for f in self.fields],
-        }
+        return http.ResolutionAction(
+            id=self.id,
+            label=self.label,
+            takes_amount=self.takes_amount,
+            currency=self.currency,
+            limit=amount_number(self.limit_for(role)) if self.takes_amount else None,
+            per_conversation=amount_number(self.cap_for(role)) if self.takes_amount else None,
+            max_amount=amount_number(self.max_minor) if self.takes_amount else None,
+            immediate=self.limit_for(role) > 0,
+            fields=[f.shape() for f in self.fields],
+        )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.shapes import http
+
 FIELD_TYPES = ("flight_number", "datetime")
 # IATA: a two-character airline designator (not two digits), 1-4 digits, an optional suffix.
 FLIGHT_NUMBER = re.compile(r"(?:[A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?")
@@ -34,8 +36,8 @@ class ActionField:
     label: str
     type: str
 
-    def as_json(self) -> dict[str, str]:
-        return {"id": self.id, "label": self.label, "type": self.type}
+    def shape(self) -> http.ResolutionField:
+        return http.ResolutionField(id=self.id, label=self.label, type=self.type)
 
     def parse(self, raw: Any, today: dt.date | None = None) -> str:
         """The value as stored, or FieldError."""

@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from aiohttp import web
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,16 +61,22 @@ from handoff.agent_tools.resolution_actions import ResolutionAction, format_amou
 from handoff.live.serializers import (
     agent_ref,
     amount_number,
-    canned_dict,
-    note_dict,
+    canned_shape,
+    note_shape,
     queue_entry,
-    resolution_dict,
+    resolution_shape,
 )
+from handoff.shapes.http import AgentRef
 
 log = logging.getLogger(__name__)
 
 # What a canned response's shortcut looks like, for the console's editor and the seed file.
 SHORTCUT = re.compile(r"/[a-z0-9][a-z0-9_-]{0,30}")
+
+
+def _as_json(shape: msgspec.Struct | None) -> Any:
+    """A shape as the audit log's JSON column stores it (the API's own fields)."""
+    return msgspec.to_builtins(shape)
 
 
 async def do_add_note(app: web.Application, conversation_id: str, agent: Agent, text: str) -> Note:
@@ -85,8 +92,8 @@ async def do_add_note(app: web.Application, conversation_id: str, agent: Agent, 
             db, "note_added", agent=author, conversation_id=conversation_id,
             details={"note_id": note.id},
         )
-        data = note_dict(note)
-    await app[keys.PUBLISHER].to_agents(note_event(conversation_id, data))
+        shape = note_shape(note)
+    await app[keys.PUBLISHER].to_agents(note_event(conversation_id, shape))
     return note
 
 
@@ -110,12 +117,14 @@ async def do_create_canned(
             )
             db.add(canned)
             await db.flush()
-            data = canned_dict(canned)
-            await record_audit(db, "canned_created", agent=agent, details={"canned": data})
+            shape = canned_shape(canned)
+            await record_audit(
+                db, "canned_created", agent=agent, details={"canned": _as_json(shape)}
+            )
     except IntegrityError:
         # Another process took the shortcut between the check and the insert.
         raise _shortcut_taken(shortcut) from None
-    await app[keys.PUBLISHER].to_agents(canned_event("created", data))
+    await app[keys.PUBLISHER].to_agents(canned_event("created", shape))
     return canned
 
 
@@ -132,24 +141,24 @@ async def do_update_canned(
                 select(CannedResponse.id).where(CannedResponse.shortcut == shortcut)
             ):
                 raise _shortcut_taken(shortcut)
-            before = canned_dict(canned)
+            before = {field: getattr(canned, field) for field in changes}
             for field, value in changes.items():
                 setattr(canned, field, value)
             canned.updated_at = utcnow()
             canned.updated_by_id = agent.id
             await db.flush()
-            data = canned_dict(canned)
+            shape = canned_shape(canned)
             await record_audit(
                 db, "canned_updated", agent=agent,
                 details={
                     "canned_id": canned.id,
-                    "before": {field: before[field] for field in changes},
-                    "after": {field: data[field] for field in changes},
+                    "before": before,
+                    "after": {field: getattr(shape, field) for field in changes},
                 },
             )
     except IntegrityError:
         raise _shortcut_taken(shortcut or "") from None
-    await app[keys.PUBLISHER].to_agents(canned_event("updated", data))
+    await app[keys.PUBLISHER].to_agents(canned_event("updated", shape))
     return canned
 
 
@@ -158,11 +167,11 @@ async def do_delete_canned(app: web.Application, agent: Agent, canned_id: int) -
         canned = await db.get(CannedResponse, canned_id)
         if canned is None:
             raise json_error(web.HTTPNotFound, "canned response not found")
-        data = canned_dict(canned)
+        shape = canned_shape(canned)
         await db.delete(canned)
         # The log keeps the whole text: the row itself is gone.
-        await record_audit(db, "canned_deleted", agent=agent, details={"canned": data})
-    await app[keys.PUBLISHER].to_agents(canned_event("deleted", data))
+        await record_audit(db, "canned_deleted", agent=agent, details={"canned": _as_json(shape)})
+    await app[keys.PUBLISHER].to_agents(canned_event("deleted", shape))
 
 
 # What counts as given in a conversation: carried out, or being carried out.
@@ -296,10 +305,10 @@ async def do_request_resolution(
                         agent=requester,
                     )
                 )
-            data = resolution_dict(resolution)
+            shape = resolution_shape(resolution)
         if not immediate:
             await publish_messages(app, conversation_id, told, to_agents=True)
-            await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, data))
+            await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, shape))
             return resolution
     return await _carry_out(app, resolution, action, approver=None)
 
@@ -363,7 +372,7 @@ async def do_decide_resolution(
                 conversation_id=conversation_id,
                 details={**_resolution_details(resolution), "reason": reason},
             )
-            data = resolution_dict(resolution)
+            shape = resolution_shape(resolution)
             told: list[Message] = []
             if not approve:
                 # The customer was told it is being approved: they hear the outcome too,
@@ -376,7 +385,7 @@ async def do_decide_resolution(
                 )
         if not approve:
             await publish_messages(app, conversation_id, told, to_agents=True)
-            await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, data))
+            await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, shape))
             return resolution
     assert action is not None
     return await _carry_out(app, resolution, action, approver=supervisor)
@@ -460,9 +469,9 @@ async def _carry_out(
                     details={**_resolution_details(resolution), "failure": failure},
                 )
             await db.flush()
-            data = resolution_dict(resolution)
+            shape = resolution_shape(resolution)
         await publish_messages(app, conversation_id, told, to_agents=True)
-        await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, data))
+        await app[keys.PUBLISHER].to_agents(resolution_event(conversation_id, shape))
     return resolution
 
 
@@ -511,15 +520,17 @@ async def do_transfer(
             told = await append_message(db, conversation_id, "system", text)
             await record_audit(
                 db, "transfer", agent=giver, conversation_id=conversation_id,
-                details={"handoff_id": handoff.id, "from": agent_ref(giver),
-                         "to": agent_ref(receiver)},
+                details={"handoff_id": handoff.id, "from": _as_json(agent_ref(giver)),
+                         "to": _as_json(agent_ref(receiver))},
             )
             entry = queue_entry(conversation)
         publisher = app[keys.PUBLISHER]
         await publish_messages(app, conversation_id, [told], to_agents=True)
         await status_changed(app, conversation)
         await publisher.to_agents(
-            transfer_event(conversation_id, {"id": giver.id, "name": giver.name}, agent_ref(receiver))
+            transfer_event(
+                conversation_id, AgentRef(id=giver.id, name=giver.name), agent_ref(receiver)
+            )
         )
         await publisher.to_agents(handoff_event(entry))
     if receiver is None:

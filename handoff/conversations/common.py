@@ -27,7 +27,7 @@ from handoff.storage.models import (
     Message,
 )
 from handoff.routing.queue import Place, places
-from handoff.live.serializers import message_dict
+from handoff.live.serializers import console_message_shape, message_shape
 from handoff.routing.team import Team, team_of
 from handoff.storage.writer import Draft, Stored, store_in_transaction
 
@@ -82,14 +82,13 @@ async def publish_messages(
     publisher = app[keys.PUBLISHER]
     holder = await agent_holding(app, conversation_id) if to_agents else None
     for message in messages:
+        shape = message_shape(message)
         await publisher.to_conversation(
-            conversation_id, message_event(conversation_id, message_dict(message)), skip
+            conversation_id, message_event(conversation_id, shape), skip
         )
         if to_agents:
-            await publisher.to_agents(
-                message_event(conversation_id, message_dict(message, for_agent=True)),
-                holder=holder,
-            )
+            console = console_message_shape(message, shape)
+            await publisher.to_agents(message_event(conversation_id, console), holder=holder)
 
 
 async def agent_holding(app: web.Application, conversation_id: str) -> int | None:

@@ -28,7 +28,7 @@ from handoff.storage.models import (
     utcnow,
 )
 from handoff.conversations.ratings import latest_resolved
-from handoff.live.serializers import queue_entry, rating_dict
+from handoff.live.serializers import queue_entry, rating_shape
 from handoff.storage.writer import Stored
 from handoff.conversations.common import (
     agent_holding,
@@ -88,7 +88,7 @@ async def do_rate(
         handoff.rating = score
         handoff.rating_comment = comment
         handoff.rated_at = utcnow()
-        event = rating_event(conversation_id, rating_dict(handoff))
+        event = rating_event(conversation_id, rating_shape(handoff))
     # To the agent who resolved it (their consoles) and to consoles that have it open.
     await app[keys.PUBLISHER].to_agents(event, holder=handoff.agent_id)
     return handoff

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +37,8 @@ from handoff.storage.models import (
     Handoff,
     Message,
 )
-from handoff.live.serializers import agent_ref, handoff_dict, iso, rating_dict
+from handoff.live.serializers import agent_ref, handoff_shape, iso, rating_shape
+from handoff.shapes import http
 
 STATE_RESOLVED = "resolved"
 HISTORY_STATES = (STATUS_BOT, STATUS_WAITING, STATUS_AGENT, STATE_RESOLVED)
@@ -135,8 +135,8 @@ def conversations_query(query: HistoryQuery) -> Select[tuple[Conversation]]:
     )
 
 
-async def history_page(db: AsyncSession, query: HistoryQuery) -> dict[str, Any]:
-    """``{"conversations": [entry, ...], "next": id | None}``; see history_entry."""
+async def history_page(db: AsyncSession, query: HistoryQuery) -> http.HistoryPage:
+    """The page's entries (see history_entry), and the id to ask the next page ``before``."""
     rows = list((await db.scalars(conversations_query(query))).unique().all())
     more = len(rows) > query.limit
     rows = rows[: query.limit]
@@ -145,13 +145,13 @@ async def history_page(db: AsyncSession, query: HistoryQuery) -> dict[str, Any]:
     handlers = await _handlers_of(db, ids, handoffs)
     last = await _last_messages(db, ids)
     matched = await _first_matches(db, ids, query.text) if query.text else {}
-    return {
-        "conversations": [
+    return http.HistoryPage(
+        conversations=[
             history_entry(c, handoffs[c.id], handlers[c.id], last.get(c.id), matched.get(c.id))
             for c in rows
         ],
-        "next": rows[-1].id if more else None,
-    }
+        next=rows[-1].id if more else None,
+    )
 
 
 async def _handoffs_of(db: AsyncSession, ids: list[str]) -> dict[str, list[Handoff]]:
@@ -170,9 +170,9 @@ async def _handoffs_of(db: AsyncSession, ids: list[str]) -> dict[str, list[Hando
 
 async def _handlers_of(
     db: AsyncSession, ids: list[str], handoffs: dict[str, list[Handoff]]
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[http.AgentRef]]:
     """Who handled each conversation, in the order they first did."""
-    seen: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    seen: dict[str, dict[int, http.AgentRef]] = defaultdict(dict)
     if ids:
         for conversation_id, agent_id, name in (
             await db.execute(
@@ -185,11 +185,13 @@ async def _handlers_of(
                 .order_by(AuditEntry.id)
             )
         ).all():
-            seen[conversation_id].setdefault(agent_id, {"id": agent_id, "name": name})
+            seen[conversation_id].setdefault(agent_id, http.AgentRef(id=agent_id, name=name))
     for conversation_id, theirs in handoffs.items():
         for handoff in theirs:
             if handoff.agent is not None:
-                seen[conversation_id].setdefault(handoff.agent.id, agent_ref(handoff.agent))
+                seen[conversation_id].setdefault(
+                    handoff.agent.id, http.AgentRef(id=handoff.agent.id, name=handoff.agent.name)
+                )
     return defaultdict(list, {cid: list(agents.values()) for cid, agents in seen.items()})
 
 
@@ -231,37 +233,37 @@ def history_state(conversation: Conversation, handoffs: list[Handoff]) -> str:
     return STATE_RESOLVED if any(h.resolved_at is not None for h in handoffs) else STATUS_BOT
 
 
-def _preview(message: Message | None) -> dict[str, Any] | None:
+def _preview(message: Message | None) -> http.Preview | None:
     if message is None:
         return None
-    return {
-        "seq": message.seq,
-        "sender": message.sender,
-        "text": message.text[:PREVIEW_CHARS],
-        "created_at": iso(message.created_at),
-    }
+    return http.Preview(
+        seq=message.seq,
+        sender=message.sender,
+        text=message.text[:PREVIEW_CHARS],
+        created_at=iso(message.created_at),
+    )
 
 
 def history_entry(
     conversation: Conversation,
     handoffs: list[Handoff],
-    agents: list[dict[str, Any]],
+    agents: list[http.AgentRef],
     last_message: Message | None,
     matched: Message | None,
-) -> dict[str, Any]:
+) -> http.HistoryEntry:
     """One line of History: the conversation, its latest handoff, every rating given."""
     latest = handoffs[-1] if handoffs else None
-    return {
-        "id": conversation.id,
-        "status": conversation.status,
-        "state": history_state(conversation, handoffs),
-        "created_at": iso(conversation.created_at),
-        "updated_at": iso(conversation.updated_at),
-        "agent": agent_ref(conversation.agent),
-        "handoff": handoff_dict(latest),
-        "handoffs": len(handoffs),
-        "agents": agents,
-        "ratings": [rating_dict(h) for h in handoffs if h.rating is not None],
-        "last_message": _preview(last_message),
-        "match": _preview(matched),
-    }
+    return http.HistoryEntry(
+        id=conversation.id,
+        status=conversation.status,
+        state=history_state(conversation, handoffs),
+        created_at=iso(conversation.created_at),
+        updated_at=iso(conversation.updated_at),
+        agent=agent_ref(conversation.agent),
+        handoff=handoff_shape(latest),
+        handoffs=len(handoffs),
+        agents=agents,
+        ratings=[rating_shape(h) for h in handoffs if h.rating is not None],
+        last_message=_preview(last_message),
+        match=_preview(matched),
+    )

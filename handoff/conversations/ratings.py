@@ -8,13 +8,12 @@ and recent, as Intercom and Zendesk keep their rating prompt until it is answere
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.storage.models import Handoff, utcnow
 from handoff.live.serializers import iso
+from handoff.shapes import http
 
 # A customer who comes back later than this is no longer asked about that chat.
 RATING_ASKED_FOR = dt.timedelta(hours=24)
@@ -31,9 +30,9 @@ def latest_resolved(conversation_id: str) -> Select[tuple[Handoff]]:
     )
 
 
-async def rating_prompt(db: AsyncSession, conversation_id: str) -> dict[str, Any] | None:
-    """``{"agent": {"name"} | None, "asked_at"}`` while the handoff do_rate would rate is
-    unrated and was resolved less than RATING_ASKED_FOR ago, else None.
+async def rating_prompt(db: AsyncSession, conversation_id: str) -> http.RatingPrompt | None:
+    """The prompt while the handoff do_rate would rate is unrated and was resolved less
+    than RATING_ASKED_FOR ago, else None.
 
     Only for a conversation that is back with the bot: the caller checks its status.
     """
@@ -42,5 +41,5 @@ async def rating_prompt(db: AsyncSession, conversation_id: str) -> dict[str, Any
         return None
     if utcnow() - handoff.resolved_at >= RATING_ASKED_FOR:
         return None
-    agent = {"name": handoff.agent.name} if handoff.agent is not None else None
-    return {"agent": agent, "asked_at": iso(handoff.resolved_at)}
+    agent = http.AgentName(name=handoff.agent.name) if handoff.agent is not None else None
+    return http.RatingPrompt(agent=agent, asked_at=iso(handoff.resolved_at))

@@ -12,19 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from handoff.shapes import events as shapes
+from handoff.shapes import http
 from handoff.shapes.events import Event
 
 # A replayed event (Publisher.agent_events_after) is the dict it was sent as.
 Frame = Event | dict[str, Any]
 
-# The payloads inside events (a message, a note ...) come from handoff.live.serializers
-# as dicts, shaped as handoff.shapes.http says: a Struct encodes a dict field as it is,
-# so the hot path converts nothing twice (tests decode every frame strictly).
+# The payloads inside events (a message, a note ...) are the Structs that
+# handoff.live.serializers builds from rows, the same ones the HTTP answers carry.
 
 
-def message_event(conversation_id: str, message: dict[str, Any]) -> Event:
-    """A console's copy (message_dict(for_agent=True)) carries nlu on customer messages."""
-    if "nlu" in message:
+def message_event(conversation_id: str, message: http.Message) -> Event:
+    """A console's copy (serializers.console_message_shape) carries nlu on customer
+    messages."""
+    if isinstance(message, http.AgentMessage):
         return shapes.ConsoleMessageEvent(conversation_id=conversation_id, message=message)
     return shapes.MessageEvent(conversation_id=conversation_id, message=message)
 
@@ -44,11 +45,11 @@ def status_event(
     )
 
 
-def ack_event(client_message_id: str, message: dict[str, Any], status: str) -> Event:
+def ack_event(client_message_id: str, message: http.Message, status: str) -> Event:
     """The widget's ack carries its stored message: in human mode that socket gets no
     ``message`` event of its own (the conversation's other sockets do)."""
     return shapes.Ack(
-        client_message_id=client_message_id, seq=message["seq"], status=status,
+        client_message_id=client_message_id, seq=message.seq, status=status,
         message=message,
     )
 
@@ -67,7 +68,7 @@ def error_event(client_message_id: str | None, error: dict[str, Any]) -> Event:
     return shapes.SocketError(client_message_id=client_message_id, error=error)
 
 
-def handoff_event(queue_entry: dict[str, Any]) -> Event:
+def handoff_event(queue_entry: http.QueueEntry) -> Event:
     return shapes.HandoffEvent(conversation=queue_entry)
 
 
@@ -104,27 +105,27 @@ def presence_event(conversation_id: str, customer_online: bool) -> Event:
     return shapes.PresenceEvent(conversation_id=conversation_id, customer_online=customer_online)
 
 
-def note_event(conversation_id: str, note: dict[str, Any]) -> Event:
+def note_event(conversation_id: str, note: http.Note) -> Event:
     return shapes.NoteEvent(conversation_id=conversation_id, note=note)
 
 
-def resolution_event(conversation_id: str, resolution: dict[str, Any]) -> Event:
+def resolution_event(conversation_id: str, resolution: http.Resolution) -> Event:
     return shapes.ResolutionEvent(conversation_id=conversation_id, resolution=resolution)
 
 
 def transfer_event(
-    conversation_id: str, from_agent: dict[str, Any], to_agent: dict[str, Any] | None
+    conversation_id: str, from_agent: http.AgentRef, to_agent: http.AgentRef | None
 ) -> Event:
     return shapes.TransferEvent(
         conversation_id=conversation_id, from_=from_agent, to=to_agent
     )
 
 
-def rating_event(conversation_id: str, rating: dict[str, Any]) -> Event:
+def rating_event(conversation_id: str, rating: http.Rating) -> Event:
     return shapes.RatingEvent(conversation_id=conversation_id, rating=rating)
 
 
-def canned_event(change: str, canned: dict[str, Any]) -> Event:
+def canned_event(change: str, canned: http.Canned) -> Event:
     return shapes.CannedEvent(change=change, canned=canned)
 
 

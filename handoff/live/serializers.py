@@ -1,9 +1,15 @@
-"""Rows to the JSON shapes of the API, as handoff/shapes/http.py declares them."""
+"""Rows to the shapes of the API (handoff/shapes/http.py), built field by field.
+
+Each builder names every field of its Struct, so one missing or misspelt fails here,
+where the row is read, rather than in a client. Moments are given as serializers.iso
+writes them (``+00:00``, as the API always said; msgspec would write ``Z``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from handoff.shapes import http
 from handoff.storage.models import (
     Agent,
     AuditEntry,
@@ -24,69 +30,100 @@ def amount_number(minor: int | None) -> int | float | None:
     return minor // 100 if minor % 100 == 0 else minor / 100
 
 
-def iso(value: Any) -> str | None:
+def iso(value: Any) -> Any:
+    """A moment for a shape's datetime field: its ISO-8601 text (None stays None)."""
     return value.isoformat() if value is not None else None
 
 
-def message_dict(message: Message | Stored, *, for_agent: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "seq": message.seq,
-        "sender": message.sender,
-        "text": message.text,
-        "created_at": iso(message.created_at),
-        "buttons": message.buttons or [],
-        "author": message.author,
-    }
-    if for_agent and message.sender == "customer":
-        data["nlu"] = message.nlu
-    return data
+def _buttons(buttons: list[dict[str, str]] | None) -> list[http.Button]:
+    return [http.Button(title=b["title"], payload=b["payload"]) for b in buttons or ()]
 
 
-def handoff_dict(handoff: Handoff | None) -> dict[str, Any] | None:
+def message_shape(message: Message | Stored) -> http.Message:
+    """A message as the widget (and the console, but for a customer's) sees it."""
+    return http.Message(
+        seq=message.seq,
+        sender=message.sender,
+        text=message.text,
+        created_at=iso(message.created_at),
+        buttons=_buttons(message.buttons),
+        author=message.author,
+    )
+
+
+def console_message_shape(
+    message: Message | Stored, plain: http.Message | None = None
+) -> http.Message:
+    """The console's copy: a customer message carries what the bot read of it (nlu).
+
+    `plain`: the widget's copy, already built (the relay sends both; iso is the dear
+    part). nlu is the stored annotation as it is (nlu_annotation's dict): its frustration
+    and disruption keep fields (drivers ...) that their Structs would drop.
+    """
+    plain = plain or message_shape(message)
+    if message.sender != "customer":
+        return plain
+    return http.AgentMessage(
+        seq=plain.seq,
+        sender=plain.sender,
+        text=plain.text,
+        created_at=plain.created_at,
+        buttons=plain.buttons,
+        author=plain.author,
+        nlu=message.nlu,
+    )
+
+
+def handoff_shape(handoff: Handoff | None) -> http.Handoff | None:
     if handoff is None:
         return None
-    return {
-        "id": handoff.id,
-        "reason": handoff.reason,
-        "disruption": handoff.disruption,
-        "context": handoff.context,
-        "requested_at": iso(handoff.requested_at),
-        "claimed_at": iso(handoff.claimed_at),
-        "resolved_at": iso(handoff.resolved_at),
-        "agent": agent_ref(handoff.agent),
-        "outcome": handoff.outcome,
-        "priority": handoff.priority,
-        "requeued_at": iso(handoff.requeued_at),
-        "contact": handoff.contact,
-        "rating": handoff.rating,
-        "rating_comment": handoff.rating_comment,
-        "rated_at": iso(handoff.rated_at),
-    }
+    return http.Handoff(
+        id=handoff.id,
+        reason=handoff.reason,
+        disruption=handoff.disruption,
+        context=handoff.context,
+        requested_at=iso(handoff.requested_at),
+        claimed_at=iso(handoff.claimed_at),
+        resolved_at=iso(handoff.resolved_at),
+        agent=agent_ref(handoff.agent),
+        outcome=handoff.outcome,
+        priority=handoff.priority,
+        requeued_at=iso(handoff.requeued_at),
+        contact=handoff.contact,
+        rating=handoff.rating,
+        rating_comment=handoff.rating_comment,
+        rated_at=iso(handoff.rated_at),
+    )
 
 
-def rating_dict(handoff: Handoff) -> dict[str, Any]:
+def rating_shape(handoff: Handoff) -> http.Rating:
     """What the customer said of one handoff (handoff.conversations.customer_side.do_rate)."""
-    return {
-        "handoff_id": handoff.id,
-        "score": handoff.rating,
-        "comment": handoff.rating_comment,
-        "rated_at": iso(handoff.rated_at),
-        "agent": agent_ref(handoff.agent),
-    }
+    return http.Rating(
+        handoff_id=handoff.id,
+        score=handoff.rating,
+        comment=handoff.rating_comment,
+        rated_at=iso(handoff.rated_at),
+        agent=agent_ref(handoff.agent),
+    )
 
 
-def queue_entry(conversation: Conversation) -> dict[str, Any]:
-    return {
-        "id": conversation.id,
-        "status": conversation.status,
-        "handoff": handoff_dict(conversation.handoff),
-        "agent": agent_ref(conversation.agent),
-        "customer_left_at": iso(conversation.customer_left_at),
-    }
+def queue_entry(conversation: Conversation) -> http.QueueEntry:
+    return http.QueueEntry(
+        id=conversation.id,
+        status=conversation.status,
+        handoff=handoff_shape(conversation.handoff),
+        agent=agent_ref(conversation.agent),
+        customer_left_at=iso(conversation.customer_left_at),
+    )
 
 
 def nlu_annotation(nlu: dict[str, Any]) -> dict[str, Any]:
-    """What the gateway keeps of Rasa's parse of a customer message."""
+    """What the gateway keeps of Rasa's parse of a customer message (http.Nlu's shape).
+
+    A dict, not the Struct: it is stored as it is (messages.nlu) and read back by
+    handoff.conversations.context, and its frustration carries fields (drivers) that
+    the shape lets through but a Struct would not keep.
+    """
     intent = nlu.get("intent") or {}
     return {
         "intent": intent.get("name"),
@@ -110,58 +147,58 @@ def nlu_annotation(nlu: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def agent_ref(agent: Agent | None) -> dict[str, Any] | None:
-    return {"id": agent.id, "name": agent.name} if agent is not None else None
+def agent_ref(agent: Agent | None) -> http.AgentRef | None:
+    return http.AgentRef(id=agent.id, name=agent.name) if agent is not None else None
 
 
-def note_dict(note: Note) -> dict[str, Any]:
-    return {
-        "id": note.id,
-        "conversation_id": note.conversation_id,
-        "text": note.text,
-        "author": agent_ref(note.agent),
-        "created_at": iso(note.created_at),
-    }
+def note_shape(note: Note) -> http.Note:
+    return http.Note(
+        id=note.id,
+        conversation_id=note.conversation_id,
+        text=note.text,
+        author=agent_ref(note.agent),
+        created_at=iso(note.created_at),
+    )
 
 
-def canned_dict(canned: CannedResponse) -> dict[str, Any]:
-    return {
-        "id": canned.id,
-        "shortcut": canned.shortcut,
-        "title": canned.title,
-        "text": canned.text,
-        "updated_at": iso(canned.updated_at),
-    }
+def canned_shape(canned: CannedResponse) -> http.Canned:
+    return http.Canned(
+        id=canned.id,
+        shortcut=canned.shortcut,
+        title=canned.title,
+        text=canned.text,
+        updated_at=iso(canned.updated_at),
+    )
 
 
-def resolution_dict(resolution: Resolution) -> dict[str, Any]:
-    return {
-        "id": resolution.id,
-        "conversation_id": resolution.conversation_id,
-        "action": resolution.action,
-        "label": resolution.label,
-        "amount": amount_number(resolution.amount_minor),
-        "currency": resolution.currency,
-        "fields": resolution.fields or {},
-        "note": resolution.note,
-        "status": resolution.status,
-        "requested_by": agent_ref(resolution.requested_by),
-        "requested_at": iso(resolution.requested_at),
-        "decided_by": agent_ref(resolution.decided_by),
-        "decided_at": iso(resolution.decided_at),
-        "decision_reason": resolution.decision_reason,
-        "reference": resolution.reference,
-        "carried_out_at": iso(resolution.carried_out_at),
-        "failure": resolution.failure,
-    }
+def resolution_shape(resolution: Resolution) -> http.Resolution:
+    return http.Resolution(
+        id=resolution.id,
+        conversation_id=resolution.conversation_id,
+        action=resolution.action,
+        label=resolution.label,
+        amount=amount_number(resolution.amount_minor),
+        currency=resolution.currency,
+        fields=resolution.fields or {},
+        note=resolution.note,
+        status=resolution.status,
+        requested_by=agent_ref(resolution.requested_by),
+        requested_at=iso(resolution.requested_at),
+        decided_by=agent_ref(resolution.decided_by),
+        decided_at=iso(resolution.decided_at),
+        decision_reason=resolution.decision_reason,
+        reference=resolution.reference,
+        carried_out_at=iso(resolution.carried_out_at),
+        failure=resolution.failure,
+    )
 
 
-def audit_dict(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": iso(entry.at),
-        "agent": agent_ref(entry.agent),
-        "conversation_id": entry.conversation_id,
-        "action": entry.action,
-        "details": entry.details,
-    }
+def audit_shape(entry: AuditEntry) -> http.AuditEntry:
+    return http.AuditEntry(
+        id=entry.id,
+        at=iso(entry.at),
+        agent=agent_ref(entry.agent),
+        conversation_id=entry.conversation_id,
+        action=entry.action,
+        details=entry.details,
+    )

@@ -16,7 +16,8 @@ class OpenShape(msgspec.Struct, kw_only=True):
     """A shape whose producer (Rasa, the bot's NLU) may add fields we pass along."""
 
 
-# ISO-8601 with offset on the wire (serializers.iso); parsed back into a datetime.
+# ISO-8601 with offset on the wire, parsed back into a datetime. Built with the text
+# datetime.isoformat() writes (serializers.iso): msgspec would write +00:00 as Z.
 Moment = datetime
 Seq = Annotated[int, msgspec.Meta(ge=1)]
 Status = Literal["bot", "waiting", "agent"]

@@ -21,7 +21,7 @@ class Draft:
 
 @dataclass
 class Stored:
-    """A stored message, as handoff.live.serializers.message_dict reads it."""
+    """A stored message, as handoff.live.serializers.message_shape reads it."""
 
     conversation_id: str
     seq: int

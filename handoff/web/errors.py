@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
 from handoff.live.events import error_event
+from handoff.web.answers import error_answer
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +58,17 @@ async def error_middleware(
         # aiohttp's own 404/405/413 come as text; answer JSON under /api.
         if request.path.startswith("/api/"):
             headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
-            body = {"error": {"status": exc.status, "message": exc.reason}}
-            return web.json_response(body, status=exc.status, headers=headers)
+            return error_answer(exc.status, exc.reason, headers=headers)
         raise
     except (DBAPIError, OSError) as exc:
         # The database is unreachable (restarting, failing over): say so and when to
         # retry. A retry with the same client_message_id is stored once and answered.
         log.warning("storage unavailable in %s %s: %s", request.method, request.path, exc)
         if request.path.startswith("/api/"):
-            body = {"error": {"status": 503, "message": STORAGE_UNAVAILABLE}}
-            return web.json_response(body, status=503, headers={"Retry-After": "2"})
+            return error_answer(503, STORAGE_UNAVAILABLE, headers={"Retry-After": "2"})
         raise
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
-            body = {"error": {"status": 500, "message": "internal error"}}
-            return web.json_response(body, status=500)
+            return error_answer(500, "internal error")
         raise

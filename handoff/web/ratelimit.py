@@ -17,6 +17,7 @@ from aiohttp import web
 from handoff import keys
 from handoff.access.auth import bearer_token
 from handoff.http_errors import json_error
+from handoff.web.answers import error_answer
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -134,10 +135,8 @@ async def refuse(retry_after: float, message: str) -> web.Response:
 
 def too_many(retry_after: float, message: str) -> web.Response:
     seconds = max(1, math.ceil(retry_after))
-    return web.json_response(
-        {"error": {"status": 429, "message": message, "retry_after": seconds}},
-        status=429,
-        headers={"Retry-After": str(seconds)},
+    return error_answer(
+        429, message, retry_after=seconds, headers={"Retry-After": str(seconds)}
     )
 
 

@@ -22,6 +22,7 @@ from handoff.live.events import (
     typing_event,
 )
 from handoff.routing.team import Team
+from handoff.shapes import http
 from handoff.shapes.events import ConsoleEvent, Event, WidgetEvent
 
 MESSAGE = {"seq": 3, "sender": "agent", "text": "Hi", "created_at": "2026-11-22T10:00:00+00:00",
@@ -41,21 +42,45 @@ RATING = {"handoff_id": 4, "score": 4, "comment": "Quick, thanks",
           "rated_at": "2026-11-22T10:05:00+00:00", "agent": {"id": 1, "name": "Maya"}}
 CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "23 kg.",
           "updated_at": "2026-11-22T10:00:00+00:00"}
+# The console's copy of a customer message: nlu as stored, its frustration's drivers kept.
+CUSTOMER_MESSAGE = {
+    **MESSAGE, "sender": "customer", "author": None,
+    "nlu": {"intent": "human_handoff", "confidence": 0.91, "intent_ranking": [],
+            "entities": [], "frustration": {"score": 0.7, "signals": ["caps"],
+                                            "drivers": ["caps"]},
+            "disruption": {"type": None}},
+}
+MAYA, SAM = http.AgentRef(id=1, name="Maya"), http.AgentRef(id=2, name="Sam")
+QUEUE_ENTRY = {"id": "c1", "status": "waiting", "handoff": None, "agent": None,
+               "customer_left_at": None}
+
+
+def _with_agents(data: dict, *keys: str) -> dict:
+    """The fixture's fields for its Struct: the agents in it as AgentRef."""
+    return {**data, **{key: http.AgentRef(**data[key]) for key in keys}}
+
+
+# The payloads as handoff.live.serializers builds them, each from its fixture above.
+MESSAGE_SHAPE = http.Message(**MESSAGE)
+NOTE_SHAPE = http.Note(**_with_agents(NOTE, "author"))
+RESOLUTION_SHAPE = http.Resolution(**_with_agents(RESOLUTION, "requested_by"))
+RATING_SHAPE = http.Rating(**_with_agents(RATING, "agent"))
+CANNED_SHAPE = http.Canned(**CANNED)
 
 
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
-        (message_event("c1", MESSAGE),
+        (message_event("c1", MESSAGE_SHAPE),
          {"type": "message", "conversation_id": "c1", "message": MESSAGE}),
+        (message_event("c1", http.AgentMessage(**CUSTOMER_MESSAGE)),
+         {"type": "message", "conversation_id": "c1", "message": CUSTOMER_MESSAGE}),
         (status_event("c1", "agent", "Maya"),
          {"type": "status", "conversation_id": "c1", "status": "agent", "agent": {"name": "Maya"}}),
         (status_event("c1", "bot", None),
          {"type": "status", "conversation_id": "c1", "status": "bot", "agent": None}),
-        (handoff_event({"id": "c1", "status": "waiting", "handoff": None, "agent": None,
-                       "customer_left_at": None}),
-         {"type": "handoff", "conversation": {"id": "c1", "status": "waiting", "handoff": None,
-                                              "agent": None, "customer_left_at": None}}),
+        (handoff_event(http.QueueEntry(**QUEUE_ENTRY)),
+         {"type": "handoff", "conversation": QUEUE_ENTRY}),
         (typing_event("c1", "customer", True),
          {"type": "typing", "conversation_id": "c1", "sender": "customer", "typing": True}),
         (hello_event(1, "Maya", 7, "e1"),
@@ -67,19 +92,21 @@ CANNED = {"id": 3, "shortcut": "/bags", "title": "Baggage allowance", "text": "2
         (presence_event("c1", False),
          {"type": "presence", "conversation_id": "c1", "customer_online": False}),
         (RESET_EVENT, {"type": "reset"}),
-        (note_event("c1", NOTE), {"type": "note", "conversation_id": "c1", "note": NOTE}),
-        (resolution_event("c1", RESOLUTION),
+        (note_event("c1", NOTE_SHAPE), {"type": "note", "conversation_id": "c1", "note": NOTE}),
+        (resolution_event("c1", RESOLUTION_SHAPE),
          {"type": "resolution", "conversation_id": "c1", "resolution": RESOLUTION}),
-        (transfer_event("c1", {"id": 1, "name": "Maya"}, {"id": 2, "name": "Sam"}),
+        (transfer_event("c1", MAYA, SAM),
          {"type": "transfer", "conversation_id": "c1", "from": {"id": 1, "name": "Maya"},
           "to": {"id": 2, "name": "Sam"}}),
-        (transfer_event("c1", {"id": 1, "name": "Maya"}, None),
+        (transfer_event("c1", MAYA, None),
          {"type": "transfer", "conversation_id": "c1", "from": {"id": 1, "name": "Maya"},
           "to": None}),
-        (canned_event("deleted", CANNED), {"type": "canned", "change": "deleted", "canned": CANNED}),
+        (canned_event("deleted", CANNED_SHAPE),
+         {"type": "canned", "change": "deleted", "canned": CANNED}),
         (context_event("c1", 4, CONTEXT),
          {"type": "context", "conversation_id": "c1", "handoff_id": 4, "context": CONTEXT}),
-        (rating_event("c1", RATING), {"type": "rating", "conversation_id": "c1", "rating": RATING}),
+        (rating_event("c1", RATING_SHAPE),
+         {"type": "rating", "conversation_id": "c1", "rating": RATING}),
     ],
 )
 def test_every_event_round_trips_through_json(event: Event, expected: dict) -> None:

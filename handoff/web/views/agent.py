@@ -36,15 +36,24 @@ from handoff.conversations.history import history_state
 from handoff.storage.models import Agent, AgentSession, Conversation, utcnow
 from handoff.storage.queries import handoffs_of, open_queue, transcript
 from handoff.web.ratelimit import client_address, too_many
-from handoff.live.serializers import agent_ref, handoff_dict, message_dict, queue_entry
+from handoff.live.serializers import (
+    agent_ref,
+    console_message_shape,
+    handoff_shape,
+    message_shape,
+    queue_entry,
+)
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.live.sockets import SESSION_ENDED
 from handoff.shapes.http import (
     AgentAccount,
     AgentMessageIn,
+    ConversationDetail,
     LoginIn,
     LoginOut,
+    MessageOut,
     Ok,
+    Queue,
     Resolved,
     ResolveIn,
 )
@@ -117,7 +126,7 @@ async def queue(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
         rows = await open_queue(db)
-        return web.json_response({"conversations": [queue_entry(c) for c in rows]})
+        return shaped(Queue(conversations=[queue_entry(c) for c in rows]))
 
 
 @routes.get("/api/agent/conversations/{id}")
@@ -130,17 +139,17 @@ async def conversation_detail(request: web.Request) -> web.Response:
         messages = await transcript(db, conversation.id)
         handoffs = await handoffs_of(db, conversation.id)
         latest = conversation.handoff or (handoffs[-1] if handoffs else None)
-        return web.json_response(
-            {
-                "id": conversation.id,
-                "status": conversation.status,
-                "state": history_state(conversation, handoffs),
-                "agent": agent_ref(conversation.agent),
-                "handoff": handoff_dict(latest),
-                "handoffs": [handoff_dict(h) for h in handoffs],
-                "messages": [message_dict(m, for_agent=True) for m in messages],
+        return shaped(
+            ConversationDetail(
+                id=conversation.id,
+                status=conversation.status,
+                state=history_state(conversation, handoffs),
+                agent=agent_ref(conversation.agent),
+                handoff=handoff_shape(latest),
+                handoffs=[handoff_shape(h) for h in handoffs],
+                messages=[console_message_shape(m) for m in messages],
                 **await agent_records(db, conversation.id),
-            }
+            )
         )
 
 
@@ -148,7 +157,7 @@ async def conversation_detail(request: web.Request) -> web.Response:
 async def claim(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     conversation = await do_claim(request.app, request.match_info["id"], agent)
-    return web.json_response(queue_entry(conversation))
+    return shaped(queue_entry(conversation))
 
 
 @routes.post("/api/agent/conversations/{id}/messages")
@@ -159,8 +168,8 @@ async def agent_message(request: web.Request) -> web.Response:
     reply = await do_agent_message(
         request.app, request.match_info["id"], agent, body.text, body.client_message_id
     )
-    return web.json_response(
-        {"message": message_dict(reply.message)}, status=201 if reply.created else 200
+    return shaped(
+        MessageOut(message=message_shape(reply.message)), status=201 if reply.created else 200
     )
 
 

@@ -29,8 +29,30 @@ from handoff.agent_tools.resolutions import (
     do_transfer,
     do_update_canned,
 )
-from handoff.live.serializers import agent_ref, audit_dict, canned_dict, note_dict, resolution_dict
-from handoff.shapes.http import CannedIn, DecisionIn, Deleted, NoteIn
+from handoff.live.serializers import (
+    agent_ref,
+    audit_shape,
+    canned_shape,
+    note_shape,
+    resolution_shape,
+)
+from handoff.shapes.http import (
+    AgentListed,
+    Agents,
+    Approvals,
+    Audit,
+    CannedIn,
+    CannedList,
+    CannedOut,
+    Catalogue,
+    DecisionIn,
+    Deleted,
+    NoteIn,
+    NoteOut,
+    Notes,
+    ResolutionOut,
+    Transferred,
+)
 from handoff.web.answers import shaped
 from handoff.web.validation import Text, int_query, read_body, read_json, text_field
 
@@ -57,14 +79,15 @@ def _int_id(request: web.Request, what: str) -> int:
 
 
 async def agent_records(db: AsyncSession, conversation_id: str) -> dict[str, list[Any]]:
-    """What the context panel shows beside the transcript: notes, resolutions, audit."""
+    """What the context panel shows beside the transcript: notes, resolutions, audit
+    (ConversationDetail's fields of those names)."""
     notes = await notes_of(db, conversation_id)
     resolutions = await resolutions_of(db, conversation_id)
     audit = await audit_entries(db, conversation_id=conversation_id)
     return {
-        "notes": [note_dict(n) for n in notes],
-        "resolutions": [resolution_dict(r) for r in resolutions],
-        "audit": [audit_dict(e) for e in audit],
+        "notes": [note_shape(n) for n in notes],
+        "resolutions": [resolution_shape(r) for r in resolutions],
+        "audit": [audit_shape(e) for e in audit],
     }
 
 
@@ -74,13 +97,15 @@ async def agents(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
         rows = await all_agents(db)
-    return web.json_response(
-        {
-            "agents": [
-                {"id": a.id, "name": a.name, "role": a.role, "online": sockets.agent_connected(a.id)}
+    return shaped(
+        Agents(
+            agents=[
+                AgentListed(
+                    id=a.id, name=a.name, role=a.role, online=sockets.agent_connected(a.id)
+                )
                 for a in rows
             ]
-        }
+        )
     )
 
 
@@ -92,7 +117,7 @@ async def notes(request: web.Request) -> web.Response:
         if await db.get(Conversation, conversation_id) is None:
             raise json_error(web.HTTPNotFound, "conversation not found")
         rows = await notes_of(db, conversation_id)
-    return web.json_response({"notes": [note_dict(n) for n in rows]})
+    return shaped(Notes(notes=[note_shape(n) for n in rows]))
 
 
 @routes.post("/api/agent/conversations/{id}/notes")
@@ -101,7 +126,7 @@ async def add_note(request: web.Request) -> web.Response:
     max_chars = request.app[keys.SETTINGS].max_message_chars
     body = await read_body(request, NoteIn, text=Text(max_chars))
     note = await do_add_note(request.app, request.match_info["id"], agent, body.text)
-    return web.json_response({"note": note_dict(note)}, status=201)
+    return shaped(NoteOut(note=note_shape(note)), status=201)
 
 
 @routes.get("/api/agent/canned")
@@ -109,7 +134,7 @@ async def canned_list(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
         rows = await all_canned(db)
-    return web.json_response({"canned": [canned_dict(c) for c in rows]})
+    return shaped(CannedList(canned=[canned_shape(c) for c in rows]))
 
 
 def _shortcut(shortcut: str) -> str:
@@ -144,7 +169,7 @@ async def canned_create(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
     fields = await _canned_fields(request, required=True)
     canned = await do_create_canned(request.app, agent, **fields)
-    return web.json_response({"canned": canned_dict(canned)}, status=201)
+    return shaped(CannedOut(canned=canned_shape(canned)), status=201)
 
 
 @routes.patch("/api/agent/canned/{id}")
@@ -155,7 +180,7 @@ async def canned_update(request: web.Request) -> web.Response:
     if not fields:
         raise json_error(web.HTTPBadRequest, "give at least one of shortcut, title, text")
     canned = await do_update_canned(request.app, agent, canned_id, fields)
-    return web.json_response({"canned": canned_dict(canned)})
+    return shaped(CannedOut(canned=canned_shape(canned)))
 
 
 @routes.delete("/api/agent/canned/{id}")
@@ -170,8 +195,10 @@ async def canned_delete(request: web.Request) -> web.Response:
 async def resolution_actions(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     catalogue = request.app[keys.RESOLUTIONS]
-    return web.json_response(
-        {"role": agent.role, "actions": [a.as_json(agent.role) for a in catalogue.actions.values()]}
+    return shaped(
+        Catalogue(
+            role=agent.role, actions=[a.shape(agent.role) for a in catalogue.actions.values()]
+        )
     )
 
 
@@ -263,7 +290,7 @@ async def request_resolution(request: web.Request) -> web.Response:
     resolution = await do_request_resolution(
         request.app, request.match_info["id"], agent, action, amount_minor, note, fields
     )
-    return web.json_response({"resolution": resolution_dict(resolution)}, status=201)
+    return shaped(ResolutionOut(resolution=resolution_shape(resolution)), status=201)
 
 
 @routes.post("/api/agent/conversations/{id}/transfer")
@@ -281,8 +308,10 @@ async def transfer(request: web.Request) -> web.Response:
             web.HTTPBadRequest, 'give either {"agent_id": <id>} or {"to": "queue"}'
         )
     conversation = await do_transfer(request.app, request.match_info["id"], agent, target)
-    return web.json_response(
-        {"id": conversation.id, "status": conversation.status, "agent": agent_ref(conversation.agent)}
+    return shaped(
+        Transferred(
+            id=conversation.id, status=conversation.status, agent=agent_ref(conversation.agent)
+        )
     )
 
 
@@ -291,7 +320,7 @@ async def approvals(request: web.Request) -> web.Response:
     supervisor = await _supervisor(request)
     async with request.app[keys.DB].read() as db:
         entries = await pending_approvals(db, request.app[keys.RESOLUTIONS], supervisor.role)
-    return web.json_response({"approvals": entries})
+    return shaped(Approvals(approvals=entries))
 
 
 async def _decide(request: web.Request, approve: bool) -> web.Response:
@@ -301,7 +330,7 @@ async def _decide(request: web.Request, approve: bool) -> web.Response:
     resolution = await do_decide_resolution(
         request.app, resolution_id, supervisor, approve=approve, reason=body.reason
     )
-    return web.json_response({"resolution": resolution_dict(resolution)})
+    return shaped(ResolutionOut(resolution=resolution_shape(resolution)))
 
 
 @routes.post("/api/agent/approvals/{id}/approve")
@@ -321,4 +350,4 @@ async def audit(request: web.Request) -> web.Response:
     limit = min(int_query(request, "limit", 200), 1000)
     async with request.app[keys.DB].read() as db:
         entries = await audit_entries(db, conversation_id=conversation_id, limit=limit)
-    return web.json_response({"entries": [audit_dict(e) for e in entries]})
+    return shaped(Audit(entries=[audit_shape(e) for e in entries]))

@@ -21,10 +21,20 @@ from handoff.storage.queries import messages_after
 from handoff.routing.queue import places
 from handoff.web.ratelimit import throttle_conversation
 from handoff.conversations.ratings import rating_prompt
-from handoff.live.serializers import message_dict
+from handoff.live.serializers import message_shape
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.routing.team import team_of
-from handoff.shapes.http import ContactIn, Created, CustomerMessageIn, RatingIn, RatingOut
+from handoff.shapes.http import (
+    AgentName,
+    ContactIn,
+    ConversationOut,
+    Created,
+    CustomerMessageIn,
+    Messages,
+    RatingIn,
+    RatingOut,
+    Turn,
+)
 from handoff.web.answers import shaped
 from handoff.web.validation import Refusal, Text, int_query, read_body, text_field
 from handoff.web.views.origins import check_origin
@@ -52,9 +62,7 @@ async def post_message(request: web.Request) -> web.Response:
         request.app, conversation_id, body.text, payload=body.payload,
         client_message_id=body.client_message_id,
     )
-    return web.json_response(
-        {"status": result.status, "messages": [message_dict(m) for m in result.messages]}
-    )
+    return shaped(Turn(status=result.status, messages=[message_shape(m) for m in result.messages]))
 
 
 @routes.get("/api/conversations/{id}")
@@ -62,14 +70,14 @@ async def get_conversation(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     await check_conversation_token(request, conversation_id)
     holder = await holder_of(request.app, conversation_id)
-    agent = {"name": holder.agent_name} if holder.agent_name else None
+    agent = AgentName(name=holder.agent_name) if holder.agent_name else None
     # A rating asked for when an agent resolved stays open across reloads until given.
     rating = None
     if holder.status == STATUS_BOT:
         async with request.app[keys.DB].read() as db:
             rating = await rating_prompt(db, conversation_id)
-    return web.json_response(
-        {"id": conversation_id, "status": holder.status, "agent": agent, "rating": rating}
+    return shaped(
+        ConversationOut(id=conversation_id, status=holder.status, agent=agent, rating=rating)
     )
 
 
@@ -84,7 +92,7 @@ async def list_messages(request: web.Request) -> web.Response:
     after = int_query(request, "after", 0)
     await check_conversation_token(request, conversation_id)
     messages = await _messages_after(request, conversation_id, after)
-    return web.json_response({"messages": [message_dict(m) for m in messages]})
+    return shaped(Messages(messages=[message_shape(m) for m in messages]))
 
 
 @routes.get("/api/conversations/{id}/ws")
@@ -119,7 +127,7 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
         if first:
             await do_customer_presence(request.app, conversation_id, online=True)
         for message in await _messages_after(request, conversation_id, after):
-            registry.send(ws, message_event(conversation_id, message_dict(message)))
+            registry.send(ws, message_event(conversation_id, message_shape(message)))
         registry.send(ws, status_event(conversation_id, holder.status, holder.agent_name))
         if holder.status == STATUS_WAITING:
             async with request.app[keys.DB].read() as db:
@@ -184,7 +192,7 @@ async def _socket_message(
             sender_socket=ws,
         )
         return ack_event(
-            data["client_message_id"], message_dict(result.messages[0]), result.status
+            data["client_message_id"], message_shape(result.messages[0]), result.status
         )
 
     return await socket_answer(data, turn)
@@ -199,9 +207,7 @@ async def leave_contact(request: web.Request) -> web.Response:
     body = await read_body(request, ContactIn, message=Text(max_chars))
     contact, message = parse_contact(body)
     result = await do_leave_contact(request.app, conversation_id, contact, message)
-    return web.json_response(
-        {"status": result.status, "messages": [message_dict(m) for m in result.messages]}
-    )
+    return shaped(Turn(status=result.status, messages=[message_shape(m) for m in result.messages]))
 
 
 @routes.post("/api/conversations/{id}/rating")

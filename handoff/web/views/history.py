@@ -16,6 +16,7 @@ from handoff.access.auth import require_agent
 from handoff.http_errors import json_error
 from handoff.conversations.history import HISTORY_STATES, HistoryQuery, history_page
 from handoff.storage.models import HANDOFF_REASONS, Agent, Conversation
+from handoff.web.answers import shaped
 from handoff.web.validation import MAX_INT
 
 routes = web.RouteTableDef()
@@ -77,7 +78,7 @@ def _limit(request: web.Request) -> int:
 async def history(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
         await require_agent(request, db)
-        return web.json_response(await history_page(db, await _history_query(request, db)))
+        return shaped(await history_page(db, await _history_query(request, db)))
 
 
 async def _history_query(request: web.Request, db: AsyncSession) -> HistoryQuery:
