@@ -13,6 +13,7 @@ import orjson
 from aiohttp import web
 
 from handoff import keys
+from handoff.assistant.rasa_http import JsonPoster
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,10 @@ class RasaClient:
         self._timezone = timezone
         # Only Rasa's channel needs it; the action server's /health is open.
         self._auth = {"Authorization": f"Bearer {secret}"} if secret else {}
-        self._webhook = f"{rasa_url}/webhooks/baton/webhook"
-        self._webhook_headers = {**self._auth, "Content-Type": "application/json"}
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # The bot turn's POST, on every turn's path, has a client of its own (rasa_http).
+        self._webhook = JsonPoster(f"{rasa_url}/webhooks/baton/webhook", self._auth,
+                                   limit=CONNECTIONS, idle_seconds=KEEPALIVE_SECONDS)
+        self._timeout = timeout
         self._state = f"{rasa_url}/webhooks/baton/state"
         self._health = f"{rasa_url}/webhooks/baton/"
         self._actions_health = f"{actions_url}/health"
@@ -120,17 +122,13 @@ class RasaClient:
             "metadata": {"sent_at": when.isoformat()},
         }
         try:
-            async with self._session.post(
-                self._webhook,
-                data=orjson.dumps(payload),
-                headers=self._webhook_headers,
-                timeout=self._timeout,
-            ) as response:
-                if response.status != 200:
-                    raise RasaDown(_refusal(response.status))
-                raw = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            status, raw = await self._webhook.post(orjson.dumps(payload), self._timeout)
+        except ConnectionRefusedError as exc:
+            raise RasaDown(f"Cannot connect to Rasa: {exc}") from exc
+        except (OSError, TimeoutError) as exc:
             raise RasaDown(str(exc) or type(exc).__name__) from exc
+        if status != 200:
+            raise RasaDown(_refusal(status))
         try:
             body = orjson.loads(raw)
         except ValueError as exc:
@@ -150,6 +148,9 @@ class RasaClient:
                     raise BotUnavailable(_refusal(response.status))
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
+
+    def close(self) -> None:
+        self._webhook.close()
 
     async def ready(self) -> dict[str, bool]:
         return {
@@ -188,4 +189,7 @@ async def setup_rasa_client(app: web.Application) -> AsyncIterator[None]:
             settings.tzinfo,
         )
         app[keys.RASA] = client
-        yield
+        try:
+            yield
+        finally:
+            client.close()

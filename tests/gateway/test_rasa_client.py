@@ -103,7 +103,7 @@ async def test_a_turn_carries_the_secret_and_the_message_and_reuses_its_connecti
 
 async def test_a_chunked_answer_is_put_together() -> None:
     chunked = answer(
-        b'1e\r\n{"messages": [{"text": "Hi"}]\r\n1;ext=1\r\n}\r\n0\r\n\r\n',
+        b'1d\r\n{"messages": [{"text": "Hi"}]\r\n1;ext=1\r\n}\r\n0\r\n\r\n',
         "Transfer-Encoding: chunked",
     )
     async with serving(lambda _: chunked) as (server, url), client_of(url) as rasa:
