@@ -1,10 +1,10 @@
-"""The gateway's client of Rasa's channel (handoff.assistant.rasa_client), on aiohttp's
-client, against servers that answer byte for byte as scripted."""
+"""The gateway's client of Rasa's channel (handoff.assistant.rasa_client; the bot turn's
+POST on handoff.assistant.rasa_http), against servers that answer byte for byte as scripted."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import orjson
@@ -13,69 +13,15 @@ import pytest
 from handoff.assistant import rasa_client
 from handoff.assistant.rasa_client import BotMessage, BotUnavailable, RasaClient, rasa_session
 
-# What a server does with each request it reads: the bytes to answer (None: close).
-Script = Callable[[bytes], bytes | None]
+from .scripted_http import Server, answer, serving, sized
 
 TURN = b'{"messages": [{"text": "Hi there"}], "nlu": {"intent": {"name": "greet"}}}'
-
-
-class Server:
-    def __init__(self, script: Script, close_after_answer: bool) -> None:
-        self.script = script
-        self.close_after_answer = close_after_answer
-        self.requests: list[bytes] = []
-        self.connections = 0
-        self.writers: list[asyncio.StreamWriter] = []
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        self.writers.append(writer)
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                request = head + await reader.readexactly(length)
-                self.requests.append(request)
-                answer = self.script(request)
-                if answer is None:
-                    break
-                writer.write(answer)
-                await writer.drain()
-                if self.close_after_answer:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
 
 
 @asynccontextmanager
 async def client_of(url: str, secret: str = "", timeout: float = 5) -> AsyncIterator[RasaClient]:
     async with rasa_session(timeout) as session:
         yield RasaClient(session, url, url, secret, timeout)
-
-
-@asynccontextmanager
-async def serving(
-    script: Script, close_after_answer: bool = False
-) -> AsyncIterator[tuple[Server, str]]:
-    server = Server(script, close_after_answer)
-    listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-    port = listening.sockets[0].getsockname()[1]
-    try:
-        yield server, f"http://127.0.0.1:{port}"
-    finally:
-        listening.close()
-        await listening.wait_closed()
-
-
-def answer(body: bytes, *headers: str, status: str = "200 OK") -> bytes:
-    head = "".join(f"{h}\r\n" for h in headers)
-    return f"HTTP/1.1 {status}\r\n{head}\r\n".encode() + body
-
-
-def sized(body: bytes) -> bytes:
-    return answer(body, f"Content-Length: {len(body)}")
 
 
 async def send(rasa: RasaClient, text: str = "hello") -> list[BotMessage]:

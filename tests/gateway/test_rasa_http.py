@@ -4,70 +4,26 @@ servers that answer byte for byte as scripted."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 
 from handoff.assistant import rasa_http
 from handoff.assistant.rasa_http import HttpError, JsonPoster
 
-# What a server does with each request it reads: the bytes to answer (None: close).
-Script = Callable[[bytes], bytes | None]
+from .scripted_http import Script, Server, answer, serving
+
+WEBHOOK = "/webhooks/baton/webhook"
 
 
-class Server:
-    def __init__(self, script: Script, close_after_answer: bool) -> None:
-        self.script = script
-        self.close_after_answer = close_after_answer
-        self.requests: list[bytes] = []
-        self.connections = 0
-        self.writers: list[asyncio.StreamWriter] = []
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        self.writers.append(writer)
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                request = head + await reader.readexactly(length)
-                self.requests.append(request)
-                answer = self.script(request)
-                if answer is None:
-                    break
-                writer.write(answer)
-                await writer.drain()
-                if self.close_after_answer:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
-@asynccontextmanager
-async def serving(
+def serving_webhook(
     script: Script, close_after_answer: bool = False
-) -> AsyncIterator[tuple[Server, str]]:
-    server = Server(script, close_after_answer)
-    listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-    port = listening.sockets[0].getsockname()[1]
-    try:
-        yield server, f"http://127.0.0.1:{port}/webhooks/baton/webhook"
-    finally:
-        listening.close()
-        await listening.wait_closed()
-
-
-def answer(body: bytes, *headers: str, status: str = "200 OK") -> bytes:
-    head = "".join(f"{h}\r\n" for h in headers)
-    return f"HTTP/1.1 {status}\r\n{head}\r\n".encode() + body
-
+) -> AbstractAsyncContextManager[tuple[Server, str]]:
+    return serving(script, close_after_answer, WEBHOOK)
 
 async def test_a_request_carries_the_headers_and_the_body_and_reuses_its_connection() -> None:
     body = b'{"messages": []}'
-    async with serving(lambda _: answer(body, f"Content-Length: {len(body)}")) as (server, url):
+    async with serving_webhook(lambda _: answer(body, f"Content-Length: {len(body)}")) as (server, url):
         poster = JsonPoster(url, {"Authorization": "Bearer s3cret"})
         assert await poster.post(b'{"a": 1}', timeout=5) == (200, body)
         assert await poster.post(b'{"a": 2}', timeout=5) == (200, body)
@@ -85,7 +41,7 @@ async def test_a_chunked_answer_is_put_together() -> None:
     chunked = answer(
         b"5\r\n{\"a\":\r\n3;ext=1\r\n 1}\r\n0\r\n\r\n", "Transfer-Encoding: chunked"
     )
-    async with serving(lambda _: chunked) as (server, url):
+    async with serving_webhook(lambda _: chunked) as (server, url):
         poster = JsonPoster(url, {})
         assert await poster.post(b"{}", timeout=5) == (200, b'{"a": 1}')
         assert await poster.post(b"{}", timeout=5) == (200, b'{"a": 1}')
@@ -94,7 +50,7 @@ async def test_a_chunked_answer_is_put_together() -> None:
 
 
 async def test_an_answer_without_a_length_ends_with_its_connection() -> None:
-    async with serving(lambda _: answer(b'{"b": 2}'), close_after_answer=True) as (server, url):
+    async with serving_webhook(lambda _: answer(b'{"b": 2}'), close_after_answer=True) as (server, url):
         poster = JsonPoster(url, {})
         assert await poster.post(b"{}", timeout=5) == (200, b'{"b": 2}')
         assert await poster.post(b"{}", timeout=5) == (200, b'{"b": 2}')
@@ -104,7 +60,7 @@ async def test_an_answer_without_a_length_ends_with_its_connection() -> None:
 
 async def test_connection_close_is_not_reused() -> None:
     closing = answer(b"{}", "Content-Length: 2", "Connection: close")
-    async with serving(lambda _: closing) as (server, url):
+    async with serving_webhook(lambda _: closing) as (server, url):
         poster = JsonPoster(url, {})
         assert await poster.post(b"{}", timeout=5) == (200, b"{}")
         assert await poster.post(b"{}", timeout=5) == (200, b"{}")
@@ -114,7 +70,7 @@ async def test_connection_close_is_not_reused() -> None:
 
 async def test_a_refusal_gives_its_status() -> None:
     refusal = answer(b'{"error": "unauthorized"}', "Content-Length: 25", status="401 Unauthorized")
-    async with serving(lambda _: refusal) as (_server, url):
+    async with serving_webhook(lambda _: refusal) as (_server, url):
         poster = JsonPoster(url, {})
         assert await poster.post(b"{}", timeout=5) == (401, b'{"error": "unauthorized"}')
         poster.close()
@@ -122,7 +78,7 @@ async def test_a_refusal_gives_its_status() -> None:
 
 async def test_a_connection_closed_before_the_answer_is_an_error_and_not_reused() -> None:
     replies = iter([None, answer(b"{}", "Content-Length: 2")])
-    async with serving(lambda _: next(replies)) as (server, url):
+    async with serving_webhook(lambda _: next(replies)) as (server, url):
         poster = JsonPoster(url, {})
         with pytest.raises(HttpError):
             await poster.post(b"{}", timeout=5)
@@ -134,7 +90,7 @@ async def test_a_connection_closed_before_the_answer_is_an_error_and_not_reused(
 async def test_garbage_or_a_cut_answer_is_an_error() -> None:
     for bad in (b"SSH-2.0-OpenSSH\r\n\r\n", answer(b"{}", "Content-Length: 10"),
                 answer(b"{}", "Content-Length: x")):
-        async with serving(lambda _, bad=bad: bad, close_after_answer=True) as (_server, url):
+        async with serving_webhook(lambda _, bad=bad: bad, close_after_answer=True) as (_server, url):
             poster = JsonPoster(url, {})
             with pytest.raises(HttpError):
                 await poster.post(b"{}", timeout=5)
@@ -159,7 +115,7 @@ async def test_a_slow_answer_times_out_and_its_connection_is_dropped() -> None:
 async def test_an_idle_connection_is_not_reused_after_a_while(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with serving(lambda _: answer(b"{}", "Content-Length: 2")) as (server, url):
+    async with serving_webhook(lambda _: answer(b"{}", "Content-Length: 2")) as (server, url):
         poster = JsonPoster(url, {})
         await poster.post(b"{}", timeout=5)
         monkeypatch.setattr(rasa_http, "IDLE_SECONDS", 0.0)
