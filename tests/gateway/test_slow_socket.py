@@ -93,21 +93,30 @@ async def wait_for_server_sockets(harness: Harness, count: int) -> None:
     raise AssertionError(f"{len(harness.server_sockets)} server sockets, wanted {count}")
 
 
+async def push_past_a_paused_client(
+    gateway: Harness, server: TestServer, session: aiohttp.ClientSession, count: int
+) -> tuple[aiohttp.ClientWebSocketResponse, asyncio.Transport]:
+    """A slow client (paused) and a fast one; `count` frames to each, every one of which
+    the fast client reads in order. Gives the slow client and its paused transport."""
+    slow = await connect(session, server, "slow")
+    fast = await connect(session, server, "fast")
+    await wait_for_server_sockets(gateway, 2)
+    paused = pause(slow)
+    reading = asyncio.ensure_future(read_numbers(fast, count))
+    await asyncio.gather(gateway.push("slow", count), gateway.push("fast", count))
+    assert await reading == list(range(count))
+    return slow, paused
+
+
 async def test_a_slow_client_holds_up_no_one_and_catches_up_in_order(
     harness: tuple[Harness, TestServer],
 ) -> None:
     gateway, server = harness
     async with aiohttp.ClientSession() as session:
-        slow = await connect(session, server, "slow")
-        fast = await connect(session, server, "fast")
-        await wait_for_server_sockets(gateway, 2)
-        paused = pause(slow)
 
         # 2 MiB each, well below MAX_UNSENT: the slow one is kept, with a backlog.
         count = 2 * 1024 * 1024 // FRAME_BYTES
-        reading = asyncio.ensure_future(read_numbers(fast, count))
-        await asyncio.gather(gateway.push("slow", count), gateway.push("fast", count))
-        assert await reading == list(range(count))
+        slow, paused = await push_past_a_paused_client(gateway, server, session, count)
         slow_server = gateway.server_sockets[0]
         assert slow_server in gateway.registry._backlogs
         assert not slow_server.closed
@@ -127,16 +136,10 @@ async def test_a_client_too_far_behind_is_closed_to_resume_later(
 ) -> None:
     gateway, server = harness
     async with aiohttp.ClientSession() as session:
-        slow = await connect(session, server, "slow")
-        fast = await connect(session, server, "fast")
-        await wait_for_server_sockets(gateway, 2)
-        paused = pause(slow)
 
         # Twice MAX_UNSENT: the slow socket is given up; the fast one gets every frame.
         count = 2 * MAX_UNSENT // FRAME_BYTES
-        reading = asyncio.ensure_future(read_numbers(fast, count))
-        await asyncio.gather(gateway.push("slow", count), gateway.push("fast", count))
-        assert await reading == list(range(count))
+        slow, paused = await push_past_a_paused_client(gateway, server, session, count)
         slow_server = gateway.server_sockets[0]
         assert slow_server not in gateway.registry._backlogs
         assert slow_server not in gateway.registry._transports
