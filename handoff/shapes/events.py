@@ -225,19 +225,22 @@ class SocketAuth(ClientFrame, tag="auth"):
     token: Annotated[str, Meta(min_length=1, max_length=256)]
 
 
-class SocketMessage(ClientFrame, tag="message"):
-    """A widget's customer message, answered by ``ack`` or ``error``."""
+class SocketMessage(ClientFrame, tag="message", kw_only=True):
+    """A widget's customer message, answered by ``ack`` or ``error``: what a POST of
+    CustomerMessageIn does, with client_message_id required. The text's limit is
+    BATON_MAX_MESSAGE_CHARS (4,000 by default)."""
 
-    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+    text: Annotated[str, Meta(min_length=1)]
+    payload: Annotated[str, Meta(max_length=200, description="a quick reply's")] | None = None
     client_message_id: ClientMessageId
-    payload: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
 
 
 class ConsoleSocketMessage(ClientFrame, tag="message"):
-    """A console's reply, answered by ``ack`` or ``error``."""
+    """A console's reply, answered by ``ack`` or ``error``: what a POST of AgentMessageIn
+    does, with client_message_id required."""
 
     conversation_id: Annotated[str, Meta(min_length=1, max_length=64)]
-    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+    text: Annotated[str, Meta(min_length=1)]
     client_message_id: ClientMessageId
 
 

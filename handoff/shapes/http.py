@@ -328,8 +328,8 @@ class AuditEntry(Shape):
 
 
 # --- request bodies --------------------------------------------------------------------
-# Decoded by handoff.web.validation.read_body; what a type cannot say (trimmed, no NUL, a
-# limit from the settings, a length answered 413) is checked there, field by field.
+# Decoded by handoff.web.validation (read_body, read_one_of); what a type cannot say
+# (trimmed, no NUL, a limit from the settings, a length answered 413) is checked there.
 
 
 class CustomerMessageIn(Shape):

@@ -29,12 +29,11 @@ def error_of(exc: web.HTTPException) -> dict[str, Any]:
 
 
 async def socket_answer(
-    data: dict[str, Any], turn: Callable[[], Awaitable[dict[str, Any]]]
+    client_message_id: Any, turn: Callable[[], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
     """A ``message`` frame answered as its POST would be: the ack that ``turn`` builds,
     or an ``error`` event carrying the HTTP answer's body (503 while storage is down).
     The answer names client_message_id as the client sent it, whatever its shape."""
-    client_message_id = data.get("client_message_id")
     if not isinstance(client_message_id, str):
         client_message_id = None
     try:

@@ -9,15 +9,16 @@ other clients may send ``Authorization: Bearer ...`` with the upgrade instead.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.exc import DBAPIError
 
 from handoff.http_errors import json_error
+from handoff.shapes.events import SocketAuth
 from handoff.web.errors import STORAGE_UNAVAILABLE, error_of
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,13 @@ def websocket_or_400(request: web.Request, ws: web.WebSocketResponse) -> None:
 
 
 async def authenticate_first_frame(
-    ws: web.WebSocketResponse, seconds: float, check: Callable[[str], Awaitable[T]]
+    ws: web.WebSocketResponse,
+    seconds: float,
+    check: Callable[[str], Awaitable[T]],
+    frames: Any,
 ) -> T | None:
-    """What ``check`` makes of the token in the socket's first frame, or None.
+    """What ``check`` makes of the token in the socket's first frame, or None. ``frames``
+    is the union of the frames the socket takes; the first must be its SocketAuth.
 
     None means the socket is closed already: no frame in time (4408), not an auth frame
     (4401), or ``check`` refused the token (4000 + its HTTP status, with its message).
@@ -65,7 +70,7 @@ async def authenticate_first_frame(
         if not ws.closed:
             await ws.close(code=AUTH_REFUSED, message=_reason(f"the first frame must be {AUTH_FRAME}"))
         return None
-    token = _token_of(frame.data)
+    token = _token_of(frame.data, frames)
     if token is None:
         await ws.close(code=AUTH_REFUSED, message=_reason(f"the first frame must be {AUTH_FRAME}"))
         return None
@@ -79,12 +84,9 @@ async def authenticate_first_frame(
     return None
 
 
-def _token_of(data: str) -> str | None:
+def _token_of(data: str, frames: Any) -> str | None:
     try:
-        frame = json.loads(data)
-    except ValueError:
+        frame = msgspec.json.decode(data, type=frames)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
         return None
-    if not isinstance(frame, dict) or frame.get("type") != "auth":
-        return None
-    token = frame.get("token")
-    return token if isinstance(token, str) and 0 < len(token) <= 256 else None
+    return frame.token if isinstance(frame, SocketAuth) else None

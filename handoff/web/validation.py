@@ -1,9 +1,11 @@
-"""Reading request bodies: a clear 400 for anything malformed, before anything is stored.
+"""Reading request bodies and socket frames: a clear 400 for anything malformed, before
+anything is stored.
 
-A body with a shape (the ``...In`` Structs of handoff/shapes/http.py) is decoded by it with
-read_body; its texts are then trimmed and checked as text_field checks them. Whatever the
-Struct refuses is answered with the same message and ``field`` the checks below give, for
-the first wrong field in the order the Struct declares them.
+A body or frame is decoded by its shape (the ``...In`` Structs of handoff/shapes/http.py,
+the client frames of handoff/shapes/events.py) with read_body or decode; its texts are
+then trimmed and checked. Whatever the Struct refuses is answered with the same message
+and ``field`` the checks below give, for the first wrong field in the order the Struct
+declares them. Views parse nothing themselves (tests/gateway/test_layers.py).
 """
 
 from __future__ import annotations
@@ -29,11 +31,7 @@ SHOWN_NAME_CHARS = 64
 S = TypeVar("S", bound=msgspec.Struct)
 
 
-async def read_json(request: web.Request) -> dict[str, Any]:
-    return _json_object(await request.read())
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
+def _json_object(raw: bytes | str) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -41,12 +39,6 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise json_error(web.HTTPBadRequest, "body must be a JSON object")
     return body
-
-
-def text_field(
-    body: dict[str, Any], name: str, *, max_chars: int, required: bool = True
-) -> str | None:
-    return _text(name, body.get(name), max_chars=max_chars, required=required)
 
 
 def _text(name: str, value: Any, *, max_chars: int, required: bool) -> str | None:
@@ -99,7 +91,13 @@ class Refusal:
     message: str
 
 
-Rule = Text | Refusal
+@dataclass(frozen=True)
+class ByCaller:
+    """A field the caller checks against the others (what is wrong with it depends on
+    them): decode's ``explain`` says so when the shape refuses the body."""
+
+
+Rule = Text | Refusal | ByCaller
 
 
 @dataclass(frozen=True)
@@ -113,21 +111,44 @@ class _Field:
     nullable: bool
 
 
-async def read_body(request: web.Request, shape: type[S], /, **rules: Rule) -> S:
-    """The JSON body as ``shape``, its texts trimmed and checked (blank: None).
+async def read_body(
+    request: web.Request,
+    shape: type[S],
+    /,
+    *,
+    explain: Callable[[dict[str, Any]], object] | None = None,
+    **rules: Rule,
+) -> S:
+    """The JSON body as ``shape``, its texts trimmed and checked (blank: None)."""
+    return decode(await request.read(), shape, explain=explain, **rules)
+
+
+def decode(
+    raw: bytes | str,
+    shape: type[S],
+    /,
+    *,
+    explain: Callable[[dict[str, Any]], object] | None = None,
+    **rules: Rule,
+) -> S:
+    """``raw`` JSON as ``shape``, its texts trimmed and checked (blank: None).
 
     A text field needs no rule unless its limit or requiredness is not the shape's; any
-    other field needs a Refusal. An unknown field is refused too: the shapes forbid them.
+    other field needs a Refusal, or ByCaller when ``explain`` raises its 400: explain gets
+    the plain JSON object, before the other fields are checked. An unknown field is
+    refused too: the shapes forbid them.
     """
     fields = _fields(shape, rules)
-    raw = await request.read()
+    assert (explain is None) == all(not isinstance(f.rule, ByCaller) for f in fields)
     try:
         parsed = msgspec.json.decode(raw, type=shape)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
         # Refused, or beyond msgspec's parser only (a BOM, a lone surrogate's escape):
         # the checks, run on the plain JSON, say what is wrong as they always did.
         body = _json_object(raw)
-        _first_problem(body, fields)
+        if explain is not None:
+            explain(body)
+        _first_problem(body, fields, _tag_field(shape))
         try:
             parsed = msgspec.convert(body, shape)
         except (msgspec.ValidationError, UnicodeEncodeError) as exc:  # not expected
@@ -140,11 +161,46 @@ async def read_body(request: web.Request, shape: type[S], /, **rules: Rule) -> S
     return msgspec.structs.replace(parsed, **changes)
 
 
+async def read_one_of(
+    request: web.Request, shapes: tuple[type[msgspec.Struct], ...], refusal: str
+) -> msgspec.Struct:
+    """The JSON body as the first of ``shapes`` that takes it (they have no tag to tell
+    them apart), or one 400 saying what may be given."""
+    raw = await request.read()
+    for shape in shapes:
+        try:
+            return msgspec.json.decode(raw, type=shape)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+            continue
+    _json_object(raw)  # not JSON, or not an object: say that first
+    raise json_error(web.HTTPBadRequest, refusal)
+
+
+def decode_frame(raw: str, frames: Any) -> msgspec.Struct | dict[str, Any] | None:
+    """A socket frame as the one of ``frames`` (a tagged union) it is; else the plain JSON
+    object, so that a malformed message can be answered with what is wrong; None when the
+    frame is no JSON object at all."""
+    try:
+        return msgspec.json.decode(raw, type=frames)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        pass
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _tag_field(shape: type[msgspec.Struct]) -> str | None:
+    """The field a tagged shape (a socket frame's ``type``) is told apart by."""
+    return shape.__struct_config__.tag_field
+
+
 def _fields(shape: type[msgspec.Struct], rules: dict[str, Rule]) -> list[_Field]:
     fields = [replace(field, rule=rules.pop(field.name, field.rule)) for field in _shape(shape)]
     assert not rules, f"{shape.__name__} has no field {', '.join(rules)}"
     for field in fields:
-        assert isinstance(field.rule, Refusal) or field.text, f"'{field.name}' needs a Refusal"
+        assert not isinstance(field.rule, Text) or field.text, f"'{field.name}' needs a Refusal"
     return fields
 
 
@@ -181,10 +237,12 @@ def _checked_text(field: _Field, value: Any) -> Any:
     return rule.then(text) if rule.then else text
 
 
-def _first_problem(body: dict[str, Any], fields: list[_Field]) -> None:
+def _first_problem(body: dict[str, Any], fields: list[_Field], tag: str | None) -> None:
     """Raise the 400 (or 413) for the first wrong field, if any."""
     for field in fields:
         value = body.get(field.name)
+        if isinstance(field.rule, ByCaller):
+            continue
         if isinstance(field.rule, Refusal):
             if field.name in body:
                 try:
@@ -212,7 +270,7 @@ def _first_problem(body: dict[str, Any], fields: list[_Field]) -> None:
                 )
     names = [field.name for field in fields]
     for name in body:
-        if name not in names:
+        if name not in names and name != tag:
             shown = name[:SHOWN_NAME_CHARS].encode("utf-8", "backslashreplace").decode()
             raise json_error(
                 web.HTTPBadRequest,

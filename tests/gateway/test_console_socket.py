@@ -77,6 +77,7 @@ async def test_a_bad_reply_on_the_socket_gets_an_error_and_stores_nothing(
         {"type": "message", "text": "hello", "client_message_id": "e-4"},
         reply(customer.id, "hello", "e" * 65),
         reply("no-such-conversation", "hello", "e-6"),
+        {**reply(customer.id, "hello", "e-7"), "as_agent": 2},
     ):
         await console.send_json(frame)
         answer = await next_event(console, "error")
@@ -84,8 +85,13 @@ async def test_a_bad_reply_on_the_socket_gets_an_error_and_stores_nothing(
 
     assert answers == [
         ("e-1", 409), ("e-2", 400), ("e-3", 413), ("e-4", 400), ("e" * 65, 413),
-        ("e-6", 404),
+        ("e-6", 404), ("e-7", 400),
     ]
+    assert answer["error"] == {
+        "status": 400, "field": "as_agent",
+        "message": "unknown field 'as_agent'; the fields are conversation_id, text, "
+                   "client_message_id",
+    }
     assert await customer.messages() == before
     await console.close()
 

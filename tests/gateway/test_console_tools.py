@@ -214,6 +214,10 @@ async def test_transfer_errors(client: TestClient, agent_headers: dict[str, str]
         ({}, 400, 'give either {"agent_id": <id>} or {"to": "queue"}'),
         ({"to": "bot"}, 400, 'give either {"agent_id": <id>} or {"to": "queue"}'),
         ({"agent_id": "2"}, 400, 'give either {"agent_id": <id>} or {"to": "queue"}'),
+        ({"agent_id": True}, 400, 'give either {"agent_id": <id>} or {"to": "queue"}'),
+        ({"agent_id": 2, "to": "queue"}, 400, 'give either {"agent_id": <id>} or {"to": "queue"}'),
+        ({"to": "queue", "note": "x"}, 400, 'give either {"agent_id": <id>} or {"to": "queue"}'),
+        ([2], 400, "body must be a JSON object"),
         ({"agent_id": 99}, 400, "no such agent"),
         ({"agent_id": 1}, 400, "the conversation is already yours"),
     ):

@@ -1,6 +1,6 @@
 """The gateway's rooms import only downward (.importlinter), nothing dodges that rule
-with an import inside a function, the web room writes no SQL of its own, and bot/nlu's
-detectors share only the lexicon."""
+with an import inside a function, the web room writes no SQL of its own and parses no
+body or frame past its shape, and bot/nlu's detectors share only the lexicon."""
 
 from __future__ import annotations
 
@@ -107,3 +107,28 @@ def test_the_check_finds_sql_builders() -> None:
         "sa.func.count()\n"
     )
     assert _sql_builders(ast.parse(source)) == ["select", "delete", "update"]
+
+
+def _own_parsing(tree: ast.Module) -> list[str]:
+    """Calls by which a module would read a body or a frame past its shape."""
+    parsers = {"json.loads", "request.read", "request.json", "request.post", "request.text"}
+    return [
+        ast.unparse(node.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in parsers
+    ]
+
+
+def test_no_view_parses_a_body_or_frame_past_its_shape() -> None:
+    """Bodies and socket frames are decoded by their shapes (handoff.web.validation)."""
+    parsing = {
+        str(path.relative_to(ROOT)): calls
+        for path in sorted((WEB / "views").rglob("*.py"))
+        if (calls := _own_parsing(ast.parse(path.read_text())))
+    }
+    assert parsing == {}
+
+
+def test_the_check_finds_own_parsing() -> None:
+    source = "data = json.loads(frame.data)\nraw = await request.read()\nrequest.app.read()\n"
+    assert _own_parsing(ast.parse(source)) == ["json.loads", "request.read"]

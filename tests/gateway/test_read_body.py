@@ -1,5 +1,5 @@
-"""read_body decodes a body by its shape and answers what is wrong as text_field always
-did: the same message and field, for the first wrong field in the shape's order."""
+"""read_body decodes a body by its shape and answers what is wrong as the hand-written
+checks did: the same message and field, for the first wrong field in the shape's order."""
 
 from __future__ import annotations
 

@@ -295,6 +295,14 @@ async def test_nobody_approves_their_own_request_or_an_unknown_one(
         ({"action": "voucher", "amount": 1000.01},
          "nobody may approve more than 1,000 EUR for 'voucher'"),
         ({"action": "waive_change_fee", "amount": 50}, "'waive_change_fee' takes no amount"),
+        # What the action does not decide: the shape's own fields, after the action's.
+        ({"action": "voucher", "amount": 50, "note": 5}, "'note' must be a string"),
+        ({"action": "voucher", "amount": 50, "note": "a\x00b"}, "'note' must not contain NUL"),
+        ({"action": "voucher", "amount": 50, "given_by": "Maya"},
+         "unknown field 'given_by'; the fields are action, amount, fields, note"),
+        ({"action": "teleport", "given_by": "Maya"},
+         "unknown action; one of: rebook_next_flight, waive_change_fee, voucher, "
+         "hotel_night, refund"),
     ],
 )
 async def test_bad_input_is_a_clear_400(

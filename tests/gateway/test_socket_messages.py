@@ -220,6 +220,10 @@ async def test_a_frame_that_cannot_be_stored_gets_an_error_like_the_http_answer(
     # A lone surrogate: valid JSON, but no text that can be stored.
     await widget.send_str('{"type": "message", "text": "a\\udc00", "client_message_id": "c-4"}')
     not_unicode = await next_event(widget, "error")
+    await widget.send_json(_frame("hello", "c-5", payload="p" * 201))
+    long_payload = await next_event(widget, "error")
+    await widget.send_json(_frame("hello", "c-6", sender="agent"))
+    unknown = await next_event(widget, "error")
 
     assert empty == {"type": "error", "client_message_id": "c-1", "error": {
         "status": 400, "message": "'text' must not be empty", "field": "text"}}
@@ -231,6 +235,11 @@ async def test_a_frame_that_cannot_be_stored_gets_an_error_like_the_http_answer(
     assert not_text["error"]["status"] == 400
     assert not_unicode == {"type": "error", "client_message_id": "c-4", "error": {
         "status": 400, "message": "'text' is not valid Unicode", "field": "text"}}
+    assert long_payload == {"type": "error", "client_message_id": "c-5", "error": {
+        "status": 413, "message": "'payload' is longer than 200 characters", "field": "payload"}}
+    assert unknown == {"type": "error", "client_message_id": "c-6", "error": {
+        "status": 400, "field": "sender",
+        "message": "unknown field 'sender'; the fields are text, payload, client_message_id"}}
     assert await customer.messages() == []
     assert rasa.calls == []
     await widget.close()
@@ -353,9 +362,12 @@ async def test_typing_frames_still_reach_the_agent(
     console = await _console(client, agent_headers)
     widget = await _widget(client, customer, after=CLAIMED)
 
-    await widget.send_str(json.dumps({"type": "typing", "typing": True}))
+    # Frames their shapes refuse are dropped: not a bool, an unknown type, not JSON.
+    await widget.send_json({"type": "typing", "typing": "yes"})
+    await widget.send_json({"type": "shout", "typing": False})
     await widget.send_str("not json")
     await widget.send_json(["not", "an", "object"])
+    await widget.send_str(json.dumps({"type": "typing", "typing": True}))
 
     typing = await next_event(console, "typing")
     assert (typing["sender"], typing["typing"]) == ("customer", True)

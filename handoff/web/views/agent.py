@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -45,6 +44,7 @@ from handoff.live.serializers import (
 )
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.live.sockets import SESSION_ENDED
+from handoff.shapes.events import ConsoleFrame, ConsoleSocketMessage, ConsoleSocketTyping, Watch
 from handoff.shapes.http import (
     AgentAccount,
     AgentMessageIn,
@@ -58,7 +58,7 @@ from handoff.shapes.http import (
     ResolveIn,
 )
 from handoff.web.answers import shaped
-from handoff.web.validation import Refusal, Text, int_query, read_body, text_field
+from handoff.web.validation import Refusal, Text, decode, decode_frame, int_query, read_body
 from handoff.web.views.console import agent_records
 from handoff.web.views.origins import check_origin
 
@@ -196,6 +196,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
             ws,
             request.app[keys.SETTINGS].socket_auth_seconds,
             lambda candidate: _live_session(request, candidate),
+            ConsoleFrame,
         )
         if session is None:
             return ws
@@ -226,26 +227,21 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
-            try:
-                data = json.loads(frame.data)
-            except ValueError:
-                continue
-            if not isinstance(data, dict):
-                continue
-            conversation_id = data.get("conversation_id")
-            if data.get("type") == "typing" and isinstance(conversation_id, str):
+            sent = decode_frame(frame.data, ConsoleFrame)
+            if isinstance(sent, ConsoleSocketTyping):
                 await publisher.to_conversation(
-                    conversation_id, typing_event(conversation_id, "agent", bool(data.get("typing")))
+                    sent.conversation_id,
+                    typing_event(sent.conversation_id, "agent", sent.typing),
                 )
-            elif data.get("type") == "watch" and (
-                conversation_id is None
-                or (isinstance(conversation_id, str) and len(conversation_id) <= 64)
-            ):
+            elif isinstance(sent, Watch):
                 # The conversation this console shows: its events come here too.
-                registry.watch(ws, conversation_id)
-                registry.send(ws, watching_event(conversation_id))
-            elif data.get("type") == "message":
-                registry.send(ws, await _socket_reply(request, agent, data))
+                registry.watch(ws, sent.conversation_id)
+                registry.send(ws, watching_event(sent.conversation_id))
+            elif isinstance(sent, ConsoleSocketMessage) or (
+                isinstance(sent, dict) and sent.get("type") == "message"
+            ):
+                # A message its shape refused is answered with what is wrong.
+                registry.send(ws, await _socket_reply(request, agent, frame.data, sent))
     finally:
         expiry.cancel()
         registry.remove_agent(ws)
@@ -262,23 +258,30 @@ async def _live_session(request: web.Request, token: str) -> AgentSession:
     return session
 
 
-async def _socket_reply(request: web.Request, agent: Agent, data: dict[str, Any]) -> Event:
+async def _socket_reply(
+    request: web.Request, agent: Agent, raw: str, sent: ConsoleSocketMessage | dict[str, Any]
+) -> Event:
     """A reply sent on the console's socket: what a POST of it does, answered by an ack.
 
     The message goes out as a ``message`` event before its ack. An error answer is an
     HTTP error's body; 503 and a lost ack are retried with the same client_message_id.
     """
+    # As sent, untrimmed: the console finds its reply by it.
+    sent_id = sent.client_message_id if isinstance(sent, ConsoleSocketMessage) else sent.get(
+        "client_message_id"
+    )
 
     async def turn() -> Event:
-        conversation_id = data.get("conversation_id")
-        if not isinstance(conversation_id, str) or not 0 < len(conversation_id) <= 64:
-            raise json_error(
-                web.HTTPBadRequest, "'conversation_id' is required", field="conversation_id"
-            )
-        text = text_field(data, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
-        stored_id = text_field(data, "client_message_id", max_chars=64)
-        assert text is not None
-        reply = await do_agent_message(request.app, conversation_id, agent, text, stored_id)
-        return agent_ack_event(data["client_message_id"], conversation_id, reply.message.seq)
+        max_chars = request.app[keys.SETTINGS].max_message_chars
+        message = decode(
+            raw,
+            ConsoleSocketMessage,
+            conversation_id=Refusal("'conversation_id' is required"),
+            text=Text(max_chars),
+        )
+        reply = await do_agent_message(
+            request.app, message.conversation_id, agent, message.text, message.client_message_id
+        )
+        return agent_ack_event(sent_id, message.conversation_id, reply.message.seq)
 
-    return await socket_answer(data, turn)
+    return await socket_answer(sent_id, turn)

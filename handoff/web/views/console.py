@@ -17,6 +17,7 @@ from handoff.access.auth import current_agent, require_agent
 from handoff.http_errors import json_error
 from handoff.storage.models import Agent, Conversation
 from handoff.storage.queries import all_agents, all_canned, notes_of, resolutions_of
+from handoff.agent_tools.resolution_actions import Catalogue as Actions
 from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
 from handoff.agent_tools.resolution_fields import FieldError
 from handoff.agent_tools.resolutions import (
@@ -50,18 +51,20 @@ from handoff.shapes.http import (
     NoteIn,
     NoteOut,
     Notes,
+    ResolutionIn,
     ResolutionOut,
+    TransferToAgent,
+    TransferToQueue,
     Transferred,
 )
 from handoff.web.answers import shaped
-from handoff.web.validation import Text, int_query, read_body, read_json, text_field
+from handoff.web.validation import ByCaller, Text, int_query, read_body, read_one_of
 
 routes = web.RouteTableDef()
 
 SUPERVISOR = "supervisor"
 # No single commitment is anywhere near this; a bigger number is a typo.
 MAX_AMOUNT = Decimal("1000000")
-MAX_NOTE_CHARS = 1000
 
 
 async def _supervisor(request: web.Request) -> Agent:
@@ -202,9 +205,24 @@ async def resolution_actions(request: web.Request) -> web.Response:
     )
 
 
-def _amount(body: dict[str, Any], action: ResolutionAction) -> int | None:
+def _resolution(
+    catalogue: Actions, action_id: Any, amount: Any, fields: Any
+) -> tuple[ResolutionAction, int | None, dict[str, str]]:
+    """The action asked for, its amount in minor units and its fields' values, each
+    checked against the action (an unknown one first). Given a decoded ResolutionIn's
+    values, or the plain JSON's when the shape refused them, to say why."""
+    if not isinstance(action_id, str) or action_id not in catalogue.actions:
+        raise json_error(
+            web.HTTPBadRequest,
+            f"unknown action; one of: {', '.join(catalogue.actions)}",
+            field="action",
+        )
+    action = catalogue.actions[action_id]
+    return action, _amount(amount, action), _fields(fields, action)
+
+
+def _amount(value: Any, action: ResolutionAction) -> int | None:
     """The amount in minor units, checked against what the action takes."""
-    value = body.get("amount")
     if not action.takes_amount:
         if value is not None:
             raise json_error(
@@ -243,9 +261,8 @@ def _amount(body: dict[str, Any], action: ResolutionAction) -> int | None:
     return minor
 
 
-def _fields(body: dict[str, Any], action: ResolutionAction) -> dict[str, str]:
+def _fields(given: Any, action: ResolutionAction) -> dict[str, str]:
     """The values of the action's declared fields, each checked; every one is required."""
-    given = body.get("fields")
     if given is None:
         given = {}
     if not isinstance(given, dict):
@@ -272,23 +289,20 @@ def _fields(body: dict[str, Any], action: ResolutionAction) -> dict[str, str]:
 @routes.post("/api/agent/conversations/{id}/resolutions")
 async def request_resolution(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    # Not read_body: amount and fields are checked against the action chosen (an unknown
-    # one first), an order and wording a decode of ResolutionIn cannot give.
-    body = await read_json(request)
-    action_id = body.get("action")
     catalogue = request.app[keys.RESOLUTIONS]
-    if not isinstance(action_id, str) or action_id not in catalogue.actions:
-        raise json_error(
-            web.HTTPBadRequest,
-            f"unknown action; one of: {', '.join(catalogue.actions)}",
-            field="action",
-        )
-    action = catalogue.actions[action_id]
-    amount_minor = _amount(body, action)
-    fields = _fields(body, action)
-    note = text_field(body, "note", max_chars=MAX_NOTE_CHARS, required=False)
+    body = await read_body(
+        request,
+        ResolutionIn,
+        action=ByCaller(),
+        amount=ByCaller(),
+        fields=ByCaller(),
+        explain=lambda raw: _resolution(
+            catalogue, raw.get("action"), raw.get("amount"), raw.get("fields")
+        ),
+    )
+    action, amount_minor, fields = _resolution(catalogue, body.action, body.amount, body.fields)
     resolution = await do_request_resolution(
-        request.app, request.match_info["id"], agent, action, amount_minor, note, fields
+        request.app, request.match_info["id"], agent, action, amount_minor, body.note, fields
     )
     return shaped(ResolutionOut(resolution=resolution_shape(resolution)), status=201)
 
@@ -296,17 +310,12 @@ async def request_resolution(request: web.Request) -> web.Response:
 @routes.post("/api/agent/conversations/{id}/transfer")
 async def transfer(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    # Not read_body: the body is one of two shapes, which msgspec cannot decode untagged.
-    body = await read_json(request)
-    agent_id, to = body.get("agent_id"), body.get("to")
-    if to == "queue" and agent_id is None:
-        target = None
-    elif to is None and isinstance(agent_id, int) and not isinstance(agent_id, bool):
-        target = agent_id
-    else:
-        raise json_error(
-            web.HTTPBadRequest, 'give either {"agent_id": <id>} or {"to": "queue"}'
-        )
+    body = await read_one_of(
+        request,
+        (TransferToAgent, TransferToQueue),
+        'give either {"agent_id": <id>} or {"to": "queue"}',
+    )
+    target = body.agent_id if isinstance(body, TransferToAgent) else None
     conversation = await do_transfer(request.app, request.match_info["id"], agent, target)
     return shaped(
         Transferred(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -24,6 +23,7 @@ from handoff.conversations.ratings import rating_prompt
 from handoff.live.serializers import message_shape
 from handoff.web.socket_auth import authenticate_first_frame, websocket_or_400
 from handoff.routing.team import team_of
+from handoff.shapes.events import SocketMessage, SocketTyping, WidgetFrame
 from handoff.shapes.http import (
     AgentName,
     ContactIn,
@@ -36,7 +36,7 @@ from handoff.shapes.http import (
     Turn,
 )
 from handoff.web.answers import shaped
-from handoff.web.validation import Refusal, Text, int_query, read_body, text_field
+from handoff.web.validation import Refusal, Text, decode, decode_frame, int_query, read_body
 from handoff.web.views.origins import check_origin
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
             return candidate
 
         token = await authenticate_first_frame(
-            ws, request.app[keys.SETTINGS].socket_auth_seconds, check
+            ws, request.app[keys.SETTINGS].socket_auth_seconds, check, WidgetFrame
         )
         if token is None:
             return ws
@@ -137,19 +137,15 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
-            try:
-                data = json.loads(frame.data)
-            except ValueError:
-                continue
-            if not isinstance(data, dict):
-                continue
-            if data.get("type") == "message":
+            sent = decode_frame(frame.data, WidgetFrame)
+            if isinstance(sent, SocketMessage) or _refused_message(sent):
                 registry.send(
-                    ws, await _socket_message(request, conversation_id, token, data, ws)
+                    ws,
+                    await _socket_message(request, conversation_id, token, frame.data, sent, ws),
                 )
-            elif data.get("type") == "typing":
+            elif isinstance(sent, SocketTyping):
                 await request.app[keys.PUBLISHER].to_agents(
-                    typing_event(conversation_id, "customer", bool(data.get("typing"))),
+                    typing_event(conversation_id, "customer", sent.typing),
                     holder=await agent_holding(request.app, conversation_id),
                 )
     finally:
@@ -162,11 +158,17 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+def _refused_message(sent: object) -> bool:
+    """A message frame its shape refused: answered with what is wrong, as its POST is."""
+    return isinstance(sent, dict) and sent.get("type") == "message"
+
+
 async def _socket_message(
     request: web.Request,
     conversation_id: str,
     token: str,
-    data: dict[str, Any],
+    raw: str,
+    sent: SocketMessage | dict[str, Any],
     ws: web.WebSocketResponse,
 ) -> dict[str, Any]:
     """A message sent over the widget's socket: the same turn as a POST, then its ack.
@@ -176,26 +178,26 @@ async def _socket_message(
     events before it; in human mode this socket gets no event of its own message (the
     conversation's other sockets do), only the ack.
     """
+    # As sent, untrimmed: the widget finds its message by it.
+    sent_id = sent.client_message_id if isinstance(sent, SocketMessage) else sent.get(
+        "client_message_id"
+    )
 
     async def turn() -> dict[str, Any]:
-        text = text_field(data, "text", max_chars=request.app[keys.SETTINGS].max_message_chars)
-        payload = text_field(data, "payload", max_chars=200, required=False)
-        stored_id = text_field(data, "client_message_id", max_chars=64)
-        assert text is not None and stored_id is not None
+        max_chars = request.app[keys.SETTINGS].max_message_chars
+        message = decode(raw, SocketMessage, text=Text(max_chars))
         await throttle_conversation(request.app, token)
         result = await do_customer_message(
             request.app,
             conversation_id,
-            text,
-            payload=payload,
-            client_message_id=stored_id,
+            message.text,
+            payload=message.payload,
+            client_message_id=message.client_message_id,
             sender_socket=ws,
         )
-        return ack_event(
-            data["client_message_id"], message_shape(result.messages[0]), result.status
-        )
+        return ack_event(sent_id, message_shape(result.messages[0]), result.status)
 
-    return await socket_answer(data, turn)
+    return await socket_answer(sent_id, turn)
 
 
 @routes.post("/api/conversations/{id}/contact")
