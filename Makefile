@@ -45,6 +45,7 @@ test-deps:
 	scripts/install_axe.sh
 	scripts/install_esbuild.sh
 	scripts/install_postgres.sh
+	scripts/install_nginx.sh
 
 # The widget's bundle is committed (running Baton needs no Node); this rebuilds it.
 widget:
