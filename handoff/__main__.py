@@ -66,9 +66,9 @@ GC_THRESHOLDS = (10_000, 20, 20)
 def tune_garbage_collection(app: web.Application) -> None:
     """Fewer, shorter pauses of the garbage collector in a busy relay.
 
-    With CPython's defaults the relay at 2,000 messages a second spent 9 % of its time
-    collecting, and every second or so stopped for 80-110 ms to walk through every object
-    (a full collection): that alone set its 99th percentile latency. Here the youngest
+    With CPython's defaults a busy relay stopped every second or so to walk through every
+    object (a full collection), and that alone set its 99th percentile latency
+    (bench/README.md, "The numbers behind the gateway's own code"). Here the youngest
     objects are collected less often (a message's objects are gone by then), and what the
     gateway holds from its start (modules, the app) is left out of full collections.
     """
@@ -118,9 +118,9 @@ def main() -> None:
         port = getattr(args, "port", None) or settings.port
         app = create_app(settings)
         tune_garbage_collection(app)
-        # uvloop's event loop (libuv, in C) for asyncio's, which is written in Python: in
-        # one pair of runs at relay saturation (bench/relay.py) the gateway's CPU per
-        # message went from 0.14 to 0.12 ms, and a bare aiohttp echo's from 0.04 to 0.02.
+        # uvloop's event loop (libuv, in C) for asyncio's, which is written in Python: less
+        # CPU per relayed message (bench/README.md, "The numbers behind the gateway's own
+        # code").
         web.run_app(
             app, host=host, port=port, print=None, loop=uvloop.new_event_loop(),
             access_log_class=AccessLog,

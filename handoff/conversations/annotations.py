@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 REST_PER_READING = 3.0
 # Messages a second through the writer above which readings slow down in proportion:
 # at twice this rate the worker rests twice as long. A relay that busy wants the CPU
-# (bench/relay.py, 2,000 messages/s: Rasa's readings took 40 % of a core, 0.21 ms per
-# relayed message); what waits is read when it calms down, in fewer, fuller readings.
+# Rasa's readings would take (bench/README.md, "The numbers behind the gateway's own
+# code"); what waits is read when it calms down, in fewer, fuller readings.
 BUSY_RELAY_RATE = 1000.0
 
 

@@ -1,12 +1,12 @@
 """Whether the gateway is busy writing, which decides where a SQLite transaction runs.
 
 On SQLite a transaction runs on the loop itself while the gateway is quiet: one of a
-message or two takes about 0.2 ms, and handing it to the writer's thread and back cost
-more than that on a bot turn's path (measured: the turn's overhead went from 3.3-3.9 %
-to 5.4 % of Rasa's own time), as the thread waits for the interpreter's lock after each
-statement. Above BUSY_WRITE_RATE messages a second, or for a transaction of more than
-INLINE_MESSAGES, the thread takes it, and the loop goes on reading the next messages
-while SQLite and the file system work (handoff.storage.write_connection).
+message or two is quick, and handing it to the writer's thread and back cost more than
+that on a bot turn's path, as the thread waits for the interpreter's lock after each
+statement (bench/README.md, "The numbers behind the gateway's own code"). Above
+BUSY_WRITE_RATE messages a second, or for a transaction of more than INLINE_MESSAGES, the
+thread takes it, and the loop goes on reading the next messages while SQLite and the
+file system work (handoff.storage.write_connection).
 """
 
 from __future__ import annotations

@@ -5,17 +5,15 @@ its ping (PostgreSQL) and the rollback on return. A connection that failed is dr
 the next transaction opens a new one.
 
 On a SQLite file the connection is the standard library's driver, without SQLAlchemy in
-between (handoff.storage.write_statements). Through aiosqlite every statement was several thread
-hand-offs, and on a busy machine those were the larger part of the relay's CPU time
-(measured: 0.65 ms against 0.45 ms of gateway CPU per relayed message), so a quiet
-gateway's transactions run right here on the event loop. A busy gateway's (handoff.storage.busy
-decides) run on a thread of their own, one hand-off per transaction: on the loop, a
-transaction held it while SQLite worked and while the file system made its writes wait.
-At relay saturation the loop was blocked in ext4 (`ext4_block_write_begin`, the thread in
-state D) for a fifth of the time; in a stand-alone test the longest commit took 28 ms
-while the checkpoint thread ran, against 5 ms without it. On the writer's thread SQLite's
-own work runs without the interpreter's lock, beside the loop, and a stalled write
-delays only the messages of that transaction while the loop reads the next ones.
+between (handoff.storage.write_statements). Through aiosqlite every statement was several
+thread hand-offs, on a busy machine the larger part of the relay's CPU time, so a quiet
+gateway's transactions run right here on the event loop. A busy gateway's
+(handoff.storage.busy decides) run on a thread of their own, one hand-off per
+transaction: on the loop, a transaction held it while SQLite worked and while the file
+system made its writes wait. On the writer's thread SQLite's own work runs without the
+interpreter's lock, beside the loop, and a stalled write delays only the messages of
+that transaction while the loop reads the next ones (the measurements: bench/README.md,
+"The numbers behind the gateway's own code").
 
 The connection waits at most a moment for SQLite's lock (writers of this process take
 turns in Database.one_writer first, so only another process could hold it).
@@ -54,17 +52,14 @@ T = TypeVar("T")
 # How often the log is copied into the database file while there are writes. The
 # checkpoint thread runs beside the writer, so under a steady stream of writes it never
 # catches up with the log's end, and SQLite starts the log afresh only after a checkpoint
-# that did: measured, the log grew by 40 MB a second without end. So right after it the
-# writer's own connection checkpoints, between two of its transactions, which catches up;
+# that did: the log grew without end. So right after it the writer's own connection
+# checkpoints, between two of its transactions, which catches up;
 # the thread has just copied and synced most of the log, so this one holds the writer's
-# turn only for what came meanwhile. The log holds about a second of writes (38 MB at
-# most in a relay run at 2,000-3,000 messages a second).
+# turn only for what came meanwhile. The log holds about a second of writes.
 # SQLite's automatic checkpoint (wal_autocheckpoint) is off on the writer's connection:
 # it ran inside whichever commit crossed its threshold, which on a quiet gateway is on
-# the loop, and stood the loop still in fdatasync (sampled in the kernel's
-# folio_wait_writeback) about once a second at 2,000 messages a second. Over five relay
-# runs each at that rate, the median p99 went from 41.6 to 18.1 ms (bench/README.md,
-# session 7).
+# the loop, and stood the loop still in fdatasync about once a second in a busy relay
+# (bench/README.md, "The numbers behind the gateway's own code").
 CHECKPOINT_SECONDS = 1.0
 # The writer's page cache (KiB, as SQLite's negative cache_size): a transaction of a
 # thousand messages of a thousand conversations dirties about as many index pages, and

@@ -13,10 +13,10 @@ seqs, inserts the messages and sets what the bot understood of earlier ones.
   the columns' own SQLAlchemy types (SqliteRows), so what is stored is exactly what
   SQLAlchemy would store and read back (tests/gateway/test_write_statements.py checks
   that both store the same rows). A driver error is raised as SQLAlchemy's
-  (IntegrityError, OperationalError ...). The reason is time: with the caches cold after
-  Rasa's work, SQLAlchemy's execution of a bot turn's two statements cost 0.57 ms against
-  0.22 ms for the driver's, and SQLAlchemy's Python would hold the interpreter's lock
-  that the event loop needs.
+  (IntegrityError, OperationalError ...). The reason is time: SQLAlchemy's execution of
+  a bot turn's statements cost more than twice the driver's, holding the interpreter's
+  lock the event loop needs (bench/README.md, "The numbers behind the gateway's own
+  code").
 """
 
 from __future__ import annotations
@@ -170,9 +170,8 @@ class SqliteStatements:
     is one step of the driver whatever the transaction's size, and the seqs are added in
     SQL, so that no Python runs between the statements. The driver lets go of the
     interpreter's lock for each step, and getting it back means waiting for the event
-    loop on the other thread: executemany() took it back for every row (measured with
-    500 rows a transaction and a busy second thread: 87 against 29 microseconds a
-    message).
+    loop on the other thread: executemany() took it back for every row, three times
+    slower a message (bench/README.md, "The numbers behind the gateway's own code").
     """
 
     _INSERT_SQL = (
