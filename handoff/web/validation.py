@@ -138,7 +138,7 @@ def decode(
     the plain JSON object, before the other fields are checked. An unknown field is
     refused too: the shapes forbid them.
     """
-    fields = _fields(shape, rules)
+    fields = _fields(shape, tuple(rules.items()))
     assert (explain is None) == all(not isinstance(f.rule, ByCaller) for f in fields)
     try:
         parsed = msgspec.json.decode(raw, type=shape)
@@ -196,8 +196,16 @@ def _tag_field(shape: type[msgspec.Struct]) -> str | None:
     return shape.__struct_config__.tag_field
 
 
-def _fields(shape: type[msgspec.Struct], rules: dict[str, Rule]) -> list[_Field]:
-    fields = [replace(field, rule=rules.pop(field.name, field.rule)) for field in _shape(shape)]
+@cache
+def _fields(
+    shape: type[msgspec.Struct], given: tuple[tuple[str, Rule], ...]
+) -> tuple[_Field, ...]:
+    """The shape's fields with the rules given; cached, as a socket decodes every frame.
+    (Rules are frozen dataclasses; an explain callable is not part of the key.)"""
+    rules = dict(given)
+    fields = tuple(
+        replace(field, rule=rules.pop(field.name, field.rule)) for field in _shape(shape)
+    )
     assert not rules, f"{shape.__name__} has no field {', '.join(rules)}"
     for field in fields:
         assert not isinstance(field.rule, Text) or field.text, f"'{field.name}' needs a Refusal"
@@ -237,7 +245,7 @@ def _checked_text(field: _Field, value: Any) -> Any:
     return rule.then(text) if rule.then else text
 
 
-def _first_problem(body: dict[str, Any], fields: list[_Field], tag: str | None) -> None:
+def _first_problem(body: dict[str, Any], fields: tuple[_Field, ...], tag: str | None) -> None:
     """Raise the 400 (or 413) for the first wrong field, if any."""
     for field in fields:
         value = body.get(field.name)
