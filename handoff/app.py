@@ -17,8 +17,7 @@ from handoff.agent_tools.fulfilment import setup_fulfilment
 from handoff.storage.holders import Holders
 from handoff.routing.presence import presence
 from handoff.web.ratelimit import rate_limit_middleware, setup_limits
-from handoff.assistant.admission import setup_admission
-from handoff.assistant.rasa_client import setup_rasa_client
+from handoff.assistant.pool import setup_rasa
 from handoff.agent_tools.resolution_actions import setup_catalogue
 from handoff.metrics import Metrics
 from handoff.settings import Settings
@@ -94,8 +93,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             setup_database,
             setup_holders,
             setup_writer,
-            setup_rasa_client,
-            setup_admission,
+            setup_rasa,
             setup_sockets,
             setup_turns,
             presence(on_expired=do_agent_gone),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from handoff.assistant.admission import Admission
+    from handoff.assistant.pool import RasaPool
     from handoff.conversations.annotations import Annotator
     from handoff.conversations.customer_turns import WaitingTurn
     from handoff.access.auth import TokenHashes
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from handoff.storage.holders import Holders
     from handoff.routing.presence import AgentGrace
     from handoff.web.ratelimit import Limits
-    from handoff.assistant.rasa_client import RasaClient
     from handoff.agent_tools.resolution_actions import Catalogue
     from handoff.settings import Settings
     from handoff.live.sockets import SocketRegistry
@@ -28,8 +27,8 @@ if TYPE_CHECKING:
 
 SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 DB: web.AppKey["Database"] = web.AppKey("db")
-RASA: web.AppKey["RasaClient"] = web.AppKey("rasa")
-ADMISSION: web.AppKey["Admission"] = web.AppKey("admission")
+# Rasa's processes, each with its client and admission (handoff.assistant.pool).
+RASA: web.AppKey["RasaPool"] = web.AppKey("rasa")
 METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
 # Each conversation's bot turn waiting for Rasa, which the customer's "Talk to a person" cancels.
 WAITING_BOT_TURNS: web.AppKey[dict[str, "WaitingTurn"]] = web.AppKey("waiting_bot_turns")

@@ -72,10 +72,13 @@ class Settings:
     port: int = 8000
     database_url: str = field(default_factory=default_database_url)
     rasa_url: str = "http://127.0.0.1:5005"
+    # Several Rasa processes sharing their trackers (BATON_RASA_URLS); empty: rasa_url alone.
+    rasa_urls: tuple[str, ...] = ()
     actions_url: str = "http://127.0.0.1:5055"
     # A turn sent to Rasa and unanswered this long counts as Rasa being down.
     rasa_timeout: float = 10.0
-    # Turns in flight to Rasa at once; more wait their turn (handoff.assistant.admission).
+    # Turns in flight to each Rasa process at once; more wait their turn
+    # (handoff.assistant.admission).
     # Rasa's NLU is CPU-bound in one process: 120 turns at once on 2 cores took 5-8 s
     # with 1 to 4 in flight (within the noise), 8 s with 8; 3 lets a turn's I/O overlap.
     rasa_concurrency: int = 3
@@ -115,6 +118,11 @@ class Settings:
     timezone: str = "UTC"
 
     @property
+    def rasa_processes(self) -> tuple[str, ...]:
+        """The base URL of every Rasa process (handoff.assistant.pool)."""
+        return self.rasa_urls or (self.rasa_url,)
+
+    @property
     def tzinfo(self) -> dt.tzinfo:
         return zone_of(self.timezone)
 
@@ -129,6 +137,7 @@ class Settings:
             port=_int(env, "BATON_PORT", 8000),
             database_url=env.get("DATABASE_URL") or default_database_url(),
             rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}",
+            rasa_urls=tuple(url.rstrip("/") for url in _list(env, "BATON_RASA_URLS")),
             actions_url=env.get("ACTIONS_URL") or f"http://127.0.0.1:{actions_port}",
             rasa_timeout=_float(env, "BATON_RASA_TIMEOUT", 10.0),
             rasa_concurrency=_int(env, "BATON_RASA_CONCURRENCY", 3),

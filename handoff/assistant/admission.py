@@ -1,4 +1,5 @@
-"""Admission of turns to Rasa: a few at a time, the rest in order. Busy is not down.
+"""Admission of turns to one Rasa process: a few at a time, the rest in order. Busy is
+not down. handoff.assistant.pool holds one per process.
 
 Rasa is one CPU-bound process: a hundred turns sent at once are all answered slowly, and
 each one's timeout then counts its wait behind the others. Here at most `concurrency`
@@ -6,8 +7,9 @@ turns are in flight and the rest wait, customers first come first served, each f
 most `wait` seconds from when it was asked; once admitted, a turn has the client's own
 timeout (BATON_RASA_TIMEOUT). Rasa is down when it refuses, resets, answers a non-200,
 leaves an admitted turn unanswered, or a customer turn waits past its bound: then every
-waiting turn fails at once, and new ones fail without being sent, until the next answer
-or a health probe (once a second, or /readyz) says Rasa is back.
+waiting turn fails at once, and new ones fail without being sent (TurnNotSent: another
+process may take them), until the next answer or a health probe (once a second, or
+/readyz) says Rasa is back.
 
 Readings along (handoff.conversations.annotations) share the admission but are admitted
 only when no customer turn waits: a reading is an extra for the agent, and the Annotator
@@ -21,13 +23,12 @@ import asyncio
 import datetime as dt
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import suppress
 
-from aiohttp import web
-
-from handoff import keys
-from handoff.assistant.rasa_client import BotTurn, BotUnavailable, RasaClient, RasaDown
+from handoff.assistant.rasa_client import (
+    BotTurn, BotUnavailable, RasaClient, RasaDown, TurnNotSent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,10 @@ class Admission:
         concurrency: int,
         wait: float,
         on_admitted: Callable[[float], None] = lambda seconds: None,
+        name: str = "Rasa",
     ) -> None:
-        self._rasa = rasa
+        self.rasa = rasa
+        self.name = name
         self._concurrency = max(1, concurrency)
         self._wait = wait
         self._on_admitted = on_admitted
@@ -68,10 +71,10 @@ class Admission:
         *,
         reading_along: bool = False,
     ) -> BotTurn:
-        """RasaClient.send, once admitted; BotUnavailable at once while Rasa is down."""
+        """RasaClient.send, once admitted; TurnNotSent at once while Rasa is down."""
         await self._admit(reading_along)
         try:
-            turn = await self._rasa.send(conversation_id, text, message_id, mode, sent_at)
+            turn = await self.rasa.send(conversation_id, text, message_id, mode, sent_at)
         except RasaDown as exc:
             self._seen_down(str(exc))
             raise
@@ -82,7 +85,7 @@ class Admission:
 
     async def _admit(self, reading_along: bool) -> None:
         if self.down is not None:
-            raise BotUnavailable(f"Rasa is down: {self.down}")
+            raise TurnNotSent(f"{self.name} is down: {self.down}")
         if self.in_flight < self._concurrency and not self.waiting:
             self.in_flight += 1
             self._on_admitted(0.0)
@@ -121,33 +124,33 @@ class Admission:
 
     def _seen_down(self, why: str) -> None:
         if self.down is None:
-            log.warning("Rasa is down (%s): %d waiting turns fail", why, self.waiting)
+            log.warning("%s is down (%s): %d waiting turns fail", self.name, why, self.waiting)
         self.down = why
         for queue in (self._customers, self._readings):
             while queue:
                 waiter = queue.popleft()
                 if not waiter.done():
-                    waiter.set_exception(BotUnavailable(f"Rasa is down: {why}"))
+                    waiter.set_exception(TurnNotSent(f"{self.name} is down: {why}"))
         if self._probe is None or self._probe.done():
             self._probe = asyncio.create_task(self._probe_until_up())
 
     def _seen_up(self) -> None:
         if self.down is not None:
-            log.info("Rasa answers again")
+            log.info("%s answers again", self.name)
             self.down = None
 
-    async def ready(self) -> dict[str, bool]:
-        """RasaClient.ready; Rasa's health answering also ends its being taken for down,
-        so a restart is seen as soon as anyone (the supervisor, /readyz) asks."""
-        checks = await self._rasa.ready()
-        if checks["rasa"]:
+    async def rasa_ready(self) -> bool:
+        """RasaClient.rasa_ready; Rasa's health answering also ends its being taken for
+        down, so a restart is seen as soon as anyone (the supervisor, /readyz) asks."""
+        ready = await self.rasa.rasa_ready()
+        if ready:
             self._seen_up()
-        return checks
+        return ready
 
     async def _probe_until_up(self) -> None:
         while self.down is not None:
             await asyncio.sleep(PROBE_SECONDS)
-            if self.down is not None and await self._rasa.rasa_ready():
+            if self.down is not None and await self.rasa.rasa_ready():
                 self._seen_up()
 
     async def close(self) -> None:
@@ -155,17 +158,3 @@ class Admission:
             self._probe.cancel()
             await asyncio.gather(self._probe, return_exceptions=True)
 
-
-async def setup_admission(app: web.Application) -> AsyncIterator[None]:
-    settings = app[keys.SETTINGS]
-    metrics = app[keys.METRICS]
-    admission = Admission(
-        app[keys.RASA],
-        settings.rasa_concurrency,
-        settings.rasa_wait,
-        on_admitted=metrics.rasa_wait_seconds.observe,
-    )
-    metrics.watch_admission(admission)
-    app[keys.ADMISSION] = admission
-    yield
-    await admission.close()

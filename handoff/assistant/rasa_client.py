@@ -13,7 +13,7 @@ import orjson
 from aiohttp import web
 
 from handoff import keys
-from handoff.assistant.rasa_http import JsonPoster
+from handoff.assistant.rasa_http import JsonPoster, NotSent
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,16 @@ class RasaDown(BotUnavailable):
     Unlike an empty or garbled answer (one turn gone wrong), this says the next turns
     would fail too (handoff.assistant.admission).
     """
+
+
+class TurnNotSent(BotUnavailable):
+    """The turn never reached Rasa: the process was down, refused the connection, or
+    failed while the turn waited for its place. Another process may take it without the
+    turn being answered twice (handoff.assistant.pool)."""
+
+
+class RasaUnreached(RasaDown, TurnNotSent):
+    """Rasa could not be connected to: down, and nothing was sent."""
 
 
 @dataclass(frozen=True)
@@ -123,8 +133,8 @@ class RasaClient:
         }
         try:
             status, raw = await self._webhook.post(orjson.dumps(payload), self._timeout)
-        except ConnectionRefusedError as exc:
-            raise RasaDown(f"Cannot connect to Rasa: {exc}") from exc
+        except NotSent as exc:
+            raise RasaUnreached(f"Cannot connect to Rasa: {exc}") from exc
         except (OSError, TimeoutError) as exc:
             raise RasaDown(str(exc) or type(exc).__name__) from exc
         if status != 200:
@@ -160,6 +170,9 @@ class RasaClient:
 
     async def rasa_ready(self) -> bool:
         return await self._answers(self._health)
+
+    async def actions_ready(self) -> bool:
+        return await self._answers(self._actions_health)
 
     async def _answers(self, url: str) -> bool:
         try:

@@ -28,6 +28,12 @@ class HttpError(ConnectionError):
     """The connection failed, closed early, or the answer was not HTTP/1.1 as expected."""
 
 
+class NotSent(HttpError):
+    """No byte of the request was written (refused, or no connection in time): the
+    server cannot have seen it, so the caller may send it elsewhere. The cause is the
+    connection's own error."""
+
+
 class _Exchange(asyncio.Protocol):
     """One connection; one request at a time, its answer read as the bytes arrive."""
 
@@ -205,21 +211,32 @@ class JsonPoster:
         self._slots = asyncio.Semaphore(limit)
 
     async def post(self, body: bytes, timeout: float) -> tuple[int, bytes]:
-        """Raises HttpError (an OSError), another OSError or TimeoutError on failure."""
+        """Raises HttpError (an OSError), another OSError or TimeoutError on failure;
+        NotSent when it failed before the request was written."""
         request = self._head + b"%d\r\n\r\n" % len(body) + body
-        async with asyncio.timeout(timeout), self._slots:
-            exchange = self._reusable() or await self._open()
-            try:
-                status, answer = await exchange.send(request)
-            except BaseException:
-                exchange.close()
+        written = False
+        try:
+            async with asyncio.timeout(timeout), self._slots:
+                exchange = self._reusable() or await self._open()
+                written = True
+                return await self._exchange(exchange, request)
+        except (OSError, TimeoutError) as exc:
+            if written or isinstance(exc, NotSent):
                 raise
-            if exchange.keep_alive and not exchange.closed:
-                exchange.idle_since = time.monotonic()
-                self._idle.append(exchange)
-            else:
-                exchange.close()
-            return status, answer
+            raise NotSent(str(exc) or type(exc).__name__) from exc
+
+    async def _exchange(self, exchange: _Exchange, request: bytes) -> tuple[int, bytes]:
+        try:
+            status, answer = await exchange.send(request)
+        except BaseException:
+            exchange.close()
+            raise
+        if exchange.keep_alive and not exchange.closed:
+            exchange.idle_since = time.monotonic()
+            self._idle.append(exchange)
+        else:
+            exchange.close()
+        return status, answer
 
     def _reusable(self) -> _Exchange | None:
         now = time.monotonic()

@@ -127,7 +127,7 @@ class Annotator:
             # Resolved meanwhile: reading it as paused would pause the bot again.
             return
         try:
-            turn = await self._app[keys.ADMISSION].send(
+            turn = await self._app[keys.RASA].send(
                 reading.conversation_id,
                 "\n".join(reading.texts),
                 f"{reading.conversation_id}-{reading.seq}",

@@ -171,7 +171,7 @@ async def _bot_turn(
 
     def ask() -> asyncio.Future[BotTurn]:
         return asyncio.ensure_future(
-            app[keys.ADMISSION].send(conversation_id, said, uuid.uuid4().hex, STATUS_BOT)
+            app[keys.RASA].send(conversation_id, said, uuid.uuid4().hex, STATUS_BOT)
         )
 
     message: AnyMessage

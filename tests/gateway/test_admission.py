@@ -70,7 +70,7 @@ async def test_twenty_customers_at_once_wait_their_turn_and_are_all_answered(
     assert _metric(after, "baton_rasa_wait_seconds_count") == 20
     assert (_metric(after, "baton_rasa_waiting"), _metric(after, "baton_rasa_in_flight")) == (0, 0)
     assert client.app is not None
-    admission = client.app[keys.ADMISSION]
+    admission = client.app[keys.RASA]
     assert (admission.in_flight, admission.waiting, admission.down) == (0, 0, None)
 
 
@@ -133,7 +133,7 @@ async def test_after_rasa_is_back_turns_are_answered_again(
 ) -> None:
     client = await make_client()
     assert client.app is not None
-    admission = client.app[keys.ADMISSION]
+    admission = client.app[keys.RASA]
     down, meanwhile, later = await _customers(client, 3)
     rasa.broken = True
     assert _told(await down.say("hello")) == ("waiting", [("system", UNAVAILABLE)])
