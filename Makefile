@@ -32,20 +32,24 @@ $(GATEWAY_VENV)/.installed: requirements/gateway.txt requirements/gateway-test.t
 	$(GATEWAY_PY) -m pip install -q -r requirements/gateway-test.txt
 	@touch $@
 
+# Redis (a Debian package) holds the trackers that Rasa's processes share.
 install: $(RASA_VENV)/.installed $(GATEWAY_VENV)/.installed
+	scripts/install_redis.sh
 
 # Trains only when no model was trained from the same inputs (cached by their hash).
 train: install
 	PYTHONPATH=. $(RASA_PY) scripts/train.py
 
 # What the tests need besides Python: Chromium and axe-core (npm) for the browser tests,
-# esbuild (npm) to check the widget's bundle against its sources, PostgreSQL's server.
+# esbuild (npm) to check the widget's bundle against its sources, PostgreSQL's server,
+# Redis' server.
 test-deps:
 	scripts/install_chromium.sh
 	scripts/install_axe.sh
 	scripts/install_esbuild.sh
 	scripts/install_postgres.sh
 	scripts/install_nginx.sh
+	scripts/install_redis.sh
 
 # The widget's bundle is committed (running Baton needs no Node); this rebuilds it.
 widget:
