@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import shutil
 import socket
 import statistics
@@ -53,33 +52,9 @@ def own_server(*argv: str) -> Iterator[tuple[subprocess.Popen, str]]:
 
 
 class BenchStack(Stack):
-    """The real stack, but Rasa keeps its trackers in this run's var directory.
-
-    endpoints.yml points Rasa's SQLite tracker store at var/rasa/tracker.db in the
-    repository, which other runs (tests, `make run`) share; a benchmark writing
-    thousands of turns there would disturb them and be disturbed by them.
-    """
-
-    def start_rasa(self) -> None:
-        endpoints = (ROOT / "endpoints.yml").read_text()
-        tracker_db = self.var_dir / "rasa" / "tracker.db"
-        tracker_db.parent.mkdir(parents=True, exist_ok=True)
-        endpoints = re.sub(r'db: "var/rasa/tracker.db"', f'db: "{tracker_db}"', endpoints)
-        if str(tracker_db) not in endpoints:
-            raise RuntimeError("endpoints.yml changed shape: cannot isolate the tracker store")
-        own = self.var_dir / "endpoints.yml"
-        own.write_text(endpoints)
-        self._start(
-            "rasa",
-            [
-                str(ROOT / ".venv" / "rasa" / "bin" / "python"), "-m", "rasa", "run",
-                "--model", str(MODEL),
-                "--credentials", "credentials.yml",
-                "--endpoints", str(own),
-                "--interface", "127.0.0.1",
-                "--port", str(self.ports.rasa),
-            ],
-        )
+    """The real stack. Rasa keeps its trackers in this run's own Redis (under its var
+    directory), so a benchmark writing thousands of turns disturbs no other run (tests,
+    `make run`) and is disturbed by none."""
 
 
 @contextmanager
@@ -114,7 +89,8 @@ def running_stack(
         pg_server = start_postgres()
         database_url = pg_server.url("postgres")
     stack = BenchStack(
-        ports=Ports(gateway=free_port(), rasa=rasa_port or free_port(), actions=free_port()),
+        ports=Ports(gateway=free_port(), rasa=rasa_port or free_port(), actions=free_port(),
+                    redis=free_port()),
         var_dir=var_dir,
         database_url=database_url,
         # All load comes from one loopback address: the per-address and per-conversation
@@ -127,6 +103,7 @@ def running_stack(
         for i, email in enumerate(agents):
             stack.ensure_agent(email, AGENT_PASSWORD, f"Agent{i}")
         if rasa:
+            stack.start_redis()
             stack.start_actions()
             stack.start_rasa()
         stack.start_gateway()

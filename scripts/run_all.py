@@ -21,6 +21,9 @@ from supervise import Supervisor  # noqa: E402
 
 # Rasa loads its model in 60-90 s on 2 quiet cores; much longer when they are busy.
 STARTUP_TIMEOUT = 300.0
+# Rasa processes by default: one a core (a turn's NLU is CPU-bound in one thread), at
+# about 0.7 GB each (README, "Several Rasa processes").
+RASA_PROCESSES = max(1, min(os.cpu_count() or 1, 4))
 
 
 def launcher_log(var_dir: Path) -> logging.Logger:
@@ -44,10 +47,13 @@ def main() -> int:
         gateway=int(os.environ.get("BATON_PORT", 8000)),
         rasa=int(os.environ.get("RASA_PORT", 5005)),
         actions=int(os.environ.get("ACTIONS_PORT", 5055)),
+        redis=int(os.environ.get("REDIS_PORT", 6380)),
     )
+    processes = int(os.environ.get("BATON_RASA_PROCESSES") or RASA_PROCESSES)
     var_dir = Path(os.environ.get("BATON_VAR_DIR") or ROOT / "var").resolve()
     database_url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'baton.db'}"
-    stack = Stack(ports=ports, var_dir=var_dir, database_url=database_url)
+    stack = Stack(ports=ports, var_dir=var_dir, database_url=database_url,
+                  rasa_processes=processes)
     log = launcher_log(var_dir)
     supervisor = Supervisor(stack, log)
     stopping = False
@@ -60,7 +66,8 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    print("Starting the action server, Rasa and the gateway (Rasa takes about a minute)...")
+    print(f"Starting Redis, the action server, {processes} Rasa process"
+          f"{'es' if processes > 1 else ''} and the gateway (Rasa takes about a minute)...")
     try:
         stack.migrate()
         print(stack.ensure_agent())

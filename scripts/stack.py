@@ -1,4 +1,5 @@
-"""Starts and stops Baton's three processes: action server, Rasa, gateway.
+"""Starts and stops Baton's processes: Redis, the action server, Rasa (one or several
+processes), the gateway.
 
 Used by `make run` (scripts/run_all.py) and by the end-to-end tests, so both start the
 system the same way. Standard library only: it runs under either environment.
@@ -6,14 +7,17 @@ system the same way. Standard library only: it runs under either environment.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +36,11 @@ def secret_for_this_run() -> str:
 @dataclass
 class Ports:
     gateway: int = 8000
+    # The first Rasa process's; the others are on the ports after it.
     rasa: int = 5005
     actions: int = 5055
+    # Not Redis' own 6379, which a machine's Redis may hold.
+    redis: int = 6380
 
 
 @dataclass
@@ -42,6 +49,8 @@ class Stack:
     var_dir: Path
     database_url: str
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Rasa processes sharing their trackers and locks in Redis (endpoints.yml).
+    rasa_processes: int = 1
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Shared by the three processes for the internal hops (bot/internal_auth.py); the same
     # for the whole run, so a restarted process still matches the others.
@@ -61,14 +70,38 @@ class Stack:
                 "BATON_PORT": str(self.ports.gateway),
                 "RASA_PORT": str(self.ports.rasa),
                 "ACTIONS_PORT": str(self.ports.actions),
+                "REDIS_PORT": str(self.ports.redis),
+                # How long a conversation's lock in Redis outlives a Rasa killed while
+                # holding it (Rasa's default: 60 s); twice a turn's longest wait.
+                "TICKET_LOCK_LIFETIME": "20",
                 "DATABASE_URL": self.database_url,
                 SECRET_ENV: self.internal_secret,
                 "HF_HUB_OFFLINE": "1",
                 "TRANSFORMERS_OFFLINE": "1",
             }
         )
+        if self.rasa_processes > 1:
+            env["BATON_RASA_URLS"] = ",".join(
+                f"http://127.0.0.1:{port}" for port in self.rasa_ports)
         env.update(self.extra_env)
         return env
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        return [self.ports.rasa + i for i in range(self.rasa_processes)]
+
+    @property
+    def rasa_names(self) -> list[str]:
+        """Each Rasa process's name, and its log's: rasa, then rasa2, rasa3..."""
+        return ["rasa" if i == 0 else f"rasa{i + 1}" for i in range(self.rasa_processes)]
+
+    def starters(self) -> dict[str, Callable[[], None]]:
+        """Each process's start, in the order they start: Rasa checks the action server
+        and needs Redis, the gateway checks both."""
+        rasa = {name: functools.partial(self.start_rasa, i)
+                for i, name in enumerate(self.rasa_names)}
+        return {"redis": self.start_redis, "actions": self.start_actions, **rasa,
+                "gateway": self.start_gateway}
 
     def internal_auth(self) -> dict[str, str]:
         """The header Rasa's channel and the action server want (benchmarks, tests)."""
@@ -89,19 +122,30 @@ class Stack:
     def start_actions(self) -> None:
         self._start("actions", [str(RASA_PY), "-m", "actions.server"])
 
-    def start_rasa(self) -> None:
-        # endpoints.yml keeps Rasa's trackers in var/rasa/ under the repository.
+    def start_redis(self) -> None:
+        # Rasa's trackers and its conversation locks (endpoints.yml), on loopback only.
+        # An append-only file synced each second: a restarted Redis has every
+        # conversation but at most its last second; no RDB snapshots, which would
+        # fork and copy the whole set for nothing the AOF lacks.
+        data = self.var_dir / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        self._start("redis", [
+            redis_server(), "--bind", "127.0.0.1", "--port", str(self.ports.redis),
+            "--dir", str(data), "--save", "", "--appendonly", "yes",
+            "--appendfsync", "everysec", "--daemonize", "no", "--logfile", "",
+        ])
+
+    def start_rasa(self, index: int = 0) -> None:
         # Rasa's HTTP API stays off: no --enable-api (it would need --auth-token).
-        (ROOT / "var" / "rasa").mkdir(parents=True, exist_ok=True)
         self._start(
-            "rasa",
+            self.rasa_names[index],
             [
                 str(RASA_PY), "-m", "rasa", "run",
                 "--model", str(MODEL),
                 "--credentials", "credentials.yml",
                 "--endpoints", "endpoints.yml",
                 "--interface", "127.0.0.1",
-                "--port", str(self.ports.rasa),
+                "--port", str(self.rasa_ports[index]),
             ],
         )
 
@@ -132,9 +176,8 @@ class Stack:
         self.migrate()
         for email, password, name in agents:
             self.ensure_agent(email, password, name)
-        self.start_actions()
-        self.start_rasa()
-        self.start_gateway()
+        for start in self.starters().values():
+            start()
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 180.0) -> None:
@@ -169,9 +212,18 @@ class Stack:
                 process.wait()
 
 
+def redis_server() -> str:
+    found = shutil.which("redis-server")
+    if found is None:
+        raise RuntimeError("redis-server is missing: run scripts/install_redis.sh")
+    return found
+
+
 def ready(base_url: str) -> bool:
+    """Every process answers: with several Rasa processes, each of them."""
     try:
         with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:
-            return json.load(response).get("status") == "ready"
+            body = json.load(response)
+            return body.get("status") == "ready" and all(body.get("checks", {}).values())
     except (urllib.error.URLError, OSError, ValueError):
         return False

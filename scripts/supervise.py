@@ -1,10 +1,11 @@
-"""Keeps Baton's three processes running: a crashed one is restarted, with backoff.
+"""Keeps Baton's processes running: a crashed one is restarted, with backoff.
 
 `make run` (scripts/run_all.py) starts the processes through a Stack and then calls
 `Supervisor.check` twice a second. A process that exits is logged with how it ended and
 started again after a delay that doubles with each quick crash (1 s, 2 s, 4 s ... 30 s)
 and starts from 1 s again once the process has stayed up for a minute. The others keep
-running meanwhile: while Rasa is down the gateway queues customers as `bot_unavailable`.
+running meanwhile: while one Rasa process is down the gateway sends its conversations to
+the others, and only with all of them down queues customers as `bot_unavailable`.
 
 Not supervisord, honcho or circus: honcho stops everything when one process exits (what
 this launcher used to do); supervisord restarts a process that was up at once, with no
@@ -69,12 +70,7 @@ class Supervisor:
         self.log = log
         self.backoff = backoff
         self.clock = clock
-        # In the order they start: Rasa checks the action server, the gateway both.
-        self.children = {
-            "actions": _Child(stack.start_actions),
-            "rasa": _Child(stack.start_rasa),
-            "gateway": _Child(stack.start_gateway),
-        }
+        self.children = {name: _Child(start) for name, start in stack.starters().items()}
         # Restarted processes not yet answering: /readyz is polled only while there are.
         self.recovering: set[str] = set()
 

@@ -1,4 +1,5 @@
-"""The running system for end-to-end and browser tests: real Rasa, action server, gateway.
+"""The running system for end-to-end and browser tests: real Redis, Rasa, action server,
+gateway.
 
 Started once per test session with the same launcher as `make run`, on free ports, with
 its own SQLite files, and stopped at the end.
@@ -7,6 +8,7 @@ its own SQLite files, and stopped at the end.
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,15 +33,38 @@ E2E_OPENING_DAY = (dt.datetime.now(dt.UTC).weekday() + 2) % 7
 E2E_OPENING_HOURS = f"{DAYS[E2E_OPENING_DAY]} 08:00-20:00"
 
 
+def _free_ports_from(count: int) -> int:
+    """The first of `count` consecutive free ports: Rasa's processes take one each."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first + 1, first + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
+
+
 def new_stack(
-    var_dir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None
+    var_dir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None,
+    rasa_processes: int = 1,
 ) -> Stack:
     """The real processes on free ports, with their files under var_dir (not yet started)."""
+    while True:
+        # free_port does not hold what it found: two draws may find the same one.
+        ports = Ports(gateway=free_port(), rasa=_free_ports_from(rasa_processes),
+                      actions=free_port(), redis=free_port())
+        taken = [ports.gateway, ports.actions, ports.redis,
+                 *range(ports.rasa, ports.rasa + rasa_processes)]
+        if len(set(taken)) == len(taken):
+            break
     return Stack(
-        ports=Ports(gateway=free_port(), rasa=free_port(), actions=free_port()),
+        ports=ports,
         var_dir=var_dir,
         database_url=database_url or f"sqlite+aiosqlite:///{var_dir / 'baton.db'}",
         extra_env=extra_env or {},
+        rasa_processes=rasa_processes,
     )
 
 

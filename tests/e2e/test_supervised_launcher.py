@@ -134,6 +134,9 @@ def running_launcher(var_dir: Path) -> Iterator[Launcher]:
         "BATON_PORT": str(ports["gateway"]),
         "RASA_PORT": str(ports["rasa"]),
         "ACTIONS_PORT": str(ports["actions"]),
+        "REDIS_PORT": str(free_port()),
+        # One of each kind is what this test supervises (several: test_rasa_pool.py).
+        "BATON_RASA_PROCESSES": "1",
         "BATON_AGENT_EMAIL": AGENT_EMAIL,
         "BATON_AGENT_PASSWORD": AGENT_PASSWORD,
         "BATON_RASA_TIMEOUT": "5",

@@ -24,22 +24,26 @@ SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
 
 class SleepingStack(Stack):
-    """Each of the three "processes" is a sleeping Python; counts how often each started."""
+    """Each of the "processes" is a sleeping Python; counts how often each started."""
 
-    def __init__(self, var_dir: Path) -> None:
-        super().__init__(ports=Ports(), var_dir=var_dir, database_url="sqlite://")
-        self.starts = {"actions": 0, "rasa": 0, "gateway": 0}
+    def __init__(self, var_dir: Path, rasa_processes: int = 1) -> None:
+        super().__init__(ports=Ports(), var_dir=var_dir, database_url="sqlite://",
+                         rasa_processes=rasa_processes)
+        self.starts = {name: 0 for name in self.starters()}
         self.argv = {name: SLEEPER for name in self.starts}
 
     def _sleep(self, name: str) -> None:
         self.starts[name] += 1
         self._start(name, self.argv[name])
 
+    def start_redis(self) -> None:
+        self._sleep("redis")
+
     def start_actions(self) -> None:
         self._sleep("actions")
 
-    def start_rasa(self) -> None:
-        self._sleep("rasa")
+    def start_rasa(self, index: int = 0) -> None:
+        self._sleep(self.rasa_names[index])
 
     def start_gateway(self) -> None:
         self._sleep("gateway")
@@ -86,7 +90,7 @@ def test_a_killed_process_is_logged_and_restarted_after_its_backoff_alone(
     log = logging.getLogger("test-launcher")
     supervisor = Supervisor(stack, log, Backoff(first=1, longest=30, steady=60), clock)
     supervisor.start_all()
-    others = {name: stack.processes[name].pid for name in ("actions", "gateway")}
+    others = {name: stack.processes[name].pid for name in ("redis", "actions", "gateway")}
     caplog.set_level(logging.INFO, logger="test-launcher")
 
     # Three quick crashes: 1 s, then 2 s, then 4 s before each restart.
@@ -120,7 +124,54 @@ def test_a_killed_process_is_logged_and_restarted_after_its_backoff_alone(
     # The others were never touched.
     assert {name: stack.processes[name].pid for name in others} == others
     assert all(stack.processes[name].poll() is None for name in others)
-    assert stack.starts == {"actions": 1, "rasa": 4, "gateway": 1}
+    assert stack.starts == {"redis": 1, "actions": 1, "rasa": 4, "gateway": 1}
+
+
+def test_each_of_several_rasa_processes_is_restarted_as_itself(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervise, "ready", lambda _url: True)
+    stack = SleepingStack(tmp_path, rasa_processes=2)
+    clock = Clock()
+    supervisor = Supervisor(stack, logging.getLogger("test-launcher"), Backoff(), clock)
+    try:
+        supervisor.start_all()
+        caplog.set_level(logging.INFO, logger="test-launcher")
+        first = stack.processes["rasa"].pid
+        _kill(stack, "rasa2")
+        supervisor.check()
+        clock.now += 1
+        supervisor.check()
+
+        assert caplog.records[-1].getMessage() == "rasa2 answers again, 1 s after it ended"
+        assert stack.starts == {"redis": 1, "actions": 1, "rasa": 1, "rasa2": 2, "gateway": 1}
+        assert stack.processes["rasa"].pid == first
+    finally:
+        stack.stop()
+
+
+def test_several_rasa_processes_take_the_ports_after_the_first_and_share_redis(
+    tmp_path: Path,
+) -> None:
+    started: dict[str, list[str]] = {}
+
+    class Recording(Stack):
+        def _start(self, name: str, argv: list[str]) -> None:
+            started[name] = argv
+
+    stack = Recording(Ports(rasa=7100, redis=7200), tmp_path, "sqlite://", rasa_processes=3)
+    for start in stack.starters().values():
+        start()
+
+    assert list(started) == ["redis", "actions", "rasa", "rasa2", "rasa3", "gateway"]
+    assert [argv[argv.index("--port") + 1] for name, argv in started.items()
+            if name.startswith("rasa")] == ["7100", "7101", "7102"]
+    assert started["redis"][1:5] == ["--bind", "127.0.0.1", "--port", "7200"]
+    env = stack.env()
+    assert (env["BATON_RASA_URLS"], env["REDIS_PORT"]) == (
+        "http://127.0.0.1:7100,http://127.0.0.1:7101,http://127.0.0.1:7102", "7200"
+    )
+    assert "BATON_RASA_URLS" not in Recording(Ports(), tmp_path, "sqlite://").env()
 
 
 def test_an_exit_code_is_told_apart_from_a_signal() -> None:
