@@ -21,8 +21,8 @@ from supervise import Supervisor  # noqa: E402
 
 # Rasa loads its model in 60-90 s on 2 quiet cores; much longer when they are busy.
 STARTUP_TIMEOUT = 300.0
-# Rasa processes by default: one a core (a turn's NLU is CPU-bound in one thread), at
-# about 0.7 GB each (README, "Several Rasa processes").
+# Rasa processes by default: one a core, each with one encoder thread a core it has
+# (scripts/stack.py), at about 0.7 GB each (README, "Several Rasa processes").
 RASA_PROCESSES = max(1, min(os.cpu_count() or 1, 4))
 
 

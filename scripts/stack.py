@@ -83,6 +83,12 @@ class Stack:
         if self.rasa_processes > 1:
             env["BATON_RASA_URLS"] = ",".join(
                 f"http://127.0.0.1:{port}" for port in self.rasa_ports)
+        # Each Rasa process's encoder (numpy on OpenBLAS) starts a thread a core; with a
+        # process a core they took turns from each other: 25 bot turns/s with two
+        # processes, 40 with one thread each (bench/README.md, "Rasa's capacity").
+        threads = str(max(1, (os.cpu_count() or 1) // self.rasa_processes))
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+            env.setdefault(name, threads)
         env.update(self.extra_env)
         return env
 

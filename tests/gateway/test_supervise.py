@@ -174,6 +174,21 @@ def test_several_rasa_processes_take_the_ports_after_the_first_and_share_redis(
     assert "BATON_RASA_URLS" not in Recording(Ports(), tmp_path, "sqlite://").env()
 
 
+def test_rasa_processes_share_the_cores_between_their_encoder_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    threads = {n: Stack(Ports(), tmp_path, "sqlite://", rasa_processes=n).env()
+               for n in (1, 2, 4, 8)}
+
+    assert [(env["OPENBLAS_NUM_THREADS"], env["OMP_NUM_THREADS"]) for env in threads.values()
+            ] == [("4", "4"), ("2", "2"), ("1", "1"), ("1", "1")]
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert Stack(Ports(), tmp_path, "sqlite://", rasa_processes=2).env()["OMP_NUM_THREADS"] == "3"
+
+
 def test_an_exit_code_is_told_apart_from_a_signal() -> None:
     assert supervise.how_it_ended(1) == "exited with 1"
     assert supervise.how_it_ended(-signal.SIGKILL) == "was killed by SIGKILL"
