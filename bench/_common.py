@@ -38,6 +38,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports_from(count: int) -> int:
+    """The first of `count` consecutive free ports (Rasa's processes take one each)."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first + 1, first + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
+
+
 @contextmanager
 def own_server(*argv: str) -> Iterator[tuple[subprocess.Popen, str]]:
     """A server of the bench's own (the echo, the floor) in a process of its own: Python
@@ -66,6 +79,7 @@ def running_stack(
     agents: Sequence[str] = (),
     rasa_port: int | None = None,
     postgres: bool = False,
+    rasa_processes: int = 1,
 ) -> Iterator[BenchStack]:
     """Baton on free ports; `agents` are e-mails made into accounts with AGENT_PASSWORD.
 
@@ -73,7 +87,8 @@ def running_stack(
     /healthz instead). `rasa_port` lets a caller put something of its own in front of
     Rasa: the gateway is then pointed at RASA_URL from `extra_env`. `postgres=True` puts
     the gateway's database on a throw-away PostgreSQL server (tests/pg_server.py, the one
-    the test suite uses) instead of SQLite.
+    the test suite uses) instead of SQLite. `rasa_processes` Rasa processes share their
+    trackers in the stack's Redis, as with `make run`.
     """
     if rasa and not MODEL.exists():
         raise SystemExit(
@@ -89,14 +104,15 @@ def running_stack(
         pg_server = start_postgres()
         database_url = pg_server.url("postgres")
     stack = BenchStack(
-        ports=Ports(gateway=free_port(), rasa=rasa_port or free_port(), actions=free_port(),
-                    redis=free_port()),
+        ports=Ports(gateway=free_port(), rasa=rasa_port or free_ports_from(rasa_processes),
+                    actions=free_port(), redis=free_port()),
         var_dir=var_dir,
         database_url=database_url,
         # All load comes from one loopback address: the per-address and per-conversation
         # rate limits (handoff/web/ratelimit.py) would measure the limiter, not the capacity.
         # Everything else, the access log included, is as `make run` has it.
         extra_env={**NO_RATE_LIMITS, **(extra_env or {})},
+        rasa_processes=rasa_processes,
     )
     try:
         stack.migrate()
@@ -105,7 +121,8 @@ def running_stack(
         if rasa:
             stack.start_redis()
             stack.start_actions()
-            stack.start_rasa()
+            for index in range(rasa_processes):
+                stack.start_rasa(index)
         stack.start_gateway()
         yield stack
     finally:
