@@ -76,6 +76,7 @@ bench: train
 	$(GATEWAY_PY) bench/relay.py
 	$(GATEWAY_PY) bench/idle_connections.py
 	$(GATEWAY_PY) bench/flood.py
+	$(GATEWAY_PY) bench/rasa_capacity.py
 
 clean:
 	rm -rf .venv models var results artifacts
