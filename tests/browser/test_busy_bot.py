@@ -30,13 +30,16 @@ QUIET_MS = 2_500  # how long Rasa's late answer gets to (wrongly) appear
 
 @contextmanager
 def _paused_rasa(baton: RunningBaton) -> Iterator[None]:
-    """Rasa stopped inside the block, then running and ready again for the next tests."""
-    pid = baton.stack.processes["rasa"].pid
-    os.kill(pid, signal.SIGSTOP)
+    """Every Rasa process stopped inside the block, then running and ready again for the
+    next tests."""
+    pids = [baton.stack.processes[name].pid for name in baton.stack.rasa_names]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        os.kill(pid, signal.SIGCONT)
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
         _wait_until_rasa_answers(baton.base_url)
 
 
