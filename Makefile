@@ -42,7 +42,7 @@ train: install
 
 # What the tests need besides Python: Chromium and axe-core (npm) for the browser tests,
 # esbuild (npm) to check the widget's bundle against its sources, PostgreSQL's server,
-# Redis' server.
+# nginx (the reverse-proxy sample's test), Redis' server.
 test-deps:
 	scripts/install_chromium.sh
 	scripts/install_axe.sh
