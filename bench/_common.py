@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from stack import MODEL, Ports, Stack  # noqa: E402
+from stack import MODEL, Ports, Stack, consecutive_free_ports  # noqa: E402
 
 RESULTS = ROOT / "results"
 AGENT_PASSWORD = "bench-password-1"
@@ -36,19 +36,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def free_ports_from(count: int) -> int:
-    """The first of `count` consecutive free ports (Rasa's processes take one each)."""
-    while True:
-        first = free_port()
-        try:
-            for port in range(first + 1, first + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return first
 
 
 @contextmanager
@@ -104,7 +91,7 @@ def running_stack(
         pg_server = start_postgres()
         database_url = pg_server.url("postgres")
     stack = BenchStack(
-        ports=Ports(gateway=free_port(), rasa=rasa_port or free_ports_from(rasa_processes),
+        ports=Ports(gateway=free_port(), rasa=rasa_port or consecutive_free_ports(rasa_processes, free_port),
                     actions=free_port(), redis=free_port()),
         var_dir=var_dir,
         database_url=database_url,

@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -26,6 +27,20 @@ RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 GATEWAY_PY = ROOT / ".venv" / "gateway" / "bin" / "python"
 MODEL = ROOT / "models" / "baton.tar.gz"
 SECRET_ENV = "BATON_INTERNAL_SECRET"
+
+
+def consecutive_free_ports(count: int, free_port: Callable[[], int]) -> int:
+    """The first of `count` consecutive free ports (Rasa's processes take one each), the
+    first found by the caller's `free_port`."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first + 1, first + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
 
 
 def secret_for_this_run() -> str:

@@ -8,7 +8,6 @@ its own SQLite files, and stopped at the end.
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from stack import Ports, Stack  # noqa: E402
+from stack import Ports, Stack, consecutive_free_ports  # noqa: E402
 
 from .pg_server import free_port  # noqa: E402
 
@@ -33,19 +32,6 @@ E2E_OPENING_DAY = (dt.datetime.now(dt.UTC).weekday() + 2) % 7
 E2E_OPENING_HOURS = f"{DAYS[E2E_OPENING_DAY]} 08:00-20:00"
 
 
-def _free_ports_from(count: int) -> int:
-    """The first of `count` consecutive free ports: Rasa's processes take one each."""
-    while True:
-        first = free_port()
-        try:
-            for port in range(first + 1, first + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return first
-
-
 def new_stack(
     var_dir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None,
     rasa_processes: int = 1,
@@ -53,7 +39,7 @@ def new_stack(
     """The real processes on free ports, with their files under var_dir (not yet started)."""
     while True:
         # free_port does not hold what it found: two draws may find the same one.
-        ports = Ports(gateway=free_port(), rasa=_free_ports_from(rasa_processes),
+        ports = Ports(gateway=free_port(), rasa=consecutive_free_ports(rasa_processes, free_port),
                       actions=free_port(), redis=free_port())
         taken = [ports.gateway, ports.actions, ports.redis,
                  *range(ports.rasa, ports.rasa + rasa_processes)]
