@@ -182,9 +182,12 @@ async def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=200)
+    # make run's own count (one a core, each with its share of the cores as threads); the
+    # direct path goes to the first process, the gateway's conversations to either.
+    parser.add_argument("--rasa-processes", type=int, default=1)
     args = parser.parse_args()
 
-    with running_stack("overhead") as stack:
+    with running_stack("overhead", rasa_processes=args.rasa_processes) as stack:
         stack.wait_ready(timeout=300)
         rasa_url = f"http://127.0.0.1:{stack.ports.rasa}"
         # The gateway's CPU time (all threads, user + system) per turn: what the gateway
