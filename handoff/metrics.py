@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 # A turn waits from none (Rasa idle) to BATON_RASA_WAIT (60 s by default).
 WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
 BOT_TURN_OUTCOMES = ("answered", "handoff", "bot_unavailable")
+# A bot turn: tens of milliseconds when Rasa is idle, up to the wait bound when it is busy.
+TURN_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 75)
 
 
 class Metrics:
@@ -56,6 +58,16 @@ class Metrics:
             "baton_bot_turns", "Customer turns the bot had, by how they ended.",
             ["outcome"], registry=self.registry,
         )
+        self.bot_turn_seconds = Histogram(
+            "baton_bot_turn_seconds",
+            "A customer's bot turn, from the stored message to the bot's answer or handoff.",
+            buckets=TURN_BUCKETS, registry=self.registry,
+        )
+        self.waiting_for_person = Gauge(
+            "baton_waiting_for_person",
+            "Conversations waiting for a person (the queue), as of its last change.",
+            registry=self.registry,
+        )
         for outcome in BOT_TURN_OUTCOMES:
             self.bot_turns.labels(outcome=outcome)
 
@@ -71,8 +83,9 @@ class Metrics:
             self.rasa_process_down.labels(name).set_function(
                 lambda p=process: 0 if p.down is None else 1)
 
-    def bot_turn(self, outcome: str) -> None:
+    def bot_turn(self, outcome: str, seconds: float) -> None:
         self.bot_turns.labels(outcome=outcome).inc()
+        self.bot_turn_seconds.observe(seconds)
 
     def text(self) -> bytes:
         return generate_latest(self.registry)

@@ -115,6 +115,7 @@ async def publish_queue(app: web.Application) -> None:
     """Tells every waiting customer their place and expected wait, after any change."""
     async with app[keys.DB].read() as db:
         current = await places(db, app[keys.SOCKETS].agents_online())
+    app[keys.METRICS].waiting_for_person.set(len(current))
     team = team_of(app)
     publisher = app[keys.PUBLISHER]
     for conversation_id, place in current.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -168,6 +169,7 @@ async def _bot_turn(
     original: Message | None,
 ) -> TurnResult:
     writer = app[keys.WRITER]
+    started = time.monotonic()
 
     def ask() -> asyncio.Future[BotTurn]:
         return asyncio.ensure_future(
@@ -205,7 +207,7 @@ async def _bot_turn(
         turn = None
     except BotUnavailable as exc:
         log.warning("bot unavailable for %s: %s", conversation_id, exc)
-        app[keys.METRICS].bot_turn("bot_unavailable")
+        app[keys.METRICS].bot_turn("bot_unavailable", time.monotonic() - started)
         notices = await _hand_off(
             app,
             conversation_id,
@@ -221,7 +223,7 @@ async def _bot_turn(
     finally:
         del app[keys.WAITING_BOT_TURNS][conversation_id]
     if turn is None:
-        app[keys.METRICS].bot_turn("handoff")
+        app[keys.METRICS].bot_turn("handoff", time.monotonic() - started)
         notices = await _hand_off(
             app,
             conversation_id,
@@ -235,7 +237,9 @@ async def _bot_turn(
         )
         return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
     understood = nlu_annotation(turn.nlu)
-    app[keys.METRICS].bot_turn("answered" if turn.handoff is None else "handoff")
+    app[keys.METRICS].bot_turn(
+        "answered" if turn.handoff is None else "handoff", time.monotonic() - started
+    )
     if turn.handoff is None:
         replies = await writer.store(conversation_id, _bot_drafts(turn.messages))
         # What the bot understood is no message: it need not hold up the answer.
