@@ -599,6 +599,8 @@
     header.appendChild(titles);
     header.appendChild(closeBtn);
     var banner = el("div", { class: "banner", role: "status", hidden: "" });
+    var leaveButton = el("button", { type: "button", class: "link banner-action" }, "");
+    leaveButton.addEventListener("click", openContactForm);
     var connection = el("div", { class: "connection", role: "status", hidden: "" });
     var log = el("div", {
       class: "log",
@@ -1035,13 +1037,8 @@
       var wait = waitText(place);
       if (wait) banner.appendChild(el("span", { class: "wait" }, wait));
       if (!contactLeft && !contactForm) {
-        var leave = el(
-          "button",
-          { type: "button", class: "link banner-action" },
-          team() === "online" ? "Can't wait? Leave your email" : "Leave a message"
-        );
-        leave.addEventListener("click", openContactForm);
-        banner.appendChild(leave);
+        leaveButton.textContent = team() === "online" ? "Can't wait? Leave your email" : "Leave a message";
+        banner.appendChild(leaveButton);
       }
       if (!banner.childNodes.length) banner.hidden = true;
     }

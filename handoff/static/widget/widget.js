@@ -105,6 +105,8 @@ export function startWidget(script) {
   header.appendChild(closeBtn);
 
   var banner = el("div", { class: "banner", role: "status", hidden: "" });
+  var leaveButton = el("button", { type: "button", class: "link banner-action" }, "");
+  leaveButton.addEventListener("click", openContactForm);
   var connection = el("div", { class: "connection", role: "status", hidden: "" });
 
   var log = el("div", {
@@ -591,10 +593,10 @@ export function startWidget(script) {
     var wait = waitText(place);
     if (wait) banner.appendChild(el("span", { class: "wait" }, wait));
     if (!contactLeft && !contactForm) {
-      var leave = el("button", { type: "button", class: "link banner-action" },
-        team() === "online" ? "Can't wait? Leave your email" : "Leave a message");
-      leave.addEventListener("click", openContactForm);
-      banner.appendChild(leave);
+      // The same button each time: a queue update re-renders the banner every few
+      // seconds, and a new button would be swapped out from under the customer's tap.
+      leaveButton.textContent = team() === "online" ? "Can't wait? Leave your email" : "Leave a message";
+      banner.appendChild(leaveButton);
     }
     // Nothing left to show (the form is open, the notice is in the transcript).
     if (!banner.childNodes.length) banner.hidden = true;
