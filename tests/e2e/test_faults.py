@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
-from typing import Any
 
 import aiohttp
 import pytest
@@ -13,6 +12,7 @@ from handoff.conversations.handoff_notices import BOT_UNAVAILABLE_TEXT
 
 from ..conftest import E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, Stack, new_stack
 from ..shapes_check import CHECK_RESPONSES, CheckedWebSocket
+from .customer_api import Api
 
 pytestmark = pytest.mark.e2e
 
@@ -25,27 +25,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
-
-
-class Api:
-    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
-        self.http = http
-        self.base = base
-
-    async def conversation(self) -> tuple[str, dict[str, str]]:
-        body = await (await self.http.post(f"{self.base}/api/conversations")).json()
-        return body["id"], {"Authorization": f"Bearer {body['token']}"}
-
-    async def say(self, cid: str, auth: dict[str, str], text: str) -> dict[str, Any]:
-        response = await self.http.post(
-            f"{self.base}/api/conversations/{cid}/messages", json={"text": text}, headers=auth
-        )
-        assert response.status == 200, await response.text()
-        return await response.json()
-
-    async def ready(self) -> tuple[int, dict[str, Any]]:
-        response = await self.http.get(f"{self.base}/readyz")
-        return response.status, await response.json()
 
 
 async def test_rasa_or_the_action_server_down_keeps_every_message_and_queues_the_customer(

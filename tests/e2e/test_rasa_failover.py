@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import aiohttp
 import pytest
@@ -16,6 +15,7 @@ from handoff.conversations.handoff_notices import BOT_UNAVAILABLE_TEXT
 
 from ..conftest import E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, Stack, new_stack
 from ..shapes_check import CHECK_RESPONSES, CheckedWebSocket
+from .customer_api import Api
 
 pytestmark = pytest.mark.e2e
 
@@ -32,14 +32,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stack.stop()
 
 
-async def _say(http: aiohttp.ClientSession, stack: Stack, cid: str, auth: dict[str, str],
-               text: str) -> dict[str, Any]:
-    response = await http.post(f"{stack.base_url}/api/conversations/{cid}/messages",
-                               json={"text": text}, headers=auth)
-    assert response.status == 200, await response.text()
-    return await response.json()
-
-
 async def test_a_killed_rasas_conversation_goes_on_with_the_other_in_context(
     stack: Stack,
 ) -> None:
@@ -50,19 +42,19 @@ async def test_a_killed_rasas_conversation_goes_on_with_the_other_in_context(
         login = await http.post(f"{stack.base_url}/api/agent/login",
                                 json={"email": E2E_AGENT_EMAIL, "password": E2E_AGENT_PASSWORD})
         agent = {"Authorization": f"Bearer {(await login.json())['token']}"}
-        created = await (await http.post(f"{stack.base_url}/api/conversations")).json()
-        cid, auth = created["id"], {"Authorization": f"Bearer {created['token']}"}
+        api = Api(http, stack.base_url)
+        cid, auth = await api.conversation()
         names = dict(zip((f"127.0.0.1:{port}" for port in stack.rasa_ports), stack.rasa_names))
         own = names[rendezvous(list(names), cid)[0]]
 
-        offered = await _say(http, stack, cid, auth, "i want to cancel my booking")
+        offered = await api.say(cid, auth, "i want to cancel my booking")
         assert offered["status"] == "bot"
         assert offered["messages"][-1]["text"].endswith(CANCEL_OFFER_END)
 
         # The conversation's own Rasa dies between two turns.
         stack.stop(own, signal.SIGKILL)
         started = time.monotonic()
-        accepted = await _say(http, stack, cid, auth, "yes please")
+        accepted = await api.say(cid, auth, "yes please")
         took = time.monotonic() - started
 
         # "yes please" alone is small talk ("Great! What else ..."); after the offer it
