@@ -11,6 +11,7 @@ from handoff.conversations.agent_side import do_agent_gone
 from handoff.conversations.annotations import setup_annotations
 from handoff.access.auth import TokenHashes
 from handoff.storage.db import setup_database
+from handoff.storage.shared import setup_shared
 from handoff.web.answers import error_answer
 from handoff.web.errors import error_middleware
 from handoff.agent_tools.fulfilment import setup_fulfilment
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.extend(
         [
             setup_database,
+            setup_shared,
             setup_holders,
             setup_writer,
             setup_rasa,

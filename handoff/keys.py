@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    import redis.asyncio as aioredis
     from handoff.assistant.pool import RasaPool
     from handoff.conversations.annotations import Annotator
     from handoff.conversations.customer_turns import WaitingTurn
@@ -44,3 +45,5 @@ ANNOTATOR: web.AppKey["Annotator"] = web.AppKey("annotator")
 HOLDERS: web.AppKey["Holders"] = web.AppKey("holders")
 CLIENT_IDS: web.AppKey["ClientIds"] = web.AppKey("client_ids")
 WRITER: web.AppKey["MessageWriter"] = web.AppKey("writer")
+# The Redis several gateway processes share, None when this one is alone (handoff.storage.shared).
+REDIS: web.AppKey["aioredis.Redis | None"] = web.AppKey("redis")

@@ -116,6 +116,9 @@ class Settings:
     internal_secret: str = field(default="", repr=False)
     # The company's time zone: the bot counts "tomorrow" from a message's time in it.
     timezone: str = "UTC"
+    # Redis shared by several gateway processes (make run-cluster), e.g.
+    # redis://127.0.0.1:6380/1; empty: this process is the only gateway.
+    redis_url: str = ""
 
     @property
     def rasa_processes(self) -> tuple[str, ...]:
@@ -161,4 +164,5 @@ class Settings:
             opening_hours=_opening_hours(env, timezone),
             internal_secret=env.get("BATON_INTERNAL_SECRET", "").strip(),
             timezone=timezone,
+            redis_url=env.get("BATON_REDIS_URL", "").strip(),
         )

@@ -17,6 +17,7 @@ from handoff.storage.db import upgrade_async
 from handoff.settings import Settings
 
 from ..pg_server import PostgresServer, start_postgres
+from ..redis_server import RedisServer
 from ..shapes_check import CHECK_RESPONSES, CheckedWebSocket
 from .fake_rasa import FakeRasa
 
@@ -37,6 +38,15 @@ async def fake_rasa() -> AsyncIterator[tuple[FakeRasa, str]]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = start_postgres()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real Redis, as several gateway processes share one (make run-cluster)."""
+    server = RedisServer()
+    server.start()
     yield server
     server.close()
 
