@@ -2,7 +2,8 @@
 
 "tomorrow" on its own tells an agent little an hour later, or the next morning; the day
 it means does. The entity extractor resolves each date it finds against the message's
-time (the gateway sends it as ``metadata.sent_at``, in the company's time zone), and the
+time: ``metadata.sent_at``, in the company's time zone, when the gateway sends it (for a
+message that waited), else now in ``BATON_TIMEZONE``, the zone the gateway uses; and the
 agent's console shows both: "tomorrow (Fri 4 Dec)". What cannot be pinned to one day
 ("next week", "3/4", which is the 3rd of April or the 4th of March) stays unresolved.
 Pure Python, so it is tested without a model.
@@ -11,7 +12,10 @@ Pure Python, so it is tested without a model.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 import re
+import zoneinfo
 from typing import Optional
 
 WEEKDAYS = {
@@ -91,12 +95,21 @@ def resolve_date(text: str, today: dt.date) -> Optional[dt.date]:
     return None
 
 
-def said_on(sent_at: object) -> dt.date:
-    """The local day of ``metadata.sent_at`` (ISO 8601 with its offset); today (UTC) when
-    the message came without it, as a message typed into ``rasa shell`` does."""
+def said_on(sent_at: object, zone: Optional[str] = None) -> dt.date:
+    """The local day of ``metadata.sent_at`` (ISO 8601 with its offset); today in the
+    company's zone (``zone``, else ``BATON_TIMEZONE``, else UTC) when the message came
+    without it: a message sent just now, or one typed into ``rasa shell``."""
     if isinstance(sent_at, str):
         try:
             return dt.datetime.fromisoformat(sent_at.replace("Z", "+00:00")).date()
         except ValueError:
             pass
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(_zone(zone or os.environ.get("BATON_TIMEZONE", ""))).date()
+
+
+@functools.lru_cache(maxsize=8)
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name.strip()) if name.strip() else dt.timezone.utc
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc  # the gateway refuses a bad zone at start; never guess here

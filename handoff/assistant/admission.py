@@ -71,8 +71,12 @@ class Admission:
         *,
         reading_along: bool = False,
     ) -> BotTurn:
-        """RasaClient.send, once admitted; TurnNotSent at once while Rasa is down."""
-        await self._admit(reading_along)
+        """RasaClient.send, once admitted; TurnNotSent at once while Rasa is down.
+
+        A turn that queued tells Rasa when it was sent: its day may have changed."""
+        queued_at = await self._admit(reading_along)
+        if sent_at is None:
+            sent_at = queued_at
         try:
             turn = await self.rasa.send(conversation_id, text, message_id, mode, sent_at)
         except RasaDown as exc:
@@ -83,15 +87,17 @@ class Admission:
         self._seen_up()
         return turn
 
-    async def _admit(self, reading_along: bool) -> None:
+    async def _admit(self, reading_along: bool) -> dt.datetime | None:
+        """None when admitted at once; else when the turn began to wait."""
         if self.down is not None:
             raise TurnNotSent(f"{self.name} is down: {self.down}")
         if self.in_flight < self._concurrency and not self.waiting:
             self.in_flight += 1
             self._on_admitted(0.0)
-            return
+            return None
         loop = asyncio.get_running_loop()
         asked = loop.time()
+        queued_at = dt.datetime.now(dt.timezone.utc)
         admitted: asyncio.Future[None] = loop.create_future()
         queue = self._readings if reading_along else self._customers
         queue.append(admitted)
@@ -113,6 +119,7 @@ class Admission:
                 raise BotUnavailable(why) from None
             raise
         self._on_admitted(loop.time() - asked)
+        return queued_at
 
     def _release(self) -> None:
         self.in_flight -= 1

@@ -8,6 +8,7 @@ Messages that change nothing else go through the group-commit writer
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import secrets
 import time
@@ -171,15 +172,16 @@ async def _bot_turn(
     writer = app[keys.WRITER]
     started = time.monotonic()
 
-    def ask() -> asyncio.Future[BotTurn]:
+    def ask(sent_at: dt.datetime | None = None) -> asyncio.Future[BotTurn]:
         return asyncio.ensure_future(
-            app[keys.RASA].send(conversation_id, said, uuid.uuid4().hex, STATUS_BOT)
+            app[keys.RASA].send(conversation_id, said, uuid.uuid4().hex, STATUS_BOT, sent_at)
         )
 
     message: AnyMessage
     if original is not None:
-        # Stored, but the gateway stopped before the bot answered: answer it now.
-        message, rasa = original, ask()
+        # Stored, but the gateway stopped before the bot answered: answer it now, as of
+        # when it was sent.
+        message, rasa = original, ask(_aware(original.created_at))
     else:
         # Storing the message and asking Rasa go side by side, so the bot's answer waits
         # for one write, not two; the message is still committed before anything is
@@ -192,7 +194,7 @@ async def _bot_turn(
             replay, original = await _replay(app, conversation_id, exc.seq)
             if not _unanswered(replay, original):
                 return replay
-            message, rasa = original, ask()
+            message, rasa = original, ask(_aware(original.created_at))
     if original is None:
         await publish_messages(app, conversation_id, [message], to_agents=False)
     waiting = app[keys.WAITING_BOT_TURNS][conversation_id] = WaitingTurn(rasa)
@@ -259,6 +261,11 @@ async def _bot_turn(
         understood=understood,
     )
     return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive UTC times, PostgreSQL aware ones."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _bot_drafts(messages: list[BotMessage]) -> list[Draft]:

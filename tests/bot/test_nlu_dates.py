@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Optional
 
 import pytest
@@ -72,3 +73,21 @@ def test_said_on_is_the_local_day_of_sent_at(sent_at: str, day: dt.date) -> None
 def test_said_on_without_a_time_is_today() -> None:
     assert said_on(None) == dt.datetime.now(dt.timezone.utc).date()
     assert said_on("not a time") == dt.datetime.now(dt.timezone.utc).date()
+
+
+def test_said_on_without_a_time_is_today_in_the_company_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 25 hours apart: at every instant these two zones are on different days (two days
+    # apart in the hour after 10:00 UTC).
+    east, west = "Pacific/Kiritimati", "Pacific/Pago_Pago"
+    monkeypatch.setenv("BATON_TIMEZONE", east)
+    today_east = said_on(None)
+    monkeypatch.setenv("BATON_TIMEZONE", west)
+    today_west = said_on(None)
+    assert today_east == dt.datetime.now(zoneinfo.ZoneInfo(east)).date()
+    assert today_west == dt.datetime.now(zoneinfo.ZoneInfo(west)).date()
+    assert (today_east - today_west).days in (1, 2)
+    # An explicit zone wins over the environment; a sent time wins over both.
+    assert said_on(None, east) == today_east
+    assert said_on("2026-12-03T23:30:00+01:00", east) == dt.date(2026, 12, 3)

@@ -121,24 +121,44 @@ async def test_a_waiting_conversation_is_updated_too_and_a_resolved_one_is_not(
     await console.close()
 
 
-async def test_every_message_tells_the_bot_when_it_was_sent_in_the_company_zone(
+async def test_a_message_that_waited_tells_the_bot_when_it_was_sent_in_the_company_zone(
     make_client: MakeClient, agent_headers: dict[str, str], rasa: FakeRasa
 ) -> None:
-    client = await make_client(timezone="Europe/Berlin")
-    body = await (await client.post("/api/conversations")).json()
-    headers = {"Authorization": f"Bearer {body['token']}"}
-    path = f"/api/conversations/{body['id']}/messages"
+    """A turn sent at once carries no time (Rasa's clock, in the same zone, is as good);
+    one that queued for Rasa, and a message read along, carry when they were sent."""
+    client = await make_client(timezone="Europe/Berlin", rasa_concurrency=1)
+    rasa.delay = 0.3
+    paths = []
+    for _ in range(2):
+        body = await (await client.post("/api/conversations")).json()
+        paths.append((f"/api/conversations/{body['id']}/messages",
+                      {"Authorization": f"Bearer {body['token']}"}))
     started = dt.datetime.now(dt.timezone.utc)
-    for text in ("can I talk to a real person", "tomorrow at 9"):
-        assert (await client.post(path, json={"text": text}, headers=headers)).status == 200
-    await _until(lambda: len(rasa.calls) == 2)
+    answers = await asyncio.gather(*(
+        client.post(path, json={"text": "tomorrow at 9"}, headers=headers)
+        for path, headers in paths
+    ))
+    assert [answer.status for answer in answers] == [200, 200]
+    assert len(rasa.calls) == 2
+    first, queued = rasa.calls
+    assert "metadata" not in first
+    sent_at = dt.datetime.fromisoformat(queued["metadata"]["sent_at"])
+    # December in Berlin: an hour ahead of UTC, written as such; when it began to wait,
+    # before the first turn's 0.3 s were over.
+    assert sent_at.utcoffset() == dt.timedelta(hours=1), queued["metadata"]
+    assert started - dt.timedelta(seconds=1) <= sent_at <= started + dt.timedelta(seconds=0.3)
 
-    for call in rasa.calls:
-        sent_at = dt.datetime.fromisoformat(call["metadata"]["sent_at"])
-        # December in Berlin: an hour ahead of UTC, written as such.
-        assert sent_at.utcoffset() == dt.timedelta(hours=1), call["metadata"]
-        assert started - dt.timedelta(seconds=1) <= sent_at <= dt.datetime.now(dt.timezone.utc)
-    assert [c["mode"] for c in rasa.calls] == ["bot", "human"]
+    rasa.delay = 0
+    path, headers = paths[0]
+    assert (await client.post(path, json={"text": "can I talk to a real person"},
+                              headers=headers)).status == 200
+    assert (await client.post(path, json={"text": "tomorrow at 9"}, headers=headers)).status == 200
+    await _until(lambda: len(rasa.calls) == 4)
+    read_along = rasa.calls[3]
+    assert read_along["mode"] == "human"
+    assert dt.datetime.fromisoformat(read_along["metadata"]["sent_at"]).utcoffset() == (
+        dt.timedelta(hours=1)
+    )
 
 
 def test_the_time_zone_is_read_from_the_environment() -> None:
