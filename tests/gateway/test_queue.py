@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
 from handoff.live.publisher import Publisher
-from handoff.storage.models import Handoff, Conversation, utcnow
+from handoff.storage.models import Handoff, Conversation, Message, utcnow
 from handoff.routing.queue import estimate, handoff_priority
 from handoff.live.sockets import SocketRegistry
+from handoff.web.views import customer as customer_views
 
 from .conftest import Customer, MakeClient
 from .test_sockets import next_event
@@ -94,6 +97,42 @@ async def test_waiting_customers_see_their_place_and_wait_live(
     assert (place["position"], place["estimated_wait_seconds"]) == (1, 120)
     await widget.close()
     await console.close()
+
+
+async def test_a_handoff_while_the_widget_connects_ends_waiting_with_its_place(
+    client: TestClient, customer: Customer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first message goes over HTTP while the widget's socket is still connecting: the
+    # handoff is published to the socket after it registered, before it sent its status.
+    registered, handed_off = asyncio.Event(), asyncio.Event()
+    read_backlog = customer_views._messages_after
+
+    async def backlog_after_the_handoff(
+        request: web.Request, conversation_id: str, after: int
+    ) -> list[Message]:
+        registered.set()
+        await handed_off.wait()
+        return await read_backlog(request, conversation_id, after)
+
+    monkeypatch.setattr(customer_views, "_messages_after", backlog_after_the_handoff)
+    widget = await customer.socket()
+    await asyncio.wait_for(registered.wait(), timeout=5)
+    await customer.say("can I talk to a real person")
+    handed_off.set()
+
+    seen = []
+    while True:
+        try:
+            frame = await asyncio.wait_for(widget.receive(), timeout=1)
+        except asyncio.TimeoutError:
+            break
+        event = json.loads(frame.data)
+        if event["type"] in ("status", "queue"):
+            seen.append((event["type"], event.get("status")))
+    # Whatever came twice, the widget's last word is "waiting", then its place: a status
+    # read before the handoff would come last and clear the place (and the contact form).
+    assert seen[-2:] == [("status", "waiting"), ("queue", None)], seen
+    await widget.close()
 
 
 async def test_nobody_online_the_customer_leaves_details_and_the_agent_sees_them(

@@ -117,7 +117,6 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
         )
         if token is None:
             return ws
-    holder = await holder_of(request.app, conversation_id)
     registry = request.app[keys.SOCKETS]
     # Register before reading the backlog: an event in between arrives twice at worst,
     # and the widget drops it by seq.
@@ -128,6 +127,9 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
             await do_customer_presence(request.app, conversation_id, online=True)
         for message in await _messages_after(request, conversation_id, after):
             registry.send(ws, message_event(conversation_id, message_shape(message)))
+        # Read last, right before it is sent: a status read before the awaits above could
+        # arrive after a newer one published meanwhile, and undo it in the widget.
+        holder = await holder_of(request.app, conversation_id)
         registry.send(ws, status_event(conversation_id, holder.status, holder.agent_name))
         if holder.status == STATUS_WAITING:
             async with request.app[keys.DB].read() as db:
