@@ -6,29 +6,53 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Coroutine
+from contextlib import suppress
 from typing import Any
 
+import redis.asyncio as aioredis
 from aiohttp import web
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError
 
 from handoff import keys
 
 log = logging.getLogger(__name__)
 
 
+# A turn's lock in Redis lives this long unless its gateway renews it (every third of
+# it): a gateway killed in a turn holds up the conversation's next turn this long at most.
+LEASE_SECONDS = 6.0
+# How often a turn waiting for another gateway's asks Redis again.
+POLL_SECONDS = 0.005
+
+
 class TurnLocks:
     """One turn at a time per conversation, so its turns (and seqs) happen in arrival
     order. A conversation nobody waits for costs one dict entry and no lock: the relay
     takes a turn for every message, and asyncio.Lock behind an asynccontextmanager was
-    a twentieth of the gateway's time at saturation."""
+    a twentieth of the gateway's time at saturation.
 
-    def __init__(self) -> None:
+    With `shared` (several gateways, make run-cluster) a turn also holds the
+    conversation's lock in Redis, so a turn on one gateway waits for one on another; in
+    this process turns still queue in arrival order before they ask Redis.
+    """
+
+    def __init__(self, shared: aioredis.Redis | None = None, lease: float = LEASE_SECONDS) -> None:
         # A conversation whose turn is under way: who comes next, in order.
         self._waiting: dict[str, deque[asyncio.Future[None]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._shared = shared
+        self._lease = lease
 
-    def hold(self, conversation_id: str) -> "_Turn":
+    def hold(self, conversation_id: str) -> "_Turn | _SharedTurn":
         """``async with turns.hold(conversation_id):`` the conversation's turn."""
-        return _Turn(self._waiting, conversation_id)
+        turn = _Turn(self._waiting, conversation_id)
+        if self._shared is None:
+            return turn
+        return _SharedTurn(turn, Lock(
+            self._shared, f"baton:turn:{conversation_id}", timeout=self._lease,
+            sleep=POLL_SECONDS, thread_local=False,
+        ), self._lease)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run work that must not delay the answer; cancelled at shutdown."""
@@ -83,8 +107,48 @@ class _Turn:
         del self._waiting[self._conversation_id]
 
 
+class _SharedTurn:
+    """This process's turn, then the conversation's lock in Redis, renewed while held."""
+
+    __slots__ = ("_turn", "_lock", "_lease", "_renewing")
+
+    def __init__(self, turn: _Turn, lock: Lock, lease: float) -> None:
+        self._turn = turn
+        self._lock = lock
+        self._lease = lease
+        self._renewing: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> None:
+        await self._turn.__aenter__()
+        try:
+            await self._lock.acquire()
+        except BaseException:
+            self._turn._pass_on()
+            raise
+        self._renewing = asyncio.create_task(self._renew())
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            if self._renewing is not None:
+                self._renewing.cancel()
+                await asyncio.gather(self._renewing, return_exceptions=True)
+            # Not ours any more (the lease ran out while Redis was away): nothing to free.
+            with suppress(LockError):
+                await self._lock.release()
+        finally:
+            self._turn._pass_on()
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            try:
+                await self._lock.reacquire()
+            except (LockError, aioredis.ConnectionError, OSError) as exc:
+                log.warning("renewing a turn's lock failed: %s", exc)
+
+
 async def setup_turns(app: web.Application) -> AsyncIterator[None]:
-    turns = TurnLocks()
+    turns = TurnLocks(app[keys.REDIS])
     app[keys.TURN_LOCKS] = turns
     yield
     await turns.drain()
