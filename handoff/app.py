@@ -71,7 +71,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 async def setup_holders(app: web.Application) -> AsyncIterator[None]:
     """Who has each conversation, from memory: spares each message a read."""
-    app[keys.HOLDERS] = Holders(app[keys.DB])
+    app[keys.HOLDERS] = Holders(app[keys.DB], shared=app[keys.REDIS])
     yield
 
 

@@ -103,7 +103,7 @@ async def status_changed(app: web.Application, conversation: Conversation) -> No
     """Every change of who has a conversation ends here: the cache, then the sockets."""
     agent = conversation.agent
     name, agent_id = (agent.name, agent.id) if agent is not None else (None, None)
-    app[keys.HOLDERS].set(conversation.id, Holder(conversation.status, agent_id, name))
+    await app[keys.HOLDERS].changed(conversation.id, Holder(conversation.status, agent_id, name))
     publisher = app[keys.PUBLISHER]
     await publisher.to_conversation(
         conversation.id, status_event(conversation.id, conversation.status, name)

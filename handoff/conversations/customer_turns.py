@@ -87,7 +87,7 @@ async def do_create_conversation(app: web.Application) -> tuple[Conversation, st
         db.add(conversation)
     # What its first messages would otherwise read back from the database.
     app[keys.TOKEN_HASHES].put(conversation.id, hashed)
-    app[keys.HOLDERS].set(conversation.id, BOT)
+    await app[keys.HOLDERS].changed(conversation.id, BOT)
     app[keys.CLIENT_IDS].adopt(conversation.id)
     return conversation, token
 

@@ -1,0 +1,76 @@
+"""Two gateways on one PostgreSQL and one Redis (make run-cluster): what one of them
+changes, the other knows at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from handoff import keys
+from handoff.storage.holders import Holder
+from handoff.storage.models import STATUS_AGENT, STATUS_BOT, STATUS_WAITING
+
+from ..redis_server import RedisServer
+from .conftest import AGENT_EMAIL, AGENT_PASSWORD, Customer, MakeClient
+
+# Several gateways need a database they all write: PostgreSQL only.
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+async def gateways(make_client: MakeClient, redis_server: RedisServer) -> tuple[TestClient, TestClient]:
+    url = redis_server.url(5)
+    return await make_client(redis_url=url), await make_client(redis_url=url)
+
+
+async def login(client: TestClient) -> dict[str, str]:
+    response = await client.post(
+        "/api/agent/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD}
+    )
+    assert response.status == 200
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+async def test_a_claim_on_one_gateway_routes_the_next_message_on_the_other(
+    gateways: tuple[TestClient, TestClient],
+) -> None:
+    here, there = gateways
+    body = await (await here.post("/api/conversations")).json()
+    customer = Customer(here, body["id"], body["token"])
+    agent = await login(there)
+    base = f"/api/agent/conversations/{customer.id}"
+
+    assert (await customer.say("hello"))["status"] == STATUS_BOT
+    assert (await customer.say("can I talk to a real person"))["status"] == STATUS_WAITING
+    assert (await there.post(f"{base}/claim", headers=agent)).status == 200
+    # Read on the other gateway right after: the agent has it, the bot stays out.
+    told = await customer.say("are you there?")
+    assert (told["status"], [m["sender"] for m in told["messages"]]) == (STATUS_AGENT, ["customer"])
+    assert await here.app[keys.HOLDERS].get(customer.id) == Holder(STATUS_AGENT, 1, "Maya")
+
+    assert (await there.post(f"{base}/resolve", headers=agent)).status == 200
+    answered = await customer.say("how do I check in?")
+    assert (answered["status"], [m["sender"] for m in answered["messages"]]) == (
+        STATUS_BOT, ["customer", "bot"]
+    )
+
+
+async def test_a_read_that_a_change_overtook_does_not_undo_it(
+    gateways: tuple[TestClient, TestClient],
+) -> None:
+    here, there = gateways
+    body = await (await here.post("/api/conversations")).json()
+    shared = here.app[keys.REDIS]
+    await shared.delete(f"baton:holder:{body['id']}")  # as if it had expired
+
+    # The read of the row (still the bot's) starts, the change lands, then the read ends.
+    reading = asyncio.ensure_future(there.app[keys.HOLDERS].get(body["id"]))
+    await asyncio.sleep(0)
+    await here.app[keys.HOLDERS].changed(body["id"], Holder(STATUS_AGENT, 1, "Maya"))
+    assert await reading in (Holder(STATUS_BOT), Holder(STATUS_AGENT, 1, "Maya"))
+
+    for gateway in gateways:
+        assert await gateway.app[keys.HOLDERS].get(body["id"]) == Holder(STATUS_AGENT, 1, "Maya")
+    assert await there.app[keys.HOLDERS].get("nope") is None
