@@ -33,12 +33,25 @@ class RedisServer:
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited at once: is port {self.port} taken?")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                if self._answering_is_ours():
                     return
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         raise RuntimeError(f"redis-server did not listen on {self.port} within 10 s")
+
+    def _answering_is_ours(self) -> bool:
+        """Whether the server on the port is this one (its data directory), not another
+        session's that took the same free port a moment before."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as connection:
+            connection.sendall(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n")
+            answer = connection.recv(4096)
+        if str(self.data_dir.resolve()).encode() not in answer:
+            raise RuntimeError(f"another Redis answers on port {self.port}")
+        return True
 
     def kill(self) -> None:
         """kill -9, as a crash would: what was not saved is gone."""
