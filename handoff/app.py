@@ -22,6 +22,7 @@ from handoff.assistant.pool import setup_rasa
 from handoff.agent_tools.resolution_actions import setup_catalogue
 from handoff.metrics import Metrics
 from handoff.settings import Settings
+from handoff.live.agents_elsewhere import setup_agents_elsewhere
 from handoff.live.publisher import setup_sockets
 from handoff.live.sockets import close_all_sockets
 from handoff.routing.turns import setup_turns
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             setup_writer,
             setup_rasa,
             setup_sockets,
+            setup_agents_elsewhere,
             setup_turns,
             presence(on_expired=do_agent_gone),
             setup_annotations,

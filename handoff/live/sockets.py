@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict, deque
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import msgspec
@@ -61,6 +61,10 @@ class SocketRegistry:
         self._backlogs: dict[web.WebSocketResponse, _Backlog] = {}
         self._catching_up: dict[web.WebSocketResponse, asyncio.Task[None]] = {}
         self._closing: set[asyncio.Task[Any]] = set()
+        # Agents connected to the other gateways, and who to tell when this one's change
+        # (handoff.live.agents_elsewhere; with one gateway, nobody and nothing).
+        self.elsewhere: frozenset[int] = frozenset()
+        self.on_agents_changed: Callable[[], None] | None = None
 
     def add_widget(
         self,
@@ -90,7 +94,10 @@ class SocketRegistry:
     ) -> None:
         """A console; ``session`` is its session's token hash (logging out closes it)."""
         self.agents[ws] = agent_id
+        newcomer = agent_id not in self._consoles_of
         self._consoles_of[agent_id].add(ws)
+        if newcomer and self.on_agents_changed is not None:
+            self.on_agents_changed()
         self._transports[ws] = transport
         if session is not None:
             self._session_of[ws] = session
@@ -135,6 +142,8 @@ class SocketRegistry:
             consoles.discard(ws)
             if not consoles:
                 del self._consoles_of[agent_id]
+                if self.on_agents_changed is not None:
+                    self.on_agents_changed()
         self._transports.pop(ws, None)
         self._stop_catching_up(ws)
 
@@ -187,10 +196,18 @@ class SocketRegistry:
                 self._queue(ws, payload)
 
     def agents_online(self) -> int:
-        return len(self._consoles_of)
+        """On any gateway."""
+        if not self.elsewhere:
+            return len(self._consoles_of)
+        return len(self.elsewhere.union(self._consoles_of))
 
     def agent_connected(self, agent_id: int) -> bool:
-        return agent_id in self._consoles_of
+        """To any gateway."""
+        return agent_id in self._consoles_of or agent_id in self.elsewhere
+
+    def local_agent_ids(self) -> Collection[int]:
+        """The agents with a console open on this gateway."""
+        return self._consoles_of.keys()
 
     def customer_connected(self, conversation_id: str) -> bool:
         return bool(self.conversations.get(conversation_id))

@@ -4,8 +4,10 @@ changes, the other knows at once."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
+from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
 from handoff import keys
@@ -14,6 +16,7 @@ from handoff.storage.models import STATUS_AGENT, STATUS_BOT, STATUS_WAITING
 
 from ..redis_server import RedisServer
 from .conftest import AGENT_EMAIL, AGENT_PASSWORD, Customer, MakeClient
+from .test_sockets import next_event
 
 # Several gateways need a database they all write: PostgreSQL only.
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -74,3 +77,78 @@ async def test_a_read_that_a_change_overtook_does_not_undo_it(
     for gateway in gateways:
         assert await gateway.app[keys.HOLDERS].get(body["id"]) == Holder(STATUS_AGENT, 1, "Maya")
     assert await there.app[keys.HOLDERS].get("nope") is None
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Waits for what another gateway's notice changes here (in a few milliseconds)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not in time"
+        await asyncio.sleep(0.01)
+
+
+async def console(client: TestClient, headers: dict[str, str]) -> ClientWebSocketResponse:
+    ws = await client.ws_connect("/api/agent/ws", headers=headers)
+    await next_event(ws, "hello")
+    return ws
+
+
+async def test_an_agent_on_the_other_gateway_is_online_for_the_customers_here(
+    gateways: tuple[TestClient, TestClient],
+) -> None:
+    here, there = gateways
+    sockets = here.app[keys.SOCKETS]
+    agent_console = await console(there, await login(there))
+    await until(lambda: sockets.elsewhere == {1})
+    assert (sockets.agents_online(), sockets.agent_connected(1)) == (1, True)
+
+    body = await (await here.post("/api/conversations")).json()
+    customer = Customer(here, body["id"], body["token"])
+    widget = await customer.socket()
+    assert (await customer.say("can I talk to a real person"))["status"] == STATUS_WAITING
+    place = await next_event(widget, "queue")
+    assert (place["team"], place["agents_online"]) == ("online", 1)
+    told = [(m["sender"], m["text"]) for m in await customer.messages() if m["sender"] != "customer"]
+    assert told == [("bot", "A colleague is on the way.")]
+    await widget.close()
+
+    await agent_console.close()
+    await until(lambda: sockets.elsewhere == frozenset())
+    assert (sockets.agents_online(), sockets.agent_connected(1)) == (0, False)
+
+
+async def test_an_agent_back_on_the_other_gateway_within_the_grace_keeps_the_conversation(
+    make_client: MakeClient, redis_server: RedisServer
+) -> None:
+    url = redis_server.url(5)
+    here = await make_client(redis_url=url, agent_grace_seconds=0.5)
+    there = await make_client(redis_url=url, agent_grace_seconds=0.5)
+    body = await (await here.post("/api/conversations")).json()
+    customer = Customer(here, body["id"], body["token"])
+    agent = await login(here)
+    await customer.say("can I talk to a real person")
+    first = await console(here, agent)
+    assert (await here.post(f"/api/agent/conversations/{customer.id}/claim",
+                            headers=agent)).status == 200
+
+    # The gateway the console was on sees it go (its grace starts); it comes back on the
+    # other one, which tells the first.
+    await first.close()
+    second = await console(there, agent)
+    await until(lambda: here.app[keys.SOCKETS].elsewhere == {1})
+    await asyncio.sleep(1.0)  # the grace period (0.5 s) is over
+
+    assert await here.app[keys.HOLDERS].get(customer.id) == Holder(STATUS_AGENT, 1, "Maya")
+    await second.close()
+
+
+async def test_a_gateway_that_stops_takes_its_agents_out_of_the_others_view(
+    gateways: tuple[TestClient, TestClient],
+) -> None:
+    here, there = gateways
+    await console(there, await login(there))
+    await until(lambda: here.app[keys.SOCKETS].elsewhere == {1})
+
+    await there.close()
+
+    await until(lambda: here.app[keys.SOCKETS].elsewhere == frozenset())
