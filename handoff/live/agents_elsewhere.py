@@ -15,6 +15,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import suppress
 
 import orjson
 import redis.asyncio as aioredis
@@ -29,6 +30,8 @@ REFRESH = 5.0
 LIFETIME = 3 * REFRESH
 PREFIX = "baton:agents-on:"
 NOTICES = "baton:agents-changed"
+# The longest close() waits for its tasks.
+CLOSE_SECONDS = 2.0
 
 
 class AgentsElsewhere:
@@ -38,6 +41,7 @@ class AgentsElsewhere:
         self.gateway = secrets.token_hex(8)
         self._key = f"{PREFIX}{self.gateway}"
         self._changed = asyncio.Event()
+        self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -46,9 +50,14 @@ class AgentsElsewhere:
 
     async def close(self) -> None:
         self._registry.on_agents_changed = None
+        # Both tasks also stop by themselves: on Python 3.11 a cancel that lands in a
+        # redis-py call can be lost (asyncio.wait_for's race, inside redis-py); the task
+        # went on, and the app's cleanup waited for ever.
+        self._closing = True
+        self._changed.set()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.wait(self._tasks, timeout=CLOSE_SECONDS)
         try:
             await self._shared.delete(self._key)
             await self._shared.publish(NOTICES, self.gateway)
@@ -57,7 +66,7 @@ class AgentsElsewhere:
 
     async def _write(self) -> None:
         """This gateway's agents, at every change and every REFRESH seconds."""
-        while True:
+        while not self._closing:
             try:
                 await self._shared.set(
                     self._key, orjson.dumps(sorted(self._registry.local_agent_ids())),
@@ -67,20 +76,22 @@ class AgentsElsewhere:
                 await self.read()
             except (aioredis.RedisError, OSError) as exc:
                 log.warning("sharing the agents online failed: %s", exc)
-            try:
-                await asyncio.wait_for(self._changed.wait(), REFRESH)
-            except TimeoutError:
-                pass
+            with suppress(TimeoutError):
+                async with asyncio.timeout(REFRESH):
+                    await self._changed.wait()
             self._changed.clear()
 
     async def _listen(self) -> None:
         """Reads the others' agents when one of them says they changed."""
-        while True:
+        me = self.gateway.encode()
+        while not self._closing:
             try:
-                async with self._shared.pubsub() as notices:
+                async with self._shared.pubsub(ignore_subscribe_messages=True) as notices:
                     await notices.subscribe(NOTICES)
-                    async for notice in notices.listen():
-                        if notice["type"] == "message" and notice["data"] != self.gateway.encode():
+                    # A second at a time, not listen(): it sees `_closing` (see close()).
+                    while not self._closing:
+                        notice = await notices.get_message(timeout=1.0)
+                        if notice is not None and notice["data"] != me:
                             await self.read()
             except (aioredis.RedisError, OSError) as exc:
                 log.warning("listening for the agents online failed: %s", exc)

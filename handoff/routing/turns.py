@@ -108,15 +108,21 @@ class _Turn:
 
 
 class _SharedTurn:
-    """This process's turn, then the conversation's lock in Redis, renewed while held."""
+    """This process's turn, then the conversation's lock in Redis, renewed while held.
 
-    __slots__ = ("_turn", "_lock", "_lease", "_renewing")
+    The renewal is stopped by an event, not cancelled: on Python 3.11 a cancel that lands
+    in a redis-py call can be lost (asyncio.wait_for's race, inside redis-py), and the
+    turn would wait for ever for a renewal that goes on.
+    """
+
+    __slots__ = ("_turn", "_lock", "_lease", "_renewing", "_over")
 
     def __init__(self, turn: _Turn, lock: Lock, lease: float) -> None:
         self._turn = turn
         self._lock = lock
         self._lease = lease
         self._renewing: asyncio.Task[None] | None = None
+        self._over = asyncio.Event()
 
     async def __aenter__(self) -> None:
         await self._turn.__aenter__()
@@ -129,9 +135,9 @@ class _SharedTurn:
 
     async def __aexit__(self, *exc_info: object) -> None:
         try:
+            self._over.set()
             if self._renewing is not None:
-                self._renewing.cancel()
-                await asyncio.gather(self._renewing, return_exceptions=True)
+                await asyncio.wait([self._renewing], timeout=self._lease)
             # Not ours any more (the lease ran out while Redis was away): nothing to free.
             with suppress(LockError):
                 await self._lock.release()
@@ -139,8 +145,12 @@ class _SharedTurn:
             self._turn._pass_on()
 
     async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(self._lease / 3)
+        while not self._over.is_set():
+            with suppress(TimeoutError):
+                async with asyncio.timeout(self._lease / 3):
+                    await self._over.wait()
+            if self._over.is_set():
+                return
             try:
                 await self._lock.reacquire()
             except (LockError, aioredis.ConnectionError, OSError) as exc:
