@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         [
             setup_database,
             setup_shared,
+            setup_limits,
             setup_holders,
             setup_writer,
             setup_rasa,
@@ -105,7 +106,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
         ]
     )
     app.cleanup_ctx.extend([setup_catalogue, setup_fulfilment])
-    setup_limits(app)
     app[keys.TOKEN_HASHES] = TokenHashes()
     app.on_shutdown.append(close_all_sockets)
     setup_routes(app)

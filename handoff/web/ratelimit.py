@@ -1,7 +1,8 @@
 """Rate limits: token buckets per client address and per conversation, and login throttling.
 
-In-process state; several gateway processes would keep the buckets in Redis behind the
-same methods.
+In-process state; several gateways sharing a Redis keep them there instead, behind the
+same methods (handoff.web.shared_limits), so a client gets one limit whichever gateway
+it reaches.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from handoff import keys
 from handoff.access.auth import bearer_token
 from handoff.http_errors import json_error
 from handoff.web.answers import error_answer
+from handoff.web.shared_limits import SharedLoginThrottle, SharedTokenBuckets
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -37,7 +39,7 @@ class TokenBuckets:
     buckets: dict[str, Bucket] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
 
-    def take(self, key: str) -> float:
+    async def take(self, key: str) -> float:
         """0 when allowed, else the seconds until a token is free."""
         if self.rate <= 0:
             return 0.0
@@ -80,7 +82,7 @@ class LoginThrottle:
             self.failures.pop(key, None)
         return recent
 
-    def wait(self, *keys_: str) -> float:
+    async def wait(self, *keys_: str) -> float:
         """Seconds before another try is allowed for these keys (0: go ahead)."""
         longest_wait = 0.0
         for key in keys_:
@@ -91,20 +93,20 @@ class LoginThrottle:
             longest_wait = max(longest_wait, recent[-1] + delay - self.clock())
         return max(0.0, longest_wait)
 
-    def failed(self, *keys_: str) -> None:
+    async def failed(self, *keys_: str) -> None:
         for key in keys_:
             self.failures.setdefault(key, []).append(self.clock())
 
-    def succeeded(self, *keys_: str) -> None:
+    async def succeeded(self, *keys_: str) -> None:
         for key in keys_:
             self.failures.pop(key, None)
 
 
 @dataclass
 class Limits:
-    per_address: TokenBuckets
-    per_conversation: TokenBuckets
-    login: LoginThrottle
+    per_address: TokenBuckets | SharedTokenBuckets
+    per_conversation: TokenBuckets | SharedTokenBuckets
+    login: LoginThrottle | SharedLoginThrottle
 
 
 # A refused client waits this long for its 429 (it would have to wait as long before
@@ -119,7 +121,7 @@ MESSAGES_TOO_FAST = "too many messages; slow down a little"
 async def throttle_conversation(app: web.Application, token: str) -> None:
     """The conversation's message limit, for a message sent on its socket: a 429 error
     after the same tarpit as a refused POST (this socket reads nothing more meanwhile)."""
-    wait = app[keys.LIMITS].per_conversation.take(f"conv:{token}")
+    wait = await app[keys.LIMITS].per_conversation.take(f"conv:{token}")
     if wait:
         await asyncio.sleep(TARPIT_SECONDS)
         raise json_error(
@@ -154,25 +156,38 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
     if not request.path.startswith("/api/") or request.method == "OPTIONS":
         return await handler(request)
     limits = request.app[keys.LIMITS]
-    wait = limits.per_address.take(f"addr:{client_address(request)}")
+    wait = await limits.per_address.take(f"addr:{client_address(request)}")
     if wait:
         return await refuse(wait, "too many requests from this address")
     if request.method == "POST" and request.path.startswith("/api/conversations/"):
         token = bearer_token(request)
         if token:
             # Keyed by the token, not the conversation id: one noisy client, one bucket.
-            wait = limits.per_conversation.take(f"conv:{token}")
+            wait = await limits.per_conversation.take(f"conv:{token}")
             if wait:
                 return await refuse(wait, MESSAGES_TOO_FAST)
     return await handler(request)
 
 
-def setup_limits(app: web.Application) -> None:
+async def setup_limits(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    app[keys.LIMITS] = Limits(
-        per_address=TokenBuckets(settings.rate_per_address, settings.burst_per_address),
-        per_conversation=TokenBuckets(
-            settings.rate_per_conversation, settings.burst_per_conversation
-        ),
-        login=LoginThrottle(),
-    )
+    shared = app[keys.REDIS]
+    if shared is None:
+        app[keys.LIMITS] = Limits(
+            per_address=TokenBuckets(settings.rate_per_address, settings.burst_per_address),
+            per_conversation=TokenBuckets(
+                settings.rate_per_conversation, settings.burst_per_conversation
+            ),
+            login=LoginThrottle(),
+        )
+    else:
+        app[keys.LIMITS] = Limits(
+            per_address=SharedTokenBuckets(
+                shared, settings.rate_per_address, settings.burst_per_address
+            ),
+            per_conversation=SharedTokenBuckets(
+                shared, settings.rate_per_conversation, settings.burst_per_conversation
+            ),
+            login=SharedLoginThrottle(shared),
+        )
+    yield

@@ -16,35 +16,35 @@ class Clock:
         return self.now
 
 
-def test_a_bucket_allows_its_burst_then_its_rate() -> None:
+async def test_a_bucket_allows_its_burst_then_its_rate() -> None:
     clock = Clock()
     buckets = TokenBuckets(rate=2.0, burst=3.0, clock=clock)
 
-    assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert buckets.take("a") == pytest.approx(0.5)
-    assert buckets.take("b") == 0.0
+    assert [await buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert await buckets.take("a") == pytest.approx(0.5)
+    assert await buckets.take("b") == 0.0
     clock.now += 0.5
-    assert buckets.take("a") == 0.0
-    assert buckets.take("a") == pytest.approx(0.5)
-    assert TokenBuckets(rate=0, burst=0).take("a") == 0.0
+    assert await buckets.take("a") == 0.0
+    assert await buckets.take("a") == pytest.approx(0.5)
+    assert await TokenBuckets(rate=0, burst=0).take("a") == 0.0
 
 
-def test_login_throttle_doubles_the_wait_after_the_free_failures() -> None:
+async def test_login_throttle_doubles_the_wait_after_the_free_failures() -> None:
     clock = Clock()
     throttle = LoginThrottle(free=3, window=60, clock=clock)
 
     for _ in range(3):
-        assert throttle.wait("x") == 0
-        throttle.failed("x")
-    assert throttle.wait("x") == 1.0
-    throttle.failed("x")
-    assert throttle.wait("x") == 2.0
+        assert await throttle.wait("x") == 0
+        await throttle.failed("x")
+    assert await throttle.wait("x") == 1.0
+    await throttle.failed("x")
+    assert await throttle.wait("x") == 2.0
     clock.now += 2
-    assert throttle.wait("x") == 0
+    assert await throttle.wait("x") == 0
     clock.now += 60
-    assert throttle.wait("x") == 0
-    throttle.failed("x")
-    throttle.succeeded("x")
+    assert await throttle.wait("x") == 0
+    await throttle.failed("x")
+    await throttle.succeeded("x")
     assert throttle.failures == {}
 
 

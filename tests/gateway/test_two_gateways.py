@@ -4,6 +4,7 @@ changes, the other knows at once."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from handoff import keys
 from handoff.storage.holders import Holder
 from handoff.storage.models import STATUS_AGENT, STATUS_BOT, STATUS_WAITING
+from handoff.web.shared_limits import SharedTokenBuckets
 
 from ..redis_server import RedisServer
 from .conftest import AGENT_EMAIL, AGENT_PASSWORD, Customer, MakeClient
@@ -152,3 +154,51 @@ async def test_a_gateway_that_stops_takes_its_agents_out_of_the_others_view(
     await there.close()
 
     await until(lambda: here.app[keys.SOCKETS].elsewhere == frozenset())
+
+
+async def test_a_flooding_conversation_gets_one_limit_across_the_gateways(
+    make_client: MakeClient, redis_server: RedisServer
+) -> None:
+    url = redis_server.url(5)
+    gateways = [await make_client(redis_url=url, rate_per_conversation=0.5,
+                                  burst_per_conversation=3) for _ in range(2)]
+    body = await (await gateways[0].post("/api/conversations")).json()
+    statuses = []
+    for index in range(5):
+        response = await gateways[index % 2].post(
+            f"/api/conversations/{body['id']}/messages", json={"text": f"m{index}"},
+            headers={"Authorization": f"Bearer {body['token']}"},
+        )
+        statuses.append(response.status)
+
+    assert statuses == [200, 200, 200, 429, 429]
+    assert response.headers["Retry-After"] == "1"
+
+
+async def test_failed_logins_on_both_gateways_count_together(
+    gateways: tuple[TestClient, TestClient],
+) -> None:
+    email = f"{uuid.uuid4().hex[:8]}@example.com"  # nobody's: every try fails
+    statuses = []
+    for index in range(6):
+        response = await gateways[index % 2].post(
+            "/api/agent/login", json={"email": email, "password": "wrong"}
+        )
+        statuses.append(response.status)
+
+    # Five free failures, whichever gateway had them; the sixth waits a second.
+    assert statuses == [401, 401, 401, 401, 401, 429]
+
+
+async def test_a_shared_bucket_allows_its_burst_then_its_rate(
+    gateways: tuple[TestClient, TestClient],
+) -> None:
+    buckets = SharedTokenBuckets(gateways[0].app[keys.REDIS], rate=2.0, burst=3.0)
+    key = uuid.uuid4().hex
+
+    assert [await buckets.take(key) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert await buckets.take(key) == pytest.approx(0.5, abs=0.05)
+    assert await buckets.take(f"{key}-other") == 0.0
+    await asyncio.sleep(0.5)
+    assert await buckets.take(key) == 0.0
+    assert await SharedTokenBuckets(gateways[0].app[keys.REDIS], rate=0, burst=0).take(key) == 0.0

@@ -74,15 +74,15 @@ async def login(request: web.Request) -> web.Response:
     # Slowed per account and per address, so neither guessing one password nor
     # spraying many accounts goes fast.
     attempt = (f"email:{email.lower()}", f"addr:{client_address(request)}")
-    wait = throttle.wait(*attempt)
+    wait = await throttle.wait(*attempt)
     if wait:
         return too_many(wait, "too many failed logins; try again later")
     async with request.app[keys.DB].write() as db:
         agent = await authenticate_agent(db, email, password[:1024])
         if agent is None:
-            throttle.failed(*attempt)
+            await throttle.failed(*attempt)
             raise json_error(web.HTTPUnauthorized, "wrong e-mail or password")
-        throttle.succeeded(*attempt)
+        await throttle.succeeded(*attempt)
         token = await open_session(db, agent, settings.session_ttl_seconds)
         account = _account(agent)
     response = shaped(LoginOut(token=token, agent=account))
