@@ -9,10 +9,11 @@ GATEWAY_PY := $(GATEWAY_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test test-deps widget evaluate evaluate-running bench clean
+.PHONY: help install train run run-cluster test test-deps widget evaluate evaluate-running bench clean
 
 help:
 	@echo "make run       set up everything and start Baton (widget demo, agent console)"
+	@echo "make run-cluster  the same with PostgreSQL and two gateways (BATON_PORT, +1)"
 	@echo "make test      set up everything and run every test"
 	@echo "make evaluate  measure the assistant on the development data in ../shared/data"
 	@echo "make evaluate-running  the same tweets through the whole running system"
@@ -57,6 +58,11 @@ widget:
 
 run: train
 	$(GATEWAY_PY) scripts/run_all.py
+
+# PostgreSQL (Debian's package, data under var/postgres) and two gateways sharing Redis.
+run-cluster: train
+	scripts/install_postgres.sh
+	$(GATEWAY_PY) scripts/run_all.py --cluster
 
 test: train test-deps
 	scripts/run_tests.sh

@@ -43,17 +43,22 @@ def launcher_log(var_dir: Path) -> logging.Logger:
 
 
 def main() -> int:
+    # make run-cluster: PostgreSQL, and gateways on BATON_PORT, BATON_PORT+1... sharing Redis.
+    cluster = "--cluster" in sys.argv[1:]
     ports = Ports(
         gateway=int(os.environ.get("BATON_PORT", 8000)),
         rasa=int(os.environ.get("RASA_PORT", 5005)),
         actions=int(os.environ.get("ACTIONS_PORT", 5055)),
         redis=int(os.environ.get("REDIS_PORT", 6380)),
+        postgres=int(os.environ.get("PG_PORT", 5433)),
     )
     processes = int(os.environ.get("BATON_RASA_PROCESSES") or RASA_PROCESSES)
+    gateways = int(os.environ.get("BATON_GATEWAYS") or (2 if cluster else 1))
     var_dir = Path(os.environ.get("BATON_VAR_DIR") or ROOT / "var").resolve()
     database_url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'baton.db'}"
     stack = Stack(ports=ports, var_dir=var_dir, database_url=database_url,
-                  rasa_processes=processes)
+                  rasa_processes=processes, gateways=gateways,
+                  with_postgres=cluster and not os.environ.get("DATABASE_URL"))
     log = launcher_log(var_dir)
     supervisor = Supervisor(stack, log)
     stopping = False
@@ -66,9 +71,12 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    print(f"Starting Redis, the action server, {processes} Rasa process"
-          f"{'es' if processes > 1 else ''} and the gateway (Rasa takes about a minute)...")
+    print(f"Starting {'PostgreSQL, ' if stack.with_postgres else ''}Redis, the action server, "
+          f"{processes} Rasa process{'es' if processes > 1 else ''} and "
+          f"{f'{gateways} gateways' if gateways > 1 else 'the gateway'} "
+          "(Rasa takes about a minute)...")
     try:
+        stack.prepare_database()
         stack.migrate()
         print(stack.ensure_agent())
         if stopping:
@@ -80,7 +88,9 @@ def main() -> int:
             f"\nBaton is running.\n"
             f"  Demo page with the chat widget: http://localhost:{ports.gateway}/\n"
             f"  Agent console:                  http://localhost:{ports.gateway}/agent\n"
-            f"  Logs: {var_dir / 'logs'}\n"
+            + "".join(f"  Also the gateway on:            http://localhost:{port}/\n"
+                      for port in stack.gateway_ports[1:])
+            + f"  Logs: {var_dir / 'logs'}\n"
             "A process that crashes is restarted. Press Ctrl-C to stop everything.",
             flush=True,
         )

@@ -1,5 +1,5 @@
 """Starts and stops Baton's processes: Redis, the action server, Rasa (one or several
-processes), the gateway.
+processes), the gateway (one, or several with PostgreSQL: make run-cluster).
 
 Used by `make run` (scripts/run_all.py) and by the end-to-end tests, so both start the
 system the same way. Standard library only: it runs under either environment.
@@ -21,6 +21,8 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
@@ -56,6 +58,8 @@ class Ports:
     actions: int = 5055
     # Not Redis' own 6379, which a machine's Redis may hold.
     redis: int = 6380
+    # make run-cluster's PostgreSQL; not 5432, which a machine's PostgreSQL may hold.
+    postgres: int = 5433
 
 
 @dataclass
@@ -66,14 +70,39 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     # Rasa processes sharing their trackers and locks in Redis (endpoints.yml).
     rasa_processes: int = 1
+    # Gateways on the ports from Ports.gateway on, sharing Redis (events, caches, locks);
+    # more than one needs a database they all write: PostgreSQL (with_postgres).
+    gateways: int = 1
+    # The stack's own PostgreSQL under var/postgres (make run-cluster), its database the
+    # gateways'.
+    with_postgres: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Shared by the three processes for the internal hops (bot/internal_auth.py); the same
     # for the whole run, so a restarted process still matches the others.
     internal_secret: str = field(default_factory=secret_for_this_run, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.with_postgres:
+            self.database_url = postgres.url(self.ports.postgres)
+        if self.gateways > 1 and not self.database_url.startswith("postgresql"):
+            raise ValueError("several gateways need PostgreSQL (with_postgres)")
+
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.gateway}"
+        return self.base_urls[0]
+
+    @property
+    def base_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.gateway_ports]
+
+    @property
+    def gateway_ports(self) -> list[int]:
+        return [self.ports.gateway + i for i in range(self.gateways)]
+
+    @property
+    def gateway_names(self) -> list[str]:
+        """Each gateway's name, and its log's: gateway, then gateway2, gateway3..."""
+        return ["gateway" if i == 0 else f"gateway{i + 1}" for i in range(self.gateways)]
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -95,6 +124,9 @@ class Stack:
                 "TRANSFORMERS_OFFLINE": "1",
             }
         )
+        if self.gateways > 1:
+            # Rasa's trackers and locks are in database 0.
+            env["BATON_REDIS_URL"] = f"redis://127.0.0.1:{self.ports.redis}/1"
         if self.rasa_processes > 1:
             env["BATON_RASA_URLS"] = ",".join(
                 f"http://127.0.0.1:{port}" for port in self.rasa_ports)
@@ -121,21 +153,24 @@ class Stack:
         and needs Redis, the gateway checks both."""
         rasa = {name: functools.partial(self.start_rasa, i)
                 for i, name in enumerate(self.rasa_names)}
-        return {"redis": self.start_redis, "actions": self.start_actions, **rasa,
-                "gateway": self.start_gateway}
+        gateways = {name: functools.partial(self.start_gateway, i)
+                    for i, name in enumerate(self.gateway_names)}
+        database = {"postgres": self.start_postgres} if self.with_postgres else {}
+        return {**database, "redis": self.start_redis, "actions": self.start_actions, **rasa,
+                **gateways}
 
     def internal_auth(self) -> dict[str, str]:
         """The header Rasa's channel and the action server want (benchmarks, tests)."""
         return {"Authorization": f"Bearer {self.internal_secret}"}
 
-    def _start(self, name: str, argv: list[str]) -> None:
+    def _start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         logs = self.var_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log = open(logs / f"{name}.log", "ab")
         try:
             self.processes[name] = subprocess.Popen(
-                argv, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                argv, cwd=ROOT, env={**self.env(), **(env or {})}, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
             )
         finally:
             log.close()
@@ -170,8 +205,26 @@ class Stack:
             ],
         )
 
-    def start_gateway(self) -> None:
-        self._start("gateway", [str(GATEWAY_PY), "-m", "handoff", "serve"])
+    def start_gateway(self, index: int = 0) -> None:
+        self._start(self.gateway_names[index], [str(GATEWAY_PY), "-m", "handoff", "serve"],
+                    {"BATON_PORT": str(self.gateway_ports[index])})
+
+    def start_postgres(self) -> None:
+        self._start("postgres", postgres.server_argv(self.postgres_data, self.ports.postgres))
+
+    @property
+    def postgres_data(self) -> Path:
+        return self.var_dir / "postgres" / "data"
+
+    def prepare_database(self) -> None:
+        """make run-cluster: the stack's PostgreSQL made (once), started, its database
+        created (once); the other processes start after the migration."""
+        if not self.with_postgres:
+            return
+        postgres.ensure_data(self.postgres_data)
+        if "postgres" not in self.processes:
+            self.start_postgres()
+        postgres.wait_and_create(self.ports.postgres)
 
     def migrate(self) -> None:
         subprocess.run(
@@ -194,11 +247,13 @@ class Stack:
     ) -> None:
         """Migrate, make sure these (email, password, name) agents exist, start, wait."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.prepare_database()
         self.migrate()
         for email, password, name in agents:
             self.ensure_agent(email, password, name)
-        for start in self.starters().values():
-            start()
+        for name, start in self.starters().items():
+            if name not in self.processes:
+                start()
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 180.0) -> None:
@@ -210,12 +265,19 @@ class Stack:
                         f"{name} exited with {process.returncode}; see "
                         f"{self.var_dir / 'logs' / (name + '.log')}"
                     )
-            if ready(self.base_url):
+            if all(ready(url) for url in self.base_urls):
                 return
             time.sleep(0.5)
         raise TimeoutError(f"Baton was not ready within {timeout:.0f} s")
 
     def stop(self, name: str | None = None, sig: int = signal.SIGTERM) -> None:
+        if name is None and "postgres" in self.processes:
+            # The database last, once its clients are gone, and at once (SIGINT: fast
+            # shutdown; SIGTERM would wait for every session to end).
+            for other in [n for n in self.processes if n != "postgres"]:
+                self.stop(other, sig)
+            self.stop("postgres", signal.SIGINT if sig == signal.SIGTERM else sig)
+            return
         names = [name] if name else list(self.processes)
         for key in names:
             process = self.processes.get(key)

@@ -75,7 +75,12 @@ class Supervisor:
         self.recovering: set[str] = set()
 
     def start_all(self) -> None:
-        for name in self.children:
+        """Every process not started yet (the database may be, for the migration)."""
+        for name, child in self.children.items():
+            running = self.stack.processes.get(name)
+            if running is not None and running.poll() is None:
+                child.started_at = self.clock()
+                continue
             self._start(name)
 
     def wait_ready(self, timeout: float, stopping: Callable[[], bool]) -> bool:
@@ -92,7 +97,7 @@ class Supervisor:
                         f"{name} {how_it_ended(process.returncode)}; see "
                         f"{self.stack.var_dir / 'logs' / (name + '.log')}"
                     )
-            if ready(self.stack.base_url):
+            if all(ready(url) for url in self.stack.base_urls):
                 return True
             if self.clock() > deadline:
                 raise TimeoutError(f"Baton was not ready within {timeout:.0f} s")
@@ -129,7 +134,7 @@ class Supervisor:
                     continue
                 child.restart_at = None
                 self.recovering.add(name)
-        if self.recovering and ready(self.stack.base_url):
+        if self.recovering and all(ready(url) for url in self.stack.base_urls):
             for name in sorted(self.recovering):
                 down = self.clock() - self.children[name].exited_at
                 self.log.info("%s answers again, %.0f s after it ended", name, down)

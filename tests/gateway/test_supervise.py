@@ -26,9 +26,10 @@ SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 class SleepingStack(Stack):
     """Each of the "processes" is a sleeping Python; counts how often each started."""
 
-    def __init__(self, var_dir: Path, rasa_processes: int = 1) -> None:
-        super().__init__(ports=Ports(), var_dir=var_dir, database_url="sqlite://",
-                         rasa_processes=rasa_processes)
+    def __init__(self, var_dir: Path, rasa_processes: int = 1, gateways: int = 1) -> None:
+        database = "sqlite://" if gateways == 1 else "postgresql+asyncpg://baton@127.0.0.1/baton"
+        super().__init__(ports=Ports(), var_dir=var_dir, database_url=database,
+                         rasa_processes=rasa_processes, gateways=gateways)
         self.starts = {name: 0 for name in self.starters()}
         self.argv = {name: SLEEPER for name in self.starts}
 
@@ -45,8 +46,8 @@ class SleepingStack(Stack):
     def start_rasa(self, index: int = 0) -> None:
         self._sleep(self.rasa_names[index])
 
-    def start_gateway(self) -> None:
-        self._sleep("gateway")
+    def start_gateway(self, index: int = 0) -> None:
+        self._sleep(self.gateway_names[index])
 
 
 class Clock:
@@ -156,7 +157,7 @@ def test_several_rasa_processes_take_the_ports_after_the_first_and_share_redis(
     started: dict[str, list[str]] = {}
 
     class Recording(Stack):
-        def _start(self, name: str, argv: list[str]) -> None:
+        def _start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
             started[name] = argv
 
     stack = Recording(Ports(rasa=7100, redis=7200), tmp_path, "sqlite://", rasa_processes=3)
@@ -172,6 +173,56 @@ def test_several_rasa_processes_take_the_ports_after_the_first_and_share_redis(
         "http://127.0.0.1:7100,http://127.0.0.1:7101,http://127.0.0.1:7102", "7200"
     )
     assert "BATON_RASA_URLS" not in Recording(Ports(), tmp_path, "sqlite://").env()
+
+
+def test_several_gateways_take_the_ports_after_the_first_and_share_redis_and_postgres(
+    tmp_path: Path,
+) -> None:
+    started: dict[str, dict[str, str]] = {}
+
+    class Recording(Stack):
+        def _start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+            started[name] = {**self.env(), **(env or {})}
+
+    stack = Recording(Ports(gateway=7300, redis=7200, postgres=7400), tmp_path, "",
+                      gateways=2, with_postgres=True)
+    for start in stack.starters().values():
+        start()
+
+    assert list(started) == ["postgres", "redis", "actions", "rasa", "gateway", "gateway2"]
+    assert [started[name]["BATON_PORT"] for name in ("gateway", "gateway2")] == ["7300", "7301"]
+    for name in ("gateway", "gateway2"):
+        assert started[name]["BATON_REDIS_URL"] == "redis://127.0.0.1:7200/1"
+        assert started[name]["DATABASE_URL"].endswith("@127.0.0.1:7400/baton")
+    assert stack.base_urls == ["http://127.0.0.1:7300", "http://127.0.0.1:7301"]
+    # One gateway shares nothing; several cannot share a SQLite file.
+    assert "BATON_REDIS_URL" not in Recording(Ports(), tmp_path, "sqlite://").env()
+    with pytest.raises(ValueError, match="several gateways need PostgreSQL"):
+        Stack(Ports(), tmp_path, "sqlite://", gateways=2)
+
+
+def test_each_of_several_gateways_is_restarted_as_itself(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(supervise, "ready", lambda url: asked.append(url) or True)
+    stack = SleepingStack(tmp_path, gateways=2)
+    clock = Clock()
+    supervisor = Supervisor(stack, logging.getLogger("test-launcher"), Backoff(), clock)
+    try:
+        supervisor.start_all()
+        caplog.set_level(logging.INFO, logger="test-launcher")
+        _kill(stack, "gateway")
+        supervisor.check()
+        clock.now += 1
+        supervisor.check()
+
+        assert caplog.records[-1].getMessage() == "gateway answers again, 1 s after it ended"
+        assert stack.starts == {"redis": 1, "actions": 1, "rasa": 1, "gateway": 2, "gateway2": 1}
+        # Back once both gateways answer.
+        assert asked[-2:] == [stack.base_urls[0], stack.base_urls[1]]
+    finally:
+        stack.stop()
 
 
 def test_rasa_processes_share_the_cores_between_their_encoder_threads(
