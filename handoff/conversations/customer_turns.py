@@ -183,10 +183,10 @@ async def _bot_turn(
         # when it was sent.
         message, rasa = original, ask(_aware(original.created_at))
     else:
-        # Storing the message and asking Rasa go side by side, so the bot's answer waits
-        # for one write, not two; the message is still committed before anything is
-        # answered, and a message refused (a retry while the database is down) never
-        # reaches Rasa (MessageWriter.store_alongside).
+        # On PostgreSQL storing the message and asking Rasa go side by side, so the bot's
+        # answer waits for one write, not two; the message is still committed before
+        # anything is answered, and a message refused (a retry while the database is
+        # down) never reaches Rasa (MessageWriter.store_alongside).
         try:
             (message,), rasa = await writer.store_alongside(conversation_id, [draft], ask)
         except DuplicateMessage as exc:

@@ -58,7 +58,6 @@ class GroupCommit:
         self._closing = False
         self._connections = WriteConnection(database)
         self._committer = committer(self._connections, self.busy)
-        self._last_committed = True
         self._flush_later: asyncio.TimerHandle | None = None
         # `begun` of every job SQLite takes at once: set already, and one for all of them
         # (a future of its own per message showed in the relay's profile).
@@ -77,14 +76,20 @@ class GroupCommit:
         `stored` gives the messages once committed, or raises DuplicateMessage,
         ConversationMissing or the database's error. `begun` is set once the database
         has taken the drafts: on PostgreSQL when their transaction has given them their
-        seqs; on SQLite, which this process writes itself, at once, unless its last
-        transaction failed (then as on PostgreSQL). It fails as `stored` does.
+        seqs (it fails as `stored` does); on SQLite, which this process writes itself, it
+        is set already and means nothing (see `takes_at_once`).
         """
-        taken = self._committer.takes_at_once and self._last_committed
+        taken = self._committer.takes_at_once
         pending = Pending.new(conversation_id, drafts, nlu, self._begun_now if taken else None)
         self._pending.append(pending)
         self._wake.set()
         return pending
+
+    @property
+    def takes_at_once(self) -> bool:
+        """Whether the database takes drafts as they are queued, so that `begun` tells
+        nothing (a SQLite file written by this process alone)."""
+        return self._committer.takes_at_once
 
     def annotate_soon(self, conversation_id: str, seq: int, nlu: dict[str, object]) -> None:
         """An annotation that rides in the next transaction written anyway (the
@@ -125,8 +130,7 @@ class GroupCommit:
                     # next (answer, send a bot turn to Rasa, queue more) goes before this
                     # transaction, which on SQLite holds the loop (a quiet gateway's) or
                     # the interpreter's lock between its statements (the writer's
-                    # thread). One is enough: the bot turn's request to Rasa is still
-                    # written first (tests/gateway/test_writer.py checks the order).
+                    # thread), and what they queue rides in it.
                     await asyncio.sleep(0)
                     jobs = self._take()
                     writing = asyncio.create_task(self._commit_outcome(jobs))
@@ -160,13 +164,9 @@ class GroupCommit:
     async def _commit_outcome(self, jobs: list[Pending]) -> Outcome:
         """The transaction's results, or why it failed; its callers are not told yet."""
         try:
-            results = await self._commit(jobs)
+            return await self._commit(jobs)
         except Exception as exc:
-            if not isinstance(exc, IntegrityError):
-                self._last_committed = False
             return exc
-        self._last_committed = True
-        return results
 
     async def _finish(self, jobs: list[Pending], outcome: Outcome) -> None:
         """Tells the transaction's callers how it went."""

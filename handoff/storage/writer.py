@@ -5,8 +5,9 @@
   client_message_id is stored already, with its seq), ConversationMissing or the
   database's error.
 - ``await writer.store_alongside(conversation_id, drafts, start)`` is the same, and
-  starts `start()` (a bot turn's request to Rasa) as soon as the database has taken the
-  drafts, before their commit, so the two overlap.
+  starts `start()` (a bot turn's request to Rasa): on PostgreSQL as soon as the
+  database has given the drafts their seqs, before their commit, so the two overlap;
+  on SQLite once committed.
 - ``writer.annotate`` / ``annotate_soon`` set what the bot understood of a message.
 - ``await store_in_transaction(session, conversation_id, drafts)`` adds messages inside a
   state change's own transaction (handoff, claim, resolve ...), which its caller commits.
@@ -66,16 +67,20 @@ class MessageWriter:
     async def store_alongside(
         self, conversation_id: str, drafts: list[Draft], start: Callable[[], asyncio.Future[T]]
     ) -> tuple[list[Stored], asyncio.Future[T]]:
-        """Stores the drafts and, once the database has taken them, calls `start`, so
-        that its work and the commit overlap; returns both once committed.
+        """Stores the drafts and calls `start`; returns both once committed.
 
-        The database has taken them on PostgreSQL once their transaction has given them
-        their seqs; on SQLite, written by this process alone, at once, unless its last
-        transaction failed. So work started for drafts refused before that (a retry
-        while the database is down) never starts. If they are not stored, what was
-        started is cancelled and the reason raised.
+        On PostgreSQL `start` is called once the drafts' transaction has given them their
+        seqs, so its work and the rest of the commit (a round trip or more) overlap. On
+        SQLite it is called once they are committed: the commit is a fifth of a
+        millisecond on this process's loop, and overlapping it took a core from Rasa's
+        turn for longer than that (bench/README.md, "The bot asked after SQLite's
+        commit"). Either way work for drafts refused (a retry while the database is
+        down) never starts; if they are not stored, what was started is cancelled and
+        the reason raised.
         """
         job = self._queue.submit(conversation_id, drafts)
+        if self._queue.takes_at_once:
+            return await job.stored, start()
         started: asyncio.Future[T] | None = None
         try:
             try:
