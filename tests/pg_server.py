@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import random
@@ -13,17 +12,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def _bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    if found:
-        return found[-1]
-    path = shutil.which(name)
-    if path is None:
-        raise RuntimeError(
-            f"PostgreSQL's {name} was not found: run scripts/install_postgres.sh (make test does)"
-        )
-    return path
+# scripts/ is on the path (tests/conftest.py): the same lookup as make run-cluster's.
+from postgres import postgres_bin as _bin
 
 
 def free_port() -> int:
