@@ -66,12 +66,13 @@ class Publisher:
         self._recent.append((self._last_id, holder, payload))
         self._sockets.send_json_to_agents(payload, conversation_id, holder)
 
-    def agent_events_after(
+    async def agent_events_after(
         self, last_event_id: int, epoch: str | None = None, agent_id: int | None = None
     ) -> list[dict[str, Any]] | None:
         """What agent_id's console missed since last_event_id; None when that cannot be told.
 
         None: some are no longer kept, or the id is from another gateway process.
+        Async because FanoutPublisher's reads them from Redis.
         """
         if (epoch is not None and epoch != self.epoch) or last_event_id > self._last_id:
             return None

@@ -195,6 +195,21 @@ class SocketRegistry:
             for ws in targets:
                 self._queue(ws, payload)
 
+    def hold(self, ws: web.WebSocketResponse) -> None:
+        """Keeps what is sent to ws until release: a console's replay, read from Redis,
+        must reach it before the live events that arrive meanwhile."""
+        self._backlogs[ws] = _Backlog()
+
+    def release(self, ws: web.WebSocketResponse, first: list[Any]) -> None:
+        """Queues `first`, then what was held for ws since hold, in that order."""
+        held = self._backlogs.pop(ws, None)
+        payloads = [_encode(event) for event in first]
+        if held is not None:
+            payloads.extend(held.payloads)
+        payloads.extend(self._outbox.pop(ws, ()))
+        for payload in payloads:
+            self._queue(ws, payload)
+
     def agents_online(self) -> int:
         """On any gateway."""
         if not self.elsewhere:

@@ -100,9 +100,9 @@ async def test_resuming_replays_only_what_was_the_consoles_own() -> None:
     def numbers(events: list[dict[str, Any]] | None) -> list[int]:
         return [e["n"] for e in events or []]
 
-    assert numbers(publisher.agent_events_after(0, agent_id=7)) == [1, 2]
-    assert numbers(publisher.agent_events_after(0, agent_id=8)) == [1, 3]
-    assert numbers(publisher.agent_events_after(1, agent_id=9)) == []
+    assert numbers(await publisher.agent_events_after(0, agent_id=7)) == [1, 2]
+    assert numbers(await publisher.agent_events_after(0, agent_id=8)) == [1, 3]
+    assert numbers(await publisher.agent_events_after(1, agent_id=9)) == []
 
 
 async def test_a_console_resumes_with_a_held_conversations_messages(

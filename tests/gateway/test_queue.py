@@ -273,13 +273,13 @@ async def test_publisher_keeps_recent_console_events_and_says_when_it_cannot() -
         await publisher.to_agents({"type": "typing", "n": index})
 
     assert publisher.last_event_id == 5
-    assert [e["id"] for e in publisher.agent_events_after(2) or []] == [3, 4, 5]
-    assert publisher.agent_events_after(5) == []
-    assert publisher.agent_events_after(1) is None
+    assert [e["id"] for e in (await publisher.agent_events_after(2)) or []] == [3, 4, 5]
+    assert await publisher.agent_events_after(5) == []
+    assert await publisher.agent_events_after(1) is None
     # Ids from another gateway process (a restart) cannot be replayed.
-    assert publisher.agent_events_after(6) is None
-    assert publisher.agent_events_after(2, epoch="other") is None
-    assert len(publisher.agent_events_after(2, epoch=publisher.epoch) or []) == 3
+    assert await publisher.agent_events_after(6) is None
+    assert await publisher.agent_events_after(2, epoch="other") is None
+    assert len((await publisher.agent_events_after(2, epoch=publisher.epoch)) or []) == 3
 
 
 async def test_after_a_restart_an_agent_who_never_returns_loses_their_conversations(

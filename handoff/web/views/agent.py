@@ -212,15 +212,16 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         registry.close, ws, SESSION_ENDED, b"session expired",
     )
     try:
-        registry.send(
-            ws, hello_event(agent.id, agent.name, publisher.last_event_id, publisher.epoch)
-        )
+        hello = hello_event(agent.id, agent.name, publisher.last_event_id, publisher.epoch)
         if last_event_id >= 0:
-            missed = publisher.agent_events_after(
+            # Events published while the replay is read (from Redis) come after it.
+            registry.hold(ws)
+            missed = await publisher.agent_events_after(
                 last_event_id, request.query.get("epoch"), agent.id
             )
-            for event in missed if missed is not None else [RESET_EVENT]:
-                registry.send(ws, event)
+            registry.release(ws, [hello, *(missed if missed is not None else [RESET_EVENT])])
+        else:
+            registry.send(ws, hello)
         if newcomer:
             # One more agent online shortens every waiting customer's estimate.
             request.app[keys.TURN_LOCKS].spawn(publish_queue(request.app))
