@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from handoff.access.auth import TokenHashes
     from handoff.storage.client_ids import ClientIds
     from handoff.storage.db import Database
+    from handoff.live.fanout import FanoutPublisher
     from handoff.live.publisher import Publisher
     from handoff.metrics import Metrics
     from handoff.agent_tools.fulfilment import Fulfilment
@@ -34,7 +35,8 @@ METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
 # Each conversation's bot turn waiting for Rasa, which the customer's "Talk to a person" cancels.
 WAITING_BOT_TURNS: web.AppKey[dict[str, "WaitingTurn"]] = web.AppKey("waiting_bot_turns")
 SOCKETS: web.AppKey["SocketRegistry"] = web.AppKey("sockets")
-PUBLISHER: web.AppKey["Publisher"] = web.AppKey("publisher")
+# A FanoutPublisher when several gateways share Redis (handoff.live.fanout).
+PUBLISHER: web.AppKey["Publisher | FanoutPublisher"] = web.AppKey("publisher")
 TURN_LOCKS: web.AppKey["TurnLocks"] = web.AppKey("turn_locks")
 AGENT_GRACE: web.AppKey["AgentGrace"] = web.AppKey("agent_grace")
 LIMITS: web.AppKey["Limits"] = web.AppKey("limits")

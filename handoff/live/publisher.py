@@ -17,6 +17,7 @@ from aiohttp import web
 
 from handoff import keys
 from handoff.live.events import Frame
+from handoff.live.fanout import fanout
 from handoff.live.sockets import SocketRegistry
 
 _encode = msgspec.json.Encoder().encode
@@ -30,8 +31,8 @@ class Publisher:
     that is no longer kept). An event about a conversation that an agent holds goes only
     to that agent's consoles and to consoles that have it open (``watch``); a console
     sees gaps in the ids, and resuming replays what was its own. Several gateway
-    processes would put a broker (Redis streams) behind this same interface; callers do
-    not change.
+    processes share a Redis stream behind this same interface instead
+    (handoff.live.fanout.FanoutPublisher).
     """
 
     def __init__(self, sockets: SocketRegistry, keep: int = 2000) -> None:
@@ -88,7 +89,14 @@ class Publisher:
 
 
 async def setup_sockets(app: web.Application) -> AsyncIterator[None]:
+    """A Publisher for a process alone; with Redis (several gateways) a FanoutPublisher."""
     registry = SocketRegistry()
     app[keys.SOCKETS] = registry
-    app[keys.PUBLISHER] = Publisher(registry)
-    yield
+    shared = app[keys.REDIS]
+    if shared is None:
+        app[keys.PUBLISHER] = Publisher(registry)
+        yield
+        return
+    async with fanout(registry, shared, app[keys.SETTINGS].redis_url) as publisher:
+        app[keys.PUBLISHER] = publisher
+        yield

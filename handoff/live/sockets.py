@@ -177,6 +177,14 @@ class SocketRegistry:
             for ws in targets:
                 self._queue(ws, payload)
 
+    def send_json_to_conversation(
+        self, conversation_id: str, payload: bytes, skip: web.WebSocketResponse | None = None
+    ) -> None:
+        """send_to_conversation for an event already encoded (read from the fan-out)."""
+        for ws in self.conversations.get(conversation_id, ()):
+            if ws is not skip:
+                self._queue(ws, payload)
+
     def send_json_to_agents(
         self, payload: bytes, conversation_id: str | None = None, holder: int | None = None
     ) -> None:
