@@ -227,11 +227,7 @@ class FanoutPublisher:
         pause = RETRY_FIRST
         while not self.stopping:
             try:
-                epoch = await self._cluster_epoch()
-                if epoch != self._read_epoch:
-                    self.epoch = self._read_epoch = epoch
-                    self._last, self._last_id = (0, 0), 0
-                    self._events_lost()
+                await self._check_epoch()
                 while not self.stopping:
                     read = await self._reader.xread(
                         {STREAM: b"%d-%d" % self._last}, count=READ_BATCH, block=BLOCK_MS
@@ -239,12 +235,23 @@ class FanoutPublisher:
                     pause = RETRY_FIRST
                     if read:
                         self._deliver(read[0][1])
+                    else:  # idle: a good time to ask whether Redis started anew
+                        await self._check_epoch()
             except (RedisError, OSError) as exc:
                 if self.stopping:  # a cancel that the client turned into an error
                     return
                 log.warning("reading events from Redis failed, again in %.2f s: %s", pause, exc)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, RETRY_MOST)
+
+    async def _check_epoch(self) -> None:
+        """A new epoch (Redis lost its data, or was flushed) numbers from 1 again, below
+        the last id read: read the stream from its start, and have sockets reload."""
+        epoch = await self._cluster_epoch()
+        if epoch != self._read_epoch:
+            self.epoch = self._read_epoch = epoch
+            self._last, self._last_id = (0, 0), 0
+            self._events_lost()
 
     def _deliver(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         sockets = self._sockets

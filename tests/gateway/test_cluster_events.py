@@ -304,3 +304,37 @@ async def test_events_trimmed_before_a_gateway_read_them_reset_its_sockets(
     assert await next_event(back) == {"type": "reset"}
     await agent.close()
     await back.close()
+
+
+async def test_a_redis_that_starts_anew_resets_the_sockets_and_numbers_from_one(
+    gateways: tuple[TestClient, TestClient], redis: aioredis.Redis,
+) -> None:
+    a, b = gateways
+    headers = await login(b)
+    customer = await claimed_customer(b, headers)
+    agent, hello = await console(b, headers)
+    widget = await customer.socket(after=(await customer.messages())[-1]["seq"])
+    assert (await next_event(widget))["type"] == "status"
+    assert (await next_event(agent))["type"] == "presence"
+
+    # As a Redis restarted without its data, but without dropping the connections.
+    await redis.flushdb()
+    await publisher(a).to_agents(typing_event("anew", "customer", True))
+
+    assert await next_event(agent) == {"type": "reset"}
+    anew = await next_event(agent)
+    assert (anew["id"], anew["conversation_id"]) == (1, "anew")
+    closing = await asyncio.wait_for(widget.receive(), timeout=5)
+    assert (closing.type, closing.data) == (WSMsgType.CLOSE, EVENTS_LOST)
+    # The widget gone, the customer is offline: event 2 of the new epoch.
+    assert await next_event(agent) == {
+        "type": "presence", "id": 2, "conversation_id": customer.id, "customer_online": False,
+    }
+    assert publisher(a).epoch == publisher(b).epoch != hello["epoch"]
+    back, hello_again = await console(
+        b, headers, f"?epoch={hello['epoch']}&last_event_id={hello['last_event_id']}"
+    )
+    assert (hello_again["epoch"], hello_again["last_event_id"]) == (publisher(b).epoch, 2)
+    assert await next_event(back) == {"type": "reset"}
+    await agent.close()
+    await back.close()
