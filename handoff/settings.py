@@ -117,7 +117,7 @@ class Settings:
     # The company's time zone: the bot counts "tomorrow" from a message's time in it.
     timezone: str = "UTC"
     # Redis shared by several gateway processes (make run-cluster), e.g.
-    # redis://127.0.0.1:6380/1; empty: this process is the only gateway.
+    # redis://127.0.0.1:6380/2; empty: this process is the only gateway.
     redis_url: str = ""
 
     @property

@@ -125,8 +125,8 @@ class Stack:
             }
         )
         if self.gateways > 1:
-            # Rasa's trackers and locks are in database 0.
-            env["BATON_REDIS_URL"] = f"redis://127.0.0.1:{self.ports.redis}/1"
+            # Rasa's trackers are in database 0 and its locks in 1 (endpoints.yml).
+            env["BATON_REDIS_URL"] = f"redis://127.0.0.1:{self.ports.redis}/2"
         if self.rasa_processes > 1:
             env["BATON_RASA_URLS"] = ",".join(
                 f"http://127.0.0.1:{port}" for port in self.rasa_ports)
