@@ -198,3 +198,14 @@ async def current_agent(request: web.Request) -> Agent:
     """require_agent in a read session of its own, for views that need only the agent."""
     async with request.app[keys.DB].read() as db:
         return await require_agent(request, db)
+
+
+SUPERVISOR = "supervisor"
+
+
+async def current_supervisor(request: web.Request) -> Agent:
+    """current_agent, who must be a supervisor (403 otherwise)."""
+    agent = await current_agent(request)
+    if agent.role != SUPERVISOR:
+        raise json_error(web.HTTPForbidden, "only a supervisor may do this")
+    return agent

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff import keys
 from handoff.agent_tools.approvals import pending_approvals
 from handoff.storage.audit import audit_entries
-from handoff.access.auth import current_agent, require_agent
+from handoff.access.auth import current_agent, current_supervisor, require_agent
 from handoff.http_errors import json_error
-from handoff.storage.models import Agent, Conversation
+from handoff.storage.models import Conversation
 from handoff.storage.queries import all_agents, all_canned, notes_of, resolutions_of
 from handoff.agent_tools.resolution_actions import Catalogue as Actions
 from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
@@ -62,16 +62,8 @@ from handoff.web.validation import ByCaller, Text, int_query, read_body, read_on
 
 routes = web.RouteTableDef()
 
-SUPERVISOR = "supervisor"
 # No single commitment is anywhere near this; a bigger number is a typo.
 MAX_AMOUNT = Decimal("1000000")
-
-
-async def _supervisor(request: web.Request) -> Agent:
-    agent = await current_agent(request)
-    if agent.role != SUPERVISOR:
-        raise json_error(web.HTTPForbidden, "only a supervisor may do this")
-    return agent
 
 
 def _int_id(request: web.Request, what: str) -> int:
@@ -169,7 +161,7 @@ async def _canned_fields(request: web.Request, *, required: bool) -> dict[str, s
 
 @routes.post("/api/agent/canned")
 async def canned_create(request: web.Request) -> web.Response:
-    agent = await _supervisor(request)
+    agent = await current_supervisor(request)
     fields = await _canned_fields(request, required=True)
     canned = await do_create_canned(request.app, agent, **fields)
     return shaped(CannedOut(canned=canned_shape(canned)), status=201)
@@ -177,7 +169,7 @@ async def canned_create(request: web.Request) -> web.Response:
 
 @routes.patch("/api/agent/canned/{id}")
 async def canned_update(request: web.Request) -> web.Response:
-    agent = await _supervisor(request)
+    agent = await current_supervisor(request)
     canned_id = _int_id(request, "canned response")
     fields = await _canned_fields(request, required=False)
     if not fields:
@@ -188,7 +180,7 @@ async def canned_update(request: web.Request) -> web.Response:
 
 @routes.delete("/api/agent/canned/{id}")
 async def canned_delete(request: web.Request) -> web.Response:
-    agent = await _supervisor(request)
+    agent = await current_supervisor(request)
     canned_id = _int_id(request, "canned response")
     await do_delete_canned(request.app, agent, canned_id)
     return shaped(Deleted(id=canned_id, deleted=True))
@@ -326,14 +318,14 @@ async def transfer(request: web.Request) -> web.Response:
 
 @routes.get("/api/agent/approvals")
 async def approvals(request: web.Request) -> web.Response:
-    supervisor = await _supervisor(request)
+    supervisor = await current_supervisor(request)
     async with request.app[keys.DB].read() as db:
         entries = await pending_approvals(db, request.app[keys.RESOLUTIONS], supervisor.role)
     return shaped(Approvals(approvals=entries))
 
 
 async def _decide(request: web.Request, approve: bool) -> web.Response:
-    supervisor = await _supervisor(request)
+    supervisor = await current_supervisor(request)
     resolution_id = _int_id(request, "approval request")
     body = await read_body(request, DecisionIn) if request.can_read_body else DecisionIn()
     resolution = await do_decide_resolution(
@@ -354,7 +346,7 @@ async def reject(request: web.Request) -> web.Response:
 
 @routes.get("/api/agent/audit")
 async def audit(request: web.Request) -> web.Response:
-    await _supervisor(request)
+    await current_supervisor(request)
     conversation_id = request.query.get("conversation_id") or None
     limit = min(int_query(request, "limit", 200), 1000)
     async with request.app[keys.DB].read() as db:
