@@ -27,7 +27,7 @@ from handoff.live.publisher import setup_sockets
 from handoff.live.sockets import close_all_sockets
 from handoff.routing.turns import setup_turns
 from handoff.storage.writer import setup_writer
-from handoff.web.views import agent, console, customer, history, ops, pages
+from handoff.web.views import agent, console, customer, history, insights, ops, pages
 from handoff.web.views.origins import origin_allowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -77,7 +77,7 @@ async def setup_holders(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_routes(app: web.Application) -> None:
-    for module in (customer, agent, console, history, ops, pages):
+    for module in (customer, agent, console, history, insights, ops, pages):
         app.router.add_routes(module.routes)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from handoff.shapes import events, http
+from handoff.shapes import events, http, insights
 
 _REF = "#/components/schemas/{name}"
 
@@ -57,7 +57,7 @@ _AGENT = [{"agentToken": []}, {"agentCookie": []}]
 # Every Struct of the shapes, and the socket unions (named here; a union has no class).
 _STRUCTS = [
     value
-    for module in (http, events)
+    for module in (http, events, insights)
     for value in vars(module).values()
     if isinstance(value, type)
     and issubclass(value, msgspec.Struct)
@@ -376,6 +376,25 @@ PATHS: dict[str, Any] = {
                 },
             ],
             "responses": {"200": _ok("Audit"), **_errors(400, 401, 403)},
+        }
+    },
+    "/api/agent/insights": {
+        "get": {
+            "summary": "What the conversations of a period teach: containment, handoffs by "
+            "reason and disruption, waits, resolution, ratings, frustration, disrupted "
+            "flights (supervisors). The period is whole UTC days: the last `days` up to "
+            "today, or `from` to `to` inclusive.",
+            "security": _AGENT,
+            "parameters": [
+                {
+                    "name": "days",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 731, "default": 30},
+                },
+                {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+            ],
+            "responses": {"200": _ok("Insights"), **_errors(400, 401, 403)},
         }
     },
     "/healthz": {"get": {"summary": "The gateway is up", "responses": {"200": _ok("Health")}}},

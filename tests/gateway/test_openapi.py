@@ -188,6 +188,11 @@ async def _agent_tools(api: CheckedClient, client: TestClient, cid: str, agent: 
     await api.call("GET", "/api/agent/audit", 200, path=f"/api/agent/audit?conversation_id={cid}",
                    headers=boss)
     await api.call("GET", "/api/agent/audit", 403, headers=agent)
+    insights = "/api/agent/insights"
+    report = await api.call("GET", insights, 200, path=f"{insights}?days=7", headers=boss)
+    assert report["period"]["days"] == 7
+    await api.call("GET", insights, 400, path=f"{insights}?days=0", headers=boss)
+    await api.call("GET", insights, 403, headers=agent)
 
     transfer = "/api/agent/conversations/{id}/transfer"
     await api.call("POST", transfer, 400, path=f"{base}/transfer", headers=agent, json={})
