@@ -192,7 +192,7 @@ def test_several_gateways_take_the_ports_after_the_first_and_share_redis_and_pos
     assert list(started) == ["postgres", "redis", "actions", "rasa", "gateway", "gateway2"]
     assert [started[name]["BATON_PORT"] for name in ("gateway", "gateway2")] == ["7300", "7301"]
     for name in ("gateway", "gateway2"):
-        assert started[name]["BATON_REDIS_URL"] == "redis://127.0.0.1:7200/1"
+        assert started[name]["BATON_REDIS_URL"] == "redis://127.0.0.1:7200/2"
         assert started[name]["DATABASE_URL"].endswith("@127.0.0.1:7400/baton")
     assert stack.base_urls == ["http://127.0.0.1:7300", "http://127.0.0.1:7301"]
     # One gateway shares nothing; several cannot share a SQLite file.
