@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 from bot import rasa_speedups
 from bot.conversation import disruption_of, frustration_of
 from bot.internal_auth import SECRET_ENV, internal_secret, refusal
+from bot.nlu.misses import MISS_VECTOR
 
 # Every Rasa process of Baton loads this channel: two of Rasa's steps are set up once
 # here instead of at every turn (bot/rasa_speedups.py).
@@ -82,6 +83,8 @@ def nlu_of(parse_data: Mapping[Text, Any]) -> Dict[Text, Any]:
         ],
         "frustration": frustration_of(parse_data),
         "disruption": disruption_of(parse_data),
+        # Only on what the bot could not answer (bot/nlu/misses.py).
+        **({MISS_VECTOR: parse_data[MISS_VECTOR]} if MISS_VECTOR in parse_data else {}),
     }
 
 
