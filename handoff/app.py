@@ -18,6 +18,7 @@ from handoff.agent_tools.fulfilment import setup_fulfilment
 from handoff.storage.holders import Holders
 from handoff.routing.presence import presence
 from handoff.web.ratelimit import rate_limit_middleware, setup_limits
+from handoff.assistant.misses import setup_misses
 from handoff.assistant.pool import setup_rasa
 from handoff.agent_tools.resolution_actions import setup_catalogue
 from handoff.metrics import Metrics
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             setup_holders,
             setup_writer,
             setup_rasa,
+            setup_misses,
             setup_sockets,
             setup_agents_elsewhere,
             setup_turns,

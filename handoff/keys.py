@@ -8,6 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
+    from handoff.assistant.misses import Misses
     from handoff.assistant.pool import RasaPool
     from handoff.conversations.annotations import Annotator
     from handoff.conversations.customer_turns import WaitingTurn
@@ -49,3 +50,5 @@ CLIENT_IDS: web.AppKey["ClientIds"] = web.AppKey("client_ids")
 WRITER: web.AppKey["MessageWriter"] = web.AppKey("writer")
 # The Redis several gateway processes share, None when this one is alone (handoff.storage.shared).
 REDIS: web.AppKey["aioredis.Redis | None"] = web.AppKey("redis")
+# What the bot could not answer, grouped into topics (handoff.assistant.misses).
+MISSES: web.AppKey["Misses"] = web.AppKey("misses")

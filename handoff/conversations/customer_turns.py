@@ -35,6 +35,7 @@ from handoff.storage.models import (
     utcnow,
 )
 from handoff.routing.queue import handoff_priority, places
+from handoff.assistant.misses import miss_of
 from handoff.assistant.rasa_client import BotMessage, BotTurn, BotUnavailable
 from handoff.live.serializers import nlu_annotation, queue_entry
 from handoff.routing.team import team_of
@@ -239,6 +240,12 @@ async def _bot_turn(
         )
         return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
     understood = nlu_annotation(turn.nlu)
+    miss = miss_of(turn.nlu)
+    if miss is not None:
+        # For the report of what the bot could not answer: off the answer's path.
+        app[keys.TURN_LOCKS].spawn(app[keys.MISSES].record(
+            conversation_id, message.seq, *miss, _aware(message.created_at)
+        ))
     app[keys.METRICS].bot_turn(
         "answered" if turn.handoff is None else "handoff", time.monotonic() - started
     )

@@ -1,5 +1,6 @@
 """The gateway's tables: conversations, their messages, handoffs and agents; the
-agents' private notes, canned responses, empowered resolutions and the audit log."""
+agents' private notes, canned responses, empowered resolutions and the audit log; what
+the bot could not answer, grouped into topics."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -273,3 +275,37 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     agent: Mapped[Optional[Agent]] = relationship(lazy="joined")
+
+
+class UnansweredTopic(Base):
+    """Messages the bot could not answer that mean about the same (handoff.assistant.misses)."""
+
+    __tablename__ = "unanswered_topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The sum of its messages' unit sentence vectors, 384 float32s: its direction is the
+    # topic's, so a new message joins the topic whose sum it is nearest to.
+    vector_sum: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class UnansweredMessage(Base):
+    """A customer message the bot answered with out_of_scope or nlu_fallback."""
+
+    __tablename__ = "unanswered_messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_unanswered_conversation_seq"),
+        Index("ix_unanswered_at", "at"),
+        Index("ix_unanswered_topic_at", "topic_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int]
+    topic_id: Mapped[int] = mapped_column(ForeignKey("unanswered_topics.id"))
+    intent: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -26,6 +26,8 @@ class FakeRasa:
     secret: str | None = None
     # What the NLU finds in a message, by its text (none when not listed).
     entities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Messages the bot cannot answer, by text: their packed vector (bot/nlu/misses.py).
+    misses: dict[str, str] = field(default_factory=dict)
     # Webhook calls being answered now, and the most there ever were at once.
     in_flight: int = 0
     max_in_flight: int = 0
@@ -88,6 +90,9 @@ class FakeRasa:
             "frustration": {"score": 0.1, "signals": []},
             "disruption": {"type": None},
         }
+        if text in self.misses:
+            nlu["intent"] = {"name": "out_of_scope", "confidence": 0.8}
+            nlu["miss_vector"] = self.misses[text]
         if sender in self.paused:
             return web.json_response(
                 {"messages": [], "nlu": nlu, "paused": True, "handoff": None}
