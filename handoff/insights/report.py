@@ -35,6 +35,8 @@ from handoff.storage.models import (
     Handoff,
     Message,
     Resolution,
+    UnansweredMessage,
+    UnansweredTopic,
 )
 
 # The handoff policy's frustration_threshold (config.yml; tests/gateway/test_insights.py
@@ -43,6 +45,8 @@ FRUSTRATION_THRESHOLD = 0.6
 LATEST_COMMENTS = 20
 TOP_SIGNALS = 10
 TOP_FLIGHTS = 10
+TOP_TOPICS = 20
+EXAMPLES = 3
 # Upper bounds of the wait buckets, in seconds (the last is open).
 WAIT_BUCKETS = (60, 5 * 60, 15 * 60, 60 * 60)
 
@@ -116,6 +120,7 @@ async def insights(db: AsyncSession, span: Span) -> shapes.Insights:
         waits=await _waits(db, span),
         resolution=await _resolution(db, span),
         csat=await _csat(db, span),
+        unanswered=await _unanswered(db, span),
         frustration=await _frustration(db, span, conversations),
         disruptions=await _disruptions(db, span),
     )
@@ -388,3 +393,49 @@ async def _disruptions(db: AsyncSession, span: Span) -> shapes.Disruptions:
         )
         for number, types in ranked[:TOP_FLIGHTS]
     ])
+
+
+async def _unanswered(db: AsyncSession, span: Span) -> shapes.Unanswered:
+    period = span.holds(UnansweredMessage.at)
+    count = func.count().label("count")
+    last = func.max(UnansweredMessage.at).label("last")
+    rows = (await db.execute(
+        select(UnansweredMessage.topic_id, count, func.min(UnansweredMessage.at), last,
+               UnansweredTopic.size)
+        .join(UnansweredTopic, UnansweredTopic.id == UnansweredMessage.topic_id)
+        .where(period)
+        .group_by(UnansweredMessage.topic_id, UnansweredTopic.size)
+        .order_by(count.desc(), last.desc(), UnansweredMessage.topic_id)
+    )).all()
+    top = rows[:TOP_TOPICS]
+    examples: dict[int, list[str]] = defaultdict(list)
+    if top:
+        latest = (
+            select(
+                UnansweredMessage.topic_id.label("topic_id"),
+                Message.text.label("text"),
+                func.row_number().over(
+                    partition_by=UnansweredMessage.topic_id,
+                    order_by=(UnansweredMessage.at.desc(), UnansweredMessage.id.desc()),
+                ).label("rank"),
+            )
+            .join(Message, and_(Message.conversation_id == UnansweredMessage.conversation_id,
+                                Message.seq == UnansweredMessage.seq))
+            .where(period, UnansweredMessage.topic_id.in_([row[0] for row in top]))
+            .subquery()
+        )
+        for topic, text in await db.execute(
+            select(latest.c.topic_id, latest.c.text)
+            .where(latest.c.rank <= EXAMPLES).order_by(latest.c.topic_id, latest.c.rank)
+        ):
+            examples[topic].append(text)
+    return shapes.Unanswered(
+        messages=sum(row[1] for row in rows),
+        topics=[
+            shapes.UnansweredTopic(
+                topic_id=topic, count=n, examples=examples[topic],
+                first_seen=iso(_aware(first)), last_seen=iso(_aware(latest_at)), total=size,
+            )
+            for topic, n, first, latest_at, size in top
+        ],
+    )

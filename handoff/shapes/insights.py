@@ -159,6 +159,25 @@ class Disruptions(Shape):
     top_flights: list[FlightCount]
 
 
+class UnansweredTopic(Shape):
+    """Messages of the period the bot could not answer that mean about the same."""
+
+    topic_id: int
+    count: Annotated[int, Meta(description="its messages in the period")]
+    examples: Annotated[list[str], Meta(description="up to 3 of them, the latest first")]
+    first_seen: Moment
+    last_seen: Moment
+    total: Annotated[int, Meta(description="its messages ever")]
+
+
+class Unanswered(Shape):
+    """What the bot could not answer (out of scope, or not understood), by topic, most
+    first (the top 20)."""
+
+    messages: int
+    topics: list[UnansweredTopic]
+
+
 class Insights(Shape):
     period: Period
     conversations: Annotated[int, Meta(description="conversations started in the period")]
@@ -170,5 +189,6 @@ class Insights(Shape):
     waits: Waits
     resolution: Resolving
     csat: Csat
+    unanswered: Unanswered
     frustration: FrustratedShare
     disruptions: Disruptions

@@ -18,6 +18,8 @@ from handoff.storage.models import (
     Handoff,
     Message,
     Resolution,
+    UnansweredMessage,
+    UnansweredTopic,
 )
 
 from .conftest import AGENT_EMAIL
@@ -54,7 +56,8 @@ class Seeder:
                                       updated_at=started, last_seq=len(messages), **fields))
         for seq, (sender, when, nlu) in enumerate(messages, 1):
             self.rows.append(Message(conversation_id=cid, seq=seq, sender=sender,
-                                     text=f"{sender} {seq}", created_at=when, nlu=nlu))
+                                     text=f"{sender} {seq} in {self.count}", created_at=when,
+                                     nlu=nlu))
         return cid
 
     def handoff(self, cid: str, requested: dt.datetime, reason: str, **fields: Any) -> None:
@@ -73,7 +76,7 @@ async def seed(client: TestClient) -> None:
     s.handoff(c0, at(31, 23, 59, 59), "bot_unavailable", rating=4, rated_at=at(1, 12))
     # The 1st: two contained (one frustrated), one request answered in 3 min, rated 5.
     s.conversation(at(1, 8), [(customer, at(1, 8), frustration(0.1))])
-    s.conversation(at(1, 9), [(customer, at(1, 9), frustration(0.8, "angry_wording", "profanity"))])
+    c2 = s.conversation(at(1, 9), [(customer, at(1, 9), frustration(0.8, "angry_wording", "profanity"))])
     c3 = s.conversation(at(1, 10), [(customer, at(1, 10), None), ("agent", at(1, 10, 3), None)])
     s.handoff(c3, at(1, 10), "requested", claimed_at=at(1, 10, 2), resolved_at=at(1, 10, 20),
               agent_id=maya, rating=5, rating_comment="Great help", rated_at=at(1, 10, 21))
@@ -102,9 +105,20 @@ async def seed(client: TestClient) -> None:
     # Just after the period: not counted.
     c9 = s.conversation(at(4), [(customer, at(4), frustration(0.9, "shouting"))])
     s.handoff(c9, at(4), "disruption", disruption="cancelled", context={"flight_number": "BA117"})
+    # What the bot could not answer: one topic asked on the 1st, the 3rd and before the
+    # period; another on the 2nd.
+    spa, rain = UnansweredTopic(vector_sum=b"\0" * 1536, size=3, first_seen=at(31, 23, 59, 59),
+                                last_seen=at(3, 10)), \
+        UnansweredTopic(vector_sum=b"\0" * 1536, size=1, first_seen=at(2, 12), last_seen=at(2, 12))
     async with client.app[keys.DB].write() as db:
         db.add_all(s.rows)
+        db.add_all([spa, rain])
         await db.flush()
+        db.add_all([
+            UnansweredMessage(conversation_id=cid, seq=1, topic_id=topic.id, intent="out_of_scope", at=when)
+            for cid, topic, when in [(c0, spa, at(31, 23, 59, 59)), (c2, spa, at(1, 9)),
+                                     (c8, spa, at(3, 10)), (c5, rain, at(2, 12))]
+        ])
         handoff_of = {h.conversation_id: h.id for h in s.rows if isinstance(h, Handoff)}
         for row in s.rows:
             if isinstance(row, Conversation) and row.status == "waiting":
@@ -199,6 +213,17 @@ async def test_every_figure_of_three_known_days(client: TestClient) -> None:
                  "rated_at": "2026-11-01T10:21:00+00:00"},
             ],
         },
+        "unanswered": {
+            "messages": 3,
+            "topics": [
+                {"topic_id": 1, "count": 2, "examples": ["customer 1 in 9", "customer 1 in 3"],
+                 "first_seen": "2026-11-01T09:00:00+00:00",
+                 "last_seen": "2026-11-03T10:00:00+00:00", "total": 3},
+                {"topic_id": 2, "count": 1, "examples": ["customer 1 in 6"],
+                 "first_seen": "2026-11-02T12:00:00+00:00",
+                 "last_seen": "2026-11-02T12:00:00+00:00", "total": 1},
+            ],
+        },
         "frustration": {
             "conversations": 3, "share": 0.375,
             "top_signals": [
@@ -235,6 +260,7 @@ async def test_a_period_with_nothing_in_it_is_zeros_and_nulls(client: TestClient
     }
     assert report["csat"]["average"] is None and report["csat"]["comments"] == []
     assert report["frustration"] == {"conversations": 0, "share": None, "top_signals": []}
+    assert report["unanswered"] == {"messages": 0, "topics": []}
 
 
 async def test_a_conversation_through_the_api_shows_up_in_todays_figures(

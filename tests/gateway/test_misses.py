@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 
@@ -11,9 +12,11 @@ from sqlalchemy import select
 
 from handoff import keys
 from handoff.assistant.misses import SAME_TOPIC, Misses, unpack
-from handoff.storage.models import UnansweredTopic
+from handoff.storage.models import UnansweredMessage, UnansweredTopic
 
 from .conftest import Customer
+from .fake_rasa import FakeRasa
+from .test_resolutions import add_agent
 
 NOW = dt.datetime(2026, 12, 7, 10, tzinfo=dt.timezone.utc)
 
@@ -90,3 +93,32 @@ async def test_a_second_gateway_joins_the_topics_the_first_made(client: TestClie
     expected = sum(unpack(pack(v)) for v in (spa, direction((0, 0.8), (1, 0.5)),
                                               direction((0, 0.85), (1, 0.4))))
     assert np.allclose(np.frombuffer(stored, dtype=np.float32), expected, atol=1e-5)
+
+
+async def test_what_the_bot_could_not_answer_shows_in_insights_by_topic(
+    client: TestClient, rasa: FakeRasa
+) -> None:
+    spa, weather = direction((0, 0.9), (1, 0.3)), direction((5, 0.9), (6, 0.3))
+    rasa.misses = {
+        "can I bring my surfboard to the spa": pack(spa),
+        "is there a spa for surfers": pack(direction((0, 0.8), (1, 0.5))),
+        "will it rain in Lisbon": pack(weather),
+    }
+    for text in [*rasa.misses, "how do I check in"]:
+        await (await new_customer(client)).say(text)
+    # Recorded off the answer's path: wait until all three are.
+    for _ in range(100):
+        async with client.app[keys.DB].read() as db:
+            if len((await db.scalars(select(UnansweredMessage.id))).all()) == 3:
+                break
+        await asyncio.sleep(0.05)
+    supervisor = await add_agent(client, "Ines", "supervisor")
+
+    report = await (await client.get("/api/agent/insights?days=1", headers=supervisor)).json()
+
+    unanswered = report["unanswered"]
+    assert unanswered["messages"] == 3
+    assert [(t["count"], t["examples"], t["total"]) for t in unanswered["topics"]] == [
+        (2, ["is there a spa for surfers", "can I bring my surfboard to the spa"], 2),
+        (1, ["will it rain in Lisbon"], 1),
+    ]
