@@ -124,6 +124,8 @@ class Stack:
                 "TRANSFORMERS_OFFLINE": "1",
             }
         )
+        # What supervisors teach goes beside this run's other files (make train reads it).
+        env.setdefault("BATON_LEARNED_NLU", str(self.var_dir / "learned_nlu.yml"))
         if self.gateways > 1:
             # Rasa's trackers are in database 0 and its locks in 1 (endpoints.yml).
             env["BATON_REDIS_URL"] = f"redis://127.0.0.1:{self.ports.redis}/2"

@@ -5,7 +5,9 @@ Run from the repository root with Rasa's interpreter:
     .venv/rasa/bin/python scripts/train.py
 
 The model is cached under ${BATON_CACHE:-~/.cache/baton}/models/<sha256 of the inputs>.tar.gz
-and placed at models/baton.tar.gz; an unchanged input set is never trained twice.
+and placed at models/baton.tar.gz; an unchanged input set is never trained twice. The
+inputs are config.yml, bot/, data/, Rasa's requirements and, when supervisors assigned
+unanswered questions to intents, var/learned_nlu.yml (BATON_LEARNED_NLU).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterable, List
+from typing import Iterable, List, Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_PATH = ROOT / "models" / "baton.tar.gz"
 INPUT_FILES = ["config.yml"]
 INPUT_DIRS = ["bot", "data"]
 INPUT_GLOBS = ["requirements/rasa*.txt"]
+LEARNED_NAME = "learned_nlu.yml"
 SKIPPED_SUFFIXES = {".pyc"}
 SKIPPED_DIRS = {"__pycache__"}
 
@@ -46,13 +49,24 @@ def input_files(root: Path = ROOT) -> List[Path]:
     return sorted(set(files))
 
 
-def inputs_hash(files: Iterable[Path], root: Path = ROOT) -> str:
+def learned_file(env: Mapping[str, str] = os.environ) -> Path | None:
+    """What supervisors taught from the insights (handoff/insights/learning.py writes it),
+    when there is any: BATON_LEARNED_NLU, or learned_nlu.yml in BATON_VAR_DIR (var/)."""
+    given = env.get("BATON_LEARNED_NLU")
+    path = Path(given) if given else Path(env.get("BATON_VAR_DIR") or ROOT / "var") / LEARNED_NAME
+    return path if path.is_file() and path.stat().st_size > 0 else None
+
+
+def inputs_hash(files: Iterable[Path], root: Path = ROOT, learned: Path | None = None) -> str:
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
+    if learned is not None:
+        # Under one name wherever it is: the same teaching trains the same model.
+        digest.update(LEARNED_NAME.encode() + b"\0" + learned.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -68,8 +82,9 @@ def place(cached: Path, target: Path = MODEL_PATH) -> None:
     partial.replace(target)
 
 
-def train(cached: Path) -> float:
-    """Runs ``rasa train`` into a temporary directory and stores the model at ``cached``."""
+def train(cached: Path, learned: Path | None = None) -> float:
+    """Runs ``rasa train`` (on data/ and the learned examples) into a temporary directory
+    and stores the model at ``cached``."""
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     started = time.monotonic()
@@ -79,7 +94,7 @@ def train(cached: Path) -> float:
                 sys.executable, "-m", "rasa", "train",
                 "--domain", "bot/domain",
                 "--config", "config.yml",
-                "--data", "data",
+                "--data", "data", *([str(learned)] if learned is not None else []),
                 "--out", out,
                 "--fixed-model-name", "baton",
             ],
@@ -99,15 +114,18 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="train even when cached")
     args = parser.parse_args(argv)
 
-    digest = inputs_hash(input_files())
+    learned = learned_file()
+    digest = inputs_hash(input_files(), learned=learned)
     cached = cache_dir() / f"{digest}.tar.gz"
+    taught = f", with {learned}" if learned is not None else ""
     if cached.is_file() and not args.force:
         place(cached)
-        print(f"model: {MODEL_PATH.relative_to(ROOT)} (cached, inputs {digest[:12]})")
+        print(f"model: {MODEL_PATH.relative_to(ROOT)} (cached, inputs {digest[:12]}{taught})")
         return 0
-    seconds = train(cached)
+    seconds = train(cached, learned)
     place(cached)
-    print(f"model: {MODEL_PATH.relative_to(ROOT)} (trained in {seconds:.0f} s, inputs {digest[:12]})")
+    print(f"model: {MODEL_PATH.relative_to(ROOT)} (trained in {seconds:.0f} s, inputs "
+          f"{digest[:12]}{taught})")
     return 0
 
 

@@ -78,3 +78,36 @@ def test_place_copies_the_cached_model(train: ModuleType, tmp_path: Path) -> Non
 
     assert target.read_bytes() == b"model"
     assert sorted(p.name for p in target.parent.iterdir()) == ["baton.tar.gz"]
+
+
+def test_the_learned_examples_key_the_model_wherever_the_file_is(
+    train: ModuleType, tmp_path: Path
+) -> None:
+    make_repo(tmp_path)
+    files = train.input_files(tmp_path)
+    one, two = tmp_path / "var" / "learned_nlu.yml", tmp_path / "elsewhere" / "taught.yml"
+    for path in (one, two):
+        path.parent.mkdir(parents=True)
+        path.write_text("nlu: []\n")
+
+    alone = train.inputs_hash(files, tmp_path)
+    taught = train.inputs_hash(files, tmp_path, learned=one)
+    moved = train.inputs_hash(files, tmp_path, learned=two)
+    two.write_text("nlu:\n- intent: refund\n")
+
+    assert alone != taught == moved != train.inputs_hash(files, tmp_path, learned=two)
+
+
+def test_the_learned_file_is_var_s_or_baton_learned_nlu_when_it_has_content(
+    train: ModuleType, tmp_path: Path
+) -> None:
+    var = tmp_path / "var"
+    var.mkdir()
+    assert train.learned_file({"BATON_VAR_DIR": str(var)}) is None
+    (var / "learned_nlu.yml").write_text("")
+    assert train.learned_file({"BATON_VAR_DIR": str(var)}) is None  # empty: nothing taught
+    (var / "learned_nlu.yml").write_text("nlu: []\n")
+    assert train.learned_file({"BATON_VAR_DIR": str(var)}) == var / "learned_nlu.yml"
+    given = tmp_path / "given.yml"
+    given.write_text("nlu: []\n")
+    assert train.learned_file({"BATON_VAR_DIR": str(var), "BATON_LEARNED_NLU": str(given)}) == given
