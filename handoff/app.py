@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
     app[keys.WAITING_BOT_TURNS] = {}
+    app[keys.LEARNED_WRITES] = asyncio.Lock()
     app.cleanup_ctx.extend(
         [
             setup_database,

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    import asyncio
+
     import redis.asyncio as aioredis
     from handoff.assistant.misses import Misses
     from handoff.assistant.pool import RasaPool
@@ -52,3 +54,5 @@ WRITER: web.AppKey["MessageWriter"] = web.AppKey("writer")
 REDIS: web.AppKey["aioredis.Redis | None"] = web.AppKey("redis")
 # What the bot could not answer, grouped into topics (handoff.assistant.misses).
 MISSES: web.AppKey["Misses"] = web.AppKey("misses")
+# Held while the learned training data is read and written (handoff.web.views.insights).
+LEARNED_WRITES: web.AppKey["asyncio.Lock"] = web.AppKey("learned_writes")

@@ -66,6 +66,12 @@ def default_resolutions_file() -> Path:
     return ROOT / "config" / "resolution_actions.json"
 
 
+def default_learned_file(env: dict[str, str] | None = None) -> Path:
+    """Where the examples supervisors assign are written; scripts/train.py reads the same."""
+    env = dict(os.environ if env is None else env)
+    return Path(env.get("BATON_VAR_DIR") or ROOT / "var") / "learned_nlu.yml"
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "0.0.0.0"
@@ -119,6 +125,9 @@ class Settings:
     # Redis shared by several gateway processes (make run-cluster), e.g.
     # redis://127.0.0.1:6380/2; empty: this process is the only gateway.
     redis_url: str = ""
+    # The unanswered questions supervisors assigned to intents, as Rasa NLU training data
+    # (handoff.insights.learning); `make train` includes it.
+    learned_file: Path = field(default_factory=default_learned_file)
 
     @property
     def rasa_processes(self) -> tuple[str, ...]:
@@ -161,6 +170,7 @@ class Settings:
             resolutions_file=Path(
                 env.get("BATON_RESOLUTIONS_FILE") or default_resolutions_file()
             ),
+            learned_file=Path(env.get("BATON_LEARNED_NLU") or default_learned_file(env)),
             opening_hours=_opening_hours(env, timezone),
             internal_secret=env.get("BATON_INTERNAL_SECRET", "").strip(),
             timezone=timezone,

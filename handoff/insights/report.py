@@ -401,10 +401,12 @@ async def _unanswered(db: AsyncSession, span: Span) -> shapes.Unanswered:
     last = func.max(UnansweredMessage.at).label("last")
     rows = (await db.execute(
         select(UnansweredMessage.topic_id, count, func.min(UnansweredMessage.at), last,
-               UnansweredTopic.size)
+               UnansweredTopic.size, UnansweredTopic.decision, UnansweredTopic.intent,
+               UnansweredTopic.name)
         .join(UnansweredTopic, UnansweredTopic.id == UnansweredMessage.topic_id)
         .where(period)
-        .group_by(UnansweredMessage.topic_id, UnansweredTopic.size)
+        .group_by(UnansweredMessage.topic_id, UnansweredTopic.size, UnansweredTopic.decision,
+                  UnansweredTopic.intent, UnansweredTopic.name)
         .order_by(count.desc(), last.desc(), UnansweredMessage.topic_id)
     )).all()
     top = rows[:TOP_TOPICS]
@@ -435,7 +437,8 @@ async def _unanswered(db: AsyncSession, span: Span) -> shapes.Unanswered:
             shapes.UnansweredTopic(
                 topic_id=topic, count=n, examples=examples[topic],
                 first_seen=iso(_aware(first)), last_seen=iso(_aware(latest_at)), total=size,
+                decision=decision, intent=intent, name=name,
             )
-            for topic, n, first, latest_at, size in top
+            for topic, n, first, latest_at, size, decision, intent, name in top
         ],
     )

@@ -316,8 +316,9 @@ class Approval(Resolution):
 class AuditEntry(Shape):
     """action: claim, transfer, requeue, resolve, note_added, resolution_requested,
     resolution_approved, resolution_rejected, resolution_carried_out, resolution_failed,
-    canned_created, canned_updated, canned_deleted, canned_seeded. agent is null when the
-    gateway itself acted."""
+    canned_created, canned_updated, canned_deleted, canned_seeded, topic_assign,
+    topic_new_topic, topic_ignore, topic_reopen. agent is null when the gateway itself
+    acted."""
 
     id: int
     at: Moment

@@ -8,12 +8,13 @@ share of the values is at or below), null when there is no value.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
 from handoff.shapes.base import HandoffReason, Moment, Shape
+from handoff.shapes.http import AgentRef
 
 Seconds = Annotated[float, Meta(ge=0)]
 
@@ -159,6 +160,31 @@ class Disruptions(Shape):
     top_flights: list[FlightCount]
 
 
+TopicDecisionName = Literal["assigned", "new_topic", "ignored"]
+
+
+class TopicDecisionIn(Shape):
+    """assign: its messages become training data for `intent` (one of the bot's intents);
+    new_topic: the team is to write an answer, under `name`; ignore; reopen: undecided
+    again."""
+
+    decision: Literal["assign", "new_topic", "ignore", "reopen"]
+    intent: Annotated[str, Meta(max_length=64)] | None = None
+    name: Annotated[str, Meta(max_length=120)] | None = None
+
+
+class TopicDecided(Shape):
+    topic_id: int
+    decision: TopicDecisionName | None
+    intent: str | None
+    name: str | None
+    decided_by: AgentRef | None
+    decided_at: Moment | None
+    training_examples: Annotated[
+        int, Meta(description="examples in the training data now, of every assigned topic")
+    ]
+
+
 class UnansweredTopic(Shape):
     """Messages of the period the bot could not answer that mean about the same."""
 
@@ -168,6 +194,9 @@ class UnansweredTopic(Shape):
     first_seen: Moment
     last_seen: Moment
     total: Annotated[int, Meta(description="its messages ever")]
+    decision: TopicDecisionName | None
+    intent: Annotated[str | None, Meta(description="assigned: the intent its messages teach")]
+    name: Annotated[str | None, Meta(description="new_topic: what the team called it")]
 
 
 class Unanswered(Shape):

@@ -289,6 +289,14 @@ class UnansweredTopic(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # A supervisor's decision (handoff.insights.learning): "assigned" to `intent` (its
+    # messages become training data), a "new_topic" named `name` for the team to write
+    # an answer for, or "ignored"; null while nobody decided.
+    decision: Mapped[Optional[str]] = mapped_column(String(16))
+    intent: Mapped[Optional[str]] = mapped_column(String(64))
+    name: Mapped[Optional[str]] = mapped_column(String(120))
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    decided_at: Mapped[Optional[dt.datetime]]
 
 
 class UnansweredMessage(Base):

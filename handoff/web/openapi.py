@@ -397,6 +397,30 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _ok("Insights"), **_errors(400, 401, 403)},
         }
     },
+    "/api/agent/insights/topics/{id}/decision": {
+        "post": {
+            "summary": "Decide what an unanswered topic is: assigned to an intent (its "
+            "messages become training data, written to BATON_LEARNED_NLU, which `make "
+            "train` includes), a new topic for the team, ignored, or reopened (supervisors; "
+            "audited)",
+            "security": _AGENT,
+            "parameters": [_INT_ID],
+            "requestBody": _body("TopicDecisionIn"),
+            "responses": {"200": _ok("TopicDecided"), **_errors(400, 401, 403, 404, 413)},
+        }
+    },
+    "/api/agent/insights/training-data": {
+        "get": {
+            "summary": "The assigned topics' messages as Rasa NLU training data (YAML, the "
+            "file BATON_LEARNED_NLU holds; supervisors)",
+            "security": _AGENT,
+            "responses": {
+                "200": {"description": "Rasa NLU YAML",
+                        "content": {"application/yaml": {"schema": {"type": "string"}}}},
+                **_errors(401, 403),
+            },
+        }
+    },
     "/healthz": {"get": {"summary": "The gateway is up", "responses": {"200": _ok("Health")}}},
     "/readyz": {
         "get": {

@@ -109,7 +109,8 @@ async def seed(client: TestClient) -> None:
     # period; another on the 2nd.
     spa, rain = UnansweredTopic(vector_sum=b"\0" * 1536, size=3, first_seen=at(31, 23, 59, 59),
                                 last_seen=at(3, 10)), \
-        UnansweredTopic(vector_sum=b"\0" * 1536, size=1, first_seen=at(2, 12), last_seen=at(2, 12))
+        UnansweredTopic(vector_sum=b"\0" * 1536, size=1, first_seen=at(2, 12), last_seen=at(2, 12),
+                        decision="ignored")
     async with client.app[keys.DB].write() as db:
         db.add_all(s.rows)
         db.add_all([spa, rain])
@@ -218,10 +219,12 @@ async def test_every_figure_of_three_known_days(client: TestClient) -> None:
             "topics": [
                 {"topic_id": 1, "count": 2, "examples": ["customer 1 in 9", "customer 1 in 3"],
                  "first_seen": "2026-11-01T09:00:00+00:00",
-                 "last_seen": "2026-11-03T10:00:00+00:00", "total": 3},
+                 "last_seen": "2026-11-03T10:00:00+00:00", "total": 3,
+                 "decision": None, "intent": None, "name": None},
                 {"topic_id": 2, "count": 1, "examples": ["customer 1 in 6"],
                  "first_seen": "2026-11-02T12:00:00+00:00",
-                 "last_seen": "2026-11-02T12:00:00+00:00", "total": 1},
+                 "last_seen": "2026-11-02T12:00:00+00:00", "total": 1,
+                 "decision": "ignored", "intent": None, "name": None},
             ],
         },
         "frustration": {

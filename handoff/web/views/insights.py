@@ -1,7 +1,10 @@
-"""Insights for support leads: GET /api/agent/insights?days=N or ?from=&to= (supervisors).
+"""Insights for support leads (supervisors only).
 
-A period is whole UTC days: the last `days` up to today (30 unless given), or `from` to
-`to` inclusive (ISO dates; either alone spans 30 days from or to it).
+GET /api/agent/insights?days=N or ?from=&to=: the report. A period is whole UTC days: the
+last `days` up to today (30 unless given), or `from` to `to` inclusive (ISO dates; either
+alone spans 30 days from or to it).
+POST /api/agent/insights/topics/{id}/decision: what an unanswered topic is (the learning
+loop, handoff.insights.learning); GET /api/agent/insights/training-data: what it taught.
 """
 
 from __future__ import annotations
@@ -13,8 +16,18 @@ from aiohttp import web
 from handoff import keys
 from handoff.access.auth import current_supervisor
 from handoff.http_errors import json_error
+from handoff.insights.learning import (
+    DecisionError,
+    as_training_data,
+    decide,
+    learned_examples,
+    write_learned,
+)
 from handoff.insights.report import Span, insights
+from handoff.live.serializers import agent_ref, iso
+from handoff.shapes.insights import TopicDecided, TopicDecisionIn
 from handoff.web.answers import shaped
+from handoff.web.validation import Refusal, read_body
 
 routes = web.RouteTableDef()
 
@@ -77,3 +90,44 @@ async def insights_view(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as db:
         report = await insights(db, span)
     return shaped(report)
+
+
+@routes.post("/api/agent/insights/topics/{id}/decision")
+async def topic_decision(request: web.Request) -> web.Response:
+    supervisor = await current_supervisor(request)
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise json_error(web.HTTPNotFound, "topic not found")
+    body = await read_body(request, TopicDecisionIn, decision=Refusal(
+        "'decision' must be one of: assign, new_topic, ignore, reopen"
+    ))
+    async with request.app[keys.DB].write() as db:
+        try:
+            topic = await decide(db, int(raw), supervisor, body.decision, body.intent, body.name)
+        except DecisionError as exc:
+            raise json_error(web.HTTPBadRequest, str(exc), field=exc.field) from None
+        if topic is None:
+            raise json_error(web.HTTPNotFound, "topic not found")
+        decided = TopicDecided(
+            topic_id=topic.id, decision=topic.decision, intent=topic.intent, name=topic.name,
+            decided_by=agent_ref(supervisor) if topic.decision else None, decided_at=iso(topic.decided_at),
+            training_examples=0,
+        )
+    # One decision's training data written at a time, so the file ends with the latest.
+    async with request.app[keys.LEARNED_WRITES]:
+        async with request.app[keys.DB].read() as db:
+            examples = await learned_examples(db)
+        await write_learned(request.app[keys.SETTINGS].learned_file, as_training_data(examples))
+    decided.training_examples = sum(len(texts) for texts in examples.values())
+    return shaped(decided)
+
+
+@routes.get("/api/agent/insights/training-data")
+async def training_data_view(request: web.Request) -> web.Response:
+    await current_supervisor(request)
+    async with request.app[keys.DB].read() as db:
+        examples = await learned_examples(db)
+    return web.Response(
+        text=as_training_data(examples), content_type="application/yaml", charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="learned_nlu.yml"'},
+    )
