@@ -6,6 +6,7 @@
 import * as canned from "./canned.js";
 import * as core from "./core.js";
 import * as history from "./history.js";
+import * as insights from "./insights.js";
 import * as notify from "./notify.js";
 import * as tools from "./tools.js";
 
@@ -14,3 +15,4 @@ tools.init();
 canned.init();
 notify.init();
 history.init();
+insights.init();
