@@ -166,6 +166,35 @@ def test_supervisor_views_have_no_axe_violations(
     assert page_errors.entries == []
 
 
+def test_insights_view_has_no_axe_violations(
+    customer: Page, supervisor: Page, supervisor_login: AgentLogin, page_errors: PageErrors,
+    shots: Screenshots,
+) -> None:
+    """Insights with its tiles, charts (a canvas labelled by its caption) and tables, for
+    a period with something in it and for one with nothing."""
+    widget = Widget(customer).visit("/").open()
+    widget.wait_for_reply(widget.send("what is the meaning of life and the universe"), "bot")
+    sam = Console(supervisor).login(supervisor_login.email, supervisor_login.password)
+    sam.view("Insights")
+    insights = supervisor.locator("#insights-view")
+    expect(insights.locator("[data-chart] canvas")).to_have_count(4)
+    expect(insights.locator("#insights-body")).to_have_attribute("aria-busy", "false")
+    for chart in insights.locator("[data-chart] canvas").all():
+        caption = chart.get_attribute("aria-labelledby")
+        expect(supervisor.locator(f"#{caption} .chart-summary")).not_to_be_empty()
+    check(supervisor, shots, "supervisor-insights", "the supervisor's insights")
+
+    insights.get_by_label("Period", exact=True).select_option(label="From … to …")
+    insights.get_by_label("From", exact=True).fill("2001-01-01")
+    insights.get_by_label("To", exact=True).fill("2001-01-07")
+    insights.get_by_role("button", name="Show", exact=True).click()
+    expect(insights).to_have_attribute("data-from", "2001-01-01")
+    expect(insights.locator("#insights-body")).to_have_attribute("aria-busy", "false")
+    expect(insights.locator(".insight-table .empty")).to_have_count(5)
+    check(supervisor, shots, "supervisor-insights-empty", "the supervisor's insights of a quiet week")
+    assert page_errors.entries == []
+
+
 def refund_card(maya: Console, sam: Console) -> Locator:
     """Maya asks for a refund above her limit; returns its card in Sam's approvals."""
     form = maya.choose_action("Refund", "300")
