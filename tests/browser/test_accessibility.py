@@ -171,7 +171,8 @@ def test_insights_view_has_no_axe_violations(
     shots: Screenshots,
 ) -> None:
     """Insights with its tiles, charts (a canvas labelled by its caption) and tables, for
-    a period with something in it and for one with nothing."""
+    a period with something in it (and a topic's decision refused) and for one with
+    nothing."""
     widget = Widget(customer).visit("/").open()
     widget.wait_for_reply(widget.send("what is the meaning of life and the universe"), "bot")
     sam = Console(supervisor).login(supervisor_login.email, supervisor_login.password)
@@ -183,6 +184,12 @@ def test_insights_view_has_no_axe_violations(
         caption = chart.get_attribute("aria-labelledby")
         expect(supervisor.locator(f"#{caption} .chart-summary")).not_to_be_empty()
     check(supervisor, shots, "supervisor-insights", "the supervisor's insights")
+    # A decision refused (a new topic needs a name): the row shows the gateway's message.
+    page_errors.allow(r"status of 400")
+    topic = insights.locator('[data-table="unanswered"] tbody tr').first
+    topic.get_by_role("button", name="New topic", exact=True).click()
+    expect(topic.get_by_role("alert")).to_have_text("'name' is required for a new topic")
+    check(supervisor, shots, "supervisor-insights-refused", "the supervisor's insights with a refused decision")
 
     insights.get_by_label("Period", exact=True).select_option(label="From … to …")
     insights.get_by_label("From", exact=True).fill("2001-01-01")

@@ -1,7 +1,8 @@
 """The supervisors' Insights page in a real browser: its tiles, charts and tables show
 what GET /api/agent/insights answers for the period picked, a question the bot could not
-answer appears among the unanswered topics, each table's CSV is exactly its rows, the
-period survives a reload, and agents see neither the page nor the report.
+answer appears among the unanswered topics, each table's CSV is exactly its text columns,
+the period survives a reload, and agents see neither the page nor the report. Then the
+learning loop: a supervisor decides what unanswered topics are in the page.
 
 Runs against the real system; see conftest.py. It needs a supervisor: in the session's
 own stack one is made (conftest.supervisor_login); against an external Baton give one
@@ -15,6 +16,7 @@ import csv
 import datetime as dt
 import io
 import secrets
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -85,6 +87,14 @@ def expected_tiles(r: dict[str, Any]) -> dict[str, tuple[str, str]]:
     }
 
 
+def decision(topic: dict[str, Any], labels: dict[str, Any]) -> str:
+    if topic["decision"] == "assigned":
+        return f"Assigned to {label(labels, 'intents', topic['intent'])}"
+    if topic["decision"] == "new_topic":
+        return f"New topic: {topic['name']}"
+    return "Ignored" if topic["decision"] == "ignored" else "Open"
+
+
 def expected_tables(r: dict[str, Any], labels: dict[str, Any]) -> dict[str, list[list[str]]]:
     def money(amounts: dict[str, float]) -> str:
         return ", ".join(f"{cur} {fixed(amounts[cur], 2)}" for cur in sorted(amounts))
@@ -92,7 +102,7 @@ def expected_tables(r: dict[str, Any], labels: dict[str, Any]) -> dict[str, list
     return {
         "unanswered": [
             [str(t["count"]), "\n".join(t["examples"]), utc(t["first_seen"]), utc(t["last_seen"]),
-             str(t["total"])]
+             str(t["total"]), decision(t, labels)]
             for t in r["unanswered"]["topics"]
         ],
         "comments": [
@@ -122,13 +132,16 @@ def table(page: Page, name: str) -> Locator:
 
 
 def shown_rows(page: Page, name: str) -> list[list[str]]:
+    """Each row's text cells (a row's controls, data-tools, are no text of the table)."""
     return table(page, name).locator("tbody tr").evaluate_all(
-        "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+        "rows => rows.map(r => [...r.cells].filter(c => !c.hasAttribute('data-tools')).map(c => c.textContent))"
     )
 
 
 def shown_header(page: Page, name: str) -> list[str]:
-    return table(page, name).locator("thead th").evaluate_all("cells => cells.map(c => c.textContent)")
+    return table(page, name).locator("thead th:not([data-tools])").evaluate_all(
+        "cells => cells.map(c => c.textContent)"
+    )
 
 
 def shown_tiles(page: Page) -> dict[str, tuple[str, str]]:
@@ -260,6 +273,10 @@ def test_insights_show_the_reports_figures_for_the_period_picked(
     raw = got.value.path().read_bytes().decode("utf-8")
     assert raw.startswith("Rating,Comment,Reason,Rated (UTC)\r\n")
     assert f'"{comment.replace(chr(34), chr(34) * 2)}"' in raw
+    with supervisor.expect_download() as got:
+        table(supervisor, "unanswered").get_by_role("button", name="Download CSV").click()
+    raw = got.value.path().read_bytes().decode("utf-8")
+    assert raw.startswith("Messages,Examples,First seen (UTC),Last seen (UTC),All time,Decision\r\n")
 
     # Another period re-renders with that period's figures.
     week = show_period(sam, "Last 7 days", "days=7")
@@ -286,4 +303,119 @@ def test_insights_show_the_reports_figures_for_the_period_picked(
         sam.view("Insights")
     again = sam.api_get(f"/api/agent/insights?from={report['period']['from']}&to={report['period']['to']}")
     assert_page_shows(supervisor, again, labels)
+    assert page_errors.entries == []
+
+
+# ---- the learning loop -----------------------------------------------------------------
+def topic_row(page: Page, question: str) -> Locator:
+    """The unanswered table's row whose examples hold the question."""
+    return table(page, "unanswered").locator("tbody tr").filter(
+        has=page.locator("td").filter(has_text=question)
+    )
+
+
+def topic_of(report: dict[str, Any], question: str) -> dict[str, Any]:
+    topics = [t for t in report["unanswered"]["topics"] if question in t["examples"]]
+    assert len(topics) == 1, report["unanswered"]["topics"]
+    return topics[0]
+
+
+def decide(sam: Console, row: Locator, action: Callable[[], None]) -> dict[str, Any]:
+    """Takes a decision through the row's controls; returns what the gateway answered,
+    once the page has read the report again."""
+    page = sam.page
+    with page.expect_response(lambda r: "/decision" in r.url) as answer:
+        action()
+    body: dict[str, Any] = answer.value.json()
+    if answer.value.ok:
+        expect(page.locator("#insights-body")).to_have_attribute("aria-busy", "false")
+        expect(row.get_by_label("Intent", exact=True)).to_be_focused()
+    body["status"] = answer.value.status
+    return body
+
+
+def test_supervisor_teaches_the_bot_from_the_unanswered_topics(
+    customer: Page, supervisor: Page, supervisor_login: AgentLogin, page_errors: PageErrors,
+    shots: Screenshots,
+) -> None:
+    # Two questions the bot cannot answer, of two topics far apart (unique per run).
+    taught = f"what is the meaning of life and the universe, {secrets.token_hex(3)} wonders"
+    ignored = f"how do i remove a coffee blemish from my shirt {secrets.token_hex(3)}"
+    widget = Widget(customer).visit("/").open()
+    widget.wait_for_reply(widget.send(taught), "bot")
+    widget.wait_for_reply(widget.send(ignored), "bot")
+    sam = Console(supervisor).login(supervisor_login.email, supervisor_login.password)
+    labels = supervisor.request.get("/static/labels.json").json()
+    wait_until(supervisor, lambda: all(any(
+        question in t["examples"] for t in sam.api_get("/api/agent/insights?days=30")["unanswered"]["topics"]
+    ) for question in (taught, ignored)), "both questions in the report", timeout_ms=20_000)
+    with supervisor.expect_response(lambda r: r.url.endswith("/api/agent/insights?days=30")):
+        sam.view("Insights")
+    report = sam.api_get("/api/agent/insights?days=30")
+    assert topic_of(report, taught)["topic_id"] != topic_of(report, ignored)["topic_id"]
+    assert_page_shows(supervisor, report, labels)
+    unanswered = table(supervisor, "unanswered")
+    row, other = topic_row(supervisor, taught), topic_row(supervisor, ignored)
+    expect(row).to_have_count(1)
+    expect(other).to_have_count(1)
+
+    # Assigned to an intent through the row's controls: the row says so, and so do the
+    # report and the confirmation (with the training data's size the gateway gave).
+    def assign() -> None:
+        row.get_by_label("Intent", exact=True).select_option(label="Travel ideas")
+        row.get_by_role("button", name="Assign", exact=True).click()
+
+    answer = decide(sam, row, assign)
+    assert (answer["decision"], answer["intent"]) == ("assigned", "travel_suggestion")
+    size = answer["training_examples"]
+    assert size >= 1
+    expect(row.locator("td").nth(5)).to_have_text("Assigned to Travel ideas")
+    expect(unanswered.locator(".insight-said")).to_have_text(
+        f"Assigned to Travel ideas. The training data now has {size} example{'' if size == 1 else 's'}."
+    )
+    expect(row.get_by_label("Intent", exact=True)).to_have_value("travel_suggestion")
+    report = sam.api_get("/api/agent/insights?days=30")
+    topic = topic_of(report, taught)
+    assert (topic["decision"], topic["intent"], topic["name"]) == ("assigned", "travel_suggestion", None)
+    assert_page_shows(supervisor, report, labels)
+    row.scroll_into_view_if_needed()
+    shots(supervisor, "insights-topic-assigned")
+
+    # Ignored: the row says so, and the training data keeps its size.
+    answer = decide(sam, other, lambda: other.get_by_role("button", name="Ignore", exact=True).click())
+    assert answer["decision"] == "ignored"
+    expect(other.locator("td").nth(5)).to_have_text("Ignored")
+    expect(unanswered.locator(".insight-said")).to_have_text(
+        f"Ignored. The training data now has {size} example{'' if size == 1 else 's'}."
+    )
+    expect(other.get_by_role("button", name="Ignore", exact=True)).to_have_count(0)
+    assert topic_of(sam.api_get("/api/agent/insights?days=30"), ignored)["decision"] == "ignored"
+
+    # A new topic without a name is refused: the gateway's message is shown in the row,
+    # beside the name field, and nothing changed.
+    page_errors.allow(r"status of 400")  # the refused decision below
+    refused = decide(sam, other, lambda: other.get_by_role("button", name="New topic", exact=True).click())
+    assert refused["status"] == 400
+    assert refused["error"]["message"] == "'name' is required for a new topic"
+    expect(other.get_by_role("alert")).to_have_text("'name' is required for a new topic")
+    name = other.get_by_label("New topic name", exact=True)
+    expect(name).to_be_focused()
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(other.locator("td").nth(5)).to_have_text("Ignored")
+    shots(supervisor, "insights-topic-refused")
+
+    # Named, it is a new topic; reopened, it is open again.
+    name.fill("Stains on clothes")
+    answer = decide(sam, other, lambda: name.press("Enter"))
+    assert (answer["decision"], answer["name"]) == ("new_topic", "Stains on clothes")
+    expect(other.locator("td").nth(5)).to_have_text("New topic: Stains on clothes")
+    expect(other.get_by_role("alert")).to_be_hidden()
+    answer = decide(sam, other, lambda: other.get_by_role("button", name="Reopen", exact=True).click())
+    assert answer["decision"] is None
+    expect(other.locator("td").nth(5)).to_have_text("Open")
+    expect(other.get_by_role("button", name="Reopen", exact=True)).to_have_count(0)
+    report = sam.api_get("/api/agent/insights?days=30")
+    assert topic_of(report, ignored)["decision"] is None
+    assert topic_of(report, taught)["decision"] == "assigned"
+    assert_page_shows(supervisor, report, labels)
     assert page_errors.entries == []

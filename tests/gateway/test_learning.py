@@ -4,6 +4,7 @@ messages become Rasa NLU training data (tests/bot/test_learned_training.py train
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from handoff import keys
+from handoff.insights import learning
 from handoff.storage.models import UnansweredMessage
 
 from .conftest import MakeClient
@@ -142,3 +144,11 @@ async def test_wrong_decisions_are_refused_and_change_nothing(
     assert unknown.status == 400
     assert (await topic_of(client, supervisor, LOUNGE))["decision"] is None
     assert (await client.get("/api/agent/insights/training-data", headers=agent_headers)).status == 403
+
+
+def test_the_console_offers_the_intents_the_gateway_accepts() -> None:
+    """console/learning.js keeps its own copy of the intents no topic is assigned to."""
+    script = (Path(learning.__file__).parent.parent / "static" / "console" / "learning.js").read_text()
+    copy = re.search(r"var NOT_ASSIGNABLE = \[([^\]]*)\];", script)
+    assert copy is not None
+    assert {name.strip().strip('"') for name in copy.group(1).split(",")} == learning.NOT_ASSIGNABLE

@@ -1,8 +1,9 @@
 /*
  * Baton agent console, Insights (supervisors): a period's report from
  * GET /api/agent/insights as headline tiles, four charts (charts.js) and tables, each
- * table downloadable as CSV of exactly its rows (csv.js). The period chosen is kept in
- * this tab's sessionStorage, so a reload shows the same one.
+ * table downloadable as CSV of exactly its text columns (csv.js). The unanswered topics'
+ * rows also decide what each topic is (learning.js). The period chosen is kept in this
+ * tab's sessionStorage, so a reload shows the same one.
  *
  * Text a customer wrote (unanswered questions, comments) is set with textContent.
  */
@@ -13,12 +14,16 @@ import { drawCharts } from "./charts.js";
 import { csvText, download } from "./csv.js";
 import { on } from "./events.js";
 import * as labels from "./labels.js";
+import { confirmation, decisionText, topicTools } from "./learning.js";
 import { $, announce, showError } from "./ui.js";
 
 var PERIOD_KEY = "baton.insights.period";
 var DEFAULT_PERIOD = { days: "30" };
 
 var asked = 0; // the latest request's number: an older answer that arrives late is dropped
+// After a decision: what the gateway answered (said above the table) and the topic whose
+// row takes the focus again once the report is drawn anew.
+var learned = { note: "", topic: null };
 
 export function init() {
   restorePeriod();
@@ -39,6 +44,7 @@ on("me", function (me) {
 
 on("logout", function () {
   asked++;
+  learned = { note: "", topic: null };
   $("insights-tiles").textContent = "";
   $("insights-charts").textContent = "";
   $("insights-tables").textContent = "";
@@ -87,10 +93,12 @@ function show() {
     return;
   }
   sessionStorage.setItem(PERIOD_KEY, JSON.stringify(chosen.period));
+  learned = { note: "", topic: null };
   load();
 }
 
-function load() {
+// said: what to announce once the report is drawn (the period's name unless given).
+function load(said) {
   var chosen = chosenPeriod();
   var period = chosen.period || storedPeriod();
   var mine = ++asked;
@@ -101,7 +109,7 @@ function load() {
     showError("insights-error", "");
     render(report);
     return drawCharts($("insights-charts"), report, fmt).then(function () {
-      announce("Insights for " + periodText(report.period) + ".");
+      announce(typeof said === "string" ? said : "Insights for " + periodText(report.period) + ".");
     });
   }).catch(function (err) {
     if (mine === asked) showError("insights-error", err.message);
@@ -170,15 +178,26 @@ function money(amounts) {
   }).join(", ");
 }
 
+// A decision taken: the report is read again, and the row keeps the focus.
+function decided(topic, answer) {
+  learned = { note: confirmation(answer), topic: topic.topic_id };
+  load(learned.note);
+}
+
 function tables(r) {
+  var topics = r.unanswered.topics;
   return [
     {
       id: "unanswered", title: "Questions the bot could not answer",
       note: fmt.counted(r.unanswered.messages, "message") + " in the period, by topic, most first.",
-      columns: ["Messages", "Examples", "First seen (UTC)", "Last seen (UTC)", "All time"],
-      rows: r.unanswered.topics.map(function (t) {
-        return [String(t.count), t.examples.join("\n"), fmt.utc(t.first_seen), fmt.utc(t.last_seen), String(t.total)];
+      columns: ["Messages", "Examples", "First seen (UTC)", "Last seen (UTC)", "All time", "Decision"],
+      rows: topics.map(function (t) {
+        return [String(t.count), t.examples.join("\n"), fmt.utc(t.first_seen), fmt.utc(t.last_seen), String(t.total),
+          decisionText(t)];
       }),
+      // Controls, not text: neither shown in the CSV nor part of it.
+      tools: { title: "Decide", cell: function (i) { return topicTools(topics[i], decided); } },
+      said: learned.note,
     },
     {
       id: "comments", title: "Latest comments",
@@ -241,6 +260,7 @@ function renderTables(report) {
     });
     head.appendChild(button);
     section.appendChild(head);
+    if (t.said) section.appendChild(el("p", "insight-said", t.said));
 
     var wrap = el("div", "table-wrap");
     var table = el("table", "data-table");
@@ -251,13 +271,25 @@ function renderTables(report) {
       th.scope = "col";
       tr.appendChild(th);
     });
+    if (t.tools) {
+      var toolsHead = el("th", null, t.tools.title);
+      toolsHead.scope = "col";
+      toolsHead.setAttribute("data-tools", "");
+      tr.appendChild(toolsHead);
+    }
     var thead = el("thead");
     thead.appendChild(tr);
     table.appendChild(thead);
     var tbody = el("tbody");
-    t.rows.forEach(function (row) {
+    t.rows.forEach(function (row, i) {
       var line = el("tr");
       row.forEach(function (cell) { line.appendChild(el("td", null, cell)); });
+      if (t.tools) {
+        var tools = el("td", "tools-cell");
+        tools.setAttribute("data-tools", "");
+        tools.appendChild(t.tools.cell(i));
+        line.appendChild(tools);
+      }
       tbody.appendChild(line);
     });
     table.appendChild(tbody);
@@ -266,4 +298,9 @@ function renderTables(report) {
     if (!t.rows.length) section.appendChild(el("p", "empty", "Nothing in this period."));
     box.appendChild(section);
   });
+  // The decided topic's row had the focus; its controls were drawn anew.
+  var again = learned.topic === null ? null
+    : box.querySelector('[data-topic-id="' + learned.topic + '"] select');
+  if (again) again.focus();
+  learned.topic = null;
 }

@@ -24,6 +24,11 @@ export function label(kind, id) {
   return humanise(id);
 }
 
+// Every id the mapping has of a kind, in its order.
+export function ids(kind) {
+  return Object.keys(tables[kind] || {});
+}
+
 // "2026-12-04" -> "Fri 4 Dec" (with the year when it is not this year's).
 export function day(iso) {
   var parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
