@@ -2,7 +2,8 @@
 what GET /api/agent/insights answers for the period picked, a question the bot could not
 answer appears among the unanswered topics, each table's CSV is exactly its text columns,
 the period survives a reload, and agents see neither the page nor the report. Then the
-learning loop: a supervisor decides what unanswered topics are in the page.
+learning loop: a supervisor decides what unanswered topics are in the page, and the
+training data downloaded from it teaches the assigned questions.
 
 Runs against the real system; see conftest.py. It needs a supervisor: in the session's
 own stack one is made (conftest.supervisor_login); against an external Baton give one
@@ -334,6 +335,19 @@ def decide(sam: Console, row: Locator, action: Callable[[], None]) -> dict[str, 
     return body
 
 
+def examples_of(training_data: str) -> dict[str, list[str]]:
+    """The examples of a Rasa NLU file as scripts/train.py gets it, by intent."""
+    examples: dict[str, list[str]] = {}
+    intent = None
+    for line in training_data.splitlines():
+        if line.startswith("- intent: "):
+            intent = line.removeprefix("- intent: ")
+            examples[intent] = []
+        elif line.startswith("    - ") and intent is not None:
+            examples[intent].append(line.removeprefix("    - "))
+    return examples
+
+
 def test_supervisor_teaches_the_bot_from_the_unanswered_topics(
     customer: Page, supervisor: Page, supervisor_login: AgentLogin, page_errors: PageErrors,
     shots: Screenshots,
@@ -355,6 +369,7 @@ def test_supervisor_teaches_the_bot_from_the_unanswered_topics(
     assert topic_of(report, taught)["topic_id"] != topic_of(report, ignored)["topic_id"]
     assert_page_shows(supervisor, report, labels)
     unanswered = table(supervisor, "unanswered")
+    expect(unanswered).to_contain_text("make train includes.")
     row, other = topic_row(supervisor, taught), topic_row(supervisor, ignored)
     expect(row).to_have_count(1)
     expect(other).to_have_count(1)
@@ -380,6 +395,21 @@ def test_supervisor_teaches_the_bot_from_the_unanswered_topics(
     assert_page_shows(supervisor, report, labels)
     row.scroll_into_view_if_needed()
     shots(supervisor, "insights-topic-assigned")
+
+    # The training data, downloaded from the page: the gateway's YAML, the question among
+    # the intent's examples.
+    with supervisor.expect_download() as got:
+        unanswered.get_by_role("button", name="Download training data").click()
+    assert got.value.suggested_filename == "learned_nlu.yml"
+    yaml = got.value.path().read_bytes().decode("utf-8")
+    token = supervisor.evaluate("sessionStorage.getItem('baton.agent.token')")
+    served = supervisor.request.get("/api/agent/insights/training-data",
+                                    headers={"Authorization": f"Bearer {token}"})
+    assert served.ok and yaml == served.text()
+    examples = examples_of(yaml)
+    assert taught in examples["travel_suggestion"]
+    assert ignored not in [text for texts in examples.values() for text in texts]
+    assert sum(len(texts) for texts in examples.values()) == size
 
     # Ignored: the row says so, and the training data keeps its size.
     answer = decide(sam, other, lambda: other.get_by_role("button", name="Ignore", exact=True).click())

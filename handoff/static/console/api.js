@@ -4,7 +4,7 @@
  * with the sign-in page).
  */
 
-import { requestJson } from "../client/shared.js";
+import { httpError, requestJson } from "../client/shared.js";
 import { emit } from "./events.js";
 
 const TOKEN_KEY = "baton.agent.token";
@@ -14,13 +14,30 @@ const NAME_KEY = "baton.agent.name";
 export const session = { token: sessionStorage.getItem(TOKEN_KEY), me: null };
 
 export function api(method, path, body) {
-  return requestJson(path, { method: method, token: session.token, body: body }).catch((err) => {
-    if (err.status === 401) {
-      forget();
-      emit("session-ended");
-    }
-    throw err;
-  });
+  return requestJson(path, { method: method, token: session.token, body: body }).catch(ended);
+}
+
+// A GET whose answer is text (the training data's YAML), with the same token and the
+// same end of the session on a 401 as api().
+export function apiText(path, accept) {
+  return fetch(path, {
+    headers: { Accept: accept, Authorization: "Bearer " + session.token },
+    credentials: "same-origin",
+  }).then((res) => {
+    if (res.ok) return res.text();
+    return res.json().catch(() => ({})).then((b) => {
+      const e = b && b.error;
+      throw httpError(res.status, e && (typeof e === "string" ? e : e.message), null);
+    });
+  }).catch(ended);
+}
+
+function ended(err) {
+  if (err.status === 401) {
+    forget();
+    emit("session-ended");
+  }
+  throw err;
 }
 
 export function signIn(email, password) {

@@ -16,8 +16,9 @@ export function csvText(header, rows) {
   }).join("\r\n") + "\r\n";
 }
 
-export function download(fileName, text) {
-  var url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+// type: the file's media type, CSV unless given.
+export function download(fileName, text, type) {
+  var url = URL.createObjectURL(new Blob([text], { type: type || "text/csv;charset=utf-8" }));
   var link = document.createElement("a");
   link.href = url;
   link.download = fileName;

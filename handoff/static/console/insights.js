@@ -14,7 +14,7 @@ import { drawCharts } from "./charts.js";
 import { csvText, download } from "./csv.js";
 import { on } from "./events.js";
 import * as labels from "./labels.js";
-import { confirmation, decisionText, topicTools } from "./learning.js";
+import { confirmation, decisionText, downloadTrainingData, topicTools } from "./learning.js";
 import { $, announce, showError } from "./ui.js";
 
 var PERIOD_KEY = "baton.insights.period";
@@ -190,6 +190,7 @@ function tables(r) {
     {
       id: "unanswered", title: "Questions the bot could not answer",
       note: fmt.counted(r.unanswered.messages, "message") + " in the period, by topic, most first.",
+      hint: trainingHint(),
       columns: ["Messages", "Examples", "First seen (UTC)", "Last seen (UTC)", "All time", "Decision"],
       rows: topics.map(function (t) {
         return [String(t.count), t.examples.join("\n"), fmt.utc(t.first_seen), fmt.utc(t.last_seen), String(t.total),
@@ -197,6 +198,7 @@ function tables(r) {
       }),
       // Controls, not text: neither shown in the CSV nor part of it.
       tools: { title: "Decide", cell: function (i) { return topicTools(topics[i], decided); } },
+      buttons: [trainingDataButton()],
       said: learned.note,
     },
     {
@@ -237,6 +239,27 @@ function tables(r) {
   ];
 }
 
+function trainingHint() {
+  var hint = el("p", "small", "Assign a topic to an intent and its messages become training data, which ");
+  hint.appendChild(el("code", null, "make train"));
+  hint.appendChild(document.createTextNode(" includes."));
+  return hint;
+}
+
+function trainingDataButton() {
+  var button = el("button", "btn btn-secondary btn-small", "Download training data");
+  button.type = "button";
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    downloadTrainingData().then(function () {
+      showError("insights-error", "");
+    }, function (err) {
+      showError("insights-error", err.message);
+    }).then(function () { button.disabled = false; });
+  });
+  return button;
+}
+
 function renderTables(report) {
   var box = $("insights-tables");
   box.textContent = "";
@@ -251,6 +274,7 @@ function renderTables(report) {
     var titles = el("div");
     titles.appendChild(title);
     titles.appendChild(el("p", "small", t.note));
+    if (t.hint) titles.appendChild(t.hint);
     head.appendChild(titles);
     var button = el("button", "btn btn-secondary btn-small", "Download CSV");
     button.type = "button";
@@ -258,7 +282,10 @@ function renderTables(report) {
     button.addEventListener("click", function () {
       download("baton-insights-" + t.id + "-" + period + ".csv", csvText(t.columns, t.rows));
     });
-    head.appendChild(button);
+    var buttons = el("div", "insight-table-buttons");
+    buttons.appendChild(button);
+    (t.buttons || []).forEach(function (b) { buttons.appendChild(b); });
+    head.appendChild(buttons);
     section.appendChild(head);
     if (t.said) section.appendChild(el("p", "insight-said", t.said));
 

@@ -1,19 +1,22 @@
 /*
  * Insights' learning loop (supervisors): what each unanswered topic was decided to be,
- * and the row's controls to decide it (POST /api/agent/insights/topics/{id}/decision).
+ * the row's controls to decide it (POST /api/agent/insights/topics/{id}/decision), and
+ * the Rasa training data that the assigned topics make (GET .../training-data).
  *
  * A topic's examples are customer text: they reach the page only through textContent
  * and attributes, never as HTML.
  */
 
 import { el } from "../client/shared.js";
-import { api } from "./api.js";
+import { api, apiText } from "./api.js";
+import { download } from "./csv.js";
 import * as labels from "./labels.js";
 import { showError } from "./ui.js";
 
 // What the bot says when it cannot answer: no topic of their own
 // (handoff/insights/learning.py, NOT_ASSIGNABLE).
 var NOT_ASSIGNABLE = ["out_of_scope", "nlu_fallback", "human_handoff"];
+var TRAINING_DATA = "/api/agent/insights/training-data";
 
 export function decisionText(topic) {
   if (topic.decision === "assigned") return "Assigned to " + labels.label("intents", topic.intent);
@@ -130,4 +133,11 @@ export function topicTools(topic, decided) {
 export function confirmation(answer) {
   var n = answer.training_examples;
   return decisionText(answer) + ". The training data now has " + n + " example" + (n === 1 ? "" : "s") + ".";
+}
+
+// The YAML as the gateway writes it, saved as learned_nlu.yml.
+export function downloadTrainingData() {
+  return apiText(TRAINING_DATA, "application/yaml").then(function (yaml) {
+    download("learned_nlu.yml", yaml, "application/yaml;charset=utf-8");
+  });
 }
