@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from handoff import keys
 from handoff.storage.audit import record_audit
@@ -21,6 +22,7 @@ from handoff.storage.models import (
     STATUS_WAITING,
     Agent,
     Conversation,
+    Handoff,
     Message,
     utcnow,
 )
@@ -107,7 +109,24 @@ async def do_agent_message(
         except DuplicateMessage as stored:
             return await _agent_retry(app, conversation_id, agent, stored.seq)
         await publish_messages(app, conversation_id, [message], to_agents=True)
+        # After the customer has the reply; the agent's answer waits for it (one update).
+        await _first_reply(app, conversation_id, message.created_at)
         return AgentReply(message, created=True)
+
+
+async def _first_reply(app: web.Application, conversation_id: str, at: dt.datetime) -> None:
+    """The open handoff's first human reply, for the insights' waits (once: later replies
+    change nothing)."""
+    async with app[keys.DB].write() as db:
+        await db.execute(
+            update(Handoff)
+            .where(
+                Handoff.id == select(Conversation.handoff_id)
+                .where(Conversation.id == conversation_id).scalar_subquery(),
+                Handoff.first_reply_at.is_(None),
+            )
+            .values(first_reply_at=at)
+        )
 
 
 async def _agent_retry(

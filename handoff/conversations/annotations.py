@@ -32,6 +32,7 @@ from handoff.conversations.customer_side import do_update_context
 from handoff.conversations.context import finds_context
 from handoff.storage.models import STATUS_BOT, utcnow
 from handoff.assistant.rasa_client import BotUnavailable
+from handoff.assistant.frustration import frustrated_signals, record_frustration
 from handoff.live.serializers import nlu_annotation
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,9 @@ class Annotator:
         self.sent += 1
         annotation = nlu_annotation(turn.nlu)
         await self._app[keys.WRITER].annotate(reading.conversation_id, reading.seq, annotation)
+        signals = frustrated_signals(annotation["frustration"])
+        if signals is not None:
+            await record_frustration(self._app[keys.DB], reading.conversation_id, signals, utcnow())
         if finds_context(annotation):
             await do_update_context(self._app, reading.conversation_id, annotation)
 

@@ -35,6 +35,7 @@ from handoff.storage.models import (
     utcnow,
 )
 from handoff.routing.queue import handoff_priority, places
+from handoff.assistant.frustration import frustrated_signals, record_frustration
 from handoff.assistant.misses import miss_of
 from handoff.assistant.rasa_client import BotMessage, BotTurn, BotUnavailable
 from handoff.live.serializers import nlu_annotation, queue_entry
@@ -246,6 +247,11 @@ async def _bot_turn(
         app[keys.TURN_LOCKS].spawn(app[keys.MISSES].record(
             conversation_id, message.seq, *miss, _aware(message.created_at)
         ))
+    signals = frustrated_signals(understood["frustration"])
+    if signals is not None:
+        app[keys.TURN_LOCKS].spawn(record_frustration(
+            app[keys.DB], conversation_id, signals, _aware(message.created_at)
+        ))
     app[keys.METRICS].bot_turn(
         "answered" if turn.handoff is None else "handoff", time.monotonic() - started
     )
@@ -342,4 +348,8 @@ async def _hand_off(
     await status_changed(app, conversation)
     await app[keys.PUBLISHER].to_agents(handoff_event(entry))
     await publish_queue(app)
+    if reason == "frustration":
+        # With the conversation's own signals (the same question again...), for the insights.
+        signals = frustrated_signals(context.get("frustration"), handed_off=True) or []
+        app[keys.TURN_LOCKS].spawn(record_frustration(app[keys.DB], conversation_id, signals, utcnow()))
     return replies

@@ -159,6 +159,8 @@ class Handoff(Base):
     trigger_seq: Mapped[Optional[int]]
     requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[Optional[dt.datetime]]
+    # When a person first wrote to the customer in this handoff (the insights' wait).
+    first_reply_at: Mapped[Optional[dt.datetime]]
     resolved_at: Mapped[Optional[dt.datetime]]
     agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
     outcome: Mapped[Optional[str]] = mapped_column(String(64))
@@ -316,4 +318,18 @@ class UnansweredMessage(Base):
     seq: Mapped[int]
     topic_id: Mapped[int] = mapped_column(ForeignKey("unanswered_topics.id"))
     intent: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FrustrationSignal(Base):
+    """A conversation whose customer sounded frustrated, and each signal heard in it, once
+    (handoff.assistant.frustration): the insights count conversations and signals here
+    instead of reading every message's NLU. signal "" marks the conversation itself."""
+
+    __tablename__ = "frustration_signals"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    signal: Mapped[str] = mapped_column(String(40), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)

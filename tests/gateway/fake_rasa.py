@@ -28,6 +28,8 @@ class FakeRasa:
     entities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Messages the bot cannot answer, by text: their packed vector (bot/nlu/misses.py).
     misses: dict[str, str] = field(default_factory=dict)
+    # What the NLU reads of a message's frustration, by its text (calm when not listed).
+    frustration: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Webhook calls being answered now, and the most there ever were at once.
     in_flight: int = 0
     max_in_flight: int = 0
@@ -90,6 +92,8 @@ class FakeRasa:
             "frustration": {"score": 0.1, "signals": []},
             "disruption": {"type": None},
         }
+        if text in self.frustration:
+            nlu["frustration"] = self.frustration[text]
         if text in self.misses:
             nlu["intent"] = {"name": "out_of_scope", "confidence": 0.8}
             nlu["miss_vector"] = self.misses[text]

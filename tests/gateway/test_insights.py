@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from handoff import keys
-from handoff.insights.report import FRUSTRATION_THRESHOLD
+from handoff.assistant.frustration import FRUSTRATION_THRESHOLD, frustrated_signals, record_frustration
 from handoff.storage.models import (
     Agent,
     Conversation,
@@ -79,12 +79,14 @@ async def seed(client: TestClient) -> None:
     c2 = s.conversation(at(1, 9), [(customer, at(1, 9), frustration(0.8, "angry_wording", "profanity"))])
     c3 = s.conversation(at(1, 10), [(customer, at(1, 10), None), ("agent", at(1, 10, 3), None)])
     s.handoff(c3, at(1, 10), "requested", claimed_at=at(1, 10, 2), resolved_at=at(1, 10, 20),
+              first_reply_at=at(1, 10, 3),
               agent_id=maya, rating=5, rating_comment="Great help", rated_at=at(1, 10, 21))
     # The 2nd: a cancelled and a delayed BA117 and a frustrated customer.
     c4 = s.conversation(at(2, 9), [(customer, at(2, 9), frustration(FRUSTRATION_THRESHOLD, "long_wait")),
                                    ("agent", at(2, 9, 0, 30), None)])
     s.handoff(c4, at(2, 9), "disruption", disruption="cancelled", agent_id=maya,
               context={"flight_number": "BA117"}, claimed_at=at(2, 9, 0, 20),
+              first_reply_at=at(2, 9, 0, 30),
               resolved_at=at(2, 9, 30, 20), rating=2, rating_comment="Took ages",
               rated_at=at(3, 8))
     c5 = s.conversation(at(2, 12), [(customer, at(2, 12), None)], status="waiting",
@@ -98,10 +100,11 @@ async def seed(client: TestClient) -> None:
     c7 = s.conversation(at(3, 23, 59, 59), [(customer, at(3, 23, 59, 59), None),
                                             ("agent", at(4, 1, 0, 0), None)])
     s.handoff(c7, at(3, 23, 59, 59), "disruption", disruption="cancelled",
-              context={"flight_number": "LH400"}, claimed_at=at(4, 0, 59))
+              context={"flight_number": "LH400"}, claimed_at=at(4, 0, 59),
+              first_reply_at=at(4, 1))
     c8 = s.conversation(at(3, 10), [(customer, at(3, 10), frustration(0.59, "sarcasm")),
                                     ("agent", at(3, 10, 6, 40), None)])
-    s.handoff(c8, at(3, 10), "bot_failure", claimed_at=at(3, 10, 6))
+    s.handoff(c8, at(3, 10), "bot_failure", claimed_at=at(3, 10, 6), first_reply_at=at(3, 10, 6, 40))
     # Just after the period: not counted.
     c9 = s.conversation(at(4), [(customer, at(4), frustration(0.9, "shouting"))])
     s.handoff(c9, at(4), "disruption", disruption="cancelled", context={"flight_number": "BA117"})
@@ -139,6 +142,15 @@ async def seed(client: TestClient) -> None:
                        label="Travel voucher", amount_minor=2000, currency="EUR",
                        status="done", requested_by_id=maya, requested_at=at(3, 10, 7)),
         ])
+    # What the gateway records as turns are read (handoff.assistant.frustration).
+    for row in s.rows:
+        found = None
+        if isinstance(row, Message) and row.sender == "customer" and row.nlu:
+            found = frustrated_signals(row.nlu["frustration"])
+        elif isinstance(row, Handoff) and row.reason == "frustration":
+            found = frustrated_signals(row.context.get("frustration"), handed_off=True)
+        if found is not None:
+            await record_frustration(client.app[keys.DB], row.conversation_id, found, at(1))
 
 
 def reasons(**counts: int) -> dict[str, int]:
