@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Dict, List
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -36,3 +38,12 @@ def conversation(name: str) -> List[Dict[str, Any]]:
         else:
             events.append(dict(turn))
     return events
+
+
+def train_script() -> ModuleType:
+    """scripts/train.py as a module (it is a script, not a package's)."""
+    spec = importlib.util.spec_from_file_location("baton_train", REPO_ROOT / "scripts" / "train.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

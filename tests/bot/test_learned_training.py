@@ -8,27 +8,17 @@ temporary file: models/baton.tar.gz and the cache are not touched.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from rasa.core.agent import Agent
 
-from tests.bot.builders import FIXTURES, REPO_ROOT
+from tests.bot.builders import FIXTURES, REPO_ROOT, train_script
 
 MODEL = REPO_ROOT / "models" / "baton.tar.gz"
 LEARNED = FIXTURES / "learned_nlu.yml"
 TAUGHT = ("do you take surfboards", "what about my golf clubs", "can I check in my surfboard")
 MISSES = ("out_of_scope", "nlu_fallback")
-
-
-def _train_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("baton_train", REPO_ROOT / "scripts" / "train.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.skipif(not MODEL.is_file(), reason="no model: run scripts/train.py")
@@ -39,7 +29,7 @@ async def test_a_model_trained_with_the_assigned_examples_recognises_them(tmp_pa
     assert sum(intent in MISSES for intent in before) >= 2, before
 
     trained = tmp_path / "taught.tar.gz"
-    _train_script().train(trained, LEARNED)
+    train_script().train(trained, LEARNED)
     taught = Agent.load(str(trained))
 
     after = [(await taught.parse_message(text))["intent"] for text in TAUGHT]
