@@ -14,6 +14,11 @@ from aiohttp import web
 
 from handoff import keys
 
+# Connections a gateway keeps to the shared Redis (redis-py's default cap), and how
+# long a command waits for one of them before it fails as Redis failing would.
+POOL_CONNECTIONS = 100
+POOL_WAIT_SECONDS = 10.0
+
 
 async def setup_shared(app: web.Application) -> AsyncIterator[None]:
     url = app[keys.SETTINGS].redis_url
@@ -21,7 +26,12 @@ async def setup_shared(app: web.Application) -> AsyncIterator[None]:
         app[keys.REDIS] = None
         yield
         return
-    client = aioredis.from_url(url, decode_responses=False, health_check_interval=30)
+    # A command waits for one of the pool's connections when all are busy: redis-py's
+    # own pool fails it (MaxConnectionsError), which a relay burst of 100 turns did.
+    client = aioredis.Redis.from_pool(aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_SECONDS,
+        decode_responses=False, health_check_interval=30,
+    ))
     try:
         await client.ping()
     except (aioredis.ConnectionError, OSError) as exc:
