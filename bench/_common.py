@@ -67,6 +67,7 @@ def running_stack(
     rasa_port: int | None = None,
     postgres: bool = False,
     rasa_processes: int = 1,
+    gateways: int = 1,
 ) -> Iterator[BenchStack]:
     """Baton on free ports; `agents` are e-mails made into accounts with AGENT_PASSWORD.
 
@@ -75,7 +76,9 @@ def running_stack(
     Rasa: the gateway is then pointed at RASA_URL from `extra_env`. `postgres=True` puts
     the gateway's database on a throw-away PostgreSQL server (tests/pg_server.py, the one
     the test suite uses) instead of SQLite. `rasa_processes` Rasa processes share their
-    trackers in the stack's Redis, as with `make run`.
+    trackers in the stack's Redis, as with `make run`. `gateways` gateway processes (on
+    consecutive ports, stack.base_urls) share their events through the stack's Redis, as
+    with `make run-cluster`; more than one needs `postgres=True`.
     """
     if rasa and not MODEL.exists():
         raise SystemExit(
@@ -91,7 +94,7 @@ def running_stack(
         pg_server = start_postgres()
         database_url = pg_server.url("postgres")
     stack = BenchStack(
-        ports=Ports(gateway=free_port(), rasa=rasa_port or consecutive_free_ports(rasa_processes, free_port),
+        ports=Ports(gateway=consecutive_free_ports(gateways, free_port), rasa=rasa_port or consecutive_free_ports(rasa_processes, free_port),
                     actions=free_port(), redis=free_port()),
         var_dir=var_dir,
         database_url=database_url,
@@ -100,6 +103,7 @@ def running_stack(
         # Everything else, the access log included, is as `make run` has it.
         extra_env={**NO_RATE_LIMITS, **(extra_env or {})},
         rasa_processes=rasa_processes,
+        gateways=gateways,
     )
     try:
         stack.migrate()
@@ -110,7 +114,8 @@ def running_stack(
             stack.start_actions()
             for index in range(rasa_processes):
                 stack.start_rasa(index)
-        stack.start_gateway()
+        for index in range(gateways):
+            stack.start_gateway(index)
         yield stack
     finally:
         stack.stop()
@@ -216,6 +221,11 @@ STARTED_WITH = {"loadavg": [round(x, 2) for x in os.getloadavg()], "cpu_pressure
 def gateway_pid(stack: Stack) -> int:
     """The gateway's Python process (started directly, so it is the Popen's pid)."""
     return stack.processes["gateway"].pid
+
+
+def gateway_pids(stack: Stack) -> dict[str, int]:
+    """Every gateway's process by its name: gateway, gateway2..."""
+    return {name: stack.processes[name].pid for name in stack.gateway_names}
 
 
 def machine() -> dict[str, Any]:
