@@ -31,7 +31,12 @@ is what the annotation costs. The echo server's sockets are set up as the gatewa
 (no per-message compression).
 Goal: >= 2,000 msg/s with p99 <= 50 ms, and at least half of the bare echo.
 
+`--gateways N` (with `--postgres`) runs N gateways sharing Redis: agent k's console on
+gateway k mod N, the widgets of the conversations it holds on the next one, so every
+message crosses from one gateway to another through Redis (bench/gateways.py compares).
+
     .venv/gateway/bin/python bench/relay.py [--conversations 1000] [--agents 4]
+        [--postgres [--gateways N]]
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from _common import (
     ROOT,
     cpu_seconds,
     gateway_pid,
+    gateway_pids,
     own_server,
     print_table,
     running_stack,
@@ -73,6 +79,7 @@ ECHO_RATES = (500, 1000, 2000, 4000)
 GATEWAY_RATES = (250, 500, 1000, 2000, 3000, 4000)
 STEP_SECONDS = 8.0
 SATURATION_SECONDS = 10.0
+DELIVERY_SECONDS = 10.0
 DRAIN_SECONDS = 5.0
 MAX_IN_FLIGHT = 4000
 
@@ -301,11 +308,18 @@ class RelayClient:
         self.widgets = widgets
         self.consoles = consoles
         self.acks: dict[str, asyncio.Future[None]] = {}
+        # Consoles the gateway told to reload and widgets it closed (its events from Redis
+        # lost, handoff/live/fanout.py; or an error): counted, as the bench does not
+        # reconnect.
+        self.console_resets = 0
+        self.widgets_closed = 0
+        self.closing = False
         self.readers = ([asyncio.create_task(self.read_console(i, ws))
                          for i, ws in enumerate(consoles)]
                         + [asyncio.create_task(self.read_widget(ws)) for ws in widgets])
 
     async def close(self) -> None:
+        self.closing = True
         for ws in [*self.consoles, *self.widgets]:
             await ws.close()
         for reader in self.readers:
@@ -320,6 +334,8 @@ class RelayClient:
             if (event["type"] == "message" and event["message"]["sender"] == "customer"
                     and self.holder.get(event["conversation_id"]) == index):
                 self.clock.receipt(event["message"]["text"], now)
+            elif event["type"] == "reset":
+                self.console_resets += 1
 
     async def read_widget(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for frame in ws:
@@ -332,9 +348,16 @@ class RelayClient:
                 waiter = self.acks.pop(event["client_message_id"], None)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(None)
+        if not self.closing:
+            self.widgets_closed += 1
 
     async def send_frame(self, target: int, key: str) -> None:
         """As the widget sends while its socket is open: a frame, then its ack."""
+        if self.widgets[target].closed:
+            # Closed by the gateway (see widgets_closed): an error, and no busy loop.
+            self.clock.errors += 1
+            await asyncio.sleep(1.0)
+            return
         waiter = asyncio.get_running_loop().create_future()
         self.acks[key] = waiter
         self.clock.sent[key] = time.perf_counter()
@@ -385,11 +408,14 @@ class Conversation:
     holder: int = -1
 
 
-async def hand_off_all(http: aiohttp.ClientSession, base_url: str, count: int) -> list[Conversation]:
+async def hand_off_all(http: aiohttp.ClientSession, base_urls: list[str],
+                       count: int) -> list[Conversation]:
+    """`count` conversations waiting for a person, opened round-robin on the gateways."""
     conversations: list[Conversation] = []
     semaphore = asyncio.Semaphore(8)
 
-    async def one() -> None:
+    async def one(index: int) -> None:
+        base_url = base_urls[index % len(base_urls)]
         async with semaphore:
             async with http.post(f"{base_url}/api/conversations") as response:
                 body = await response.json()
@@ -403,7 +429,7 @@ async def hand_off_all(http: aiohttp.ClientSession, base_url: str, count: int) -
                 raise RuntimeError(f"asking for a person gave status {status!r}")
             conversations.append(conversation)
 
-    await asyncio.gather(*(one() for _ in range(count)))
+    await asyncio.gather(*(one(i) for i in range(count)))
     return conversations
 
 
@@ -419,26 +445,36 @@ SERIES = ("as_is", "as_is_post", "rasa_stopped")
 async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[str],
                           series: tuple[str, ...] = SERIES,
                           rates: tuple[int, ...] = GATEWAY_RATES,
-                          profile: str | None = None) -> dict:
-    base_url = stack.base_url
+                          profile: str | None = None,
+                          delivery_rate: int | None = None,
+                          saturation_first: bool = False) -> dict:
+    """The gateway's ladder and saturation per series; with several gateways (the
+    stack's), agent k's console is on gateway k mod N and its conversations' widgets on
+    the next gateway, so every message crosses from one gateway to another.
+    `delivery_rate`: first delivery_latency at that rate. `saturation_first`: the
+    saturation before the ladder, whose last step overloads the gateways."""
+    base_urls = stack.base_urls
+    gateways = len(base_urls)
     clock = Clock()
-    results: dict = {}
+    results: dict = {"gateways": gateways}
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         started = time.perf_counter()
-        conversations = await hand_off_all(http, base_url, conversations_wanted)
+        conversations = await hand_off_all(http, base_urls, conversations_wanted)
         results["setup_handoffs_s"] = time.perf_counter() - started
         print(f"  {len(conversations)} conversations handed off in "
               f"{results['setup_handoffs_s']:.0f} s", flush=True)
 
-        tokens = [await login(http, base_url, email) for email in agent_emails]
+        tokens = [await login(http, base_urls[0], email) for email in agent_emails]
+        agent_gateway = [k % gateways for k in range(len(tokens))]
         claim_sem = asyncio.Semaphore(16)
 
         async def claim(index: int, conversation: Conversation) -> None:
             agent = index % len(tokens)
             async with claim_sem:
                 async with http.post(
-                    f"{base_url}/api/agent/conversations/{conversation.id}/claim",
+                    f"{base_urls[agent_gateway[agent]]}/api/agent/conversations/"
+                    f"{conversation.id}/claim",
                     headers={"Authorization": f"Bearer {tokens[agent]}"},
                 ) as response:
                     if response.status != 200:
@@ -447,17 +483,16 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
 
         await asyncio.gather(*(claim(i, c) for i, c in enumerate(conversations)))
         holder = {c.id: c.holder for c in conversations}
+        widget_gateway = {c.id: (agent_gateway[c.holder] + 1) % gateways for c in conversations}
 
-        consoles = [
-            await http.ws_connect(f"{base_url}/api/agent/ws",
-                                  headers={"Authorization": f"Bearer {token}"})
-            for token in tokens
-        ]
+        consoles = [await agent_console(http, base_urls[agent_gateway[k]], token)
+                    for k, token in enumerate(tokens)]
         widgets = [
-            await widget_socket(http, base_url, c.id, c.token)
+            await widget_socket(http, base_urls[widget_gateway[c.id]], c.id, c.token)
             for c in conversations
         ]
-        print(f"  {len(consoles)} consoles and {len(widgets)} widgets connected", flush=True)
+        print(f"  {len(consoles)} consoles and {len(widgets)} widgets connected"
+              f"{f' over {gateways} gateways' if gateways > 1 else ''}", flush=True)
 
         client = RelayClient(clock, holder, widgets, consoles)
         send_frame = client.send_frame
@@ -468,7 +503,8 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
             clock.sent[key] = time.perf_counter()
             try:
                 async with http.post(
-                    f"{base_url}/api/conversations/{conversation.id}/messages",
+                    f"{base_urls[widget_gateway[conversation.id]]}/api/conversations/"
+                    f"{conversation.id}/messages",
                     json={"text": key, "client_message_id": key},
                     headers={"Authorization": f"Bearer {conversation.token}"},
                 ) as response:
@@ -478,9 +514,13 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
             except aiohttp.ClientError:
                 clock.errors += 1
 
-        meter = CpuMeter({"gateway": gateway_pid(stack), "rasa": stack.processes["rasa"].pid,
-                          "client": os.getpid()})
+        meter = CpuMeter({**gateway_pids(stack), "rasa": stack.processes["rasa"].pid,
+                          "redis": stack.processes["redis"].pid, "client": os.getpid()})
         count = len(conversations)
+        if delivery_rate:
+            results["delivery"] = await delivery_latency(
+                http, base_urls, tokens, agent_gateway, holder, widget_gateway, clock,
+                send_frame, count, delivery_rate, meter)
         for name, label, send in (("as_is", "gateway", send_frame),
                                   ("as_is_post", "gateway-post", post)):
             if name not in series:
@@ -490,17 +530,22 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
                 (lambda: spies.append(_py_spy(profile, gateway_pid(stack))))
                 if profile and name == "as_is" else None
             )
-            results[name] = {
-                "paced": await ladder(clock, send, count, label, rates, meter),
-                "saturation": await measured(meter, saturate(
-                    clock, send, count, SATURATION_SECONDS, f"{label}-sat"), start_spy),
-            }
+            def saturation() -> Awaitable[dict]:
+                return measured(meter, saturate(
+                    clock, send, count, SATURATION_SECONDS, f"{label}-sat"), start_spy)
+
+            first = await saturation() if saturation_first else None
+            steps = await ladder(clock, send, count, label, rates, meter)
+            results[name] = {"paced": steps,
+                             "saturation": first if first is not None else await saturation()}
             for spy in spies:
                 spy.wait()
             print(f"  {label} saturation: {results[name]['saturation']['msg_per_s']:.0f} msg/s",
                   flush=True)
         if "rasa_stopped" not in series:
-            results["errors"] = clock.errors
+            results.update(errors=clock.errors, console_resets=client.console_resets,
+                           widgets_closed_by_gateway=client.widgets_closed)
+            await client.close()
             return results
 
         # Annotation fails fast once Rasa is gone (connection refused): the same relay
@@ -513,9 +558,64 @@ async def measure_gateway(stack, conversations_wanted: int, agent_emails: list[s
         }
         print("  gateway (Rasa stopped) saturation: "
               f"{results['rasa_stopped']['saturation']['msg_per_s']:.0f} msg/s", flush=True)
-        results["errors"] = clock.errors
+        results.update(errors=clock.errors, console_resets=client.console_resets,
+                       widgets_closed_by_gateway=client.widgets_closed)
         await client.close()
     return results
+
+
+async def agent_console(http: aiohttp.ClientSession, base_url: str,
+                        token: str) -> aiohttp.ClientWebSocketResponse:
+    return await http.ws_connect(f"{base_url}/api/agent/ws",
+                                 headers={"Authorization": f"Bearer {token}"})
+
+
+async def delivery_latency(http: aiohttp.ClientSession, base_urls: list[str], tokens: list[str],
+                           agent_gateway: list[int], holder: dict[str, int],
+                           widget_gateway: dict[str, int], clock: Clock, send: Sender,
+                           count: int, rate: int, meter: CpuMeter) -> dict:
+    """Customer socket -> the holder's console at a paced `rate`, timed on the widget's
+    own gateway and, with several gateways, on another one in the same run: each agent
+    also opens a console on every gateway it has none on, and every message is timed
+    at both of its holder's consoles, so the two differ only by the crossing."""
+    same = Clock(sent=clock.sent)  # the same sends, received on the widget's gateway
+
+    async def read(ws: aiohttp.ClientWebSocketResponse, agent: int, gateway: int) -> None:
+        async for frame in ws:
+            now = time.perf_counter()
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            event = json.loads(frame.data)
+            conversation_id = event.get("conversation_id")
+            if (event["type"] == "message" and event["message"]["sender"] == "customer"
+                    and holder.get(conversation_id) == agent
+                    and widget_gateway[conversation_id] == gateway):
+                same.receipt(event["message"]["text"], now)
+
+    extra = [(k, g) for k in range(len(tokens)) for g in range(len(base_urls))
+             if g != agent_gateway[k]]
+    sockets = [await agent_console(http, base_urls[g], tokens[k]) for k, g in extra]
+    readers = [asyncio.create_task(read(ws, k, g)) for ws, (k, g) in zip(sockets, extra)]
+    since = time.perf_counter()
+    step = await measured(meter, paced(clock, send, count, rate, DELIVERY_SECONDS,
+                                       f"delivery-{rate}"))
+    until = time.perf_counter()
+    while time.perf_counter() < until + DRAIN_SECONDS and sockets:
+        done = same.stats(since, until)
+        if not done["lost_or_late"]:
+            break
+        await asyncio.sleep(0.05)
+    for ws in sockets:
+        await ws.close()
+    for reader in readers:
+        reader.cancel()
+    if not sockets:  # one gateway: the holders' own consoles are on the widgets' gateway
+        return {"offered_per_s": rate, "same_gateway": step}
+    print(f"  delivery at {rate}/s, console on the widget's gateway: p50 "
+          f"{same.stats(since, until)['p50_ms']:.1f} ms; on another: p50 {step['p50_ms']:.1f} ms",
+          flush=True)
+    return {"offered_per_s": rate, "same_gateway": same.stats(since, until),
+            "other_gateway": step}
 
 
 def _py_spy(path: str, pid: int) -> subprocess.Popen:
@@ -528,9 +628,18 @@ def _py_spy(path: str, pid: int) -> subprocess.Popen:
     )
 
 
+def server_cpu(step: dict) -> float | None:
+    """The server's CPU ms per message: the gateways' together, or the floor's, the echo's."""
+    gateways = [v for k, v in step.items()
+                if k.startswith("gateway") and k.endswith("_cpu_ms_per_msg")]
+    if gateways:
+        return sum(gateways)
+    return next((step[f"{name}_cpu_ms_per_msg"] for name in ("floor", "echo")
+                 if f"{name}_cpu_ms_per_msg" in step), None)
+
+
 def cpu(step: dict) -> list[str]:
-    server = next((step[f"{name}_cpu_ms_per_msg"] for name in ("gateway", "floor", "echo")
-                   if f"{name}_cpu_ms_per_msg" in step), None)
+    server = server_cpu(step)
     rasa = step.get("rasa_cpu_ms_per_msg")
     client = step.get("client_cpu_ms_per_msg")
     return [f"{v:.2f}" if v is not None else "-" for v in (server, rasa, client)]
@@ -540,8 +649,7 @@ def cpu_capacity(step: dict, cores: int = 2) -> float:
     """Messages a second the processes' CPU per message allows on `cores` otherwise idle
     cores: each process (server, Rasa, the bench client) uses one core at most, and all
     together share them."""
-    per_process = [step.get(f"{name}_cpu_ms_per_msg", 0.0)
-                   for name in ("gateway", "floor", "echo", "rasa", "client")]
+    per_process = [v for k, v in step.items() if k.endswith("_cpu_ms_per_msg")]
     return 1000 / max(sum(per_process) / cores, max(per_process))
 
 
@@ -558,6 +666,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--postgres", action="store_true",
                         help="the gateway's database on PostgreSQL instead of SQLite")
+    parser.add_argument("--gateways", type=int, default=1,
+                        help="gateway processes sharing Redis (more than one: --postgres); "
+                        "every message crosses from one to another")
     parser.add_argument("--skip-echo", action="store_true")
     parser.add_argument("--skip-floor", action="store_true",
                         help="without the floor (bench/floor_server.py)")
@@ -573,7 +684,11 @@ def main() -> None:
     if unknown or "as_is" not in series:
         parser.error("--series: as_is and any of as_is_post, rasa_stopped")
     rates = tuple(int(r) for r in args.rates.split(",") if r)
+    if args.gateways > 1 and not args.postgres:
+        parser.error("--gateways above 1 needs --postgres")
     name = "relay-postgres" if args.postgres else "relay"
+    if args.gateways > 1:
+        name += f"-{args.gateways}-gateways"
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
 
@@ -589,7 +704,8 @@ def main() -> None:
 
     agent_emails = [f"bench-relay-{i}@baton.example" for i in range(args.agents)]
     print("gateway:", flush=True)
-    with running_stack(name, agents=agent_emails, postgres=args.postgres) as stack:
+    with running_stack(name, agents=agent_emails, postgres=args.postgres,
+                       gateways=args.gateways) as stack:
         stack.wait_ready(timeout=300)
         gateway = asyncio.run(asyncio.wait_for(
             measure_gateway(stack, args.conversations, agent_emails, series, rates,
@@ -615,7 +731,8 @@ def main() -> None:
     print_table(
         f"Relay customer -> agent socket, {args.conversations} conversations, "
         "widget socket sends unless noted, "
-        f"{args.agents} agents, {'PostgreSQL' if args.postgres else 'SQLite'} (latency in ms)",
+        f"{args.agents} agents, {'PostgreSQL' if args.postgres else 'SQLite'}"
+        f"{f', {args.gateways} gateways' if args.gateways > 1 else ''} (latency in ms)",
         ["server", "load", "msg/s", "p50", "p95", "p99", "lost", "server CPU ms/msg",
          "Rasa CPU ms/msg", "client CPU ms/msg"],
         rows,
@@ -644,6 +761,7 @@ def main() -> None:
         name,
         {
             "database": "postgresql" if args.postgres else "sqlite",
+            "gateways": args.gateways,
             "conversations": args.conversations,
             "agents": args.agents,
             "step_seconds": STEP_SECONDS,
