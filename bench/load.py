@@ -17,9 +17,11 @@ console or the customer's widget; more than once is a duplicate) and stored (rea
 the end through the customer API, which must give exactly the sent texts in the order
 they were sent, each once). Latency is send -> the other side's socket receiving it.
 The run is bounded: it stops sending at `--max-seconds` and reports what it did.
+`--gateways N` (with `--postgres`): agent k's console on gateway k mod N, its customers'
+widgets on the next one, so every message crosses from one gateway to another.
 
     .venv/gateway/bin/python bench/load.py [--customers 1000] [--agents 50]
-        [--messages 100000] [--rate 1000] [--postgres]
+        [--messages 100000] [--rate 1000] [--postgres] [--gateways N]
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import aiohttp
 from _common import (
     AGENT_PASSWORD,
     cpu_seconds,
-    gateway_pid,
+    gateway_pids,
     print_table,
     rss_kib,
     running_stack,
@@ -168,13 +170,16 @@ async def send_on_socket(ws: aiohttp.ClientWebSocketResponse, frame: dict, tally
     return True
 
 
-async def converse(http: aiohttp.ClientSession, base_url: str, dialogue: Dialogue,
+async def converse(http: aiohttp.ClientSession, widget_url: str, console_url: str,
+                   dialogue: Dialogue,
                    agent_token: str, console: aiohttp.ClientWebSocketResponse, rounds: int,
                    interval: float, deadline: float, offset: float, tally: Tally,
                    socket_sends: bool) -> None:
-    """One customer and their agent taking turns; one message every `interval` seconds."""
-    customer_url = f"{base_url}/api/conversations/{dialogue.id}/messages"
-    agent_url = f"{base_url}/api/agent/conversations/{dialogue.id}/messages"
+    """One customer and their agent taking turns; one message every `interval` seconds.
+    The customer sends to the gateway at `widget_url`, the agent to the one at
+    `console_url` (the same one unless there are several)."""
+    customer_url = f"{widget_url}/api/conversations/{dialogue.id}/messages"
+    agent_url = f"{console_url}/api/agent/conversations/{dialogue.id}/messages"
     next_at = time.perf_counter() + offset
     for r in range(rounds):
         for side, url, token, receiver, latencies in (
@@ -222,7 +227,11 @@ async def stored_texts(http: aiohttp.ClientSession, base_url: str, dialogue: Dia
 
 async def run(stack, customers: int, agents: int, messages: int, rate: float,
               max_seconds: float, socket_sends: bool = True) -> dict:
-    base_url = stack.base_url
+    """With several gateways (the stack's), agent k's console is on gateway k mod N and
+    its customers' widgets on the next gateway: every message crosses from one to
+    another, both ways."""
+    base_urls = stack.base_urls
+    gateways = len(base_urls)
     tally = Tally()
     results: dict = {}
     rounds = max(1, messages // (2 * customers))
@@ -232,30 +241,32 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
         started = time.perf_counter()
         semaphore = asyncio.Semaphore(8)
 
-        async def opened() -> Dialogue:
+        async def opened(index: int) -> Dialogue:
             async with semaphore:
-                return await open_dialogue(http, base_url)
+                return await open_dialogue(http, base_urls[index % gateways])
 
-        dialogues = list(await asyncio.gather(*(opened() for _ in range(customers))))
+        dialogues = list(await asyncio.gather(*(opened(i) for i in range(customers))))
         results["setup_handoffs_s"] = round(time.perf_counter() - started, 1)
         print(f"  {customers} customers handed off in {results['setup_handoffs_s']} s", flush=True)
 
         tokens = []
         for i in range(agents):
-            async with http.post(f"{base_url}/api/agent/login", json={
+            async with http.post(f"{base_urls[0]}/api/agent/login", json={
                 "email": f"load-{i}@baton.example", "password": AGENT_PASSWORD,
             }) as response:
                 tokens.append((await response.json())["token"])
-        consoles = [await http.ws_connect(f"{base_url}/api/agent/ws",
+        console_urls = [base_urls[k % gateways] for k in range(agents)]
+        widget_urls = [base_urls[(k + 1) % gateways] for k in range(agents)]
+        consoles = [await http.ws_connect(f"{console_urls[k]}/api/agent/ws",
                                           headers={"Authorization": f"Bearer {t}"})
-                    for t in tokens]
+                    for k, t in enumerate(tokens)]
         claim_sem = asyncio.Semaphore(16)
 
         async def claim(index: int, dialogue: Dialogue) -> None:
             dialogue.agent = index % agents
             async with claim_sem:
                 async with http.post(
-                    f"{base_url}/api/agent/conversations/{dialogue.id}/claim",
+                    f"{console_urls[dialogue.agent]}/api/agent/conversations/{dialogue.id}/claim",
                     headers={"Authorization": f"Bearer {tokens[dialogue.agent]}"},
                 ) as response:
                     if response.status != 200:
@@ -264,7 +275,7 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
         await asyncio.gather(*(claim(i, d) for i, d in enumerate(dialogues)))
         widgets = []
         for d in dialogues:
-            d.widget = await widget_socket(http, base_url, d.id, d.token)
+            d.widget = await widget_socket(http, widget_urls[d.agent], d.id, d.token)
             widgets.append(d.widget)
         held = [{d.id for d in dialogues if d.agent == i} for i in range(agents)]
         readers = [asyncio.create_task(read_socket(ws, CONSOLE, tally, "customer", held[i]))
@@ -276,32 +287,35 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
         await asyncio.sleep(2)  # the claims' own events settle before counting
 
         interval = customers / rate  # each dialogue's pace: all of them together offer `rate`
-        pid = gateway_pid(stack)
-        cpu_before, rss_before = cpu_seconds(pid), rss_kib(pid)
+        pids = list(gateway_pids(stack).values())
+        cpu_before = sum(cpu_seconds(pid) for pid in pids)
+        rss_before = sum(rss_kib(pid) for pid in pids)
         began = time.perf_counter()
         deadline = began + max_seconds
         await asyncio.gather(*(
-            converse(http, base_url, d, tokens[d.agent], consoles[d.agent], rounds, interval,
+            converse(http, widget_urls[d.agent], console_urls[d.agent], d, tokens[d.agent],
+                     consoles[d.agent], rounds, interval,
                      deadline,
                      offset=interval * i / customers, tally=tally, socket_sends=socket_sends)
             for i, d in enumerate(dialogues)
         ))
         elapsed = time.perf_counter() - began
-        cpu_used, rss_after = cpu_seconds(pid) - cpu_before, rss_kib(pid)
+        cpu_used = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+        rss_after = sum(rss_kib(pid) for pid in pids)
         print(f"  {tally.sent} messages in {elapsed:.0f} s; reading them back", flush=True)
 
         store_sem = asyncio.Semaphore(16)
 
         async def read_back(d: Dialogue) -> list[str]:
             async with store_sem:
-                return await stored_texts(http, base_url, d)
+                return await stored_texts(http, widget_urls[d.agent], d)
 
         stored = await asyncio.gather(*(read_back(d) for d in dialogues))
 
         async def resolve(d: Dialogue) -> None:
             async with store_sem:
                 async with http.post(
-                    f"{base_url}/api/agent/conversations/{d.id}/resolve",
+                    f"{console_urls[d.agent]}/api/agent/conversations/{d.id}/resolve",
                     headers={"Authorization": f"Bearer {tokens[d.agent]}"},
                 ) as response:
                     await response.read()
@@ -323,6 +337,7 @@ async def run(stack, customers: int, agents: int, messages: int, rate: float,
     duplicates = sum(max(0, n - 1) for n in tally.delivered.values())
     results.update({
         "customers": customers,
+        "gateways": gateways,
         "customer_sends": "widget socket" if socket_sends else "POST",
         "agent_sends": "console socket" if socket_sends else "POST",
         "agents": agents,
@@ -361,14 +376,22 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=600.0,
                         help="stop sending after this long, whatever is left")
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--gateways", type=int, default=1,
+                        help="gateway processes sharing Redis (more than one: --postgres); "
+                        "every message crosses from one to another")
     parser.add_argument("--post", action="store_true",
                         help="customers and agents send with POST instead of on their sockets")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
+    if args.gateways > 1 and not args.postgres:
+        parser.error("--gateways above 1 needs --postgres")
     name = "load-postgres" if args.postgres else "load"
+    if args.gateways > 1:
+        name += f"-{args.gateways}-gateways"
     emails = [f"load-{i}@baton.example" for i in range(args.agents)]
-    with running_stack(name, agents=emails, postgres=args.postgres) as stack:
+    with running_stack(name, agents=emails, postgres=args.postgres,
+                       gateways=args.gateways) as stack:
         stack.wait_ready(timeout=300)
         results = asyncio.run(asyncio.wait_for(
             run(stack, args.customers, args.agents, args.messages, args.rate, args.max_seconds,
@@ -378,7 +401,8 @@ def main() -> None:
     lat = results["latency_ms"]
     print_table(
         f"Load: {args.customers} customers, {args.agents} agents, offered {args.rate:.0f} msg/s, "
-        f"{'PostgreSQL' if args.postgres else 'SQLite'} (latency in ms)",
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}"
+        f"{f', {args.gateways} gateways' if args.gateways > 1 else ''} (latency in ms)",
         ["path", "n", "p50", "p95", "p99", "max"],
         [[k, v["n"], v["p50"], v["p95"], v["p99"], v["max"]] for k, v in lat.items()],
     )
