@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.METRICS] = Metrics()
     app[keys.WAITING_BOT_TURNS] = {}
     app[keys.LEARNED_WRITES] = asyncio.Lock()
+    app[keys.FIRST_REPLIES] = set()
     app.cleanup_ctx.extend(
         [
             setup_database,

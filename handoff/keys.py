@@ -56,3 +56,5 @@ REDIS: web.AppKey["aioredis.Redis | None"] = web.AppKey("redis")
 MISSES: web.AppKey["Misses"] = web.AppKey("misses")
 # Held while the learned training data is read and written (handoff.web.views.insights).
 LEARNED_WRITES: web.AppKey["asyncio.Lock"] = web.AppKey("learned_writes")
+# Conversations whose open handoff has its first reply recorded (handoff.conversations.agent_side).
+FIRST_REPLIES: web.AppKey[set[str]] = web.AppKey("first_replies")

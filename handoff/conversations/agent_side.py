@@ -110,7 +110,13 @@ async def do_agent_message(
             return await _agent_retry(app, conversation_id, agent, stored.seq)
         await publish_messages(app, conversation_id, [message], to_agents=True)
         # After the customer has the reply; the agent's answer waits for it (one update).
-        await _first_reply(app, conversation_id, message.created_at)
+        replied = app[keys.FIRST_REPLIES]
+        if conversation_id not in replied:
+            await _first_reply(app, conversation_id, message.created_at)
+            # A gateway alone knows every change of holder (status_changed forgets it
+            # then); among several, another's new handoff would go unseen here.
+            if app[keys.REDIS] is None:
+                replied.add(conversation_id)
         return AgentReply(message, created=True)
 
 

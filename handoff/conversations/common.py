@@ -104,6 +104,8 @@ async def status_changed(app: web.Application, conversation: Conversation) -> No
     agent = conversation.agent
     name, agent_id = (agent.name, agent.id) if agent is not None else (None, None)
     await app[keys.HOLDERS].changed(conversation.id, Holder(conversation.status, agent_id, name))
+    # A new handoff (or a requeue) may need its first reply recorded (agent_side).
+    app[keys.FIRST_REPLIES].discard(conversation.id)
     publisher = app[keys.PUBLISHER]
     await publisher.to_conversation(
         conversation.id, status_event(conversation.id, conversation.status, name)

@@ -344,3 +344,32 @@ def test_the_threshold_is_the_handoff_policys() -> None:
     # config.yml read as text: the gateway's environment has no YAML parser.
     found = re.findall(r"^\s+frustration_threshold:\s*([0-9.]+)\s*$", (ROOT / "config.yml").read_text(), re.M)
     assert [float(value) for value in found] == [FRUSTRATION_THRESHOLD]
+
+
+async def test_each_handoff_keeps_its_own_first_reply(
+    client: TestClient, agent_headers: dict[str, str]
+) -> None:
+    customer = await claimed(client, agent_headers)
+    path = f"/api/agent/conversations/{customer.id}"
+
+    async def reply(text: str) -> str:
+        sent = await client.post(f"{path}/messages", json={"text": text}, headers=agent_headers)
+        assert sent.status == 201
+        return (await sent.json())["message"]["created_at"]
+
+    async def first_replies() -> list[str | None]:
+        async with client.app[keys.DB].read() as db:
+            rows = await db.scalars(select(Handoff.first_reply_at)
+                                    .where(Handoff.conversation_id == customer.id).order_by(Handoff.id))
+            return [None if at is None else at.isoformat() for at in rows]
+
+    first = await reply("Hello, I am Maya.")
+    await reply("Let me look at your booking.")
+    assert await first_replies() == [first]
+    assert (await client.post(f"{path}/resolve", json={}, headers=agent_headers)).status == 200
+    await customer.say("a person please, again")
+    assert await first_replies() == [first, None]
+    assert (await client.post(f"{path}/claim", headers=agent_headers)).status == 200
+    second = await reply("Back again? Tell me.")
+    await reply("Done.")
+    assert await first_replies() == [first, second]
