@@ -28,7 +28,6 @@ ASSIGNED, NEW_TOPIC, IGNORED = "assigned", "new_topic", "ignored"
 LABELS = Path(__file__).resolve().parent.parent / "static" / "labels.json"
 # Intents that are no topic of their own: what the bot answers when it cannot.
 NOT_ASSIGNABLE = frozenset({"out_of_scope", "nlu_fallback", "human_handoff"})
-MAX_NAME = 120
 
 
 class DecisionError(ValueError):
@@ -60,8 +59,6 @@ async def decide(
         name = " ".join((name or "").split())
         if not name:
             raise DecisionError("'name' is required for a new topic", "name")
-        if len(name) > MAX_NAME:
-            raise DecisionError(f"'name' is at most {MAX_NAME} characters", "name")
     elif decision not in ("ignore", "reopen"):
         raise DecisionError(
             "'decision' must be one of: assign, new_topic, ignore, reopen", "decision"
