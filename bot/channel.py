@@ -3,7 +3,8 @@
 Every request says who has the conversation (``mode``); the channel first makes the
 tracker agree (pause for a human, resume for the bot), then handles the message and
 answers with the bot's messages, what the NLU understood, the paused flag and the handoff.
-``/webhook`` and ``/state`` need the internal secret (bot/internal_auth.py); the health
+``/forget`` deletes conversations' trackers (the gateway's retention and erasure).
+``/webhook``, ``/state`` and ``/forget`` need the internal secret (bot/internal_auth.py); the health
 route stays open, it tells nothing but whether a model is loaded.
 """
 
@@ -30,6 +31,7 @@ from sanic.response import HTTPResponse
 
 from bot import rasa_speedups
 from bot.conversation import disruption_of, frustration_of
+from bot.forgetting import MAX_SENDERS, CannotForget, forget
 from bot.internal_auth import SECRET_ENV, internal_secret, refusal
 from bot.nlu.misses import MISS_VECTOR
 
@@ -160,6 +162,22 @@ async def handle_state(agent: Agent, body: Mapping[Text, Any]) -> Dict[Text, Any
     return {"paused": tracker.is_paused()}
 
 
+def senders_of(request: Request) -> List[Text]:
+    """``/forget``'s body: ``{"senders": [conversation ids]}``."""
+    try:
+        body = request.json
+    except Exception as error:  # Sanic raises its own InvalidUsage for broken JSON
+        raise BadRequest("the body is not JSON") from error
+    senders = body.get("senders") if isinstance(body, dict) else None
+    if not isinstance(senders, list) or not all(
+        isinstance(sender, str) and sender for sender in senders
+    ):
+        raise BadRequest("'senders' must be a list of non-empty strings")
+    if len(senders) > MAX_SENDERS:
+        raise BadRequest(f"at most {MAX_SENDERS} senders at once")
+    return senders
+
+
 async def handle_webhook(
     agent: Agent,
     body: Mapping[Text, Any],
@@ -239,6 +257,23 @@ class BatonInput(InputChannel):
                 return response.json(await handle_state(agent, _json_body(request)))
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
+
+        @webhook.route("/forget", methods=["POST"])
+        async def forget_trackers(request: Request) -> HTTPResponse:
+            refused = refusal(request, self.secret)
+            if refused is not None:
+                return refused
+            agent = ready_agent(request)
+            if agent is None:
+                return response.json({"error": "no model loaded"}, status=503)
+            try:
+                senders = senders_of(request)
+                await forget(agent, senders)
+            except BadRequest as error:
+                return response.json({"error": str(error)}, status=400)
+            except CannotForget as error:
+                return response.json({"error": str(error)}, status=501)
+            return response.json({"forgotten": len(senders)})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
