@@ -1,7 +1,10 @@
-"""The gateway's access log, with secrets taken out of the URLs it writes.
+"""The gateway's access log, with secrets and customers' details taken out of the URLs it
+writes.
 
 No client of ours puts a secret in a URL, but an old or a hand-made one may
 (``?token=...``), and whoever reads the log could then act as that customer or agent.
+Searches do put what names a customer there (History's ``q``, the privacy search's
+``email``, ``phone``, ``booking_reference``): the log would keep it past its erasure.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from aiohttp.web import BaseRequest, StreamResponse
 
 REDACTED = "[redacted]"
 # Query parameters whose values are secrets by their name (as Rails' filter_parameters).
-SECRET_NAME = re.compile(r"token|ticket|secret|passw|auth|session|key|sig|credential|otp|code", re.I)
+SECRET_NAME = re.compile(
+    r"token|ticket|secret|passw|auth|session|key|sig|credential|otp|code"
+    r"|email|phone|booking|^q$", re.I
+)
 # Anything shaped like one of our tokens (secrets.token_urlsafe(32): 43 characters),
 # wherever it is; conversation ids (32 hex digits) are shorter.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{40,}")
