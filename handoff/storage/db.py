@@ -29,6 +29,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # What retention and erasure delete is overwritten with zeros, not left in the file's
+    # free pages (Debian's SQLite does so by default; other builds do not).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
