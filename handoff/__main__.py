@@ -1,4 +1,4 @@
-"""`python -m handoff [serve|migrate|ensure-agent]`."""
+"""`python -m handoff [serve|migrate|ensure-agent|retention]`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from aiohttp import web
 from handoff.access.agents import ensure_agent
 from handoff.agent_tools.canned_seed import seed_canned
 from handoff.app import create_app
+from handoff.conversations.retention import sweep_once
 from handoff.settings import ROOT, Settings
 from handoff.storage.db import upgrade
 from handoff.web.access_log import AccessLog
@@ -35,6 +36,17 @@ def _demo_credentials() -> dict[str, str]:
     DEMO_AGENT_FILE.write_text(json.dumps(credentials))
     DEMO_AGENT_FILE.chmod(0o600)
     return credentials
+
+
+def retention_command(settings: Settings) -> None:
+    """One retention sweep, as the gateway runs them, with the settings' Rasa processes."""
+    done = asyncio.run(sweep_once(settings))
+    forgotten = ("Rasa could not be reached: it forgets them at the next sweep"
+                 if done.forgotten is None else f"{done.forgotten} trackers deleted from Rasa")
+    print(f"Retention ({settings.retention_days} days): "
+          f"{len(done.redacted.conversations)} conversations redacted, "
+          f"{done.redacted.messages} messages and {done.redacted.notes} notes deleted; "
+          f"{forgotten}")
 
 
 def ensure_agent_command(settings: Settings, args: argparse.Namespace) -> None:
@@ -97,6 +109,11 @@ def main() -> None:
     agent.add_argument("--password")
     agent.add_argument("--name")
     agent.add_argument("--role", default="agent", choices=["agent", "supervisor"])
+    sub.add_parser(
+        "retention",
+        help="redact the conversations past BATON_RETENTION_DAYS now (the gateway also "
+        "does every BATON_RETENTION_SWEEP_SECONDS)",
+    )
     args = parser.parse_args()
 
     logging.basicConfig(
@@ -108,6 +125,8 @@ def main() -> None:
         upgrade(settings.database_url)
     elif args.command == "ensure-agent":
         ensure_agent_command(settings, args)
+    elif args.command == "retention":
+        retention_command(settings)
     else:
         if not settings.internal_secret:
             raise SystemExit(

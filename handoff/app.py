@@ -29,7 +29,8 @@ from handoff.live.publisher import setup_sockets
 from handoff.live.sockets import close_all_sockets
 from handoff.routing.turns import setup_turns
 from handoff.storage.writer import setup_writer
-from handoff.web.views import agent, console, customer, history, insights, ops, pages
+from handoff.conversations.retention import setup_retention
+from handoff.web.views import agent, console, customer, history, insights, ops, pages, privacy
 from handoff.web.views.origins import origin_allowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -79,7 +80,7 @@ async def setup_holders(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_routes(app: web.Application) -> None:
-    for module in (customer, agent, console, history, insights, ops, pages):
+    for module in (customer, agent, console, history, insights, privacy, ops, pages):
         app.router.add_routes(module.routes)
 
 
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             setup_turns,
             presence(on_expired=do_agent_gone),
             setup_annotations,
+            setup_retention,
         ]
     )
     app.cleanup_ctx.extend([setup_catalogue, setup_fulfilment])

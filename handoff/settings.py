@@ -48,6 +48,12 @@ def _timezone(env: dict[str, str], name: str) -> str:
     return raw
 
 
+def _at_least_zero(env: dict[str, str], name: str, value: float) -> float:
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {env.get(name)!r}")
+    return value
+
+
 def zone_of(name: str) -> dt.tzinfo:
     # UTC needs no time zone database, which a bare machine may lack.
     return dt.timezone.utc if name == "UTC" else zoneinfo.ZoneInfo(name)
@@ -128,6 +134,11 @@ class Settings:
     # The unanswered questions supervisors assigned to intents, as Rasa NLU training data
     # (handoff.insights.learning); `make train` includes it.
     learned_file: Path = field(default_factory=default_learned_file)
+    # Days after its last message that a conversation's transcript and its customer's
+    # details are deleted, counts kept (handoff.conversations.retention); 0 keeps them.
+    retention_days: int = 0
+    # How often the gateway looks for conversations past that; 0: never by itself.
+    retention_sweep_seconds: float = 3600.0
 
     @property
     def rasa_processes(self) -> tuple[str, ...]:
@@ -175,4 +186,10 @@ class Settings:
             internal_secret=env.get("BATON_INTERNAL_SECRET", "").strip(),
             timezone=timezone,
             redis_url=env.get("BATON_REDIS_URL", "").strip(),
+            retention_days=int(_at_least_zero(env, "BATON_RETENTION_DAYS",
+                                              _int(env, "BATON_RETENTION_DAYS", 0))),
+            retention_sweep_seconds=_at_least_zero(
+                env, "BATON_RETENTION_SWEEP_SECONDS",
+                _float(env, "BATON_RETENTION_SWEEP_SECONDS", 3600.0),
+            ),
         )

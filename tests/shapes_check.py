@@ -20,7 +20,7 @@ import msgspec
 from aiohttp import ClientRequest, ClientResponse, ClientWebSocketResponse, WSMessage, WSMsgType
 from aiohttp.client_middlewares import ClientHandlerType
 
-from handoff.shapes import http, insights
+from handoff.shapes import http, insights, privacy
 from handoff.shapes.events import ConsoleEvent, WidgetEvent
 from handoff.web.openapi import openapi_document
 
@@ -74,7 +74,7 @@ def _shape(response: dict[str, Any]) -> type[msgspec.Struct] | None:
     match = _REF.fullmatch(schema.get("$ref", ""))
     assert match, f"a response schema that is not one shape: {schema}"
     name = match.group(1)
-    return getattr(http, name, None) or getattr(insights, name)
+    return getattr(http, name, None) or getattr(insights, name, None) or getattr(privacy, name)
 
 
 def _operations() -> Iterator[tuple[re.Pattern[str], str, dict[tuple[str, int], type]]]:

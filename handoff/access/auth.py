@@ -143,8 +143,9 @@ async def require_session(request: web.Request, db: AsyncSession) -> AgentSessio
 class TokenHashes:
     """Conversation id -> its token's hash, for the ids seen lately.
 
-    A token never changes, so a cached hash is as good as the row; it spares every
-    customer request a database read.
+    A token changes only when its conversation is redacted, and the redacting process
+    forgets it here, so a cached hash is as good as the row; it spares every customer
+    request a database read.
     """
 
     def __init__(self, size: int = 100_000) -> None:
@@ -156,6 +157,10 @@ class TokenHashes:
         if found is not None:
             self._hashes.move_to_end(conversation_id)
         return found
+
+    def forget(self, conversation_id: str) -> None:
+        """A redacted conversation's token no longer works (handoff.conversations.retention)."""
+        self._hashes.pop(conversation_id, None)
 
     def put(self, conversation_id: str, hashed: str) -> None:
         self._hashes[conversation_id] = hashed

@@ -98,6 +98,19 @@ class RasaPool:
                 failure = exc
         raise failure
 
+    async def forget(self, conversation_ids: list[str]) -> None:
+        """Every process deletes its trackers of these conversations: processes that share
+        a tracker store find nothing left after the first, but one with a store of its own
+        (in memory) holds its own copy. BotUnavailable unless every process did."""
+        results = await asyncio.gather(
+            *(process.rasa.forget(conversation_ids) for process in self.processes.values()),
+            return_exceptions=True,
+        )
+        failures = [f"{name}: {result}" for name, result in zip(self.processes, results)
+                    if isinstance(result, BaseException)]
+        if failures:
+            raise BotUnavailable("; ".join(failures))
+
     async def ready(self) -> dict[str, bool]:
         """Rasa is ready while any process is; with several, each says if it is."""
         first = next(iter(self.processes.values()))

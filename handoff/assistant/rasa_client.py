@@ -111,6 +111,7 @@ class RasaClient:
                                    limit=CONNECTIONS, idle_seconds=KEEPALIVE_SECONDS)
         self._timeout = timeout
         self._state = f"{rasa_url}/webhooks/baton/state"
+        self._forget = f"{rasa_url}/webhooks/baton/forget"
         self._health = f"{rasa_url}/webhooks/baton/"
         self._actions_health = f"{actions_url}/health"
 
@@ -155,6 +156,17 @@ class RasaClient:
         try:
             async with self._session.post(
                 self._state, json={"sender": conversation_id, "mode": mode}, headers=self._auth
+            ) as response:
+                if response.status != 200:
+                    raise BotUnavailable(_refusal(response.status))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise BotUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def forget(self, conversation_ids: list[str]) -> None:
+        """Deletes Rasa's trackers of these conversations (bot/channel.py's /forget)."""
+        try:
+            async with self._session.post(
+                self._forget, json={"senders": conversation_ids}, headers=self._auth
             ) as response:
                 if response.status != 200:
                     raise BotUnavailable(_refusal(response.status))

@@ -108,7 +108,8 @@ def _text_filter(text: str) -> ColumnElement[bool]:
 
 def conversations_query(query: HistoryQuery) -> Select[tuple[Conversation]]:
     """The page's conversations, one more than the limit (is there a next page?)."""
-    statement = select(Conversation)
+    # A redacted conversation has no transcript to show (handoff.conversations.retention).
+    statement = select(Conversation).where(Conversation.redacted_at.is_(None))
     if query.state is not None:
         statement = statement.where(_state_filter(query.state))
     if query.reason is not None:

@@ -18,13 +18,22 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from sqlalchemy import and_, select
+from aiohttp import web
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff import keys
 from handoff.storage.audit import record_audit
-from handoff.storage.models import Agent, Message, UnansweredMessage, UnansweredTopic, utcnow
+from handoff.storage.models import (
+    TOPIC_ASSIGNED,
+    Agent,
+    Message,
+    UnansweredMessage,
+    UnansweredTopic,
+    utcnow,
+)
 
-ASSIGNED, NEW_TOPIC, IGNORED = "assigned", "new_topic", "ignored"
+ASSIGNED, NEW_TOPIC, IGNORED = TOPIC_ASSIGNED, "new_topic", "ignored"
 LABELS = Path(__file__).resolve().parent.parent / "static" / "labels.json"
 # Intents that are no topic of their own: what the bot answers when it cannot.
 NOT_ASSIGNABLE = frozenset({"out_of_scope", "nlu_fallback", "human_handoff"})
@@ -71,6 +80,12 @@ async def decide(
     topic.name = name if decision == "new_topic" else None
     topic.decided_by_id = agent.id if topic.decision else None
     topic.decided_at = utcnow() if topic.decision else None
+    if topic.decision != ASSIGNED:
+        # Texts kept only as training data (handoff.conversations.retention) go with it.
+        await db.execute(
+            update(UnansweredMessage).where(UnansweredMessage.topic_id == topic_id)
+            .values(text=None).execution_options(synchronize_session=False)
+        )
     await record_audit(db, f"topic_{decision}", agent=agent, details={
         "topic_id": topic_id,
         **({"intent": intent} if decision == "assign" else {}),
@@ -87,17 +102,18 @@ def _example(text: str) -> str:
 
 
 async def learned_examples(db: AsyncSession) -> dict[str, list[str]]:
-    """Every message of every assigned topic, by intent, each once, in order."""
+    """Every message of every assigned topic, by intent, each once, in order: from the
+    transcript, or the text kept when retention deleted that."""
     rows = await db.execute(
-        select(UnansweredTopic.intent, Message.text)
+        select(UnansweredTopic.intent, func.coalesce(Message.text, UnansweredMessage.text))
         .join(UnansweredMessage, UnansweredMessage.topic_id == UnansweredTopic.id)
-        .join(Message, and_(Message.conversation_id == UnansweredMessage.conversation_id,
-                            Message.seq == UnansweredMessage.seq))
+        .outerjoin(Message, and_(Message.conversation_id == UnansweredMessage.conversation_id,
+                                 Message.seq == UnansweredMessage.seq))
         .where(UnansweredTopic.decision == ASSIGNED)
     )
     examples: dict[str, set[str]] = defaultdict(set)
     for intent, text in rows:
-        line = _example(text)
+        line = _example(text or "")
         if line:
             examples[intent].add(line)
     return {intent: sorted(examples[intent]) for intent in sorted(examples)}
@@ -127,3 +143,13 @@ def _write(path: Path, text: str) -> None:
 async def write_learned(path: Path, text: str) -> None:
     """Replaces the file at once (a reader sees the old one or the new one)."""
     await asyncio.to_thread(_write, path, text)
+
+
+async def rewrite_learned(app: web.Application) -> int:
+    """Writes the training data of every assigned topic to Settings.learned_file, one
+    writer at a time so the file ends with the latest; how many examples it has."""
+    async with app[keys.LEARNED_WRITES]:
+        async with app[keys.DB].read() as db:
+            examples = await learned_examples(db)
+        await write_learned(app[keys.SETTINGS].learned_file, as_training_data(examples))
+    return sum(len(texts) for texts in examples.values())

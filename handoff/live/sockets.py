@@ -28,6 +28,8 @@ _encode = msgspec.json.Encoder().encode
 MAX_UNSENT = 4 * 1024 * 1024
 # Close code for a console whose session expired or was revoked (the console signs in).
 SESSION_ENDED = 4401
+# Close code for a widget whose conversation was deleted (widget.js forgets it).
+CONVERSATION_GONE = 4404
 # How long a socket that is being closed may take to read what was queued for it.
 CLOSE_WAIT_SECONDS = 10.0
 
@@ -106,6 +108,11 @@ class SocketRegistry:
         """Closes the consoles of a session that was revoked: 4401, sign in again."""
         for ws in [ws for ws, s in self._session_of.items() if s == session]:
             self.close(ws, SESSION_ENDED, b"session ended")
+
+    def end_conversation(self, conversation_id: str) -> None:
+        """Closes a redacted conversation's widgets: 4404, and widget.js starts afresh."""
+        for ws in list(self.conversations.get(conversation_id, ())):
+            self.close(ws, CONVERSATION_GONE, b"conversation not found")
 
     def close(self, ws: web.WebSocketResponse, code: int, message: bytes) -> None:
         """Closes a socket after what is queued for it; its handler cleans up."""

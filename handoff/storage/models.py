@@ -59,6 +59,8 @@ STATUS_AGENT = "agent"
 STATUSES = (STATUS_BOT, STATUS_WAITING, STATUS_AGENT)
 
 SENDERS = ("customer", "bot", "agent", "system")
+# UnansweredTopic.decision of a topic whose questions are training data for its intent.
+TOPIC_ASSIGNED = "assigned"
 HANDOFF_REASONS = ("requested", "frustration", "disruption", "bot_failure", "bot_unavailable")
 
 
@@ -88,8 +90,12 @@ class AgentSession(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    # History lists conversations newest first (handoff.conversations.history).
-    __table_args__ = (Index("ix_conversations_created_at", "created_at", "id"),)
+    # History lists conversations newest first (handoff.conversations.history); retention
+    # finds those idle longest.
+    __table_args__ = (
+        Index("ix_conversations_created_at", "created_at", "id"),
+        Index("ix_conversations_updated_at", "updated_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))
@@ -105,6 +111,12 @@ class Conversation(Base):
     agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
     # When the customer's last widget connection closed; null while one is open.
     customer_left_at: Mapped[Optional[dt.datetime]]
+    # When its transcript and the customer's details were deleted, and why ("retention"
+    # or "erasure"): the row stays, with what the insights count (handoff.conversations.retention).
+    redacted_at: Mapped[Optional[dt.datetime]]
+    redaction: Mapped[Optional[str]] = mapped_column(String(16))
+    # Rasa's copy of the conversation is still to be deleted (Rasa was not reachable).
+    assistant_forget_pending: Mapped[bool] = mapped_column(default=False)
 
     handoff: Mapped[Optional["Handoff"]] = relationship(
         foreign_keys=[handoff_id], lazy="joined", post_update=True
@@ -319,6 +331,9 @@ class UnansweredMessage(Base):
     topic_id: Mapped[int] = mapped_column(ForeignKey("unanswered_topics.id"))
     intent: Mapped[str] = mapped_column(String(32))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The message's text, kept when retention deleted the transcript while the topic was
+    # assigned to an intent: a supervisor chose it as training data (handoff.insights.learning).
+    text: Mapped[Optional[str]] = mapped_column(Text)
 
 
 class FrustrationSignal(Base):

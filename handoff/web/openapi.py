@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from handoff.shapes import events, http, insights
+from handoff.shapes import events, http, insights, privacy
 
 _REF = "#/components/schemas/{name}"
 
@@ -38,6 +38,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "Refused",
         404: "Not found",
         409: "Not allowed in the conversation's current state",
+        410: "Its transcript was deleted (retention or erasure)",
         413: "Too large",
         429: "Too many requests: wait Retry-After seconds",
         503: "Storage unavailable for a moment: retry after Retry-After seconds",
@@ -57,7 +58,7 @@ _AGENT = [{"agentToken": []}, {"agentCookie": []}]
 # Every Struct of the shapes, and the socket unions (named here; a union has no class).
 _STRUCTS = [
     value
-    for module in (http, events, insights)
+    for module in (http, events, insights, privacy)
     for value in vars(module).values()
     if isinstance(value, type)
     and issubclass(value, msgspec.Struct)
@@ -197,7 +198,7 @@ PATHS: dict[str, Any] = {
             "summary": "A conversation with its handoff and whole transcript",
             "security": _AGENT,
             "parameters": [_ID],
-            "responses": {"200": _ok("ConversationDetail"), **_errors(401, 404)},
+            "responses": {"200": _ok("ConversationDetail"), **_errors(401, 404, 410)},
         }
     },
     "/api/agent/conversations/{id}/claim": {
@@ -419,6 +420,36 @@ PATHS: dict[str, Any] = {
                         "content": {"application/yaml": {"schema": {"type": "string"}}}},
                 **_errors(401, 403),
             },
+        }
+    },
+    "/api/agent/privacy": {
+        "get": {
+            "summary": "The retention period (BATON_RETENTION_DAYS) and how many "
+            "conversations were redacted (supervisors)",
+            "security": _AGENT,
+            "responses": {"200": _ok("RetentionPolicy"), **_errors(401, 403)},
+        }
+    },
+    "/api/agent/privacy/conversations": {
+        "get": {
+            "summary": "The conversations that name a customer: the email or phone they left "
+            "or typed, or a booking reference (supervisors; at least one of the three)",
+            "security": _AGENT,
+            "parameters": [
+                {"name": name, "in": "query", "schema": {"type": "string", "maxLength": 320}}
+                for name in ("email", "phone", "booking_reference")
+            ],
+            "responses": {"200": _ok("CustomerConversations"), **_errors(400, 401, 403)},
+        }
+    },
+    "/api/agent/privacy/erasures": {
+        "post": {
+            "summary": "Erase conversations: their transcript, notes, contact details, "
+            "rating comments and Rasa's copy are deleted, their counts kept for the insights "
+            "(supervisors; audited). Refused whole (409) while one is with the team.",
+            "security": _AGENT,
+            "requestBody": _body("ErasureIn"),
+            "responses": {"200": _ok("Erased"), **_errors(400, 401, 403, 404, 409, 413)},
         }
     },
     "/healthz": {"get": {"summary": "The gateway is up", "responses": {"200": _ok("Health")}}},

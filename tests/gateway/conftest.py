@@ -80,12 +80,15 @@ def make_client(
     aiohttp_client: Callable[..., Awaitable[TestClient]],
     fake_rasa: tuple[FakeRasa, str],
     database_url: str,
+    tmp_path: Path,
 ) -> MakeClient:
     async def make(**overrides: Any) -> TestClient:
         _, rasa_url = fake_rasa
         settings = Settings(
             database_url=database_url, rasa_url=rasa_url, actions_url=rasa_url, rasa_timeout=5,
             internal_secret=INTERNAL_SECRET,
+            # Never the repository's var/learned_nlu.yml, which `make train` would read.
+            learned_file=tmp_path / "learned_nlu.yml",
         )
         # Every socket frame a test reads, and every API answer, is checked against its shape.
         return await aiohttp_client(

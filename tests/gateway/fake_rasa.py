@@ -33,11 +33,15 @@ class FakeRasa:
     # Webhook calls being answered now, and the most there ever were at once.
     in_flight: int = 0
     max_in_flight: int = 0
+    # The conversations /forget was asked to delete, in order (bot/forgetting.py).
+    forgotten: list[str] = field(default_factory=list)
+    forget_calls: list[list[str]] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/webhooks/baton/webhook", self.webhook)
         app.router.add_post("/webhooks/baton/state", self.state)
+        app.router.add_post("/webhooks/baton/forget", self.forget)
         app.router.add_get("/webhooks/baton/", self.health)
         app.router.add_get("/health", self.health)
         return app
@@ -59,6 +63,16 @@ class FakeRasa:
         self.state_calls.append(body)
         self._sync(body["sender"], body["mode"])
         return web.json_response({"paused": body["sender"] in self.paused})
+
+    async def forget(self, request: web.Request) -> web.Response:
+        if self.broken:
+            return web.json_response({"error": "down"}, status=500)
+        if self._refuses("forget", request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        senders = (await request.json())["senders"]
+        self.forgotten += senders
+        self.forget_calls.append(senders)
+        return web.json_response({"forgotten": len(senders)})
 
     def _sync(self, sender: str, mode: str) -> None:
         if mode == "human":

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import column, insert, select, table
 
 from handoff import keys
 from handoff.assistant.frustration import frustrated_signals
 from handoff.storage.db import _alembic_config, make_engine
-from handoff.storage.models import Conversation, FrustrationSignal, Handoff, Message
+from handoff.storage.models import FrustrationSignal, Handoff, Message, UTCDateTime
 
 from .conftest import Customer
 from .fake_rasa import FakeRasa
@@ -88,7 +88,13 @@ async def test_the_migration_marks_what_was_stored_before(tmp_path: Path) -> Non
     ids = [uuid.uuid4().hex for _ in range(3)]
     engine = make_engine(url)
     async with engine.begin() as db:
-        await db.execute(insert(Conversation), [
+        # Revision 0007's conversations: the model has columns added since.
+        conversations = table(
+            "conversations", column("id"), column("token_hash"), column("status"),
+            column("last_seq"), column("created_at", UTCDateTime()),
+            column("updated_at", UTCDateTime()),
+        )
+        await db.execute(insert(conversations), [
             {"id": cid, "token_hash": "x", "status": "bot", "last_seq": 1, "created_at": now,
              "updated_at": now} for cid in ids
         ])

@@ -134,6 +134,33 @@ async def test_responses_match_the_document_and_every_endpoint_is_covered(
     assert documented - api.seen == set()
 
 
+async def _privacy(
+    api: CheckedClient, cid: str, agent: dict[str, str], boss: dict[str, str]
+) -> None:
+    """The retention policy, a customer found by their email, an erasure."""
+    privacy = "/api/agent/privacy"
+    await api.call("GET", privacy, 200, headers=boss)
+    await api.call("GET", privacy, 403, headers=agent)
+    find = f"{privacy}/conversations"
+    found = await api.call("GET", find, 200, path=f"{find}?email=ana@example.com", headers=boss)
+    assert [c["id"] for c in found["conversations"]] == [cid]
+    await api.call("GET", find, 400, headers=boss)
+    erasures = f"{privacy}/erasures"
+    await api.call("POST", erasures, 409, headers=boss,
+                   json={"conversation_ids": [cid], "reason": "asked"})
+    await api.call("POST", erasures, 404, headers=boss,
+                   json={"conversation_ids": ["nope"], "reason": "asked"})
+    await api.call("POST", erasures, 400, headers=boss, json={"conversation_ids": []})
+    await api.call("POST", erasures, 413, headers=boss,
+                   json={"conversation_ids": [cid], "reason": "x" * 501})
+    other = await api.call("POST", "/api/conversations", 201)
+    erased = await api.call("POST", erasures, 200, headers=boss,
+                            json={"conversation_ids": [other["id"]], "reason": "asked"})
+    assert erased["erased"] == [other["id"]]
+    await api.call("GET", "/api/agent/conversations/{id}", 410,
+                   path=f"/api/agent/conversations/{other['id']}", headers=agent)
+
+
 async def _agent_tools(api: CheckedClient, client: TestClient, cid: str, agent: dict[str, str]) -> None:
     """Notes, canned responses, empowered actions and approvals, audit, transfer."""
     await ensure_agent(client.app[keys.SETTINGS].database_url, "ines@example.com",
@@ -205,6 +232,7 @@ async def _agent_tools(api: CheckedClient, client: TestClient, cid: str, agent: 
     learned = await api.call("GET", f"{insights}/training-data", 200, headers=boss)
     assert learned.endswith('version: "3.1"\nnlu: []\n')
     await api.call("GET", f"{insights}/training-data", 403, headers=agent)
+    await _privacy(api, cid, agent, boss)
 
     transfer = "/api/agent/conversations/{id}/transfer"
     await api.call("POST", transfer, 400, path=f"{base}/transfer", headers=agent, json={})

@@ -136,6 +136,9 @@ async def conversation_detail(request: web.Request) -> web.Response:
         conversation = await db.get(Conversation, request.match_info["id"])
         if conversation is None:
             raise json_error(web.HTTPNotFound, "conversation not found")
+        if conversation.redacted_at is not None:
+            raise json_error(web.HTTPGone, f"this conversation's transcript was deleted on "
+                             f"{conversation.redacted_at:%Y-%m-%d} ({conversation.redaction})")
         messages = await transcript(db, conversation.id)
         handoffs = await handoffs_of(db, conversation.id)
         latest = conversation.handoff or (handoffs[-1] if handoffs else None)

@@ -21,7 +21,7 @@ from handoff.insights.learning import (
     as_training_data,
     decide,
     learned_examples,
-    write_learned,
+    rewrite_learned,
 )
 from handoff.insights.report import Span, insights
 from handoff.live.serializers import agent_ref, iso
@@ -113,12 +113,7 @@ async def topic_decision(request: web.Request) -> web.Response:
             decided_by=agent_ref(supervisor) if topic.decision else None, decided_at=iso(topic.decided_at),
             training_examples=0,
         )
-    # One decision's training data written at a time, so the file ends with the latest.
-    async with request.app[keys.LEARNED_WRITES]:
-        async with request.app[keys.DB].read() as db:
-            examples = await learned_examples(db)
-        await write_learned(request.app[keys.SETTINGS].learned_file, as_training_data(examples))
-    decided.training_examples = sum(len(texts) for texts in examples.values())
+    decided.training_examples = await rewrite_learned(request.app)
     return shaped(decided)
 
 
