@@ -328,8 +328,8 @@ async def test_one_sweep_from_the_command_line(
 
 
 def test_the_migration_keeps_every_row(tmp_path: Path) -> None:
-    """0009 adds its columns in place: a rebuilt conversations table would cascade to its
-    messages and handoffs on SQLite."""
+    """0009 adds and drops its columns in place: a rebuilt conversations table would
+    cascade to its messages and handoffs on SQLite."""
     path = tmp_path / "old.db"
     config = _alembic_config(f"sqlite+aiosqlite:///{path}")
     command.upgrade(config, "0008")
@@ -341,13 +341,21 @@ def test_the_migration_keeps_every_row(tmp_path: Path) -> None:
                    "priority) VALUES ('c1', 'requested', '{}', '2026-11-01 09:00:00', 0)")
         db.execute("INSERT INTO messages (conversation_id, seq, sender, text, created_at) "
                    "VALUES ('c1', 1, 'customer', 'hi', '2026-11-01 09:00:00')")
-    command.upgrade(config, "head")
+    command.upgrade(config, "0009")
     with sqlite3.connect(path) as db:
         counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                   for t in ("conversations", "handoffs", "messages")]
         added = db.execute("SELECT redacted_at, redaction, assistant_forget_pending "
                            "FROM conversations").fetchall()
     assert (counts, added) == ([1, 1, 1], [(None, None, 0)])
+    # And down again, with the rows.
+    command.downgrade(config, "0008")
+    with sqlite3.connect(path) as db:
+        counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("conversations", "handoffs", "messages")]
+        columns = [row[1] for row in db.execute("PRAGMA table_info(conversations)")]
+    assert counts == [1, 1, 1]
+    assert "redacted_at" not in columns
 
 
 # PostgreSQL's dead rows go at its (auto)vacuum (docs/deployment.md).

@@ -35,9 +35,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("unanswered_messages") as batch:
-        batch.drop_column("text")
+    # ALTER TABLE DROP COLUMN (SQLite 3.35 and later, PostgreSQL), again never a batch.
+    op.execute("ALTER TABLE unanswered_messages DROP COLUMN text")
     op.drop_index("ix_conversations_updated_at", table_name="conversations")
-    with op.batch_alter_table("conversations") as batch:
-        for column in ("assistant_forget_pending", "redaction", "redacted_at"):
-            batch.drop_column(column)
+    for column in ("assistant_forget_pending", "redaction", "redacted_at"):
+        op.execute(f"ALTER TABLE conversations DROP COLUMN {column}")
