@@ -1,6 +1,7 @@
 """The gateway's tables: conversations, their messages, handoffs and agents; the
 agents' private notes, canned responses, empowered resolutions and the audit log; what
-the bot could not answer, grouped into topics."""
+the bot could not answer, grouped into topics; the operations feed's disruptions and the
+customers a site vouched for."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Date,
     Integer,
     LargeBinary,
     String,
@@ -348,3 +350,55 @@ class FrustrationSignal(Base):
     )
     signal: Mapped[str] = mapped_column(String(40), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# Disruption.type values, as the operations feed sends them.
+DISRUPTION_TYPES = ("cancelled", "delayed", "diverted", "schedule_change")
+
+
+class Disruption(Base):
+    """What the airline's operations feed said of one flight (handoff.operations); a
+    later post under the same id replaces it (a delay becoming a cancellation)."""
+
+    __tablename__ = "disruptions"
+    # Supervisors list those of the last day on (handoff.operations.disruptions).
+    __table_args__ = (Index("ix_disruptions_date", "date"),)
+
+    # The feed's own id.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flight_number: Mapped[str] = mapped_column(String(16))
+    # The flight's scheduled day, local to its departure, as the feed gives it.
+    date: Mapped[dt.date] = mapped_column(Date)
+    type: Mapped[str] = mapped_column(String(32))
+    details: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DisruptionBooking(Base):
+    """A booking a disruption touches; found by its reference when its customer writes."""
+
+    __tablename__ = "disruption_bookings"
+
+    disruption_id: Mapped[str] = mapped_column(
+        ForeignKey("disruptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    booking_reference: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+
+class CustomerIdentity(Base):
+    """Who the embedding site vouched the customer is, by a signed identity
+    (handoff.conversations.identity). A table of its own, so that forgetting a customer
+    deletes these rows and touches no conversation column."""
+
+    __tablename__ = "customer_identities"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[Optional[str]] = mapped_column(String(120))
+    email: Mapped[Optional[str]] = mapped_column(String(320))
+    # Booking references, upper case without spaces.
+    bookings: Mapped[list[Any]] = mapped_column(default=list)
+    verified_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
