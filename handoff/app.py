@@ -30,7 +30,9 @@ from handoff.live.sockets import close_all_sockets
 from handoff.routing.turns import setup_turns
 from handoff.storage.writer import setup_writer
 from handoff.conversations.retention import setup_retention
-from handoff.web.views import agent, console, customer, history, insights, ops, pages, privacy
+from handoff.web.views import (
+    agent, console, customer, disruptions, history, insights, ops, pages, privacy,
+)
 from handoff.web.views.origins import origin_allowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -80,7 +82,9 @@ async def setup_holders(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_routes(app: web.Application) -> None:
-    for module in (customer, agent, console, history, insights, privacy, ops, pages):
+    for module in (
+        customer, agent, console, disruptions, history, insights, privacy, ops, pages,
+    ):
         app.router.add_routes(module.routes)
 
 

@@ -139,6 +139,9 @@ class Settings:
     retention_days: int = 0
     # How often the gateway looks for conversations past that; 0: never by itself.
     retention_sweep_seconds: float = 3600.0
+    # Signs the operations feed (POST /api/ops/disruptions, handoff.access.signatures);
+    # empty: the feed answers 503.
+    ops_secret: str = field(default="", repr=False)
 
     @property
     def rasa_processes(self) -> tuple[str, ...]:
@@ -192,4 +195,5 @@ class Settings:
                 env, "BATON_RETENTION_SWEEP_SECONDS",
                 _float(env, "BATON_RETENTION_SWEEP_SECONDS", 3600.0),
             ),
+            ops_secret=env.get("BATON_OPS_SECRET", "").strip(),
         )

@@ -15,6 +15,7 @@ from handoff.storage.models import (
     AuditEntry,
     CannedResponse,
     Conversation,
+    Disruption,
     Handoff,
     Message,
     Note,
@@ -201,4 +202,30 @@ def audit_shape(entry: AuditEntry) -> http.AuditEntry:
         conversation_id=entry.conversation_id,
         action=entry.action,
         details=entry.details,
+    )
+
+
+def disruption_shape(disruption: Disruption, bookings: list[str]) -> http.FlightDisruption:
+    return http.FlightDisruption(
+        id=disruption.id,
+        flight_number=disruption.flight_number,
+        date=disruption.date,
+        type=disruption.type,
+        details=disruption.details,
+        bookings=bookings,
+        created_at=iso(disruption.created_at),
+        updated_at=iso(disruption.updated_at),
+    )
+
+
+def listed_disruption(disruption: Disruption, bookings: int) -> http.ListedDisruption:
+    return http.ListedDisruption(
+        id=disruption.id,
+        flight_number=disruption.flight_number,
+        date=disruption.date,
+        type=disruption.type,
+        details=disruption.details,
+        bookings=bookings,
+        created_at=iso(disruption.created_at),
+        updated_at=iso(disruption.updated_at),
     )

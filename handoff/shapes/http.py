@@ -6,6 +6,7 @@ components from these classes).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -328,6 +329,28 @@ class AuditEntry(Shape):
     details: dict[str, Any]
 
 
+class FlightDisruption(Shape):
+    id: str
+    flight_number: str
+    date: dt.date
+    type: str
+    details: str | None
+    bookings: list[str]
+    created_at: Moment
+    updated_at: Annotated[Moment, Meta(description="when the feed last changed it")]
+
+
+class ListedDisruption(Shape):
+    id: str
+    flight_number: str
+    date: dt.date
+    type: str
+    details: str | None
+    bookings: Annotated[int, Meta(ge=0, description="how many bookings it touches")]
+    created_at: Moment
+    updated_at: Moment
+
+
 # --- request bodies --------------------------------------------------------------------
 # Decoded by handoff.web.validation (read_body, read_one_of); what a type cannot say
 # (trimmed, no NUL, a limit from the settings, a length answered 413) is checked there.
@@ -404,6 +427,28 @@ class TransferToQueue(Shape):
 
 class DecisionIn(Shape):
     reason: Annotated[str, Meta(max_length=1000)] | None = None
+
+
+DisruptionType = Literal["cancelled", "delayed", "diverted", "schedule_change"]
+# As sent: letters and digits, spaces allowed (stored upper case without them).
+BookingReferenceIn = Annotated[
+    str, Meta(min_length=1, max_length=16, pattern="^ *[A-Za-z0-9][A-Za-z0-9 ]*$")
+]
+
+
+class DisruptionIn(Shape):
+    """The operations feed's news of one flight. A later post with the same id replaces
+    it, its bookings included."""
+
+    id: Annotated[str, Meta(max_length=64, description="the feed's own id; unique")]
+    flight_number: Annotated[str, Meta(max_length=16, description="e.g. BA 119")]
+    date: Annotated[dt.date, Meta(description="the flight's scheduled day, YYYY-MM-DD")]
+    type: DisruptionType
+    details: Annotated[str, Meta(max_length=2000)] | None = None
+    bookings: Annotated[
+        list[BookingReferenceIn],
+        Meta(max_length=1000, description="the booking references the flight carries"),
+    ] = msgspec.field(default_factory=list)
 
 
 # --- response bodies -------------------------------------------------------------------
@@ -550,6 +595,18 @@ class Approvals(Shape):
 
 class Audit(Shape):
     entries: list[AuditEntry]
+
+
+class DisruptionRecorded(Shape):
+    disruption: FlightDisruption
+
+
+class ActiveDisruptions(Shape):
+    """Disruptions of flights from `since` on (yesterday in the company's time zone),
+    the latest news first."""
+
+    since: dt.date
+    disruptions: list[ListedDisruption]
 
 
 class Health(Shape):

@@ -452,6 +452,33 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _ok("Erased"), **_errors(400, 401, 403, 404, 409, 413)},
         }
     },
+    "/api/ops/disruptions": {
+        "post": {
+            "summary": "The operations feed: a flight cancelled, delayed, diverted or "
+            "rescheduled, with the bookings it touches (the airline's systems)",
+            "description": "Signed: X-Baton-Timestamp is Unix seconds, X-Baton-Signature "
+            "is sha256= and the hex HMAC-SHA256, with BATON_OPS_SECRET, of the timestamp, "
+            "a dot and the raw body. A missing or wrong signature, or a timestamp more than "
+            "5 minutes old or ahead: 401, nothing stored. Idempotent on id: the first post "
+            "answers 201, a later one with the same id replaces it (bookings included) and "
+            "answers 200. Without BATON_OPS_SECRET the feed answers 503.",
+            "security": [{"opsSignature": [], "opsTimestamp": []}],
+            "requestBody": _body("DisruptionIn"),
+            "responses": {
+                "201": _ok("DisruptionRecorded", "Recorded"),
+                "200": _ok("DisruptionRecorded", "Known already: replaced by this post"),
+                **_errors(400, 401, 413),
+            },
+        }
+    },
+    "/api/agent/disruptions": {
+        "get": {
+            "summary": "The disruptions of flights from yesterday on (in BATON_TIMEZONE), "
+            "the latest news first, each with how many bookings it touches (supervisors)",
+            "security": _AGENT,
+            "responses": {"200": _ok("ActiveDisruptions"), **_errors(401, 403)},
+        }
+    },
     "/healthz": {"get": {"summary": "The gateway is up", "responses": {"200": _ok("Health")}}},
     "/readyz": {
         "get": {
@@ -535,6 +562,8 @@ def openapi_document() -> dict[str, Any]:
                 "conversationToken": {"type": "http", "scheme": "bearer"},
                 "agentToken": {"type": "http", "scheme": "bearer"},
                 "agentCookie": {"type": "apiKey", "in": "cookie", "name": "baton_session"},
+                "opsSignature": {"type": "apiKey", "in": "header", "name": "X-Baton-Signature"},
+                "opsTimestamp": {"type": "apiKey", "in": "header", "name": "X-Baton-Timestamp"},
             },
         },
     }

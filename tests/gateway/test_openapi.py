@@ -233,6 +233,10 @@ async def _agent_tools(api: CheckedClient, client: TestClient, cid: str, agent: 
     assert learned.endswith('version: "3.1"\nnlu: []\n')
     await api.call("GET", f"{insights}/training-data", 403, headers=agent)
     await _privacy(api, cid, agent, boss)
+    await api.call("GET", "/api/agent/disruptions", 200, headers=boss)
+    await api.call("GET", "/api/agent/disruptions", 403, headers=agent)
+    # This client has no BATON_OPS_SECRET (tests/gateway/test_disruptions.py signs posts).
+    await api.call("POST", "/api/ops/disruptions", 503, json={"id": "ops-1"})
 
     transfer = "/api/agent/conversations/{id}/transfer"
     await api.call("POST", transfer, 400, path=f"{base}/transfer", headers=agent, json={})
