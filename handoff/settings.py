@@ -142,6 +142,9 @@ class Settings:
     # Signs the operations feed (POST /api/ops/disruptions, handoff.access.signatures);
     # empty: the feed answers 503.
     ops_secret: str = field(default="", repr=False)
+    # Signs the identities sites pass to the widget (handoff.conversations.identity);
+    # empty: a conversation opened with an identity is refused.
+    identity_secret: str = field(default="", repr=False)
 
     @property
     def rasa_processes(self) -> tuple[str, ...]:
@@ -196,4 +199,5 @@ class Settings:
                 _float(env, "BATON_RETENTION_SWEEP_SECONDS", 3600.0),
             ),
             ops_secret=env.get("BATON_OPS_SECRET", "").strip(),
+            identity_secret=env.get("BATON_IDENTITY_SECRET", "").strip(),
         )

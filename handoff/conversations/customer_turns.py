@@ -25,11 +25,13 @@ from handoff.live.events import (
     handoff_event,
 )
 from handoff.conversations.handoff_notices import handoff_notice
+from handoff.conversations.identity import VerifiedIdentity
 from handoff.storage.holders import BOT
 from handoff.storage.models import (
     STATUS_BOT,
     STATUS_WAITING,
     Conversation,
+    CustomerIdentity,
     Handoff,
     Message,
     utcnow,
@@ -74,7 +76,11 @@ class TurnResult:
     messages: list[AnyMessage]
 
 
-async def do_create_conversation(app: web.Application) -> tuple[Conversation, str]:
+async def do_create_conversation(
+    app: web.Application, identity: VerifiedIdentity | None = None
+) -> tuple[Conversation, str]:
+    """A new conversation; with the identity its site vouched for, if any (kept in
+    customer_identities, in the same transaction)."""
     token = new_token()
     hashed = token_hash(token)
     async with app[keys.DB].write() as db:
@@ -87,6 +93,18 @@ async def do_create_conversation(app: web.Application) -> tuple[Conversation, st
             updated_at=utcnow(),
         )
         db.add(conversation)
+        if identity is not None:
+            await db.flush()  # the conversation's row before the one that refers to it
+            db.add(
+                CustomerIdentity(
+                    conversation_id=conversation.id,
+                    customer_id=identity.customer_id,
+                    name=identity.name,
+                    email=identity.email,
+                    bookings=identity.bookings,
+                    verified_at=conversation.created_at,
+                )
+            )
     # What its first messages would otherwise read back from the database.
     app[keys.TOKEN_HASHES].put(conversation.id, hashed)
     await app[keys.HOLDERS].changed(conversation.id, BOT)

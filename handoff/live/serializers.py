@@ -15,6 +15,7 @@ from handoff.storage.models import (
     AuditEntry,
     CannedResponse,
     Conversation,
+    CustomerIdentity,
     Disruption,
     Handoff,
     Message,
@@ -202,6 +203,19 @@ def audit_shape(entry: AuditEntry) -> http.AuditEntry:
         conversation_id=entry.conversation_id,
         action=entry.action,
         details=entry.details,
+    )
+
+
+def customer_shape(identity: CustomerIdentity | None) -> http.VerifiedCustomer | None:
+    if identity is None:
+        return None
+    return http.VerifiedCustomer(
+        verified=True,
+        customer_id=identity.customer_id,
+        name=identity.name,
+        email=identity.email,
+        bookings=list(identity.bookings or ()),
+        verified_at=iso(identity.verified_at),
     )
 
 

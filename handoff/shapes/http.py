@@ -329,6 +329,17 @@ class AuditEntry(Shape):
     details: dict[str, Any]
 
 
+class VerifiedCustomer(Shape):
+    """The customer as the embedding site vouched for them with a signed identity."""
+
+    verified: Literal[True]
+    customer_id: str
+    name: str | None
+    email: str | None
+    bookings: Annotated[list[str], Meta(description="upper case, without spaces")]
+    verified_at: Moment
+
+
 class FlightDisruption(Shape):
     id: str
     flight_number: str
@@ -451,6 +462,32 @@ class DisruptionIn(Shape):
     ] = msgspec.field(default_factory=list)
 
 
+class Identity(Shape):
+    """Who the embedding site says the customer is, exactly as it signed it: the fields
+    given, and only those, make the signed text (docs/contract.md)."""
+
+    customer_id: Annotated[str, Meta(min_length=1, max_length=128)]
+    name: Annotated[str, Meta(max_length=120)] | None | UnsetType = UNSET
+    email: Annotated[str, Meta(max_length=320)] | None | UnsetType = UNSET
+    bookings: Annotated[
+        list[BookingReferenceIn], Meta(max_length=50)
+    ] | UnsetType = UNSET
+
+
+class ConversationIn(Shape):
+    """Optional: no body, or no identity, opens an anonymous conversation."""
+
+    identity: Identity | None = None
+    identity_signature: Annotated[
+        str,
+        Meta(
+            max_length=128,
+            description="hex HMAC-SHA256 of the identity as JSON with sorted keys and no "
+            "spaces, with BATON_IDENTITY_SECRET",
+        ),
+    ] | None = None
+
+
 # --- response bodies -------------------------------------------------------------------
 
 
@@ -531,6 +568,10 @@ class ConversationDetail(Shape):
     notes: list[Note]
     resolutions: list[Resolution]
     audit: list[AuditEntry]
+    customer: Annotated[
+        VerifiedCustomer | None,
+        Meta(description="who the site vouched the customer is; null: anonymous"),
+    ]
 
 
 class MessageOut(Shape):

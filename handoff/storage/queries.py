@@ -15,6 +15,7 @@ from handoff.storage.models import (
     Agent,
     CannedResponse,
     Conversation,
+    CustomerIdentity,
     Handoff,
     Message,
     Note,
@@ -51,6 +52,11 @@ async def messages_after(db: AsyncSession, conversation_id: str, after: int) -> 
         .order_by(Message.seq)
     )
     return list(rows.all())
+
+
+async def identity_of(db: AsyncSession, conversation_id: str) -> CustomerIdentity | None:
+    """Who the site vouched the conversation's customer is; None: anonymous."""
+    return await db.get(CustomerIdentity, conversation_id)
 
 
 async def handoffs_of(db: AsyncSession, conversation_id: str) -> list[Handoff]:

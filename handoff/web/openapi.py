@@ -85,7 +85,12 @@ PATHS: dict[str, Any] = {
     "/api/conversations": {
         "post": {
             "summary": "Open a conversation (widget)",
-            "responses": {"201": _ok("Created", "Created"), **_errors(403)},
+            "description": "Without a body, or without identity: anonymous. With a signed "
+            "identity (the site's, docs/contract.md): the agent sees the customer as "
+            "verified. A missing or wrong identity_signature, or an identity while "
+            "BATON_IDENTITY_SECRET is not set: 401, no conversation.",
+            "requestBody": _body("ConversationIn", required=False),
+            "responses": {"201": _ok("Created", "Created"), **_errors(400, 401, 403, 413)},
         }
     },
     "/api/conversations/{id}": {

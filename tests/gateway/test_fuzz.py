@@ -159,7 +159,8 @@ def customer_requests(draw: st.DrawFn) -> tuple[str, str, bytes | None, str]:
          {"score": st.integers(-3, 8) | JSON_VALUE, "comment": TEXT | JSON_VALUE}),
         ("GET", "/api/conversations/{id}", {}),
         ("GET", "/api/conversations/{id}/messages?after={after}", {}),
-        ("POST", "/api/conversations", {}),
+        ("POST", "/api/conversations",
+         {"identity": JSON_VALUE, "identity_signature": TEXT | JSON_VALUE}),
     ]))
     method, template, fields = route
     who = draw(st.sampled_from(["mine", "other", "garbage", "none"]))

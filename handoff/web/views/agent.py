@@ -33,11 +33,12 @@ from handoff.live.events import (
 )
 from handoff.conversations.history import history_state
 from handoff.storage.models import Agent, AgentSession, Conversation, utcnow
-from handoff.storage.queries import handoffs_of, open_queue, transcript
+from handoff.storage.queries import handoffs_of, identity_of, open_queue, transcript
 from handoff.web.ratelimit import client_address, too_many
 from handoff.live.serializers import (
     agent_ref,
     console_message_shape,
+    customer_shape,
     handoff_shape,
     message_shape,
     queue_entry,
@@ -152,6 +153,7 @@ async def conversation_detail(request: web.Request) -> web.Response:
                 handoffs=[handoff_shape(h) for h in handoffs],
                 messages=[console_message_shape(m) for m in messages],
                 **await agent_records(db, conversation.id),
+                customer=customer_shape(await identity_of(db, conversation.id)),
             )
         )
 

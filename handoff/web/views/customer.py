@@ -11,6 +11,7 @@ from handoff import keys
 from handoff.conversations.common import agent_holding, holder_of, place_event
 from handoff.conversations.customer_side import do_customer_presence, do_leave_contact, do_rate
 from handoff.conversations.customer_turns import do_create_conversation, do_customer_message
+from handoff.conversations.identity import verified_identity
 from handoff.access.auth import bearer_token, check_conversation_token
 from handoff.web.contact import parse_contact
 from handoff.web.errors import socket_answer
@@ -27,6 +28,7 @@ from handoff.shapes.events import SocketMessage, SocketTyping, WidgetFrame
 from handoff.shapes.http import (
     AgentName,
     ContactIn,
+    ConversationIn,
     ConversationOut,
     Created,
     CustomerMessageIn,
@@ -48,7 +50,20 @@ routes = web.RouteTableDef()
 @routes.post("/api/conversations")
 async def create_conversation(request: web.Request) -> web.Response:
     check_origin(request)
-    conversation, token = await do_create_conversation(request.app)
+    # No body (or no identity): anonymous, as before identities were signed.
+    body = await read_body(
+        request,
+        ConversationIn,
+        identity=Refusal(
+            "'identity' must be an object with customer_id (1-128 characters) and, if "
+            "given, name and email (texts or null) and bookings (at most 50 booking "
+            "references), nothing else"
+        ),
+    ) if request.can_read_body else ConversationIn()
+    identity = verified_identity(
+        request.app[keys.SETTINGS].identity_secret, body.identity, body.identity_signature
+    )
+    conversation, token = await do_create_conversation(request.app, identity)
     return shaped(Created(id=conversation.id, token=token), status=201)
 
 
