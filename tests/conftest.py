@@ -30,6 +30,8 @@ DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # during the run is told when the team is back; an agent online answers all the same.
 E2E_OPENING_DAY = (dt.datetime.now(dt.UTC).weekday() + 2) % 7
 E2E_OPENING_HOURS = f"{DAYS[E2E_OPENING_DAY]} 08:00-20:00"
+# What the test sites sign their customers' identities with (BATON_IDENTITY_SECRET).
+E2E_IDENTITY_SECRET = "e2e-identity-secret"
 
 
 def new_stack(
@@ -66,7 +68,8 @@ class RunningBaton:
 @pytest.fixture(scope="session")
 def baton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBaton]:
     var_dir = tmp_path_factory.mktemp("baton")
-    stack = new_stack(var_dir, extra_env={"BATON_OPENING_HOURS": E2E_OPENING_HOURS})
+    stack = new_stack(var_dir, extra_env={"BATON_OPENING_HOURS": E2E_OPENING_HOURS,
+                                          "BATON_IDENTITY_SECRET": E2E_IDENTITY_SECRET})
     try:
         stack.start(timeout=240, agents=((E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, E2E_AGENT_NAME),))
         yield RunningBaton(stack, stack.base_url, E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD,

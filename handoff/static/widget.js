@@ -190,8 +190,19 @@
       botName: d.botName || "Assistant",
       color: d.color || "#1f5eff",
       position: d.position === "left" ? "left" : "right",
-      open: d.open === "true"
+      open: d.open === "true",
+      identity: parseIdentity(d.identity),
+      identitySignature: d.identitySignature || null
     };
+  }
+  function parseIdentity(raw) {
+    if (!raw) return null;
+    try {
+      var identity = JSON.parse(raw);
+      return identity && typeof identity === "object" && !Array.isArray(identity) ? identity : null;
+    } catch (e) {
+      return null;
+    }
   }
   function loadConversation(key) {
     try {
@@ -563,6 +574,10 @@
     var place = null;
     var contactForm = null;
     var contactLeft = false;
+    var signedIdentity = null;
+    identify(cfg.identity, cfg.identitySignature);
+    window.Baton = window.Baton || {};
+    window.Baton.identify = identify;
     var host = document.createElement("div");
     host.setAttribute("data-baton-widget", "");
     var root = host.attachShadow({ mode: "open" });
@@ -755,7 +770,8 @@
     function ensureConversation() {
       if (conv) return Promise.resolve(conv);
       if (creating) return creating;
-      creating = request("POST", "/api/conversations", null, {}).then(
+      var sent = signedIdentity;
+      creating = request("POST", "/api/conversations", null, sent || {}).then(
         function(body) {
           conv = { id: body.id, token: body.token };
           saveConversation(STORAGE_KEY, conv);
@@ -767,10 +783,19 @@
         },
         function(err) {
           creating = null;
+          if (err.status === 401 && sent) {
+            console.warn("Baton: the customer's identity was refused: " + err.message);
+            if (signedIdentity === sent) signedIdentity = null;
+            return ensureConversation();
+          }
           throw err;
         }
       );
       return creating;
+    }
+    function identify(identity, signature) {
+      signedIdentity = identity && signature ? { identity, identity_signature: String(signature) } : null;
+      return !conv;
     }
     function loadHistory() {
       var id = conv.id;

@@ -319,6 +319,7 @@ function loadConversation(id) {
     selected.status = c.status;
     selected.handoff = c.handoff;
     selected.agent = c.agent || null;
+    selected.customer = c.customer || null;
     selected.customer_left_at = c.customer_left_at || null;
     selected.loading = false;
     $("transcript").textContent = "";
@@ -341,7 +342,8 @@ export function customerName(handoff) {
 
 function renderHeader() {
   var s = selected;
-  var name = customerName(s.handoff);
+  // A name the customer's site vouched for before one they typed.
+  var name = (s.customer && s.customer.name) || customerName(s.handoff);
   $("conv-title").textContent = name || "Conversation " + shortId(s.id);
   var sub = s.status === "waiting" ? "Waiting for an agent" :
     s.status === "agent" ? (session.me && holdsSelected() ? "With you" : "With " + ((s.agent && s.agent.name) || "an agent")) :
@@ -388,12 +390,24 @@ function renderContext() {
   tags("ctx-signals", (fr.signals || []).map(function (v) { return label("signals", v); }), "No signals");
   tags("ctx-intents", (ctx.intents_seen || []).map(function (v) { return label("intents", v); }), "None");
   text("ctx-priority", h.priority ? PRIORITIES[h.priority] || String(h.priority) : "Normal");
+  renderCustomer();
   var contact = h.contact;
   $("ctx-contact-block").hidden = !contact;
   if (contact) {
     text("ctx-contact", [contact.name, contact.email, contact.phone].filter(Boolean).join(" · ") +
       (contact.left_at ? "\nLeft at " + formatTime(contact.left_at) : ""));
   }
+}
+
+// Who the customer's site says they are (a signed identity): shown as verified, apart
+// from what the customer typed, which nobody checked.
+function renderCustomer() {
+  var customer = selected.customer;
+  $("ctx-customer-block").hidden = !customer;
+  if (!customer) return;
+  text("ctx-customer", [customer.name, customer.email, "Customer " + customer.customer_id]
+    .filter(Boolean).join(" · "));
+  tags("ctx-customer-bookings", (customer.bookings || []).map(function (b) { return "Booking " + b; }), "No bookings");
 }
 
 // A wait runs only while the customer waits; once claimed or resolved (or opened from

@@ -14,7 +14,20 @@ export function readConfig(s) {
     color: d.color || "#1f5eff",
     position: d.position === "left" ? "left" : "right",
     open: d.open === "true",
+    identity: parseIdentity(d.identity),
+    identitySignature: d.identitySignature || null,
   };
+}
+
+// data-identity: the JSON object the site signed; anything else is no identity.
+function parseIdentity(raw) {
+  if (!raw) return null;
+  try {
+    var identity = JSON.parse(raw);
+    return identity && typeof identity === "object" && !Array.isArray(identity) ? identity : null;
+  } catch (e) {
+    return null;
+  }
 }
 
 export function loadConversation(key) {

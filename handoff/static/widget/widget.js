@@ -13,6 +13,10 @@
  *                  it, so keep it at 4.5:1 or more against white (WCAG AA)
  *   data-position  "right" (default) or "left"
  *   data-open      "true" opens the panel on load
+ *   data-identity, data-identity-signature
+ *                  who the site says the customer is (JSON) and its signature, made on
+ *                  the site's server (docs/contract.md); or, before the first message,
+ *                  window.Baton.identify(identity, signature)
  *
  * Everything lives in one shadow root so the host page's CSS cannot reach in and ours
  * cannot leak out. Customer, bot and agent text is only ever set with textContent.
@@ -63,6 +67,11 @@ export function startWidget(script) {
   var place = null; // the latest queue event while waiting: position, wait, team, reopens
   var contactForm = null;
   var contactLeft = false;
+  // Sent when the conversation is opened, so the agent sees a verified customer.
+  var signedIdentity = null;
+  identify(cfg.identity, cfg.identitySignature);
+  window.Baton = window.Baton || {};
+  window.Baton.identify = identify;
 
   // ---- DOM -----------------------------------------------------------------------
   var host = document.createElement("div");
@@ -276,7 +285,8 @@ export function startWidget(script) {
   function ensureConversation() {
     if (conv) return Promise.resolve(conv);
     if (creating) return creating;
-    creating = request("POST", "/api/conversations", null, {}).then(
+    var sent = signedIdentity;
+    creating = request("POST", "/api/conversations", null, sent || {}).then(
       function (body) {
         conv = { id: body.id, token: body.token };
         saveConversation(STORAGE_KEY, conv);
@@ -288,10 +298,24 @@ export function startWidget(script) {
       },
       function (err) {
         creating = null;
+        if (err.status === 401 && sent) {
+          // The site's signature is wrong (or the gateway has no secret): the customer
+          // still gets help, as an anonymous one; the site's developers see why.
+          console.warn("Baton: the customer's identity was refused: " + err.message);
+          if (signedIdentity === sent) signedIdentity = null;
+          return ensureConversation();
+        }
         throw err;
       }
     );
     return creating;
+  }
+
+  // Applies to the conversation not yet opened: false once one is.
+  function identify(identity, signature) {
+    signedIdentity = identity && signature ?
+      { identity: identity, identity_signature: String(signature) } : null;
+    return !conv;
   }
 
   function loadHistory() {
