@@ -3,20 +3,24 @@ replaced by a later post; supervisors list those of yesterday on."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import json
 import time
 import zoneinfo
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, inspect, select
 
 from handoff import keys
 from handoff.operations.disruptions import listed_since
+from handoff.storage.db import _alembic_config, make_engine
 from handoff.storage.models import Disruption, DisruptionBooking
 
 from .conftest import MakeClient
@@ -250,3 +254,21 @@ def test_the_list_starts_yesterday_in_the_company_time_zone() -> None:
     assert listed_since(evening, dt.UTC) == dt.date(2026, 12, 6)
     # Already the 8th in Auckland (UTC+13).
     assert listed_since(evening, zoneinfo.ZoneInfo("Pacific/Auckland")) == dt.date(2026, 12, 7)
+
+
+async def test_the_migration_goes_down_and_up_again(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'baton.db'}"
+    config = _alembic_config(url)
+    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(command.downgrade, config, "0009")
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        assert {"disruptions", "disruption_bookings", "customer_identities"} & tables == set()
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        assert {"disruptions", "disruption_bookings", "customer_identities"} <= tables
+    finally:
+        await engine.dispose()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from handoff import keys
 from handoff.storage.models import Conversation, CustomerIdentity
@@ -179,3 +179,13 @@ async def test_a_signature_made_in_node_is_taken(site: TestClient) -> None:
     assert made == signature(IDENTITY)
     status, _ = await opened(site, {"identity": IDENTITY, "identity_signature": made})
     assert status == 201
+
+
+async def test_the_identity_goes_with_its_conversation(site: TestClient) -> None:
+    """Deleting a conversation (data retention) deletes who its customer was too."""
+    _, body = await opened(site, {"identity": IDENTITY, "identity_signature": signature(IDENTITY)})
+
+    async with site.app[keys.DB].write() as db:
+        await db.execute(delete(Conversation).where(Conversation.id == body["id"]))
+
+    assert await conversations(site) == (0, 0)
