@@ -576,6 +576,10 @@
     var contactLeft = false;
     var signedIdentity = null;
     identify(cfg.identity, cfg.identitySignature);
+    if (conv && conv.customer && signedIdentity && conv.customer !== signedIdentity.identity.customer_id) {
+      forgetConversation(STORAGE_KEY);
+      conv = null;
+    }
     window.Baton = window.Baton || {};
     window.Baton.identify = identify;
     var host = document.createElement("div");
@@ -774,6 +778,7 @@
       creating = request("POST", "/api/conversations", null, sent || {}).then(
         function(body) {
           conv = { id: body.id, token: body.token };
+          if (sent) conv.customer = sent.identity.customer_id;
           saveConversation(STORAGE_KEY, conv);
           historyLoaded = true;
           socketWanted = true;

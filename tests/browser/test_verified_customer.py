@@ -1,6 +1,7 @@
 """A site that signs its customer's identity (issue 19, point 2): the widget on its page
 opens a conversation the console shows as verified, with the name and bookings the site
-vouched for. Runs against the real system; see conftest.py."""
+vouched for; another customer signed in on the same browser does not get it. Runs
+against the real system; see conftest.py."""
 
 from __future__ import annotations
 
@@ -38,23 +39,33 @@ def identity_secret() -> str:
     return E2E_IDENTITY_SECRET
 
 
+OTHER = {"customer_id": "cust-e2e-43", "name": "Max Weber"}
+
+
 @pytest.fixture
 def signing_site(base_url: str, identity_secret: str) -> Iterator[str]:
-    """A shop on another origin whose server signs the logged-in customer's identity
-    into the widget's script tag, as docs/contract.md shows."""
-    # What the site's server does: sorted keys, no spaces, UTF-8 (as JSON.stringify).
-    canonical = json.dumps(IDENTITY, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    signature = hmac.new(identity_secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
-    page = (
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Shop</title>"
-        '<link rel="icon" href="data:,"></head><body><h1>Signed in as Zoë</h1>'
-        f'<script src="{base_url}/widget.js" data-title="Shop help"'
-        f' data-identity="{html.escape(canonical, quote=True)}"'
-        f' data-identity-signature="{signature}"></script></body></html>'
-    ).encode()
+    """A shop on another origin whose server signs the signed-in customer's identity into
+    the widget's script tag, as docs/contract.md shows: Zoë at /, Max at /max."""
+
+    def page_for(identity: dict[str, object]) -> bytes:
+        # What the site's server does: sorted keys, no spaces, UTF-8 (as JSON.stringify).
+        canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False)
+        signature = hmac.new(identity_secret.encode(), canonical.encode(),
+                             hashlib.sha256).hexdigest()
+        return (
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Shop</title>"
+            f'<link rel="icon" href="data:,"></head><body><h1>Signed in as {identity["name"]}</h1>'
+            f'<script src="{base_url}/widget.js" data-title="Shop help"'
+            f' data-identity="{html.escape(canonical, quote=True)}"'
+            f' data-identity-signature="{signature}"></script></body></html>'
+        ).encode()
+
+    pages = {"/": page_for(IDENTITY), "/max": page_for(OTHER)}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            page = pages[self.path]
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(page)))
@@ -104,4 +115,13 @@ def test_a_signed_identity_shows_in_the_console_as_verified(
         "verified": True, "customer_id": "cust-e2e-42", "name": "Zoë Müller",
         "email": "zoe@example.com", "bookings": ["QX7K2P", "LM4NOP"],
     }
+
+    # Another customer signs in on the same browser: Zoë's conversation is not theirs.
+    other = Widget(customer).visit(signing_site + "max")
+    other.open()
+    assert other.transcript() == []
+    other_id = other.hand_off()
+    assert other_id != conversation_id
+    seen = console.api_get(f"/api/agent/conversations/{other_id}")["customer"]
+    assert (seen["customer_id"], seen["name"], seen["bookings"]) == ("cust-e2e-43", "Max Weber", [])
     assert page_errors.entries == []

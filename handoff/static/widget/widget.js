@@ -70,6 +70,12 @@ export function startWidget(script) {
   // Sent when the conversation is opened, so the agent sees a verified customer.
   var signedIdentity = null;
   identify(cfg.identity, cfg.identitySignature);
+  // A conversation another signed-in customer opened in this browser is theirs, not this
+  // page's customer's: start afresh rather than show it.
+  if (conv && conv.customer && signedIdentity && conv.customer !== signedIdentity.identity.customer_id) {
+    dropStored(STORAGE_KEY);
+    conv = null;
+  }
   window.Baton = window.Baton || {};
   window.Baton.identify = identify;
 
@@ -289,6 +295,7 @@ export function startWidget(script) {
     creating = request("POST", "/api/conversations", null, sent || {}).then(
       function (body) {
         conv = { id: body.id, token: body.token };
+        if (sent) conv.customer = sent.identity.customer_id;
         saveConversation(STORAGE_KEY, conv);
         historyLoaded = true;
         socketWanted = true;
