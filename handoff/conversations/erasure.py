@@ -1,8 +1,9 @@
 """A customer's right to erasure: a supervisor finds the customer's conversations, then
 erases those they chose (handoff.conversations.retention redacts them), audited.
 
-A customer is found by the email or phone number they left for a follow-up or typed in
-the chat, or by a booking reference in a handoff's context or in what they wrote. The
+A customer is found by the id or email their site signed for them (a verified customer),
+the email or phone number they left for a follow-up or typed in the chat, or a booking
+reference among their signed bookings, in a handoff's context or in what they wrote. The
 search only lists: the supervisor picks from it, as Zendesk's and Intercom's deletion
 asks for confirmation of what goes.
 """
@@ -26,7 +27,15 @@ from handoff.conversations.retention import (
     redact,
 )
 from handoff.storage.audit import record_audit
-from handoff.storage.models import STATUS_BOT, Agent, Conversation, Handoff, Message, utcnow
+from handoff.storage.models import (
+    STATUS_BOT,
+    Agent,
+    Conversation,
+    CustomerIdentity,
+    Handoff,
+    Message,
+    utcnow,
+)
 
 # The most conversations one search lists and one erasure takes.
 MOST = 100
@@ -48,6 +57,7 @@ class Who:
     email: str | None = None
     phone: str | None = None
     booking_reference: str | None = None
+    customer_id: str | None = None
 
 
 def _digits(text: str) -> str:
@@ -74,8 +84,19 @@ async def find(db: AsyncSession, who: Who) -> list[Found]:
             whats.append(what)
 
     customer_text = (Message.sender == "customer",)
+    if who.customer_id:
+        for (cid,) in await db.execute(
+            select(CustomerIdentity.conversation_id)
+            .where(CustomerIdentity.customer_id == who.customer_id.strip())
+        ):
+            hit(cid, "verified customer id")
     if who.email:
         email = who.email.strip().lower()
+        for (cid,) in await db.execute(
+            select(CustomerIdentity.conversation_id)
+            .where(func.lower(CustomerIdentity.email) == email)
+        ):
+            hit(cid, "verified email")
         for (cid,) in await db.execute(
             select(Handoff.conversation_id)
             .where(func.lower(Handoff.contact["email"].as_string()) == email)
@@ -97,6 +118,11 @@ async def find(db: AsyncSession, who: Who) -> list[Found]:
                 hit(cid, "contact phone")
     if who.booking_reference:
         code = _compact(who.booking_reference)
+        for (cid,) in await db.execute(
+            select(CustomerIdentity.conversation_id)
+            .where(cast(CustomerIdentity.bookings, String).contains(f'"{code}"', autoescape=True))
+        ):
+            hit(cid, "verified booking")
         for (cid,) in await db.execute(
             select(Handoff.conversation_id)
             .where(Handoff.context["booking_reference"].as_string() == code)

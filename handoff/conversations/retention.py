@@ -6,8 +6,9 @@ conversations with the bot whose last message is older than that, in batches, at
 gateway's start and every Settings.retention_sweep_seconds after. Erasure redacts the
 conversations a supervisor chose, at once (handoff.web.views.privacy).
 
-Deleted: the messages (with what the NLU read of them), agents' notes, the contact details
-left for a follow-up, rating comments, the handoff context but for KEPT_CONTEXT, the free
+Deleted: the messages (with what the NLU read of them), agents' notes, the identity the
+customer's site signed (handoff.conversations.identity), the contact details left for a
+follow-up, rating comments, the handoff context but for KEPT_CONTEXT, the free
 text of empowered resolutions (their fields, note, reasons, reference, failure) and of
 their audit entries, and Rasa's tracker (bot/forgetting.py). The conversation's token stops
 working: the widget starts afresh.
@@ -46,6 +47,7 @@ from handoff.storage.models import (
     TOPIC_ASSIGNED,
     AuditEntry,
     Conversation,
+    CustomerIdentity,
     Handoff,
     Message,
     Note,
@@ -115,6 +117,7 @@ async def redact(
     await _examples(db, done, keep=why == RETENTION)
     messages = await db.execute(delete(Message).where(Message.conversation_id.in_(done)))
     notes = await db.execute(delete(Note).where(Note.conversation_id.in_(done)))
+    await db.execute(delete(CustomerIdentity).where(CustomerIdentity.conversation_id.in_(done)))
     await _handoffs(db, done)
     await db.execute(
         update(Resolution).where(Resolution.conversation_id.in_(done))

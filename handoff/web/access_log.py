@@ -4,7 +4,8 @@ writes.
 No client of ours puts a secret in a URL, but an old or a hand-made one may
 (``?token=...``), and whoever reads the log could then act as that customer or agent.
 Searches do put what names a customer there (History's ``q``, the privacy search's
-``email``, ``phone``, ``booking_reference``): the log would keep it past its erasure.
+``email``, ``phone``, ``booking_reference``, ``customer_id``): the log would keep it past
+its erasure.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ REDACTED = "[redacted]"
 # Query parameters whose values are secrets by their name (as Rails' filter_parameters).
 SECRET_NAME = re.compile(
     r"token|ticket|secret|passw|auth|session|key|sig|credential|otp|code"
-    r"|email|phone|booking|^q$", re.I
+    r"|email|phone|booking|customer|^q$", re.I
 )
 # Anything shaped like one of our tokens (secrets.token_urlsafe(32): 43 characters),
 # wherever it is; conversation ids (32 hex digits) are shorter.

@@ -437,12 +437,13 @@ PATHS: dict[str, Any] = {
     },
     "/api/agent/privacy/conversations": {
         "get": {
-            "summary": "The conversations that name a customer: the email or phone they left "
-            "or typed, or a booking reference (supervisors; at least one of the three)",
+            "summary": "The conversations that name a customer: the id or email their site "
+            "signed, the email or phone they left or typed, or a booking reference "
+            "(supervisors; at least one)",
             "security": _AGENT,
             "parameters": [
                 {"name": name, "in": "query", "schema": {"type": "string", "maxLength": 320}}
-                for name in ("email", "phone", "booking_reference")
+                for name in ("email", "phone", "booking_reference", "customer_id")
             ],
             "responses": {"200": _ok("CustomerConversations"), **_errors(400, 401, 403)},
         }

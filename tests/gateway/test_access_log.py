@@ -39,6 +39,8 @@ ACCESS_LINE = re.compile(
         ("https://shop.example/help?auth=1#top", "https://shop.example/help?auth=[redacted]#top"),
         ("/api/agent/privacy/conversations?email=ann%40example.com&phone=%2B44&booking_reference=QX7P2L",
          "/api/agent/privacy/conversations?email=[redacted]&phone=[redacted]&booking_reference=[redacted]"),
+        ("/api/agent/privacy/conversations?customer_id=cust-42",
+         "/api/agent/privacy/conversations?customer_id=[redacted]"),
         ("/api/agent/conversations?q=QX7P2L&status=bot&quality=1",
          "/api/agent/conversations?q=[redacted]&status=bot&quality=1"),
         ("/api/agent/audit?conversation_id=4e71cf12a9b04c6d8e2f1a3b5c7d9e0f&limit=5",

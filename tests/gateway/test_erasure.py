@@ -14,6 +14,7 @@ from handoff import keys
 from handoff.storage.models import (
     AuditEntry,
     Conversation,
+    CustomerIdentity,
     Handoff,
     Message,
     UnansweredMessage,
@@ -22,6 +23,7 @@ from handoff.storage.models import (
 
 from .conftest import Customer, MakeClient
 from .fake_rasa import FakeRasa
+from .test_identity import IDENTITY, SECRET, signature
 from .test_resolutions import add_agent
 
 ERASURES = "/api/agent/privacy/erasures"
@@ -88,8 +90,8 @@ async def test_a_customer_is_found_by_what_names_them(make_client: MakeClient) -
 @pytest.mark.parametrize(
     ("query", "status", "message"),
     [
-        ("", 400, "give the customer's email, phone or booking_reference"),
-        ("email=%20", 400, "give the customer's email, phone or booking_reference"),
+        ("", 400, "give the customer's email, phone, booking_reference or customer_id"),
+        ("email=%20", 400, "give the customer's email, phone, booking_reference or customer_id"),
         ("email=ann", 400, "'email' must be an email address"),
         ("phone=12345", 400, "'phone' must have at least 6 digits"),
         ("booking_reference=QX7", 400, "'booking_reference' must have at least 5 characters"),
@@ -241,3 +243,30 @@ async def test_rasa_down_leaves_its_copy_for_the_next_sweep(
     assert (await response.json())["assistant_forgotten"] is False
     async with client.app[keys.DB].read() as db:
         assert (await db.get(Conversation, customer.id)).assistant_forget_pending is True
+
+
+async def test_a_verified_customer_is_found_by_what_their_site_signed_and_erased(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(retention_sweep_seconds=0, identity_secret=SECRET)
+    opened = await client.post("/api/conversations", json={
+        "identity": IDENTITY, "identity_signature": signature(IDENTITY)})
+    assert opened.status == 201
+    body = await opened.json()
+    supervisor = await add_agent(client, "Ines", "supervisor")
+
+    async def found(query: str) -> list[tuple[str, list[str]]]:
+        response = await client.get(f"{FIND}?{query}", headers=supervisor)
+        assert response.status == 200, await response.text()
+        return [(c["id"], c["matched"]) for c in (await response.json())["conversations"]]
+
+    assert await found("customer_id=cust-42") == [(body["id"], ["verified customer id"])]
+    assert await found("email=ZOE@example.com") == [(body["id"], ["verified email"])]
+    assert await found("booking_reference=abc123") == [(body["id"], ["verified booking"])]
+    assert await found("customer_id=cust-4") == []
+    response = await client.post(ERASURES, headers=supervisor,
+                                 json={"conversation_ids": [body["id"]], "reason": "asked"})
+    assert (await response.json())["erased"] == [body["id"]]
+    async with client.app[keys.DB].read() as db:
+        assert await db.scalar(select(func.count()).select_from(CustomerIdentity)) == 0
+    assert await found("customer_id=cust-42") == []

@@ -2,7 +2,7 @@
 what names them, and their audited erasure.
 
 GET /api/agent/privacy: the retention period and what was redacted.
-GET /api/agent/privacy/conversations?email=&phone=&booking_reference=: the conversations
+GET /api/agent/privacy/conversations?email=&phone=&booking_reference=&customer_id=: those
 that name the customer (handoff.conversations.erasure.find).
 POST /api/agent/privacy/erasures: erase the chosen ones; Rasa forgets them too, and the
 learned training data is written again without their questions.
@@ -39,7 +39,7 @@ MIN_PHONE_DIGITS = 6
 
 def _who(request: web.Request) -> Who:
     given = {}
-    for name in ("email", "phone", "booking_reference"):
+    for name in ("email", "phone", "booking_reference", "customer_id"):
         value = request.query.get(name, "").strip()
         if len(value) > MAX_QUERY_CHARS:
             raise json_error(web.HTTPBadRequest, f"'{name}' is longer than {MAX_QUERY_CHARS} "
@@ -47,8 +47,8 @@ def _who(request: web.Request) -> Who:
         if value:
             given[name] = value
     if not given:
-        raise json_error(web.HTTPBadRequest, "give the customer's email, phone or "
-                         "booking_reference", field="email")
+        raise json_error(web.HTTPBadRequest, "give the customer's email, phone, "
+                         "booking_reference or customer_id", field="email")
     if "email" in given and "@" not in given["email"]:
         raise json_error(web.HTTPBadRequest, "'email' must be an email address", field="email")
     if "phone" in given and sum(ch.isdigit() for ch in given["phone"]) < MIN_PHONE_DIGITS:
