@@ -143,8 +143,8 @@ class Console:
 
     def login(self, email: str, password: str) -> "Console":
         self.page.goto("/agent")
-        self.page.get_by_label("Email").fill(email)
-        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_label("Email", exact=True).fill(email)
+        self.page.get_by_label("Password", exact=True).fill(password)
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.locator("#live-state")).to_have_attribute("data-state", "live")
         return self

@@ -8,6 +8,7 @@ import * as core from "./core.js";
 import * as history from "./history.js";
 import * as insights from "./insights.js";
 import * as notify from "./notify.js";
+import * as privacy from "./privacy.js";
 import * as tools from "./tools.js";
 
 core.init();
@@ -16,3 +17,4 @@ canned.init();
 notify.init();
 history.init();
 insights.init();
+privacy.init();
