@@ -245,49 +245,41 @@ class BatonInput(InputChannel):
                 return response.json({"status": "loading"}, status=503)
             return response.json({"status": "ok"})
 
-        @webhook.route("/state", methods=["POST"])
-        async def state(request: Request) -> HTTPResponse:
-            refused = refusal(request, self.secret)
-            if refused is not None:
-                return refused
-            agent = ready_agent(request)
-            if agent is None:
-                return response.json({"error": "no model loaded"}, status=503)
-            try:
-                return response.json(await handle_state(agent, _json_body(request)))
-            except BadRequest as error:
-                return response.json({"error": str(error)}, status=400)
+        def guarded(
+            handle: Callable[[Agent, Request], Awaitable[Dict[Text, Any]]]
+        ) -> Callable[[Request], Awaitable[HTTPResponse]]:
+            """The secret first, then a loaded model, then the handler; its BadRequest
+            answers 400."""
 
-        @webhook.route("/forget", methods=["POST"])
-        async def forget_trackers(request: Request) -> HTTPResponse:
-            refused = refusal(request, self.secret)
-            if refused is not None:
-                return refused
-            agent = ready_agent(request)
-            if agent is None:
-                return response.json({"error": "no model loaded"}, status=503)
-            try:
-                senders = senders_of(request)
-                await forget(agent, senders)
-            except BadRequest as error:
-                return response.json({"error": str(error)}, status=400)
-            except CannotForget as error:
-                return response.json({"error": str(error)}, status=501)
-            return response.json({"forgotten": len(senders)})
+            async def route(request: Request) -> HTTPResponse:
+                refused = refusal(request, self.secret)
+                if refused is not None:
+                    return refused
+                agent = ready_agent(request)
+                if agent is None:
+                    return response.json({"error": "no model loaded"}, status=503)
+                try:
+                    return response.json(await handle(agent, request))
+                except BadRequest as error:
+                    return response.json({"error": str(error)}, status=400)
+                except CannotForget as error:
+                    return response.json({"error": str(error)}, status=501)
 
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            refused = refusal(request, self.secret)
-            if refused is not None:
-                return refused
-            agent = ready_agent(request)
-            if agent is None:
-                return response.json({"error": "no model loaded"}, status=503)
-            try:
-                body = _json_body(request)
-                reply = await handle_webhook(agent, body, on_new_message, self.name())
-            except BadRequest as error:
-                return response.json({"error": str(error)}, status=400)
-            return response.json(reply)
+            return route
+
+        async def state(agent: Agent, request: Request) -> Dict[Text, Any]:
+            return await handle_state(agent, _json_body(request))
+
+        async def forget_trackers(agent: Agent, request: Request) -> Dict[Text, Any]:
+            senders = senders_of(request)
+            await forget(agent, senders)
+            return {"forgotten": len(senders)}
+
+        async def receive(agent: Agent, request: Request) -> Dict[Text, Any]:
+            return await handle_webhook(agent, _json_body(request), on_new_message, self.name())
+
+        webhook.add_route(guarded(state), "/state", methods=["POST"], name="state")
+        webhook.add_route(guarded(forget_trackers), "/forget", methods=["POST"], name="forget")
+        webhook.add_route(guarded(receive), "/webhook", methods=["POST"], name="receive")
 
         return webhook
