@@ -6,7 +6,6 @@ Redis (endpoints.yml); a supervisor erases the conversation, and the tracker is 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -14,6 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from ..conftest import RunningBaton
+from .customer_api import supervisor_headers
 from ..shapes_check import CHECK_RESPONSES
 
 pytestmark = pytest.mark.e2e
@@ -30,11 +30,7 @@ async def test_an_erased_conversation_is_gone_from_rasa_too(
     baton: RunningBaton, http: aiohttp.ClientSession
 ) -> None:
     base = baton.base_url
-    email, password = f"privacy-{uuid.uuid4().hex[:6]}@baton.example", "privacy-pass-1"
-    baton.stack.ensure_agent(email, password, "Lead", role="supervisor")
-    async with http.post(f"{base}/api/agent/login",
-                         json={"email": email, "password": password}) as login:
-        supervisor = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    supervisor = await supervisor_headers(baton, http)
     async with http.post(f"{base}/api/conversations") as created:
         body = await created.json()
     customer = {"Authorization": f"Bearer {body['token']}"}

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 from ..conftest import RunningBaton
+from .customer_api import supervisor_headers
 from ..shapes_check import CHECK_RESPONSES
 
 pytestmark = pytest.mark.e2e
@@ -45,11 +45,7 @@ async def test_what_the_bot_could_not_answer_reaches_the_report_by_topic(
     baton: RunningBaton, http: aiohttp.ClientSession
 ) -> None:
     base = baton.base_url
-    email, password = f"lead-{uuid.uuid4().hex[:6]}@baton.example", "insights-pass-1"
-    baton.stack.ensure_agent(email, password, "Lead", role="supervisor")
-    async with http.post(f"{base}/api/agent/login",
-                         json={"email": email, "password": password}) as login:
-        supervisor = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    supervisor = await supervisor_headers(baton, http)
 
     async def topics() -> list[list[str]]:
         """Each topic's examples."""
