@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import keys
 from handoff.access.auth import new_token, token_hash
@@ -26,13 +27,24 @@ from handoff.live.events import (
 )
 from handoff.conversations.handoff_notices import handoff_notice
 from handoff.conversations.identity import VerifiedIdentity
+from handoff.operations.known import (
+    KEEP_GOING,
+    TALK_TO_A_PERSON,
+    disruption_of_bookings,
+    known_of,
+    offer_text,
+    typed_references,
+    with_known,
+)
 from handoff.storage.holders import BOT
 from handoff.storage.models import (
     STATUS_BOT,
     STATUS_WAITING,
     Conversation,
     CustomerIdentity,
+    Disruption,
     Handoff,
+    KnownDisruption,
     Message,
     utcnow,
 )
@@ -80,7 +92,9 @@ async def do_create_conversation(
     app: web.Application, identity: VerifiedIdentity | None = None
 ) -> tuple[Conversation, str]:
     """A new conversation; with the identity its site vouched for, if any (kept in
-    customer_identities, in the same transaction)."""
+    customer_identities, in the same transaction). When one of its bookings has an
+    active disruption, the bot's first message tells them so and offers a person."""
+    offer: list[Stored] = []
     token = new_token()
     hashed = token_hash(token)
     async with app[keys.DB].write() as db:
@@ -105,11 +119,37 @@ async def do_create_conversation(
                     verified_at=conversation.created_at,
                 )
             )
+            found = await disruption_of_bookings(
+                db, identity.bookings, app[keys.SETTINGS].tzinfo
+            )
+            if found is not None:
+                offer = await _offer(db, conversation.id, *found)
     # What its first messages would otherwise read back from the database.
     app[keys.TOKEN_HASHES].put(conversation.id, hashed)
     await app[keys.HOLDERS].changed(conversation.id, BOT)
     app[keys.CLIENT_IDS].adopt(conversation.id)
+    await publish_messages(app, conversation.id, offer, to_agents=False)
     return conversation, token
+
+
+def _keep(
+    db: AsyncSession, conversation_id: str, disruption: Disruption, booking_reference: str
+) -> None:
+    """The conversation keeps which disruption it is about, for its handoff and the
+    queue's group."""
+    db.add(KnownDisruption(
+        conversation_id=conversation_id, disruption_id=disruption.id,
+        booking_reference=booking_reference, known_at=utcnow(),
+    ))
+
+
+async def _offer(
+    db: AsyncSession, conversation_id: str, disruption: Disruption, booking_reference: str
+) -> list[Stored]:
+    """The customer is told of their disruption and offered a person."""
+    _keep(db, conversation_id, disruption, booking_reference)
+    draft = Draft("bot", offer_text(disruption), buttons=[TALK_TO_A_PERSON, KEEP_GOING])
+    return await _append_all(db, conversation_id, [draft])
 
 
 async def _replay(app: web.Application, conversation_id: str, seq: int) -> tuple[TurnResult, Message]:
@@ -274,6 +314,14 @@ async def _bot_turn(
         "answered" if turn.handoff is None else "handoff", time.monotonic() - started
     )
     if turn.handoff is None:
+        offered = await _typed_disruption(
+            app, conversation_id, said, understood["entities"], offer=True
+        )
+        if offered:
+            writer.annotate_soon(conversation_id, message.seq, understood)
+            message.nlu = understood
+            await publish_messages(app, conversation_id, offered, to_agents=False)
+            return TurnResult(status=STATUS_BOT, messages=[message, *offered])
         replies = await writer.store(conversation_id, _bot_drafts(turn.messages))
         # What the bot understood is no message: it need not hold up the answer.
         writer.annotate_soon(conversation_id, message.seq, understood)
@@ -281,6 +329,7 @@ async def _bot_turn(
         await publish_messages(app, conversation_id, replies, to_agents=False)
         return TurnResult(status=STATUS_BOT, messages=[message, *replies])
     message.nlu = understood
+    await _typed_disruption(app, conversation_id, said, understood["entities"], offer=False)
     notices = await _hand_off(
         app,
         conversation_id,
@@ -292,6 +341,33 @@ async def _bot_turn(
         understood=understood,
     )
     return TurnResult(status=STATUS_WAITING, messages=[message, *notices])
+
+
+async def _typed_disruption(
+    app: web.Application,
+    conversation_id: str,
+    said: str,
+    entities: list[dict[str, Any]],
+    *,
+    offer: bool,
+) -> list[Stored]:
+    """A booking reference the customer typed that has an active disruption, found once
+    per conversation. With `offer`, the bot's answer gives way to the offer (it would
+    ask them to explain what the feed already said); without (the bot is handing off),
+    it is only kept, for the handoff. Empty: nothing found, the bot's answer stands."""
+    references = typed_references(said, entities)
+    if not references:
+        return []  # most turns: no database read at all
+    async with app[keys.DB].write() as db:
+        if await known_of(db, conversation_id) is not None:
+            return []
+        found = await disruption_of_bookings(db, references, app[keys.SETTINGS].tzinfo)
+        if found is None:
+            return []
+        if offer:
+            return await _offer(db, conversation_id, *found)
+        _keep(db, conversation_id, *found)
+        return []
 
 
 def _aware(when: dt.datetime) -> dt.datetime:
@@ -325,6 +401,11 @@ async def _hand_off(
     team = team_of(app)
     long_wait = app[keys.SETTINGS].long_wait_seconds
     async with app[keys.DB].write() as db:
+        known = await known_of(db, conversation_id)
+        if known is not None:
+            # Whatever the path to a person, operations' word says what this is about.
+            reason, disruption = "disruption", known[0].type
+            context = with_known(context, *known)
         if understood is not None:
             await db.execute(
                 update(Message)

@@ -48,6 +48,7 @@ from handoff.storage.models import (
     AuditEntry,
     Conversation,
     CustomerIdentity,
+    KnownDisruption,
     Handoff,
     Message,
     Note,
@@ -61,7 +62,7 @@ log = logging.getLogger(__name__)
 
 RETENTION, ERASURE = "retention", "erasure"
 # What a handoff's context keeps: what the insights count, and nothing that names anyone.
-KEPT_CONTEXT = ("flight_number", "frustration", "intents_seen")
+KEPT_CONTEXT = ("flight_number", "frustration", "intents_seen", "known_disruption")
 # Free text that audit entries of resolutions carry (handoff.agent_tools.resolutions).
 AUDIT_FREE_TEXT = ("fields", "reference", "failure", "reason")
 # A token's hash is 64 hex digits, so no token matches this.
@@ -118,6 +119,7 @@ async def redact(
     messages = await db.execute(delete(Message).where(Message.conversation_id.in_(done)))
     notes = await db.execute(delete(Note).where(Note.conversation_id.in_(done)))
     await db.execute(delete(CustomerIdentity).where(CustomerIdentity.conversation_id.in_(done)))
+    await db.execute(delete(KnownDisruption).where(KnownDisruption.conversation_id.in_(done)))
     await _handoffs(db, done)
     await db.execute(
         update(Resolution).where(Resolution.conversation_id.in_(done))

@@ -727,6 +727,8 @@
         scrollToEnd();
         input.focus();
         if (conv && !historyLoaded) resume();
+        if (!conv && signedIdentity) ensureConversation().catch(function() {
+        });
       } else if (root.activeElement && panel.contains(root.activeElement)) {
         launcher.focus();
       }

@@ -402,3 +402,19 @@ class CustomerIdentity(Base):
     # Booking references, upper case without spaces.
     bookings: Mapped[list[Any]] = mapped_column(default=list)
     verified_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class KnownDisruption(Base):
+    """The disruption a conversation's customer was told of, and the booking it was found
+    by (handoff.operations.known); at most one per conversation, the first found."""
+
+    __tablename__ = "known_disruptions"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    disruption_id: Mapped[str] = mapped_column(
+        ForeignKey("disruptions.id", ondelete="CASCADE"), index=True
+    )
+    booking_reference: Mapped[str] = mapped_column(String(16))
+    known_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

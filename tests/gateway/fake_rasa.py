@@ -116,7 +116,7 @@ class FakeRasa:
                 {"messages": [], "nlu": nlu, "paused": True, "handoff": None}
             )
         handoff = None
-        if "person" in text:
+        if "person" in text or text == "/human_handoff":
             handoff = {"reason": "requested", "disruption": None,
                        "context": {"summary": "The customer asked for a person."}}
         elif "furious" in text:

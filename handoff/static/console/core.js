@@ -391,6 +391,13 @@ function renderContext() {
   tags("ctx-intents", (ctx.intents_seen || []).map(function (v) { return label("intents", v); }), "None");
   text("ctx-priority", h.priority ? PRIORITIES[h.priority] || String(h.priority) : "Normal");
   renderCustomer();
+  // What the airline's operations feed said, before the customer explained anything.
+  var known = ctx.known_disruption;
+  $("ctx-known-block").hidden = !known;
+  if (known) {
+    text("ctx-known", ["Flight " + known.flight_number, known.date,
+      label("disruptions", known.type) || known.type, known.details].filter(Boolean).join(" · "));
+  }
   var contact = h.contact;
   $("ctx-contact-block").hidden = !contact;
   if (contact) {

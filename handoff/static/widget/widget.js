@@ -238,6 +238,9 @@ export function startWidget(script) {
       scrollToEnd();
       input.focus();
       if (conv && !historyLoaded) resume();
+      // A verified customer's conversation opens with the widget: the gateway may know
+      // of their disrupted flight and say so before they type (docs/contract.md).
+      if (!conv && signedIdentity) ensureConversation().catch(function () {});
     } else if (root.activeElement && panel.contains(root.activeElement)) {
       launcher.focus();
     }
