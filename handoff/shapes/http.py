@@ -49,6 +49,16 @@ class ErrorDetail(Shape):
     remaining: Annotated[
         float, Meta(description="an amount refused: what more its conversation may be given")
     ] | UnsetType = UNSET
+    total: Annotated[
+        float, Meta(description="a disruption's action refused: its amounts' sum")
+    ] | UnsetType = UNSET
+    limit: Annotated[
+        float, Meta(description="a disruption's action refused: the caller's limit at once")
+    ] | UnsetType = UNSET
+    conversations: Annotated[
+        list[str], Meta(description="a disruption's action refused: the conversations past "
+                        "the caller's cap")
+    ] | UnsetType = UNSET
 
 
 class Error(Shape):
@@ -622,6 +632,13 @@ class Catalogue(Shape):
 
 class ResolutionOut(Shape):
     resolution: Resolution
+
+
+class DisruptionResolutions(Shape):
+    """One action applied to each conversation of a disruption: one resolution each."""
+
+    disruption_id: str
+    resolutions: list[Resolution]
 
 
 class Transferred(Shape):

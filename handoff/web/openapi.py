@@ -485,6 +485,23 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _ok("ActiveDisruptions"), **_errors(401, 403)},
         }
     },
+    "/api/agent/disruptions/{id}/resolutions": {
+        "post": {
+            "summary": "Take one empowered action for every customer told of this "
+            "disruption whose conversation waits in the queue or is the caller's; the "
+            "waiting ones are claimed. Each gets a resolution, audited, and its customer "
+            "is told. The amounts' sum must be within the caller's limit at once and each "
+            "conversation's cap, and an action needing approval is refused: 403, nothing "
+            "changed. No such conversation: 409",
+            "security": _AGENT,
+            "parameters": [_ID],
+            "requestBody": _body("ResolutionIn"),
+            "responses": {
+                "201": _ok("DisruptionResolutions", "Applied"),
+                **_errors(400, 401, 403, 404, 409, 413),
+            },
+        }
+    },
     "/healthz": {"get": {"summary": "The gateway is up", "responses": {"200": _ok("Health")}}},
     "/readyz": {
         "get": {

@@ -235,6 +235,9 @@ async def _agent_tools(api: CheckedClient, client: TestClient, cid: str, agent: 
     await _privacy(api, cid, agent, boss)
     await api.call("GET", "/api/agent/disruptions", 200, headers=boss)
     await api.call("GET", "/api/agent/disruptions", 403, headers=agent)
+    await api.call("POST", "/api/agent/disruptions/{id}/resolutions", 404,
+                   path="/api/agent/disruptions/nope/resolutions", headers=agent,
+                   json={"action": "waive_change_fee"})
     # This client has no BATON_OPS_SECRET (tests/gateway/test_disruptions.py signs posts).
     await api.call("POST", "/api/ops/disruptions", 503, json={"id": "ops-1"})
 

@@ -257,6 +257,7 @@ function renderQueue() {
   var waiting = items.filter(function (c) { return c.status === "waiting"; }).length;
   document.title = (waiting ? "(" + waiting + ") " : "") + "Baton — Agent console";
   $("queue-empty").hidden = items.length > 0;
+  emit("queue-changed", items);
 }
 
 function requestedAt(c) {

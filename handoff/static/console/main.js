@@ -5,6 +5,7 @@
 
 import * as canned from "./canned.js";
 import * as core from "./core.js";
+import * as groups from "./groups.js";
 import * as history from "./history.js";
 import * as insights from "./insights.js";
 import * as notify from "./notify.js";
@@ -13,6 +14,7 @@ import * as tools from "./tools.js";
 
 core.init();
 tools.init();
+groups.init();
 canned.init();
 notify.init();
 history.init();

@@ -20,6 +20,7 @@ from handoff.storage.queries import all_agents, all_canned, notes_of, resolution
 from handoff.agent_tools.resolution_actions import Catalogue as Actions
 from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
 from handoff.agent_tools.resolution_fields import FieldError
+from handoff.agent_tools.disruption_resolutions import do_resolve_disruption
 from handoff.agent_tools.resolutions import (
     SHORTCUT,
     do_add_note,
@@ -38,6 +39,7 @@ from handoff.live.serializers import (
     resolution_shape,
 )
 from handoff.shapes.http import (
+    DisruptionResolutions,
     AgentListed,
     Agents,
     Approvals,
@@ -297,6 +299,33 @@ async def request_resolution(request: web.Request) -> web.Response:
         request.app, request.match_info["id"], agent, action, amount_minor, body.note, fields
     )
     return shaped(ResolutionOut(resolution=resolution_shape(resolution)), status=201)
+
+
+@routes.post("/api/agent/disruptions/{id}/resolutions")
+async def resolve_disruption(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    catalogue = request.app[keys.RESOLUTIONS]
+    body = await read_body(
+        request,
+        ResolutionIn,
+        action=ByCaller(),
+        amount=ByCaller(),
+        fields=ByCaller(),
+        explain=lambda raw: _resolution(
+            catalogue, raw.get("action"), raw.get("amount"), raw.get("fields")
+        ),
+    )
+    action, amount_minor, fields = _resolution(catalogue, body.action, body.amount, body.fields)
+    disruption_id = request.match_info["id"]
+    resolutions = await do_resolve_disruption(
+        request.app, disruption_id, agent, action, amount_minor, body.note, fields
+    )
+    return shaped(
+        DisruptionResolutions(
+            disruption_id=disruption_id, resolutions=[resolution_shape(r) for r in resolutions]
+        ),
+        status=201,
+    )
 
 
 @routes.post("/api/agent/conversations/{id}/transfer")

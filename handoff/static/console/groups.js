@@ -1,0 +1,151 @@
+/*
+ * The queue's disruption groups (issue 19, point 4): waiting conversations whose
+ * customers were told of one disruption ("BA117 · 4 Dec · Cancelled flight · 3 waiting"),
+ * and, for an agent whose authority covers an action at once, one action for all of
+ * them (POST /api/agent/disruptions/{id}/resolutions). The gateway checks the authority
+ * again, the amounts summed; its refusal is shown as it says it.
+ */
+
+import { el } from "../client/shared.js";
+import { api, session } from "./api.js";
+import { on } from "./events.js";
+import * as labels from "./labels.js";
+import { $, announce, toast } from "./ui.js";
+
+var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+var actions = null; // the catalogue's actions this agent may take at once
+var items = [];
+var open = null; // the disruption id whose form is open
+
+export function init() {
+  on("queue-changed", function (list) {
+    items = list;
+    if (actions === null && session.token) loadActions();
+    render();
+  });
+  on("logout", function () { actions = null; open = null; });
+}
+
+function loadActions() {
+  actions = [];
+  api("GET", "/api/agent/resolutions").then(function (body) {
+    actions = (body.actions || []).filter(function (a) { return a.immediate; });
+    render();
+  }, function () { actions = null; });
+}
+
+function groups() {
+  var byId = {};
+  items.forEach(function (c) {
+    var known = c.status === "waiting" && c.handoff && c.handoff.context &&
+      c.handoff.context.known_disruption;
+    if (!known || !known.id) return;
+    var g = byId[known.id] || (byId[known.id] = { known: known, waiting: 0 });
+    g.waiting += 1;
+  });
+  return Object.keys(byId).map(function (k) { return byId[k]; })
+    .sort(function (a, b) { return b.waiting - a.waiting || (a.known.id < b.known.id ? -1 : 1); });
+}
+
+function dayShort(iso) {
+  var parts = String(iso).split("-");
+  return Number(parts[2]) + " " + MONTHS[Number(parts[1]) - 1];
+}
+
+export function groupTitle(known, waiting) {
+  return [known.flight_number, dayShort(known.date),
+    labels.label("disruptions", known.type) || known.type, waiting + " waiting"].join(" · ");
+}
+
+function render() {
+  var box = $("queue-groups");
+  if (!box) return;
+  box.textContent = "";
+  var found = groups();
+  box.hidden = found.length === 0;
+  found.forEach(function (g) {
+    var li = el("li", "queue-group");
+    li.setAttribute("data-disruption", g.known.id);
+    li.appendChild(el("p", "qg-title", groupTitle(g.known, g.waiting)));
+    if (actions && actions.length) {
+      var button = el("button", "btn btn-small qg-act", "Act for all " + g.waiting);
+      button.type = "button";
+      button.setAttribute("aria-expanded", String(open === g.known.id));
+      button.addEventListener("click", function () {
+        open = open === g.known.id ? null : g.known.id;
+        render();
+      });
+      li.appendChild(button);
+      if (open === g.known.id) li.appendChild(form(g));
+    }
+    box.appendChild(li);
+  });
+}
+
+function form(g) {
+  var f = el("form", "qg-form");
+  var id = "qg-action-" + g.known.id;
+  var pick = el("select", { id: id, "aria-label": "Action for all" });
+  actions.forEach(function (a) {
+    var option = el("option", { value: a.id }, a.label);
+    pick.appendChild(option);
+  });
+  var inputs = el("div", "qg-inputs");
+  var error = el("p", "error qg-error");
+  error.hidden = true;
+  function fill() {
+    inputs.textContent = "";
+    var a = actionOf(pick.value);
+    if (a.takes_amount) inputs.appendChild(field("amount", "Amount each (" + a.currency + ")", "number"));
+    (a.fields || []).forEach(function (fd) {
+      inputs.appendChild(field("field-" + fd.id, fd.label, fd.type === "datetime" ? "datetime-local" : "text"));
+    });
+  }
+  pick.addEventListener("change", fill);
+  fill();
+  var apply = el("button", "btn btn-primary btn-small qg-apply", "Apply to all " + g.waiting);
+  apply.type = "submit";
+  f.appendChild(pick);
+  f.appendChild(inputs);
+  f.appendChild(error);
+  f.appendChild(apply);
+  f.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var a = actionOf(pick.value);
+    var body = { action: a.id };
+    if (a.takes_amount) body.amount = Number(f.querySelector("[name=amount]").value);
+    if ((a.fields || []).length) {
+      body.fields = {};
+      a.fields.forEach(function (fd) { body.fields[fd.id] = f.querySelector("[name='field-" + fd.id + "']").value; });
+    }
+    apply.disabled = true;
+    api("POST", "/api/agent/disruptions/" + encodeURIComponent(g.known.id) + "/resolutions", body)
+      .then(function (res) {
+        open = null;
+        var n = (res.resolutions || []).length;
+        var said = a.label + ": done for " + n + (n === 1 ? " customer" : " customers");
+        toast(said, "ok");
+        announce(said);
+        render();
+      }, function (err) {
+        apply.disabled = false;
+        error.textContent = err.message || "That did not work";
+        error.hidden = false;
+      });
+  });
+  return f;
+}
+
+function actionOf(id) {
+  for (var i = 0; i < actions.length; i++) if (actions[i].id === id) return actions[i];
+  return actions[0];
+}
+
+function field(name, text, type) {
+  var wrap = el("label", "qg-field");
+  wrap.appendChild(el("span", null, text));
+  var input = el("input", { name: name, type: type, required: "" });
+  if (type === "number") { input.min = "0"; input.step = "0.01"; }
+  wrap.appendChild(input);
+  return wrap;
+}
