@@ -32,6 +32,8 @@ E2E_OPENING_DAY = (dt.datetime.now(dt.UTC).weekday() + 2) % 7
 E2E_OPENING_HOURS = f"{DAYS[E2E_OPENING_DAY]} 08:00-20:00"
 # What the test sites sign their customers' identities with (BATON_IDENTITY_SECRET).
 E2E_IDENTITY_SECRET = "e2e-identity-secret"
+# What the test operations feed signs its posts with (BATON_OPS_SECRET).
+E2E_OPS_SECRET = "e2e-ops-secret"
 
 
 def new_stack(
@@ -69,7 +71,8 @@ class RunningBaton:
 def baton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBaton]:
     var_dir = tmp_path_factory.mktemp("baton")
     stack = new_stack(var_dir, extra_env={"BATON_OPENING_HOURS": E2E_OPENING_HOURS,
-                                          "BATON_IDENTITY_SECRET": E2E_IDENTITY_SECRET})
+                                          "BATON_IDENTITY_SECRET": E2E_IDENTITY_SECRET,
+                                          "BATON_OPS_SECRET": E2E_OPS_SECRET})
     try:
         stack.start(timeout=240, agents=((E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD, E2E_AGENT_NAME),))
         yield RunningBaton(stack, stack.base_url, E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD,
