@@ -14,11 +14,12 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.frustration.component import FrustrationScorer, load_examples
-from bot.nlu.frustration.features import NgramFeatures, word_count
+from bot.nlu.frustration.features import word_count
 from bot.nlu.frustration.scorer import LENGTH, POLARITY, TONE, combine, contributions, drivers
 from bot.nlu.lexicon.common import lexicon_polarity
 from bot.nlu.lexicon.frustration import calm_cues, rule_signals
 from bot.nlu.linear import LinearModel
+from bot.nlu.ngrams import NgramFeatures
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.encoder import SentenceEncoderFeaturizer
 from bot.nlu.frustration.features import (
     NearestExamples,
-    NgramFeatures,
     classifier_features,
     message_vectors,
     text_vectors,
@@ -33,6 +32,7 @@ from bot.nlu.lexicon.common import vader
 from bot.nlu.lexicon.frustration import POSITIVE, QUESTION, REASSURED
 from bot.nlu.linear import LinearModel
 from bot.nlu.minilm import EMBEDDING_DIM
+from bot.nlu.ngrams import NgramFeatures
 
 logger = logging.getLogger(__name__)
 
