@@ -5,6 +5,7 @@ so the figure says how well the tuning carries over to text it has not seen.
 What is tuned, and refitted in each fold:
 - frustration: the combination numbers and the offset (scripts/fit_frustration.py);
 - disruption: the embedding classifier's threshold (DisruptionDetector `embedding_threshold`);
+  its `type_override` (0.5, where a type is more likely than all else together) is fixed;
 - CLINC: the FallbackClassifier's threshold (config.yml).
 Hand-written rules cannot be refitted: they are the same in every fold, which is why the own
 chat messages (tests/bot/fixtures/own_eval) are measured too.
@@ -75,10 +76,16 @@ class DisruptionCandidate:
     only_hypothetical: bool
     handled: bool
 
-    def decide(self, threshold: float) -> Optional[str]:
+    def decide(self, threshold: float, type_override: Optional[float] = None) -> Optional[str]:
+        """As DisruptionDetector.detect: the classifier names a disruption the rules missed
+        above ``threshold``, and another type than the rules' at ``type_override`` (None: never)."""
         kind = self.rule_type
-        if kind is None and not self.only_hypothetical and self.embedding_type not in (None, "none"):
+        learned = self.embedding_type not in (None, "none")
+        if kind is None and not self.only_hypothetical and learned:
             if self.embedding_probability >= threshold:
+                kind = self.embedding_type
+        elif kind is not None and learned and type_override is not None and self.embedding_type != kind:
+            if self.embedding_probability >= type_override:
                 kind = self.embedding_type
         return None if self.handled else kind
 
@@ -90,10 +97,11 @@ def f1_of(gold: Sequence[str], predicted: Sequence[Optional[str]]) -> float:
 
 
 def cross_validate_disruption(
-    gold: Sequence[str], candidates: Sequence[DisruptionCandidate], shipped: float
+    gold: Sequence[str], candidates: Sequence[DisruptionCandidate], shipped: float,
+    type_override: Optional[float] = None,
 ) -> Dict[str, Any]:
     def predict(threshold: float, indices: np.ndarray) -> List[Optional[str]]:
-        return [candidates[i].decide(threshold) for i in indices]
+        return [candidates[i].decide(threshold, type_override) for i in indices]
 
     def tune(train: np.ndarray) -> float:
         return best_on_grid(DISRUPTION_GRID, lambda t: f1_of([gold[i] for i in train], predict(t, train)), shipped)

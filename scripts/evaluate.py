@@ -422,7 +422,7 @@ def disruption_candidates(detector: Any, texts: List[str]) -> List[Any]:
     from scripts.crossval import DisruptionCandidate
 
     model = detector.model
-    probabilities = model.predict_proba(shared_encoder().encode(texts))
+    probabilities = detector.probabilities(texts, shared_encoder().encode(texts))
     candidates = []
     for text, row in zip(texts, probabilities):
         best = int(np.argmax(row))
@@ -459,7 +459,8 @@ def cross_validation(
     X, capped = fit_frustration.design(scorer, texts, names)
     gold_disruption = [t["disruption"] for t in tweets]
     disruptions = crossval.cross_validate_disruption(
-        gold_disruption, disruption_candidates(detector, texts), float(detector.config["embedding_threshold"])
+        gold_disruption, disruption_candidates(detector, texts), float(detector.config["embedding_threshold"]),
+        float(detector.config["type_override"]),
     )
     y = np.array([t["frustrated"] == "1" for t in tweets], dtype=int)
     other = np.array(

@@ -70,6 +70,19 @@ def test_disruption_candidate_decides(candidate, threshold: float, decided) -> N
     assert candidate.decide(threshold) == decided
 
 
+@pytest.mark.parametrize(
+    "candidate, decided",
+    [
+        (Candidate("delayed", "missed_connection", 0.7, False, False), "missed_connection"),  # sure of another
+        (Candidate("delayed", "missed_connection", 0.45, False, False), "delayed"),  # not sure enough
+        (Candidate("delayed", "none", 0.9, False, False), "delayed"),  # "none" never overrules the rules
+        (Candidate("delayed", "missed_connection", 0.9, False, True), None),  # reported as handled
+    ],
+)
+def test_disruption_candidate_lets_the_classifier_name_the_type(candidate, decided) -> None:
+    assert candidate.decide(0.4, type_override=0.5) == decided
+
+
 def test_disruption_threshold_cross_validated() -> None:
     # five disrupted at 0.8, five calm look-alikes at 0.55: every fold learns a threshold in
     # (0.55, 0.8] and picks 0.6, the nearest to the shipped 0.5 that separates them

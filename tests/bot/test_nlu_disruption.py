@@ -245,6 +245,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> DisruptionDetector:
         ("The hotel gave away our room, we booked a suite and got a tiny twin room", "hotel_problem", "rules"),
         ("they would not let me board, the flight was overbooked", "denied_boarding", "rules"),
         ("how do I book a first class seat with miles", None, None),
+        # the delay words fire, but the classifier is sure it is a missed connection
+        ("the flight from boston was delayed and by the time we landed the connection to rome was gone",
+         "missed_connection", "embedding"),
+        # no rule fires at all: the classifier alone
+        ("our first flight came in so late that the plane to vienna had already gone", "missed_connection",
+         "embedding"),
     ],
 )
 def test_component_annotates_messages(trained: DisruptionDetector, text: str, kind: Optional[str], source: Optional[str]) -> None:
