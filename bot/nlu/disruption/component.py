@@ -53,7 +53,7 @@ class DisruptionDetector(GraphComponent):
             "ngram_weight": 1.0,
             # the classifier alone names a disruption only above this probability (chosen by
             # 5-fold cross-validation on the development tweets, scripts/crossval.py)
-            "embedding_threshold": 0.4,
+            "embedding_threshold": 0.35,
             # and overrules the rules' type when it gives another type at least this: more
             # likely than all the other classes together
             "type_override": 0.5,
