@@ -110,9 +110,17 @@ STORIES = {
     "seat-given-away": ("you gave my first class seat away and put me in coach", "downgraded"),
     "room-given-away": ("The hotel gave away our room, we booked a suite and got a tiny twin room", "hotel_problem"),
 }
+# Close variants in other words, so the stories pass for the type and not for their wording.
+VARIANTS = {
+    "cabin-points": ("I used my points for a business class seat and the boarding pass says economy. Booking RT4K9W",
+                     "downgraded"),
+    "business-seat-given-away": ("they gave my business class seat to someone else and put me in economy", "downgraded"),
+    "family-room-given-away": ("we booked a family room and the hotel gave it away, now we're in a single",
+                               "hotel_problem"),
+}
 
 
-@pytest.mark.parametrize(("text", "kind"), STORIES.values(), ids=STORIES.keys())
+@pytest.mark.parametrize(("text", "kind"), [*STORIES.values(), *VARIANTS.values()], ids=[*STORIES, *VARIANTS])
 async def test_issue_stories_hand_off_with_their_type(agent: Agent, text: str, kind: str) -> None:
     turn = (await next_actions(agent, [text]))[0]
 
