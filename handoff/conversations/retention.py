@@ -275,14 +275,21 @@ async def sweep(app: web.Application, now: dt.datetime | None = None) -> Sweep:
                 break
             redacted.add(batch)
             after_redaction(app, batch)
-    async with app[keys.DB].write() as db:
-        recent = select(Conversation.id).where(Conversation.redacted_at >= now - LATE_MESSAGES)
-        late = await db.execute(delete(Message).where(Message.conversation_id.in_(recent)))
+    recent = select(Conversation.id).where(Conversation.redacted_at >= now - LATE_MESSAGES)
+    late_messages = 0
+    # Read first: a sweep with nothing to delete takes no write lock (on SQLite every other
+    # writer of the file would wait for it).
+    async with app[keys.DB].read() as db:
+        any_recent = await db.scalar(recent.limit(1))
+    if any_recent is not None:
+        async with app[keys.DB].write() as db:
+            late = await db.execute(delete(Message).where(Message.conversation_id.in_(recent)))
+            late_messages = late.rowcount
     forgotten = await forget_in_assistant(app)
     if redacted.conversations:
         log.info("retention: %d conversations redacted, %d messages and %d notes deleted",
                  len(redacted.conversations), redacted.messages, redacted.notes)
-    return Sweep(redacted, late.rowcount, forgotten)
+    return Sweep(redacted, late_messages, forgotten)
 
 
 async def sweep_once(settings: Settings) -> Sweep:
