@@ -280,9 +280,11 @@ def _fields(given: Any, action: ResolutionAction) -> dict[str, str]:
     return values
 
 
-@routes.post("/api/agent/conversations/{id}/resolutions")
-async def request_resolution(request: web.Request) -> web.Response:
-    agent = await current_agent(request)
+async def _resolution_body(
+    request: web.Request,
+) -> tuple[ResolutionIn, tuple[ResolutionAction, int | None, dict[str, str]]]:
+    """An empowered action's body, for one conversation or a whole disruption: the
+    action is checked first, then the amount and fields against what it takes."""
     catalogue = request.app[keys.RESOLUTIONS]
     body = await read_body(
         request,
@@ -294,7 +296,13 @@ async def request_resolution(request: web.Request) -> web.Response:
             catalogue, raw.get("action"), raw.get("amount"), raw.get("fields")
         ),
     )
-    action, amount_minor, fields = _resolution(catalogue, body.action, body.amount, body.fields)
+    return body, _resolution(catalogue, body.action, body.amount, body.fields)
+
+
+@routes.post("/api/agent/conversations/{id}/resolutions")
+async def request_resolution(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    body, (action, amount_minor, fields) = await _resolution_body(request)
     resolution = await do_request_resolution(
         request.app, request.match_info["id"], agent, action, amount_minor, body.note, fields
     )
@@ -304,18 +312,7 @@ async def request_resolution(request: web.Request) -> web.Response:
 @routes.post("/api/agent/disruptions/{id}/resolutions")
 async def resolve_disruption(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    catalogue = request.app[keys.RESOLUTIONS]
-    body = await read_body(
-        request,
-        ResolutionIn,
-        action=ByCaller(),
-        amount=ByCaller(),
-        fields=ByCaller(),
-        explain=lambda raw: _resolution(
-            catalogue, raw.get("action"), raw.get("amount"), raw.get("fields")
-        ),
-    )
-    action, amount_minor, fields = _resolution(catalogue, body.action, body.amount, body.fields)
+    body, (action, amount_minor, fields) = await _resolution_body(request)
     disruption_id = request.match_info["id"]
     resolutions = await do_resolve_disruption(
         request.app, disruption_id, agent, action, amount_minor, body.note, fields
