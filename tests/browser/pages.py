@@ -7,9 +7,12 @@ inside it; JavaScript helpers go through `shadowRoot` explicitly.
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
@@ -27,6 +30,34 @@ _TRANSCRIPT_JS = """
   }));
 }
 """
+
+
+@contextmanager
+def served_pages(pages: dict[str, bytes]) -> Iterator[str]:
+    """Another web site on loopback (another origin than Baton's) serving these HTML pages
+    by path; yields its base URL, without a trailing slash."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            page = pages[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def wait_until(page: Page, predicate: Callable[[], bool], what: str, timeout_ms: int = 10_000) -> None:

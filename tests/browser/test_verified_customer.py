@@ -10,16 +10,14 @@ import hmac
 import html
 import json
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from ..conftest import E2E_IDENTITY_SECRET
 from .conftest import AgentLogin, PageErrors, Screenshots
-from .pages import Console, Widget
+from .pages import Console, Widget, served_pages
 
 pytestmark = pytest.mark.e2e
 
@@ -63,25 +61,8 @@ def signing_site(base_url: str, identity_secret: str) -> Iterator[str]:
 
     pages = {"/": page_for(IDENTITY), "/max": page_for(OTHER)}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            page = pages[self.path]
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with served_pages(pages) as site:
+        yield site + "/"
 
 
 def test_a_signed_identity_shows_in_the_console_as_verified(

@@ -8,16 +8,14 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Page, Request, Route, WebSocketRoute, expect
 
 from ..conftest import E2E_OPENING_DAY
 from .conftest import ROOT, AgentLogin, PageErrors, Screenshots
-from .pages import Console, Widget, wait_until
+from .pages import Console, Widget, served_pages, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -415,24 +413,8 @@ def other_site(base_url: str) -> Iterator[str]:
         "</script></body></html>"
     ).encode()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with served_pages({"/": page}) as site:
+        yield site + "/"
 
 
 def test_the_widget_script_is_small() -> None:
