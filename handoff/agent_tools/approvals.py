@@ -4,13 +4,14 @@ handoff's reason, and what the conversation was already given (GET /api/agent/ap
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.storage.models import RESOLUTION_PENDING, Handoff, Resolution
+from handoff.storage.models import RESOLUTION_PENDING, Disruption, Handoff, Resolution
 from handoff.agent_tools.resolution_actions import Catalogue
 from handoff.agent_tools.resolutions import COMMITTED
 from handoff.live.serializers import amount_number, resolution_shape
@@ -74,6 +75,7 @@ async def pending_approvals(
         ).unique().all()
     } if handoff_ids else {}
 
+    batches = await _batches(db, pending)
     entries = []
     for request in pending:
         here = [r for r in committed if r.conversation_id == request.conversation_id]
@@ -96,5 +98,37 @@ async def pending_approvals(
                 items=[_given_item(r) for r in here],
             ),
             authority=authority,
+            batch=batches.get(request.batch_id or ""),
         ))
     return entries
+
+
+async def _batches(
+    db: AsyncSession, pending: Sequence[Resolution]
+) -> dict[str, http.ApprovalBatch]:
+    """Each bulk action's pending requests, as every card of it shows them."""
+    members: dict[str, list[Resolution]] = {}
+    for request in pending:
+        if request.batch_id is not None:
+            members.setdefault(request.batch_id, []).append(request)
+    ids = {r[0].disruption_id for r in members.values() if r[0].disruption_id is not None}
+    disruptions = {
+        d.id: d
+        for d in (await db.scalars(select(Disruption).where(Disruption.id.in_(ids)))).all()
+    } if ids else {}
+    batches = {}
+    for batch_id, requests in members.items():
+        first = requests[0]
+        disruption = disruptions.get(first.disruption_id or "")
+        amounts = [r.amount_minor for r in requests if r.amount_minor is not None]
+        batches[batch_id] = http.ApprovalBatch(
+            id=batch_id,
+            disruption_id=first.disruption_id or "",
+            flight_number=disruption.flight_number if disruption is not None else None,
+            date=disruption.date if disruption is not None else None,
+            type=disruption.type if disruption is not None else None,
+            requests=[r.id for r in requests],
+            conversations=[r.conversation_id for r in requests],
+            total=amount_number(sum(amounts)) if amounts else None,
+        )
+    return batches

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -198,7 +199,19 @@ async def _lock_conversation(db: AsyncSession, conversation_id: str) -> None:
     )
 
 
-def _beyond_anyone(action: ResolutionAction, given: int) -> web.HTTPException:
+@dataclass(frozen=True)
+class Batch:
+    """Where a request stands in one action for every customer of a disruption
+    (handoff.agent_tools.disruption_resolutions)."""
+
+    disruption_id: str
+    batch_id: str
+    # Above the agent's authority as a whole: each request goes to a supervisor, even one
+    # its conversation alone would allow, and they are approved together.
+    for_approval: bool
+
+
+def beyond_anyone(action: ResolutionAction, given: int) -> web.HTTPException:
     currency = action.currency
     room = action.room(given)
     more = (
@@ -257,6 +270,7 @@ async def do_request_resolution(
     amount_minor: int | None,
     note: str | None,
     fields: dict[str, str] | None = None,
+    batch: Batch | None = None,
 ) -> Resolution:
     """Within the agent's authority: carried out at once. Above it: to a supervisor."""
     catalogue = app[keys.RESOLUTIONS]
@@ -270,8 +284,10 @@ async def do_request_resolution(
             assert requester is not None
             given = await given_minor(db, conversation_id, action.id) if action.takes_amount else 0
             if not action.can_be_approved(amount_minor, given):
-                raise _beyond_anyone(action, given)
-            immediate = action.within_limit(requester.role, amount_minor, given)
+                raise beyond_anyone(action, given)
+            immediate = action.within_limit(requester.role, amount_minor, given) and not (
+                batch is not None and batch.for_approval
+            )
             resolution = Resolution(
                 conversation_id=conversation_id,
                 handoff_id=conversation.handoff_id,
@@ -284,6 +300,8 @@ async def do_request_resolution(
                 status=RESOLUTION_IN_PROGRESS if immediate else RESOLUTION_PENDING,
                 requested_by_id=requester.id,
                 requested_at=utcnow(),
+                disruption_id=batch.disruption_id if batch is not None else None,
+                batch_id=batch.batch_id if batch is not None else None,
             )
             resolution.requested_by = requester
             resolution.decided_by = None
@@ -320,8 +338,12 @@ async def do_decide_resolution(
     *,
     approve: bool,
     reason: str | None,
+    with_its_batch: bool = False,
 ) -> Resolution:
-    """A supervisor approves (then it is carried out) or rejects a pending request."""
+    """A supervisor approves (then it is carried out) or rejects a pending request.
+
+    One request of a batch is approved only with the others (with_its_batch), since
+    their sum is what was above the agent's authority; it may be rejected alone."""
     async with app[keys.DB].read() as db:
         found = await db.get(Resolution, resolution_id)
         if found is None:
@@ -341,6 +363,13 @@ async def do_decide_resolution(
             decider = await local_agent(db, supervisor)
             assert decider is not None
             if approve:
+                if resolution.batch_id is not None and not with_its_batch:
+                    raise json_error(
+                        web.HTTPConflict,
+                        "this request is one of a bulk action: approve it with the others "
+                        f"(POST /api/agent/approvals/batches/{resolution.batch_id}/approve)",
+                        batch_id=resolution.batch_id,
+                    )
                 if resolution.requested_by_id == decider.id:
                     raise json_error(web.HTTPForbidden, "you cannot approve your own request")
                 if action is None:

@@ -59,6 +59,9 @@ class ErrorDetail(Shape):
         list[str], Meta(description="a disruption's action refused: the conversations past "
                         "the caller's cap")
     ] | UnsetType = UNSET
+    batch_id: Annotated[
+        str, Meta(description="409: the request is one of this bulk action's, approved with it")
+    ] | UnsetType = UNSET
 
 
 class Error(Shape):
@@ -312,16 +315,32 @@ class Authority(Shape):
     remaining: float
 
 
+class ApprovalBatch(Shape):
+    """The bulk action over one disruption a request belongs to: its requests still
+    pending are approved together (POST /api/agent/approvals/batches/{id}/approve),
+    their sum weighed against the approver's authority; one may be rejected alone."""
+
+    id: str
+    disruption_id: str
+    flight_number: str | None
+    date: dt.date | None
+    type: str | None
+    requests: Annotated[list[int], Meta(description="the pending requests' ids, in order")]
+    conversations: list[str]
+    total: Annotated[float | None, Meta(description="their amounts' sum")]
+
+
 class Approval(Resolution):
     """A request waiting for a supervisor, with what they weigh: the conversation's
     booking, flight, handoff reason and customer's name (from the handoff), what was
     already given in the conversation (carried out or under way; given.amount: of this
-    request's action), and the caller's authority for it (null for an action without an
-    amount)."""
+    request's action), the caller's authority for it (null for an action without an
+    amount), and the bulk action it is part of (null for a request of one conversation)."""
 
     conversation: ApprovalConversation
     given: Given
     authority: Authority | None
+    batch: ApprovalBatch | None = None
 
 
 class AuditEntry(Shape):
@@ -635,9 +654,20 @@ class ResolutionOut(Shape):
 
 
 class DisruptionResolutions(Shape):
-    """One action applied to each conversation of a disruption: one resolution each."""
+    """One action applied to each conversation of a disruption: one resolution each,
+    carried out at once, or, when the whole is above the agent's authority, pending as
+    one batch for a supervisor (needs_approval says why)."""
 
     disruption_id: str
+    batch_id: str
+    needs_approval: str | None
+    resolutions: list[Resolution]
+
+
+class BatchDecided(Shape):
+    """A supervisor's decision on a bulk action's pending requests, one resolution each."""
+
+    batch_id: str
     resolutions: list[Resolution]
 
 

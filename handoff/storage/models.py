@@ -268,6 +268,11 @@ class Resolution(Base):
     reference: Mapped[Optional[str]] = mapped_column(String(120))
     carried_out_at: Mapped[Optional[dt.datetime]]
     failure: Mapped[Optional[str]] = mapped_column(Text)
+    # One action for every customer of a disruption (handoff.agent_tools.
+    # disruption_resolutions): the disruption, and the batch its requests share, which a
+    # supervisor approves as a whole when it is above the agent's authority.
+    disruption_id: Mapped[Optional[str]] = mapped_column(String(64))
+    batch_id: Mapped[Optional[str]] = mapped_column(String(32), index=True)
 
     requested_by: Mapped[Agent] = relationship(foreign_keys=[requested_by_id], lazy="joined")
     decided_by: Mapped[Optional[Agent]] = relationship(

@@ -52,6 +52,7 @@ def _body(name: str, *, required: bool = True) -> dict[str, Any]:
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 _INT_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_BATCH = {"name": "batch", "in": "path", "required": True, "schema": {"type": "string"}}
 _CUSTOMER = [{"conversationToken": []}]
 _AGENT = [{"agentToken": []}, {"agentCookie": []}]
 
@@ -368,6 +369,33 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/agent/approvals/batches/{batch}/approve": {
+        "post": {
+            "summary": "Approve a bulk action's pending requests together: their sum must "
+            "be within the supervisor's limit at once and each conversation's cap; each is "
+            "carried out and its customer told (supervisors, not their own request)",
+            "security": _AGENT,
+            "parameters": [_BATCH],
+            "requestBody": _body("DecisionIn", required=False),
+            "responses": {
+                "200": _ok("BatchDecided"),
+                **_errors(400, 401, 403, 404, 409, 413),
+            },
+        }
+    },
+    "/api/agent/approvals/batches/{batch}/reject": {
+        "post": {
+            "summary": "Reject a bulk action's pending requests together; each customer "
+            "hears it was not approved (supervisors)",
+            "security": _AGENT,
+            "parameters": [_BATCH],
+            "requestBody": _body("DecisionIn", required=False),
+            "responses": {
+                "200": _ok("BatchDecided"),
+                **_errors(400, 401, 403, 404, 409, 413),
+            },
+        }
+    },
     "/api/agent/audit": {
         "get": {
             "summary": "The audit log, oldest first: the latest entries, or one "
@@ -490,9 +518,11 @@ PATHS: dict[str, Any] = {
             "summary": "Take one empowered action for every customer told of this "
             "disruption whose conversation waits in the queue or is the caller's; the "
             "waiting ones are claimed. Each gets a resolution, audited, and its customer "
-            "is told. The amounts' sum must be within the caller's limit at once and each "
-            "conversation's cap, and an action needing approval is refused: 403, nothing "
-            "changed. No such conversation: 409",
+            "is told. Within the caller's authority (the amounts' sum within their limit "
+            "at once, each conversation within its cap) each is carried out at once; above "
+            "it, each goes pending as one batch that a supervisor approves whole, and its "
+            "customer is told it is being approved (needs_approval says why). More than "
+            "anyone may approve: 403, nothing changed. No such conversation: 409",
             "security": _AGENT,
             "parameters": [_ID],
             "requestBody": _body("ResolutionIn"),

@@ -214,6 +214,9 @@ async def _agent_tools(api: CheckedClient, client: TestClient, cid: str, agent: 
     await api.call("POST", reject, 200, path=f"/api/agent/approvals/{second['resolution']['id']}/reject",
                    headers=boss, json={"reason": "Offer 200"})
     await api.call("POST", reject, 404, path="/api/agent/approvals/999/reject", headers=boss)
+    batch = "/api/agent/approvals/batches/{batch}"
+    await api.call("POST", batch + "/approve", 404, path=f"{batch[:-7]}nope/approve", headers=boss)
+    await api.call("POST", batch + "/reject", 403, path=f"{batch[:-7]}nope/reject", headers=agent)
     await api.call("GET", "/api/agent/audit", 200, path=f"/api/agent/audit?conversation_id={cid}",
                    headers=boss)
     await api.call("GET", "/api/agent/audit", 403, headers=agent)

@@ -903,6 +903,7 @@ async def test_the_approval_card_shows_the_booking_reason_and_what_was_given(
             ],
         },
         "authority": {"limit": 1000, "per_conversation": 1000, "remaining": 830},
+        "batch": None,
     }
     assert first["requested_by"] == {"id": 1, "name": "Maya"}
     assert (first["amount"], first["note"]) == (170, "Second delay this week")

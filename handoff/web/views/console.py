@@ -20,7 +20,7 @@ from handoff.storage.queries import all_agents, all_canned, notes_of, resolution
 from handoff.agent_tools.resolution_actions import Catalogue as Actions
 from handoff.agent_tools.resolution_actions import ResolutionAction, format_amount, to_minor
 from handoff.agent_tools.resolution_fields import FieldError
-from handoff.agent_tools.disruption_resolutions import do_resolve_disruption
+from handoff.agent_tools.disruption_resolutions import do_decide_batch, do_resolve_disruption
 from handoff.agent_tools.resolutions import (
     SHORTCUT,
     do_add_note,
@@ -39,6 +39,7 @@ from handoff.live.serializers import (
     resolution_shape,
 )
 from handoff.shapes.http import (
+    BatchDecided,
     DisruptionResolutions,
     AgentListed,
     Agents,
@@ -314,12 +315,15 @@ async def resolve_disruption(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     body, (action, amount_minor, fields) = await _resolution_body(request)
     disruption_id = request.match_info["id"]
-    resolutions = await do_resolve_disruption(
+    applied = await do_resolve_disruption(
         request.app, disruption_id, agent, action, amount_minor, body.note, fields
     )
     return shaped(
         DisruptionResolutions(
-            disruption_id=disruption_id, resolutions=[resolution_shape(r) for r in resolutions]
+            disruption_id=disruption_id,
+            batch_id=applied.batch_id,
+            needs_approval=applied.needs_approval,
+            resolutions=[resolution_shape(r) for r in applied.resolutions],
         ),
         status=201,
     )
@@ -368,6 +372,28 @@ async def approve(request: web.Request) -> web.Response:
 @routes.post("/api/agent/approvals/{id}/reject")
 async def reject(request: web.Request) -> web.Response:
     return await _decide(request, approve=False)
+
+
+async def _decide_batch(request: web.Request, approve: bool) -> web.Response:
+    supervisor = await current_supervisor(request)
+    batch_id = request.match_info["batch"]
+    body = await read_body(request, DecisionIn) if request.can_read_body else DecisionIn()
+    decided = await do_decide_batch(
+        request.app, batch_id, supervisor, approve=approve, reason=body.reason
+    )
+    return shaped(
+        BatchDecided(batch_id=batch_id, resolutions=[resolution_shape(r) for r in decided])
+    )
+
+
+@routes.post("/api/agent/approvals/batches/{batch}/approve")
+async def approve_batch(request: web.Request) -> web.Response:
+    return await _decide_batch(request, approve=True)
+
+
+@routes.post("/api/agent/approvals/batches/{batch}/reject")
+async def reject_batch(request: web.Request) -> web.Response:
+    return await _decide_batch(request, approve=False)
 
 
 @routes.get("/api/agent/audit")
