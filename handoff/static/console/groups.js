@@ -1,9 +1,10 @@
 /*
  * The queue's disruption groups (issue 19, point 4): waiting conversations whose
  * customers were told of one disruption ("BA117 · 4 Dec · Cancelled flight · 3 waiting"),
- * and, for an agent whose authority covers an action at once, one action for all of
- * them (POST /api/agent/disruptions/{id}/resolutions). The gateway checks the authority
- * again, the amounts summed; its refusal is shown as it says it.
+ * and one action for all of them (POST /api/agent/disruptions/{id}/resolutions). The
+ * gateway weighs the authority, the amounts summed: within it, done at once; above it,
+ * sent to a supervisor as one batch (its needs_approval says why). A refusal is shown
+ * as it says it.
  */
 
 import { el } from "../client/shared.js";
@@ -13,7 +14,7 @@ import * as labels from "./labels.js";
 import { $, announce, toast } from "./ui.js";
 
 var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-var actions = null; // the catalogue's actions this agent may take at once
+var actions = null; // the catalogue's actions, as this agent may take them
 var items = [];
 var open = null; // the disruption id whose form is open
 
@@ -29,7 +30,7 @@ export function init() {
 function loadActions() {
   actions = [];
   api("GET", "/api/agent/resolutions").then(function (body) {
-    actions = (body.actions || []).filter(function (a) { return a.immediate; });
+    actions = body.actions || [];
     render();
   }, function () { actions = null; });
 }
@@ -47,7 +48,7 @@ function groups() {
     .sort(function (a, b) { return b.waiting - a.waiting || (a.known.id < b.known.id ? -1 : 1); });
 }
 
-function dayShort(iso) {
+export function dayShort(iso) {
   var parts = String(iso).split("-");
   return Number(parts[2]) + " " + MONTHS[Number(parts[1]) - 1];
 }
@@ -87,15 +88,18 @@ function form(g) {
   var id = "qg-action-" + g.known.id;
   var pick = el("select", { id: id, "aria-label": "Action for all" });
   actions.forEach(function (a) {
-    var option = el("option", { value: a.id }, a.label);
+    var option = el("option", { value: a.id }, a.label + (a.immediate ? "" : " (needs approval)"));
     pick.appendChild(option);
   });
   var inputs = el("div", "qg-inputs");
   var error = el("p", "error qg-error");
   error.hidden = true;
+  var hint = el("p", "qg-hint");
   function fill() {
     inputs.textContent = "";
     var a = actionOf(pick.value);
+    hint.textContent = !a.immediate ? "Needs a supervisor's approval: it goes to them as one request for all " + g.waiting + "." :
+      a.takes_amount ? "Up to " + a.limit + " " + a.currency + " for all of them together at once; above that it goes to a supervisor as one request." : "";
     if (a.takes_amount) inputs.appendChild(field("amount", "Amount each (" + a.currency + ")", "number"));
     (a.fields || []).forEach(function (fd) {
       inputs.appendChild(field("field-" + fd.id, fd.label, fd.type === "datetime" ? "datetime-local" : "text"));
@@ -107,6 +111,7 @@ function form(g) {
   apply.type = "submit";
   f.appendChild(pick);
   f.appendChild(inputs);
+  f.appendChild(hint);
   f.appendChild(error);
   f.appendChild(apply);
   f.addEventListener("submit", function (e) {
@@ -123,8 +128,12 @@ function form(g) {
       .then(function (res) {
         open = null;
         var n = (res.resolutions || []).length;
-        var said = a.label + ": done for " + n + (n === 1 ? " customer" : " customers");
-        toast(said, "ok");
+        var whom = n + (n === 1 ? " customer" : " customers");
+        var said = res.needs_approval ?
+          a.label + " for " + whom + ": sent to a supervisor as one request (" + res.needs_approval +
+            "). Each customer was told it's being approved." :
+          a.label + ": done for " + whom;
+        toast(said, res.needs_approval ? "info" : "ok");
         announce(said);
         render();
       }, function (err) {

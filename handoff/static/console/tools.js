@@ -12,6 +12,7 @@ import {
   holdsSelected, loadQueue, reloadConversation, select, selectedConversation,
 } from "./core.js";
 import { on } from "./events.js";
+import { dayShort } from "./groups.js";
 import * as labels from "./labels.js";
 import { $, announce, showError, shortId, toast } from "./ui.js";
 
@@ -740,7 +741,14 @@ function renderApprovals() {
   var drafts = {};
   Array.prototype.forEach.call(list.querySelectorAll("textarea"), function (t) { drafts[t.id] = t.value; });
   list.textContent = "";
-  approvals.forEach(function (r) { list.appendChild(approvalCard(r, drafts)); });
+  var shown = {};
+  approvals.forEach(function (r) {
+    // A bulk action's requests are decided together: one card for the batch.
+    if (!r.batch) { list.appendChild(approvalCard(r, drafts)); return; }
+    if (shown[r.batch.id]) return;
+    shown[r.batch.id] = true;
+    list.appendChild(batchCard(r, approvals.filter(function (x) { return x.batch && x.batch.id === r.batch.id; }), drafts));
+  });
   $("approvals-empty").hidden = count > 0;
   if (focused && $(focused)) $(focused).focus();
 }
@@ -817,6 +825,119 @@ function approvalCard(r, drafts) {
   buttons.appendChild(reject);
   li.appendChild(buttons);
   return li;
+}
+
+// One card for a bulk action over a disruption (POST /api/agent/disruptions/{id}/resolutions
+// above the agent's authority): its customers, the sum, one decision for all of them.
+function batchCard(first, members, drafts) {
+  var me = session.me;
+  var b = first.batch;
+  var n = members.length;
+  var li = el("li", "approval approval-batch");
+  li.setAttribute("data-batch-id", b.id);
+  var head = el("div", "approval-head");
+  var title = el("h3", "approval-title", first.label + " for " + n + (n === 1 ? " customer" : " customers"));
+  title.id = "approval-title-batch-" + b.id;
+  head.appendChild(title);
+  if (b.total !== null) head.appendChild(el("span", "approval-amount", money(b.total, first.currency) + " in all"));
+  li.appendChild(head);
+  var disrupted = [b.flight_number, b.date ? dayShort(b.date) : "",
+    labels.label("disruptions", b.type) || b.type].filter(Boolean).join(" · ");
+  li.appendChild(el("p", "approval-meta", "Asked by " + ((first.requested_by && first.requested_by.name) || "an agent") +
+    " · " + when(first.requested_at) + " · one request for the customers of " + disrupted));
+  var a = actionById(first.action);
+  var asked = [
+    first.amount !== null && first.amount !== undefined ? money(first.amount, first.currency) + " each" : "",
+    a ? fieldsText(a, first.fields) : "",
+  ].filter(Boolean).join(" · ");
+  if (asked) li.appendChild(el("p", "approval-meta", "Asks for " + ((a && a.label) || first.label) + ": " + asked));
+  if (first.note) li.appendChild(el("p", "approval-note", first.note));
+  var who = el("ul", "approval-batch-list");
+  members.forEach(function (r) {
+    var facts = r.conversation || {};
+    var item = el("li");
+    item.setAttribute("data-resolution-id", String(r.id));
+    item.appendChild(el("span", null, [facts.customer_name, facts.booking_reference].filter(Boolean).join(" · ") || "Customer"));
+    var open = el("button", "link", "Open conversation " + shortId(r.conversation_id));
+    open.type = "button";
+    open.addEventListener("click", function () {
+      setView("inbox");
+      select(r.conversation_id);
+    });
+    item.appendChild(open);
+    who.appendChild(item);
+  });
+  li.appendChild(who);
+  var authority = first.authority;
+  if (authority && b.total !== null && b.total > authority.limit) {
+    li.appendChild(el("p", "approval-warn", "Above your own limit of " + money(authority.limit, first.currency) + " at once."));
+  }
+  var own = me && first.requested_by && first.requested_by.id === me.id;
+  if (own) li.appendChild(el("p", "approval-warn", "You asked for this, so another supervisor must approve it."));
+
+  var field = el("div", "field");
+  var reasonId = "approval-reason-batch-" + b.id;
+  var label = el("label", null, "Reason ");
+  label.htmlFor = reasonId;
+  label.appendChild(el("span", "optional", "(optional; the agent sees it)"));
+  var reason = el("textarea");
+  reason.id = reasonId;
+  reason.rows = 2;
+  reason.maxLength = 1000;
+  reason.value = drafts[reasonId] || "";
+  field.appendChild(label);
+  field.appendChild(reason);
+  li.appendChild(field);
+  var error = el("p", "form-error");
+  error.setAttribute("role", "alert");
+  error.hidden = true;
+  li.appendChild(error);
+
+  var buttons = el("div", "act-buttons");
+  var approve = el("button", "btn btn-approve", "Approve all " + n);
+  approve.type = "button";
+  approve.id = "approve-batch-" + b.id;
+  approve.setAttribute("aria-describedby", title.id);
+  approve.disabled = !!own;
+  var reject = el("button", "btn btn-reject", "Reject all " + n);
+  reject.type = "button";
+  reject.id = "reject-batch-" + b.id;
+  reject.setAttribute("aria-describedby", title.id);
+  approve.addEventListener("click", function () { decideBatch(first, n, true, reason, error, [approve, reject]); });
+  reject.addEventListener("click", function () { decideBatch(first, n, false, reason, error, [approve, reject]); });
+  buttons.appendChild(approve);
+  buttons.appendChild(reject);
+  li.appendChild(buttons);
+  return li;
+}
+
+function decideBatch(first, n, approve, reasonInput, error, buttons) {
+  var reason = reasonInput.value.trim();
+  var batchId = first.batch.id;
+  buttons.forEach(function (b) { b.disabled = true; });
+  api("POST", "/api/agent/approvals/batches/" + encodeURIComponent(batchId) + "/" + (approve ? "approve" : "reject"),
+    reason ? { reason: reason } : {})
+    .then(function (res) {
+      var decided = res.resolutions || [];
+      approvals = approvals.filter(function (x) { return !(x.batch && x.batch.id === batchId); });
+      renderApprovals();
+      var failed = decided.filter(function (r) { return r.status === "failed"; }).length;
+      var whom = decided.length + (decided.length === 1 ? " customer" : " customers");
+      var message = approve ?
+        "Approved: " + first.label + " for " + whom + ". Each has been told." +
+          (failed ? " " + failed + " could not be carried out." : "") :
+        "Rejected: " + first.label + " for " + whom + ". " +
+          ((first.requested_by && first.requested_by.name) || "The agent") + " has been told.";
+      toast(message, failed ? "warn" : "info");
+      announce(message);
+      var next = $("approvals-list").querySelector("button.btn-approve:not(:disabled), button.btn-reject");
+      (next || $("approvals-refresh")).focus();
+    }, function (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+      buttons.forEach(function (b) { b.disabled = false; });
+      if (err.status === 409) loadApprovals();
+    });
 }
 
 // Booking, flight, why the customer was handed off, who asks for what, and what the
