@@ -130,7 +130,7 @@ def summarise(
     topics = topics_asked(turn.intent for turn in turns if turn.intent and turn.confident)
     sentences = [_need_sentence(reason, assessment, turns, entities)]
     if reason == BOT_FAILURE:
-        quotes = [_quote(turn.text) for turn in turns[-2:] if turn.text]
+        quotes = [_quote(turn.text) for turn in turns[-2:] if turn.typed]
         if quotes:
             sentences.append(f"Their messages: {join_words(quotes)}.")
     if topics:
@@ -140,8 +140,10 @@ def summarise(
     details = _details_sentence(entities)
     if details:
         sentences.append(details)
-    if len(sentences) < 3 and turns and turns[-1].text:
-        sentences.append(f"Their last message: {_quote(turns[-1].text)}")
+    # A button's payload ("/human_handoff") says nothing the first sentence does not.
+    written = [turn for turn in turns if turn.typed]
+    if len(sentences) < 3 and written:
+        sentences.append(f"Their last message: {_quote(written[-1].text)}")
     return " ".join(sentences[:3])
 
 

@@ -36,6 +36,11 @@ class UserTurn:
     frustration_drivers: List[Dict[str, Any]] = field(default_factory=list)
 
     @property
+    def typed(self) -> bool:
+        """Words the customer wrote, not a button's "/intent" payload."""
+        return bool(self.text.strip()) and not self.text.startswith("/")
+
+    @property
     def confident(self) -> bool:
         return self.intent == FALLBACK_INTENT or (
             self.intent is not None and self.confidence >= CONFIDENT_INTENT
