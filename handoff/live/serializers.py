@@ -232,7 +232,9 @@ def disruption_shape(disruption: Disruption, bookings: list[str]) -> http.Flight
     )
 
 
-def listed_disruption(disruption: Disruption, bookings: int) -> http.ListedDisruption:
+def listed_disruption(
+    disruption: Disruption, bookings: int, told: int, waiting: int
+) -> http.ListedDisruption:
     return http.ListedDisruption(
         id=disruption.id,
         flight_number=disruption.flight_number,
@@ -240,6 +242,8 @@ def listed_disruption(disruption: Disruption, bookings: int) -> http.ListedDisru
         type=disruption.type,
         details=disruption.details,
         bookings=bookings,
+        told=told,
+        waiting=waiting,
         created_at=iso(disruption.created_at),
         updated_at=iso(disruption.updated_at),
     )

@@ -18,10 +18,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.operations.codes import booking_codes
 from handoff.shapes.http import DisruptionIn
 from handoff.storage.db import Database
-from handoff.storage.models import Disruption, DisruptionBooking, utcnow
+from handoff.storage.models import (
+    STATUS_WAITING,
+    Conversation,
+    Disruption,
+    DisruptionBooking,
+    KnownDisruption,
+    utcnow,
+)
 
 # More than a supervisor reads; the list is newest first, so the oldest fall off.
 LISTED = 500
+
+
+@dataclass(frozen=True)
+class Active:
+    """A listed disruption and how far its customers got: how many bookings it touches,
+    how many customers were told of it, and how many of those wait for a person now."""
+
+    disruption: Disruption
+    bookings: int
+    told: int
+    waiting: int
 
 
 @dataclass(frozen=True)
@@ -91,18 +109,32 @@ def listed_since(now: dt.datetime, zone: dt.tzinfo) -> dt.date:
     return now.astimezone(zone).date() - dt.timedelta(days=1)
 
 
-async def active_disruptions(db: AsyncSession, since: dt.date) -> list[tuple[Disruption, int]]:
-    """Disruptions of flights on or after ``since``, each with how many bookings it
-    touches, the latest news first."""
-    count = (
+async def active_disruptions(db: AsyncSession, since: dt.date) -> list[Active]:
+    """Disruptions of flights on or after ``since``, the latest news first."""
+    bookings = (
         select(func.count())
         .where(DisruptionBooking.disruption_id == Disruption.id)
         .scalar_subquery()
     )
+    told = (
+        select(func.count())
+        .where(KnownDisruption.disruption_id == Disruption.id)
+        .scalar_subquery()
+    )
+    waiting = (
+        select(func.count())
+        .select_from(KnownDisruption)
+        .join(Conversation, Conversation.id == KnownDisruption.conversation_id)
+        .where(
+            KnownDisruption.disruption_id == Disruption.id,
+            Conversation.status == STATUS_WAITING,
+        )
+        .scalar_subquery()
+    )
     rows = await db.execute(
-        select(Disruption, count)
+        select(Disruption, bookings, told, waiting)
         .where(Disruption.date >= since)
         .order_by(Disruption.updated_at.desc(), Disruption.id)
         .limit(LISTED)
     )
-    return [(disruption, bookings) for disruption, bookings in rows.all()]
+    return [Active(*row) for row in rows.all()]

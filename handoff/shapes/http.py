@@ -387,6 +387,10 @@ class ListedDisruption(Shape):
     type: str
     details: str | None
     bookings: Annotated[int, Meta(ge=0, description="how many bookings it touches")]
+    told: Annotated[int, Meta(ge=0, description="how many customers were told of it")]
+    waiting: Annotated[
+        int, Meta(ge=0, description="how many of those wait in the queue for a person now")
+    ]
     created_at: Moment
     updated_at: Moment
 
@@ -694,6 +698,9 @@ class ActiveDisruptions(Shape):
     the latest news first."""
 
     since: dt.date
+    feed_configured: Annotated[
+        bool, Meta(description="false: BATON_OPS_SECRET is not set, the feed posts nothing")
+    ]
     disruptions: list[ListedDisruption]
 
 

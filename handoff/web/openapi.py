@@ -508,7 +508,8 @@ PATHS: dict[str, Any] = {
     "/api/agent/disruptions": {
         "get": {
             "summary": "The disruptions of flights from yesterday on (in BATON_TIMEZONE), "
-            "the latest news first, each with how many bookings it touches (supervisors)",
+            "the latest news first, each with how many bookings it touches, how many "
+            "customers were told of it and how many of those wait (supervisors)",
             "security": _AGENT,
             "responses": {"200": _ok("ActiveDisruptions"), **_errors(401, 403)},
         }

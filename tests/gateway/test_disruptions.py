@@ -235,9 +235,11 @@ async def test_supervisors_list_the_disruptions_of_yesterday_on(
     assert response.status == 200
     body = await response.json()
     assert body["since"] == (today - dt.timedelta(days=1)).isoformat()
-    assert [(d["id"], d["type"], d["date"], d["bookings"]) for d in body["disruptions"]] == [
-        ("yesterday", "cancelled", (today - dt.timedelta(days=1)).isoformat(), 2),
-        ("today", "delayed", today.isoformat(), 0),
+    assert body["feed_configured"] is True
+    assert [(d["id"], d["type"], d["date"], d["bookings"], d["told"], d["waiting"])
+            for d in body["disruptions"]] == [
+        ("yesterday", "cancelled", (today - dt.timedelta(days=1)).isoformat(), 2, 0, 0),
+        ("today", "delayed", today.isoformat(), 0, 0, 0),
     ]
     refused = await feed.get("/api/agent/disruptions", headers=agent_headers)
     assert (refused.status, await refused.json()) == (
@@ -246,6 +248,18 @@ async def test_supervisors_list_the_disruptions_of_yesterday_on(
     feed.session.cookie_jar.clear()  # the logins' session cookies
     anonymous = await feed.get("/api/agent/disruptions")
     assert anonymous.status == 401
+
+
+async def test_without_a_secret_the_list_says_the_feed_is_not_configured(
+    client: TestClient,
+) -> None:
+    boss = await add_agent(client, "Ines", "supervisor")
+
+    response = await client.get("/api/agent/disruptions", headers=boss)
+
+    assert response.status == 200
+    body = await response.json()
+    assert (body["feed_configured"], body["disruptions"]) == (False, [])
 
 
 def test_the_list_starts_yesterday_in_the_company_time_zone() -> None:

@@ -140,6 +140,24 @@ async def test_asking_for_the_person_hands_off_with_the_known_disruption(
     }
 
 
+async def test_supervisors_see_how_many_customers_were_told_and_wait(
+    site: TestClient,
+) -> None:
+    boss = await add_agent(site, "Ines", "supervisor")
+    await verified(site, ["DEF456"])  # told, and not asking for a person
+    asking = await verified(site, ["ABC123"])
+    await verified(site, ["ZZZ999"])  # no disruption of theirs
+    turn = await asking.say("Talk to a person now", payload="/human_handoff")
+    assert turn["status"] == "waiting"
+
+    response = await site.get("/api/agent/disruptions", headers=boss)
+
+    (listed,) = (await response.json())["disruptions"]
+    assert (listed["id"], listed["bookings"], listed["told"], listed["waiting"]) == (
+        "ops-117", 2, 2, 1
+    )
+
+
 async def test_a_typed_booking_reference_with_a_disruption_gets_the_offer_once(
     site: TestClient, rasa: FakeRasa
 ) -> None:

@@ -49,9 +49,16 @@ async def record_disruption(request: web.Request) -> web.Response:
 @routes.get("/api/agent/disruptions")
 async def list_disruptions(request: web.Request) -> web.Response:
     await current_supervisor(request)
-    since = listed_since(utcnow(), request.app[keys.SETTINGS].tzinfo)
+    settings = request.app[keys.SETTINGS]
+    since = listed_since(utcnow(), settings.tzinfo)
     async with request.app[keys.DB].read() as db:
         rows = await active_disruptions(db, since)
     return shaped(
-        ActiveDisruptions(since=since, disruptions=[listed_disruption(d, n) for d, n in rows])
+        ActiveDisruptions(
+            since=since,
+            feed_configured=bool(settings.ops_secret),
+            disruptions=[
+                listed_disruption(r.disruption, r.bookings, r.told, r.waiting) for r in rows
+            ],
+        )
     )
