@@ -3,8 +3,8 @@
 Each event is a Struct of handoff/shapes/events.py, tagged by ``"type"``: its fields,
 who receives it and when are written there (and in docs/contract.md), not here. Events to
 consoles also carry an ``id`` (see handoff.live.publisher). Only the conversation actions (handoff.conversations),
-handoff.agent_tools.resolutions (the console's agent tools) and the socket views (for
-typing) call a Publisher.
+handoff.agent_tools.resolutions (the console's agent tools), the operations feed
+(handoff.operations.disruptions) and the socket views (for typing) call a Publisher.
 """
 
 from __future__ import annotations
@@ -127,6 +127,10 @@ def rating_event(conversation_id: str, rating: http.Rating) -> Event:
 
 def canned_event(change: str, canned: http.Canned) -> Event:
     return shapes.CannedEvent(change=change, canned=canned)
+
+
+def disruption_event(disruption_id: str, change: str) -> Event:
+    return shapes.DisruptionEvent(disruption_id=disruption_id, change=change)
 
 
 def context_event(conversation_id: str, handoff_id: int, context: dict[str, Any]) -> Event:

@@ -3,7 +3,8 @@ supervisors see.
 
 A post whose id is known replaces what was stored (a delay becoming a cancellation),
 its bookings included; one that changes nothing changes nothing, updated_at included,
-so a feed that retries or replays is harmless.
+so a feed that retries or replays is harmless. A post that changes something tells the
+consoles (a ``disruption`` event), so that the supervisors' list refreshes.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from aiohttp import web
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff import keys
+from handoff.live.events import disruption_event
 from handoff.operations.codes import booking_codes
 from handoff.shapes.http import DisruptionIn
 from handoff.storage.db import Database
@@ -47,16 +51,23 @@ class Recorded:
     disruption: Disruption
     bookings: list[str]  # sorted
     created: bool
+    changed: bool  # created, or anything of it replaced
 
 
-async def do_record_disruption(database: Database, news: DisruptionIn) -> Recorded:
-    """Store the post (its flight number compacted already, by the view's rule)."""
+async def do_record_disruption(app: web.Application, news: DisruptionIn) -> Recorded:
+    """Store the post (its flight number compacted already, by the view's rule), then
+    tell the consoles if it changed anything."""
+    database = app[keys.DB]
     bookings = booking_codes(news.bookings)
     try:
-        return await _record(database, news, bookings)
+        recorded = await _record(database, news, bookings)
     except IntegrityError:
         # The same new id posted twice at once: the other post inserted it; update it.
-        return await _record(database, news, bookings)
+        recorded = await _record(database, news, bookings)
+    if recorded.changed:
+        change = "created" if recorded.created else "updated"
+        await app[keys.PUBLISHER].to_agents(disruption_event(news.id, change))
+    return recorded
 
 
 async def _record(database: Database, news: DisruptionIn, bookings: list[str]) -> Recorded:
@@ -72,8 +83,10 @@ async def _record(database: Database, news: DisruptionIn, bookings: list[str]) -
             stored = set(await _bookings_of(db, news.id))
         fields = {"flight_number": news.flight_number, "date": news.date,
                   "type": news.type, "details": news.details}
-        changed = any(getattr(row, name) != value for name, value in fields.items())
-        if changed or stored != set(bookings):
+        changed = stored != set(bookings) or any(
+            getattr(row, name) != value for name, value in fields.items()
+        )
+        if changed:
             for name, value in fields.items():
                 setattr(row, name, value)
             row.updated_at = now
@@ -91,7 +104,7 @@ async def _record(database: Database, news: DisruptionIn, bookings: list[str]) -
             for reference in bookings
             if reference not in stored
         )
-    return Recorded(disruption=row, bookings=sorted(bookings), created=created)
+    return Recorded(disruption=row, bookings=sorted(bookings), created=created, changed=changed)
 
 
 async def _bookings_of(db: AsyncSession, disruption_id: str) -> list[str]:

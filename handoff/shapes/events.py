@@ -136,6 +136,14 @@ class CannedEvent(Event, tag="canned", kw_only=True):
     canned: Canned
 
 
+class DisruptionEvent(Event, tag="disruption", kw_only=True):
+    """The operations feed recorded or changed a disruption: supervisors' consoles fetch
+    the list again. Only its id, since every console gets it and agents may not list."""
+
+    disruption_id: str
+    change: Literal["created", "updated"]
+
+
 class ContextEvent(Event, tag="context", kw_only=True):
     """The open handoff's context changed: the bot read a booking reference, flight
     number, date, place or name in a later customer message."""
@@ -200,6 +208,7 @@ ConsoleEvent = Union[
     ResolutionEvent,
     TransferEvent,
     CannedEvent,
+    DisruptionEvent,
     PresenceEvent,
     ContextEvent,
     RatingEvent,

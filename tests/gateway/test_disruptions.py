@@ -25,6 +25,7 @@ from handoff.storage.models import Disruption, DisruptionBooking
 
 from .conftest import MakeClient
 from .test_resolutions import add_agent
+from .test_sockets import next_event
 
 SECRET = "ops-feed-test-secret"
 FEED = "/api/ops/disruptions"
@@ -112,6 +113,24 @@ async def test_the_same_post_again_changes_nothing(feed: TestClient) -> None:
     async with feed.app[keys.DB].read() as db:
         assert await db.scalar(select(func.count()).select_from(Disruption)) == 1
         assert await db.scalar(select(func.count()).select_from(DisruptionBooking)) == 2
+
+
+async def test_a_post_that_changes_something_tells_every_console(feed: TestClient) -> None:
+    # An agent's console too: the event carries only the id, and the list stays 403.
+    console = await feed.ws_connect("/api/agent/ws", headers=await add_agent(feed, "Sam"))
+    await next_event(console, "hello")
+
+    await post(feed, NEWS)
+    created = await next_event(console)
+    await post(feed, NEWS)  # nothing changed: no event
+    await post(feed, {**NEWS, "type": "cancelled"})
+    updated = await next_event(console)
+
+    assert created == {"type": "disruption", "id": created["id"],
+                       "disruption_id": "ops-4711", "change": "created"}
+    assert updated == {"type": "disruption", "id": created["id"] + 1,
+                       "disruption_id": "ops-4711", "change": "updated"}
+    await console.close()
 
 
 def _without(name: str) -> Any:

@@ -39,7 +39,7 @@ async def record_disruption(request: web.Request) -> web.Response:
             "(letters and digits, at most 16 characters each)"
         ),
     )
-    recorded = await do_record_disruption(request.app[keys.DB], news)
+    recorded = await do_record_disruption(request.app, news)
     return shaped(
         DisruptionRecorded(disruption=disruption_shape(recorded.disruption, recorded.bookings)),
         status=201 if recorded.created else 200,
