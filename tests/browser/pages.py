@@ -6,9 +6,13 @@ inside it; JavaScript helpers go through `shadowRoot` explicitly.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
+
+from ..conftest import E2E_OPS_SECRET
 
 BOT_TURN_MS = 30_000  # a bot turn goes through Rasa; the first one can be slow
 
@@ -58,6 +64,22 @@ def served_pages(pages: dict[str, bytes]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def post_to_ops_feed(base_url: str, news: dict[str, Any]) -> int:
+    """What the airline's operations systems do: post a disruption, signed with the
+    stack's BATON_OPS_SECRET; returns the answer's status (201 new, 200 replaced)."""
+    body = json.dumps(news).encode()
+    stamp = str(int(time.time()))
+    digest = hmac.new(E2E_OPS_SECRET.encode(), stamp.encode() + b"." + body,
+                      hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        f"{base_url}/api/ops/disruptions", data=body, method="POST",
+        headers={"Content-Type": "application/json", "X-Baton-Timestamp": stamp,
+                 "X-Baton-Signature": f"sha256={digest}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
 
 
 def wait_until(page: Page, predicate: Callable[[], bool], what: str, timeout_ms: int = 10_000) -> None:

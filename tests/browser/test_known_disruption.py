@@ -14,16 +14,14 @@ import hmac
 import html
 import json
 import secrets
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from ..conftest import E2E_IDENTITY_SECRET, E2E_OPS_SECRET
+from ..conftest import E2E_IDENTITY_SECRET
 from .conftest import AgentLogin, PageErrors, Screenshots
-from .pages import Console, Widget, served_pages
+from .pages import Console, Widget, post_to_ops_feed, served_pages
 
 pytestmark = pytest.mark.e2e
 
@@ -51,17 +49,7 @@ FLIGHT = flight(RUN)
 def post_disruption(base_url: str, run: str = RUN) -> str:
     news = {"id": f"ops-e2e-{run}", "flight_number": flight(run), "date": DAY.isoformat(),
             "type": "cancelled", "details": "Crew shortage", "bookings": bookings(run)}
-    body = json.dumps(news).encode()
-    stamp = str(int(time.time()))
-    digest = hmac.new(E2E_OPS_SECRET.encode(), stamp.encode() + b"." + body,
-                      hashlib.sha256).hexdigest()
-    request = urllib.request.Request(
-        f"{base_url}/api/ops/disruptions", data=body, method="POST",
-        headers={"Content-Type": "application/json", "X-Baton-Timestamp": stamp,
-                 "X-Baton-Signature": f"sha256={digest}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
+    assert post_to_ops_feed(base_url, news) == 201
     return str(news["id"])
 
 
