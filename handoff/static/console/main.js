@@ -5,6 +5,7 @@
 
 import * as canned from "./canned.js";
 import * as core from "./core.js";
+import * as disruptions from "./disruptions.js";
 import * as groups from "./groups.js";
 import * as history from "./history.js";
 import * as insights from "./insights.js";
@@ -20,3 +21,4 @@ notify.init();
 history.init();
 insights.init();
 privacy.init();
+disruptions.init();
