@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import secrets
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
@@ -182,11 +183,20 @@ def assert_page_shows(page: Page, report: dict[str, Any], labels: dict[str, Any]
     assert chart_data(page, "csat") == [[d["average"] for d in ratings], [d["count"] for d in ratings]]
 
 
+def inert(cell: str) -> str:
+    """What a spreadsheet would run as a formula, behind an apostrophe; numbers kept."""
+    formula = cell[:1] in ("=", "+", "-", "@", "\t", "\r")
+    return "'" + cell if formula and not re.fullmatch(r"[+-]?\d+(\.\d+)?%?", cell) else cell
+
+
 def rfc4180(records: list[list[str]]) -> str:
-    """CRLF after every record; a field quoted when it holds a comma, quote, CR or LF."""
+    """A byte order mark; CRLF after every record; a field quoted when it holds a comma,
+    quote, CR or LF; a formula's cell behind an apostrophe."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerows(records)
-    return out.getvalue()
+    csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerows(
+        [[inert(cell) for cell in row] for row in records]
+    )
+    return "\ufeff" + out.getvalue()
 
 
 def show_period(sam: Console, pick: str, query: str) -> dict[str, Any]:
@@ -208,7 +218,8 @@ def test_insights_show_the_reports_figures_for_the_period_picked(
     # Something to report: a question the bot cannot answer (unique per run), then a
     # handoff that an agent resolves with an action, rated with a comment CSV must quote.
     question = f"what is the meaning of life and the universe, {secrets.token_hex(3)} wonders"
-    comment = f'Slow, but "kind" in the end {secrets.token_hex(2)}'
+    # It starts as a formula would: the CSV must not hand it to a spreadsheet as one.
+    comment = f'=1+1 Slow, but "kind" in the end {secrets.token_hex(2)}'
     widget = Widget(customer).visit("/").open()
     widget.wait_for_reply(widget.send(question), "bot")
     conversation_id = widget.hand_off(
@@ -268,16 +279,17 @@ def test_insights_show_the_reports_figures_for_the_period_picked(
         raw = download.path().read_bytes().decode("utf-8")
         records = [shown_header(supervisor, name), *shown_rows(supervisor, name)]
         assert raw == rfc4180(records), name
-        assert list(csv.reader(io.StringIO(raw, newline=""), strict=True)) == records, name
+        read = list(csv.reader(io.StringIO(raw.removeprefix("\ufeff"), newline=""), strict=True))
+        assert read == [[inert(cell) for cell in row] for row in records], name
     with supervisor.expect_download() as got:
         table(supervisor, "comments").get_by_role("button", name="Download CSV").click()
     raw = got.value.path().read_bytes().decode("utf-8")
-    assert raw.startswith("Rating,Comment,Reason,Rated (UTC)\r\n")
-    assert f'"{comment.replace(chr(34), chr(34) * 2)}"' in raw
+    assert raw.startswith("\ufeffRating,Comment,Reason,Rated (UTC)\r\n")
+    assert f'"\'{comment.replace(chr(34), chr(34) * 2)}"' in raw
     with supervisor.expect_download() as got:
         table(supervisor, "unanswered").get_by_role("button", name="Download CSV").click()
     raw = got.value.path().read_bytes().decode("utf-8")
-    assert raw.startswith("Messages,Examples,First seen (UTC),Last seen (UTC),All time,Decision\r\n")
+    assert raw.startswith("\ufeffMessages,Examples,First seen (UTC),Last seen (UTC),All time,Decision\r\n")
 
     # Another period re-renders with that period's figures.
     week = show_period(sam, "Last 7 days", "days=7")
