@@ -790,40 +790,10 @@ function approvalCard(r, drafts) {
   var own = me && r.requested_by && r.requested_by.id === me.id;
   if (own) li.appendChild(el("p", "approval-warn", "You asked for this, so another supervisor must approve it."));
 
-  var field = el("div", "field");
-  var reasonId = "approval-reason-" + r.id;
-  var label = el("label", null, "Reason ");
-  label.htmlFor = reasonId;
-  label.appendChild(el("span", "optional", "(optional; the agent sees it)"));
-  var reason = el("textarea");
-  reason.id = reasonId;
-  reason.rows = 2;
-  reason.maxLength = 1000;
-  reason.value = drafts[reasonId] || "";
-  field.appendChild(label);
-  field.appendChild(reason);
-  li.appendChild(field);
-
-  var error = el("p", "form-error");
-  error.setAttribute("role", "alert");
-  error.hidden = true;
-  li.appendChild(error);
-
-  var buttons = el("div", "act-buttons");
-  var approve = el("button", "btn btn-approve", "Approve");
-  approve.type = "button";
-  approve.id = "approve-" + r.id;
-  approve.setAttribute("aria-describedby", title.id);
-  approve.disabled = !!own;
-  var reject = el("button", "btn btn-reject", "Reject");
-  reject.type = "button";
-  reject.id = "reject-" + r.id;
-  reject.setAttribute("aria-describedby", title.id);
-  approve.addEventListener("click", function () { decide(r, true, reason, error, [approve, reject]); });
-  reject.addEventListener("click", function () { decide(r, false, reason, error, [approve, reject]); });
-  buttons.appendChild(approve);
-  buttons.appendChild(reject);
-  li.appendChild(buttons);
+  decisionControls(li, {
+    key: String(r.id), title: title, own: own, drafts: drafts, approve: "Approve", reject: "Reject",
+    decide: function (approve, reason, error, buttons) { decide(r, approve, reason, error, buttons); },
+  });
   return li;
 }
 
@@ -875,8 +845,20 @@ function batchCard(first, members, drafts) {
   var own = me && first.requested_by && first.requested_by.id === me.id;
   if (own) li.appendChild(el("p", "approval-warn", "You asked for this, so another supervisor must approve it."));
 
+  decisionControls(li, {
+    key: "batch-" + b.id, title: title, own: own, drafts: drafts,
+    approve: "Approve all " + n, reject: "Reject all " + n,
+    decide: function (approve, reason, error, buttons) { decideBatch(first, n, approve, reason, error, buttons); },
+  });
+  return li;
+}
+
+// The reason box, the error line and the two buttons of an approval card; o.key makes
+// their ids (approval-reason-<key>, approve-<key>, reject-<key>), o.decide(approve,
+// reason box, error line, buttons) is called on a click.
+function decisionControls(li, o) {
   var field = el("div", "field");
-  var reasonId = "approval-reason-batch-" + b.id;
+  var reasonId = "approval-reason-" + o.key;
   var label = el("label", null, "Reason ");
   label.htmlFor = reasonId;
   label.appendChild(el("span", "optional", "(optional; the agent sees it)"));
@@ -884,31 +866,31 @@ function batchCard(first, members, drafts) {
   reason.id = reasonId;
   reason.rows = 2;
   reason.maxLength = 1000;
-  reason.value = drafts[reasonId] || "";
+  reason.value = o.drafts[reasonId] || "";
   field.appendChild(label);
   field.appendChild(reason);
   li.appendChild(field);
+
   var error = el("p", "form-error");
   error.setAttribute("role", "alert");
   error.hidden = true;
   li.appendChild(error);
 
   var buttons = el("div", "act-buttons");
-  var approve = el("button", "btn btn-approve", "Approve all " + n);
+  var approve = el("button", "btn btn-approve", o.approve);
   approve.type = "button";
-  approve.id = "approve-batch-" + b.id;
-  approve.setAttribute("aria-describedby", title.id);
-  approve.disabled = !!own;
-  var reject = el("button", "btn btn-reject", "Reject all " + n);
+  approve.id = "approve-" + o.key;
+  approve.setAttribute("aria-describedby", o.title.id);
+  approve.disabled = !!o.own;
+  var reject = el("button", "btn btn-reject", o.reject);
   reject.type = "button";
-  reject.id = "reject-batch-" + b.id;
-  reject.setAttribute("aria-describedby", title.id);
-  approve.addEventListener("click", function () { decideBatch(first, n, true, reason, error, [approve, reject]); });
-  reject.addEventListener("click", function () { decideBatch(first, n, false, reason, error, [approve, reject]); });
+  reject.id = "reject-" + o.key;
+  reject.setAttribute("aria-describedby", o.title.id);
+  approve.addEventListener("click", function () { o.decide(true, reason, error, [approve, reject]); });
+  reject.addEventListener("click", function () { o.decide(false, reason, error, [approve, reject]); });
   buttons.appendChild(approve);
   buttons.appendChild(reject);
   li.appendChild(buttons);
-  return li;
 }
 
 function decideBatch(first, n, approve, reasonInput, error, buttons) {
