@@ -358,12 +358,16 @@ async def _typed_disruption(
     references = typed_references(said, entities)
     if not references:
         return []  # most turns: no database read at all
-    async with app[keys.DB].write() as db:
+    # Read first: a reference-like word that matches nothing takes no write lock (on
+    # SQLite, one for the whole database). The turn lock keeps this conversation's
+    # next message from finding it unknown meanwhile.
+    async with app[keys.DB].read() as db:
         if await known_of(db, conversation_id) is not None:
             return []
         found = await disruption_of_bookings(db, references, app[keys.SETTINGS].tzinfo)
-        if found is None:
-            return []
+    if found is None:
+        return []
+    async with app[keys.DB].write() as db:
         if offer:
             return await _offer(db, conversation_id, *found)
         _keep(db, conversation_id, *found)
