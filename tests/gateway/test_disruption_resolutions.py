@@ -3,20 +3,18 @@ them as one group, and an agent with the authority resolves them all at once."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from alembic import command
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select
 
 from handoff import keys
-from handoff.storage.db import _alembic_config, make_engine
 from handoff.storage.models import AuditEntry, Resolution
 
 from .conftest import AGENT_EMAIL, AGENT_PASSWORD, Customer, MakeClient
+from .revisions import one_conversation_at
 from .test_disruptions import SECRET as OPS_SECRET
 from .test_disruptions import post
 from .test_identity import SECRET as IDENTITY_SECRET
@@ -368,30 +366,10 @@ async def test_nothing_to_resolve_is_a_clear_refusal(
 async def test_the_migration_adds_the_batch_in_place_and_keeps_the_rows(
     tmp_path: Path,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'baton.db'}"
-    config = _alembic_config(url)
-    await asyncio.to_thread(command.upgrade, config, "0011")
-    engine = make_engine(url)
-
-    def columns(sync: Any) -> set[str]:
-        return {c["name"] for c in inspect(sync).get_columns("resolutions")}
-
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(
-                "INSERT INTO conversations (id, token_hash, status, last_seq, created_at, "
-                "updated_at, assistant_forget_pending) VALUES ('c1', 'h', 'bot', 0, "
-                "'2026-12-07 10:00:00', '2026-12-07 10:00:00', 0)"
-            ))
-        await asyncio.to_thread(command.upgrade, config, "head")
-        async with engine.connect() as connection:
-            assert {"batch_id", "disruption_id"} <= await connection.run_sync(columns)
-            kept = (await connection.execute(text("SELECT id FROM conversations"))).all()
-        assert [tuple(row) for row in kept] == [("c1",)]
-        await asyncio.to_thread(command.downgrade, config, "0011")
-        async with engine.connect() as connection:
-            assert not {"batch_id", "disruption_id"} & await connection.run_sync(columns)
-            kept = (await connection.execute(text("SELECT id FROM conversations"))).all()
-        assert [tuple(row) for row in kept] == [("c1",)]
-    finally:
-        await engine.dispose()
+    async with one_conversation_at(tmp_path, "0011") as db:
+        await db.upgrade()
+        assert {"batch_id", "disruption_id"} <= await db.columns("resolutions")
+        assert await db.conversation_ids() == ["c1"]
+        await db.downgrade("0011")
+        assert not {"batch_id", "disruption_id"} & await db.columns("resolutions")
+        assert await db.conversation_ids() == ["c1"]

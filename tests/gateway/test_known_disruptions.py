@@ -4,7 +4,6 @@ offered a person; the handoff carries what operations said, at the disrupted pri
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -12,18 +11,17 @@ from typing import Any, get_args
 
 import pytest
 from aiohttp.test_utils import TestClient
-from alembic import command
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select
 
 from handoff import keys
 from handoff.operations.known import HAPPENED
 from handoff.routing.queue import PRIORITY_DISRUPTED
 from handoff.shapes.http import DisruptionType
-from handoff.storage.db import _alembic_config, make_engine
 from handoff.storage.models import KnownDisruption
 
 from .conftest import Customer, MakeClient
 from .fake_rasa import FakeRasa
+from .revisions import one_conversation_at
 from .test_disruptions import SECRET as OPS_SECRET
 from .test_disruptions import post
 from .test_identity import SECRET as IDENTITY_SECRET
@@ -229,26 +227,10 @@ async def test_the_insights_count_known_disruptions_by_flight_and_type(
 async def test_the_migration_goes_down_and_up_and_keeps_the_conversations(
     tmp_path: Path,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'baton.db'}"
-    config = _alembic_config(url)
-    await asyncio.to_thread(command.upgrade, config, "0010")
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(
-                "INSERT INTO conversations (id, token_hash, status, last_seq, created_at, "
-                "updated_at, assistant_forget_pending) VALUES ('c1', 'h', 'bot', 0, "
-                "'2026-12-07 10:00:00', '2026-12-07 10:00:00', 0)"
-            ))
-        await asyncio.to_thread(command.upgrade, config, "head")
-        async with engine.connect() as connection:
-            tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-            kept = (await connection.execute(text("SELECT id FROM conversations"))).all()
-        assert "known_disruptions" in tables and [tuple(row) for row in kept] == [("c1",)]
-        await asyncio.to_thread(command.downgrade, config, "0010")
-        async with engine.connect() as connection:
-            tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-        assert "known_disruptions" not in tables
-        await asyncio.to_thread(command.upgrade, config, "head")
-    finally:
-        await engine.dispose()
+    async with one_conversation_at(tmp_path, "0010") as db:
+        await db.upgrade()
+        assert "known_disruptions" in await db.tables()
+        assert await db.conversation_ids() == ["c1"]
+        await db.downgrade("0010")
+        assert "known_disruptions" not in await db.tables()
+        await db.upgrade()
