@@ -12,7 +12,7 @@ import { el, formatDateTime } from "../client/shared.js";
 import { api, session } from "./api.js";
 import { on } from "./events.js";
 import * as labels from "./labels.js";
-import { $, announce, showError } from "./ui.js";
+import { $, announce, dataTable, showError } from "./ui.js";
 
 var QUEUE_SETTLE_MS = 500; // a burst of queue events is one fetch
 var asked = 0; // the latest fetch's number: an earlier answer arriving late is dropped
@@ -83,20 +83,10 @@ function render(answer) {
     box.appendChild(el("p", "empty", "No active disruptions from the operations feed"));
     return;
   }
-  var table = el("table", "data-table");
-  var caption = el("caption", "sr-only", "Active disruptions");
-  table.appendChild(caption);
-  var head = el("tr");
-  var numbers = ["Bookings", "Customers told", "Waiting"];
-  ["Flight", "Date", "What happened", "Details", "Bookings", "Customers told", "Waiting", "Last updated"].forEach(function (h) {
-    var th = el("th", numbers.indexOf(h) >= 0 ? "num" : null, h);
-    th.scope = "col";
-    head.appendChild(th);
-  });
-  var thead = el("thead");
-  thead.appendChild(head);
-  table.appendChild(thead);
-  var body = el("tbody");
+  var num = function (text) { return { text: text, className: "num" }; };
+  var shown = dataTable(["Flight", "Date", "What happened", "Details", num("Bookings"),
+    num("Customers told"), num("Waiting"), "Last updated"], "Active disruptions");
+  var body = shown.body;
   answer.disruptions.forEach(function (d) {
     var row = el("tr");
     row.setAttribute("data-disruption-id", d.id);
@@ -111,8 +101,5 @@ function render(answer) {
     row.appendChild(el("td", "dis-updated", formatDateTime(d.updated_at)));
     body.appendChild(row);
   });
-  table.appendChild(body);
-  var wrap = el("div", "table-wrap");
-  wrap.appendChild(table);
-  box.appendChild(wrap);
+  box.appendChild(shown.wrap);
 }

@@ -15,7 +15,7 @@ import { csvText, download } from "./csv.js";
 import { on } from "./events.js";
 import * as labels from "./labels.js";
 import { confirmation, decisionText, downloadTrainingData, topicTools } from "./learning.js";
-import { $, announce, showError } from "./ui.js";
+import { $, announce, dataTable, showError } from "./ui.js";
 
 var PERIOD_KEY = "baton.insights.period";
 var DEFAULT_PERIOD = { days: "30" };
@@ -289,25 +289,15 @@ function renderTables(report) {
     section.appendChild(head);
     if (t.said) section.appendChild(el("p", "insight-said", t.said));
 
-    var wrap = el("div", "table-wrap");
-    var table = el("table", "data-table");
-    table.setAttribute("aria-labelledby", titleId);
-    var tr = el("tr");
-    t.columns.forEach(function (c) {
-      var th = el("th", null, c);
-      th.scope = "col";
-      tr.appendChild(th);
-    });
+    var shown = dataTable(t.columns);
+    shown.table.setAttribute("aria-labelledby", titleId);
     if (t.tools) {
       var toolsHead = el("th", null, t.tools.title);
       toolsHead.scope = "col";
       toolsHead.setAttribute("data-tools", "");
-      tr.appendChild(toolsHead);
+      shown.head.appendChild(toolsHead);
     }
-    var thead = el("thead");
-    thead.appendChild(tr);
-    table.appendChild(thead);
-    var tbody = el("tbody");
+    var tbody = shown.body;
     t.rows.forEach(function (row, i) {
       var line = el("tr");
       row.forEach(function (cell) { line.appendChild(el("td", null, cell)); });
@@ -319,9 +309,7 @@ function renderTables(report) {
       }
       tbody.appendChild(line);
     });
-    table.appendChild(tbody);
-    wrap.appendChild(table);
-    section.appendChild(wrap);
+    section.appendChild(shown.wrap);
     if (!t.rows.length) section.appendChild(el("p", "empty", "Nothing in this period."));
     box.appendChild(section);
   });

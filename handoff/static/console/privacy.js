@@ -11,7 +11,7 @@
 import { el } from "../client/shared.js";
 import { api } from "./api.js";
 import { on } from "./events.js";
-import { $, announce, showError } from "./ui.js";
+import { $, announce, dataTable, showError } from "./ui.js";
 
 var found = []; // the conversations of the latest search
 
@@ -92,17 +92,8 @@ function render() {
     box.appendChild(el("p", "empty", query() ? "No conversation names this customer." : ""));
     return;
   }
-  var table = el("table", "data-table");
-  var head = el("tr");
-  ["Erase", "Conversation", "Started", "Last message", "Status", "Found by"].forEach(function (h) {
-    var th = el("th", null, h);
-    th.scope = "col";
-    head.appendChild(th);
-  });
-  var thead = el("thead");
-  thead.appendChild(head);
-  table.appendChild(thead);
-  var body = el("tbody");
+  var shown = dataTable(["Erase", "Conversation", "Started", "Last message", "Status", "Found by"]);
+  var body = shown.body;
   found.forEach(function (c) {
     var row = el("tr");
     row.setAttribute("data-conversation-id", c.id);
@@ -125,10 +116,7 @@ function render() {
     row.appendChild(el("td", null, c.matched.join(", ")));
     body.appendChild(row);
   });
-  table.appendChild(body);
-  var wrap = el("div", "table-wrap");
-  wrap.appendChild(table);
-  box.appendChild(wrap);
+  box.appendChild(shown.wrap);
   updateErase();
 }
 

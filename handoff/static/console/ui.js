@@ -46,3 +46,25 @@ export function merge(a, b) {
   Object.keys(b).forEach((k) => { if (b[k] !== undefined) out[k] = b[k]; });
   return out;
 }
+
+// A data table in its scrolling wrapper: a column head (th scope=col) for each of
+// columns, a string or {text, className}, and an empty tbody for the rows; a caption
+// first when given, for a table no heading names.
+export function dataTable(columns, caption) {
+  const table = el("table", "data-table");
+  if (caption) table.appendChild(el("caption", "sr-only", caption));
+  const head = el("tr");
+  columns.forEach((c) => {
+    const th = el("th", typeof c === "string" ? null : c.className || null, typeof c === "string" ? c : c.text);
+    th.scope = "col";
+    head.appendChild(th);
+  });
+  const thead = el("thead");
+  thead.appendChild(head);
+  table.appendChild(thead);
+  const body = el("tbody");
+  table.appendChild(body);
+  const wrap = el("div", "table-wrap");
+  wrap.appendChild(table);
+  return { wrap, table, head, body };
+}
