@@ -1,7 +1,8 @@
 /*
  * The console's notifications between its modules: core.js says what happened ("me",
  * "select", "conversation", "header", "event", "new-handoff", "logout"; api.js
- * "session-ended") and the others listen.
+ * "session-ended"; tools.js "catalogue", the empowered actions as this agent may take
+ * them) and the others listen.
  */
 
 const listeners = {};

@@ -8,31 +8,25 @@
  */
 
 import { el } from "../client/shared.js";
-import { api, session } from "./api.js";
+import { api } from "./api.js";
 import { on } from "./events.js";
 import * as labels from "./labels.js";
 import { $, announce, toast } from "./ui.js";
 
-var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-var actions = null; // the catalogue's actions, as this agent may take them
+var actions = null; // the catalogue's actions, as this agent may take them (tools.js loads it)
 var items = [];
 var open = null; // the disruption id whose form is open
 
 export function init() {
   on("queue-changed", function (list) {
     items = list;
-    if (actions === null && session.token) loadActions();
+    render();
+  });
+  on("catalogue", function (catalogue) {
+    actions = catalogue.actions || [];
     render();
   });
   on("logout", function () { actions = null; open = null; });
-}
-
-function loadActions() {
-  actions = [];
-  api("GET", "/api/agent/resolutions").then(function (body) {
-    actions = body.actions || [];
-    render();
-  }, function () { actions = null; });
 }
 
 function groups() {
@@ -48,13 +42,8 @@ function groups() {
     .sort(function (a, b) { return b.waiting - a.waiting || (a.known.id < b.known.id ? -1 : 1); });
 }
 
-export function dayShort(iso) {
-  var parts = String(iso).split("-");
-  return Number(parts[2]) + " " + MONTHS[Number(parts[1]) - 1];
-}
-
 export function groupTitle(known, waiting) {
-  return [known.flight_number, dayShort(known.date),
+  return [known.flight_number, labels.dayMonth(known.date),
     labels.label("disruptions", known.type) || known.type, waiting + " waiting"].join(" · ");
 }
 

@@ -39,6 +39,13 @@ export function day(iso) {
   return date.toLocaleDateString("en-GB", options).replace(/,/g, "");
 }
 
+// "2026-12-04" -> "4 Dec": a flight's day beside its number, where the weekday is noise.
+var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+export function dayMonth(iso) {
+  var parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+  return parts ? Number(parts[3]) + " " + MONTHS[Number(parts[2]) - 1] : "";
+}
+
 // What the customer said, and the day it means: "tomorrow (Fri 4 Dec)".
 export function dateText(said, resolved) {
   var when = resolved ? day(resolved) : "";

@@ -11,8 +11,7 @@ import { api, session } from "./api.js";
 import {
   holdsSelected, loadQueue, reloadConversation, select, selectedConversation,
 } from "./core.js";
-import { on } from "./events.js";
-import { dayShort } from "./groups.js";
+import { emit, on } from "./events.js";
 import * as labels from "./labels.js";
 import { $, announce, showError, shortId, toast } from "./ui.js";
 
@@ -263,6 +262,7 @@ var chosen = null; // the action picked in the form
 function loadCatalogue() {
   return api("GET", "/api/agent/resolutions").then(function (body) {
     catalogue = body;
+    emit("catalogue", body);
     renderActionOptions();
     renderResolutions();
     renderAudit();
@@ -753,6 +753,17 @@ function renderApprovals() {
   if (focused && $(focused)) $(focused).focus();
 }
 
+// A card's way to the conversation it is about.
+function openButton(conversationId) {
+  var open = el("button", "link", "Open conversation " + shortId(conversationId));
+  open.type = "button";
+  open.addEventListener("click", function () {
+    setView("inbox");
+    select(conversationId);
+  });
+  return open;
+}
+
 function approvalCard(r, drafts) {
   var me = session.me;
   var a = actionById(r.action);
@@ -768,13 +779,7 @@ function approvalCard(r, drafts) {
   var meta = el("p", "approval-meta");
   meta.appendChild(el("span", null, "Asked by " + ((r.requested_by && r.requested_by.name) || "an agent") +
     " · " + when(r.requested_at)));
-  var open = el("button", "link", "Open conversation " + shortId(r.conversation_id));
-  open.type = "button";
-  open.addEventListener("click", function () {
-    setView("inbox");
-    select(r.conversation_id);
-  });
-  meta.appendChild(open);
+  meta.appendChild(openButton(r.conversation_id));
   li.appendChild(meta);
   li.appendChild(approvalFacts(r, a));
   if (r.note) li.appendChild(el("p", "approval-note", r.note));
@@ -811,7 +816,7 @@ function batchCard(first, members, drafts) {
   head.appendChild(title);
   if (b.total !== null) head.appendChild(el("span", "approval-amount", money(b.total, first.currency) + " in all"));
   li.appendChild(head);
-  var disrupted = [b.flight_number, b.date ? dayShort(b.date) : "",
+  var disrupted = [b.flight_number, labels.dayMonth(b.date),
     labels.label("disruptions", b.type) || b.type].filter(Boolean).join(" · ");
   li.appendChild(el("p", "approval-meta", "Asked by " + ((first.requested_by && first.requested_by.name) || "an agent") +
     " · " + when(first.requested_at) + " · one request for the customers of " + disrupted));
@@ -828,13 +833,7 @@ function batchCard(first, members, drafts) {
     var item = el("li");
     item.setAttribute("data-resolution-id", String(r.id));
     item.appendChild(el("span", null, [facts.customer_name, facts.booking_reference].filter(Boolean).join(" · ") || "Customer"));
-    var open = el("button", "link", "Open conversation " + shortId(r.conversation_id));
-    open.type = "button";
-    open.addEventListener("click", function () {
-      setView("inbox");
-      select(r.conversation_id);
-    });
-    item.appendChild(open);
+    item.appendChild(openButton(r.conversation_id));
     who.appendChild(item);
   });
   li.appendChild(who);
