@@ -259,7 +259,22 @@ class GatewaySystem:
             return None
         return self._request("POST", "/api/agent/login", {"email": email, "password": password})["token"]
 
-    def outcome(self, text: str) -> Outcome:
+    def _customer_nlu(self, conversation_id: str, wait: float = 5.0) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """The conversation as agents see it, and what the bot read of the customer's message.
+        The gateway writes that reading after the bot's answer, with its next transaction (at
+        most handoff.storage.group_commit.ANNOTATION_DELAY later): read again until it is there."""
+        deadline = time.monotonic() + wait
+        while True:
+            detail = self._request("GET", f"/api/agent/conversations/{conversation_id}", token=self.agent_token)
+            customer = [m for m in detail.get("messages", []) if m.get("sender") == "customer"]
+            nlu = (customer[-1].get("nlu") or {}) if customer else {}
+            if nlu or time.monotonic() >= deadline:
+                return detail, nlu
+            time.sleep(0.1)
+
+    def outcome(self, text: str, wait_for_nlu: bool = True) -> Outcome:
+        """``wait_for_nlu`` False: the bot's reading of an answered message (its intent and
+        frustration score) may be missing; the handoff, its reason and disruption never are."""
         created = self._request("POST", "/api/conversations", {})
         conversation_id, token = created["id"], created["token"]
         answer = self._request("POST", f"/api/conversations/{conversation_id}/messages", {"text": text}, token)
@@ -267,11 +282,9 @@ class GatewaySystem:
         reason = disruption = intent = None
         score = 0.0
         if self.agent_token:
-            detail = self._request("GET", f"/api/agent/conversations/{conversation_id}", token=self.agent_token)
+            detail, nlu = self._customer_nlu(conversation_id, wait=5.0 if wait_for_nlu else 0.0)
             handoff = detail.get("handoff") or {}
             reason, disruption = handoff.get("reason"), handoff.get("disruption")
-            customer = [m for m in detail.get("messages", []) if m.get("sender") == "customer"]
-            nlu = (customer[-1].get("nlu") or {}) if customer else {}
             # The gateway keeps the intent's name (handoff/live/serializers.py nlu_annotation).
             intent = nlu.get("intent") if isinstance(nlu.get("intent"), str) else None
             score = float((nlu.get("frustration") or {}).get("score") or 0.0)
@@ -528,10 +541,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         gateway = GatewaySystem(args.gateway_url, args.agent_token)
         if not gateway.agent_token:
             print("no agent token: disruption types cannot be read; only handoffs are counted", file=sys.stderr)
-        outcomes = [gateway.outcome(t["text"]) for t in tweets]
+        # The tweets' measures need only the handoffs: no waiting for each answered one's reading.
+        outcomes = [gateway.outcome(t["text"], wait_for_nlu=False) for t in tweets]
         own_outcomes = [gateway.outcome(r["text"]) for r in own]
 
     dev = evaluate_tweets(outcomes, tweets)
+    if args.mode == "gateway":
+        dev.pop("frustration_component_only", None)  # the scores of answered tweets were not waited for
     dev["clinc"] = intent_metrics([intent for _, intent in clinc],
                                   [(p.get("intent") or {}).get("name") or "" for p in parsed_clinc])
     results["dev"] = dev
