@@ -109,3 +109,62 @@ def test_fallback_threshold_keeps_the_in_scope_floor() -> None:
     result = crossval.cross_validate_fallback(gold, top, shipped=0.3)
     assert result["chosen"] == [0.3] * 5
     assert result["predictions"] == ["book_flight"] * 15
+
+
+@pytest.mark.parametrize(
+    "pattern, alternatives",
+    [
+        (r"a|b(?:c|d)|e", ["a", "b(?:c|d)", "e"]),
+        (r"[|x]y|\|z|(?:p|q)r", ["[|x]y", r"\|z", "(?:p|q)r"]),  # | in a class or escaped is no split
+        (r"[]|]w|v", ["[]|]w", "v"]),  # a ] first in a class is a character
+        (r"one", ["one"]),
+    ],
+)
+def test_split_alternatives(pattern: str, alternatives: list) -> None:
+    assert crossval.split_alternatives(pattern) == alternatives
+
+
+def test_the_rules_alternatives_fire_as_the_whole_rules() -> None:
+    from bot.nlu.disruption.rules import choose_type, rule_matches
+
+    texts = [
+        "my flight got cancelled", "we sat on the tarmac for 3 hours", "landed without my bag",
+        "the flight was delayed and I missed my connection", "what if my flight is cancelled?",
+        "my suitcase arrived with a broken handle", "they bumped me off the flight", "how do I check in",
+    ]
+    hits = crossval.RuleHits(texts)
+    assert len(hits.alternatives) > 50
+    assert [hits.rule_type(i) for i in range(len(texts))] == [choose_type(rule_matches(t)) for t in texts]
+    assert [hits.rule_type(i) for i in range(len(texts))] == [
+        "cancelled", "delayed", "lost_luggage", "missed_connection", None, "damaged_luggage", "denied_boarding", None,
+    ]
+    # without every alternative that fires on the first, no rule sees its cancellation
+    fired = frozenset(n for n in range(len(hits.alternatives)) if 0 in hits.firing(n))
+    assert fired and hits.rule_type(0, fired) is None
+
+
+class FakeHits:
+    """Three alternatives that say "delayed": 0 fires on items 0 and 1, 1 on items 2 and 3, 2 on item 4."""
+
+    alternatives = [crossval.RuleAlternative("delayed", n, crossval.re.compile(c)) for n, c in enumerate("xyz")]
+    hits = [{0: (0, "x")}, {0: (0, "x")}, {1: (0, "y")}, {1: (0, "y")}, {2: (0, "z")}] + [{}] * 5
+
+    def firing(self, number: int) -> list:
+        return [i for i, found in enumerate(self.hits) if number in found]
+
+    def rule_type(self, item: int, removed: frozenset = frozenset()) -> object:
+        return crossval.RuleHits.rule_type(self, item, removed)  # type: ignore[arg-type]
+
+
+def test_a_rule_counts_in_a_fold_only_if_it_helps_a_tweet_of_the_others() -> None:
+    # five delayed ones that only the rules catch (one in each fold), five calm ones
+    gold = ["delayed"] * 5 + ["none"] * 5
+    candidates = [Candidate("delayed", "none", 0.9, False, False)] * 5 + [Candidate(None, "none", 0.9, False, False)] * 5
+    hits = FakeHits()
+    assert crossval.rule_benefits(gold, candidates, hits, 0.5) == {0: {0, 1}, 1: {2, 3}, 2: {4}}
+    result = crossval.cross_validate_rules_held_out(gold, candidates, hits, shipped=0.5)
+    # alternative 2 helps only item 4: it is taken away in item 4's fold, which misses it; the
+    # others help an item of another fold wherever they are measured
+    assert result["predictions"] == ["delayed"] * 4 + [None] * 6
+    assert sorted(result["taken_away"]) == [0, 0, 0, 0, 1]
+    assert (result["helping"], result["alternatives"]) == (3, 3)

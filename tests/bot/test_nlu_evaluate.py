@@ -84,18 +84,19 @@ def test_summary_table_shows_every_measure_in_every_column() -> None:
         "disruption": {"f1": 0.86, "precision": 0.9, "recall": 0.8239, "right_type_of_disrupted": 0.7},
         "clinc": {"in_scope_accuracy": 0.99, "oos_recall": 0.925},
     }
-    results = {"dev": measures, "own": {"frustration": {"recall": 1.0}}, "sizes": {"tweets": 10, "own messages": 3}}
+    results = {"dev": measures, "cv_rules": {"disruption": {"f1": 0.8, "right_type_of_disrupted": 0.75}},
+               "own": {"frustration": {"recall": 1.0}}, "sizes": {"tweets": 10, "own messages": 3}}
     assert evaluate.summary_table(results).splitlines() == [
-        "measure                       goal     development  dev 5-fold CV  own set",
-        "----------------------------  -------  -----------  -------------  -------",
-        "frustration recall            >= 0.90  0.900        -              1.000",
-        "frustration specificity       >= 0.85  0.800 *      -              -",
-        "disruption F1                 >= 0.85  0.860        -              -",
-        "  precision                            0.900        -              -",
-        "  recall                               0.824        -              -",
-        "right type, of all disrupted  >= 0.85  0.700 *      -              -",
-        "CLINC in-scope accuracy       >= 0.98  0.990        -              -",
-        "CLINC out-of-scope recall     >= 0.92  0.925        -              -",
+        "measure                       goal     development  dev 5-fold CV  CV, rules held out  own set",
+        "----------------------------  -------  -----------  -------------  ------------------  -------",
+        "frustration recall            >= 0.90  0.900        -              -                   1.000",
+        "frustration specificity       >= 0.85  0.800 *      -              -                   -",
+        "disruption F1                 >= 0.85  0.860        -              0.800 *             -",
+        "  precision                            0.900        -              -                   -",
+        "  recall                               0.824        -              -                   -",
+        "right type, of all disrupted  >= 0.85  0.700 *      -              0.750 *             -",
+        "CLINC in-scope accuracy       >= 0.98  0.990        -              -                   -",
+        "CLINC out-of-scope recall     >= 0.92  0.925        -              -                   -",
         "n: tweets 10, own messages 3",
     ]
 
