@@ -132,6 +132,10 @@ from bot.nlu.lexicon.disruption import TYPES
         ("is the hotel fully booked in June", None),
         ("booked business class and they sat me in economy", "downgraded"),
         ("is business class much nicer than economy", None),
+        # hours at the airport are a delay; being there for a flight is not
+        ("we have been at the airport for 6 hours", "delayed"),
+        ("stuck in the airport since 5am", "delayed"),
+        ("how early should I be at the airport for an international flight", None),
     ],
 )
 def test_rules(text: str, expected: Optional[str]) -> None:
