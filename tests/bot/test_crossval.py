@@ -143,24 +143,18 @@ def test_the_rules_alternatives_fire_as_the_whole_rules() -> None:
     assert fired and hits.rule_type(0, fired) is None
 
 
-class FakeHits:
-    """Three alternatives that say "delayed": 0 fires on items 0 and 1, 1 on items 2 and 3, 2 on item 4."""
-
-    alternatives = [crossval.RuleAlternative("delayed", n, crossval.re.compile(c)) for n, c in enumerate("xyz")]
-    hits = [{0: (0, "x")}, {0: (0, "x")}, {1: (0, "y")}, {1: (0, "y")}, {2: (0, "z")}] + [{}] * 5
-
-    def firing(self, number: int) -> list:
-        return [i for i, found in enumerate(self.hits) if number in found]
-
-    def rule_type(self, item: int, removed: frozenset = frozenset()) -> object:
-        return crossval.RuleHits.rule_type(self, item, removed)  # type: ignore[arg-type]
+def three_delay_rules(texts: list) -> object:
+    """Rules of three alternatives that each say "delayed": "xx", "yy" and "zz"."""
+    alternatives = [crossval.RuleAlternative("delayed", n, crossval.re.compile(word)) for n, word in enumerate(["xx", "yy", "zz"])]
+    return crossval.RuleHits(texts, alternatives)
 
 
 def test_a_rule_counts_in_a_fold_only_if_it_helps_a_tweet_of_the_others() -> None:
     # five delayed ones that only the rules catch (one in each fold), five calm ones
     gold = ["delayed"] * 5 + ["none"] * 5
     candidates = [Candidate("delayed", "none", 0.9, False, False)] * 5 + [Candidate(None, "none", 0.9, False, False)] * 5
-    hits = FakeHits()
+    # "xx" fires on items 0 and 1, "yy" on 2 and 3, "zz" on 4
+    hits = three_delay_rules(["xx", "xx", "yy", "yy", "zz"] + ["calm"] * 5)
     assert crossval.rule_benefits(gold, candidates, hits, 0.5) == {0: {0, 1}, 1: {2, 3}, 2: {4}}
     result = crossval.cross_validate_rules_held_out(gold, candidates, hits, shipped=0.5)
     # alternative 2 helps only item 4: it is taken away in item 4's fold, which misses it; the
