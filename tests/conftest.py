@@ -26,9 +26,10 @@ E2E_AGENT_EMAIL = "maya@baton.example"
 E2E_AGENT_PASSWORD = "e2e-password-1"
 E2E_AGENT_NAME = "Maya"
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-# The team works only the day after tomorrow (UTC), so a customer who finds nobody online
-# during the run is told when the team is back; an agent online answers all the same.
-E2E_OPENING_DAY = (dt.datetime.now(dt.UTC).weekday() + 2) % 7
+# The team works only in three days (UTC), so a customer who finds nobody online during the
+# run is told when the team is back ("on Friday"); an agent online answers all the same. Three,
+# not two: a run that crosses midnight would otherwise be told "tomorrow".
+E2E_OPENING_DAY = (dt.datetime.now(dt.UTC).weekday() + 3) % 7
 E2E_OPENING_HOURS = f"{DAYS[E2E_OPENING_DAY]} 08:00-20:00"
 # What the test sites sign their customers' identities with (BATON_IDENTITY_SECRET).
 E2E_IDENTITY_SECRET = "e2e-identity-secret"
