@@ -195,7 +195,9 @@ def test_a_voucher_for_all_above_the_agents_authority_is_approved_as_one(
             has_text="I've asked a supervisor to approve a travel voucher of 70 EUR for you."
         )).to_be_visible()
 
-    expect(supervisor.locator("#approvals-count")).to_have_text("3")
+    # three requests, one decision: the badge counts the card
+    expect(supervisor.locator("#approvals-count")).to_have_text("1")
+    expect(supervisor.locator("#view-approvals")).to_have_attribute("aria-label", "Approvals, 1 waiting")
     sam.view("Approvals")
     card = supervisor.locator(".approval-batch")
     expect(card).to_have_count(1)

@@ -732,7 +732,13 @@ function loadApprovals() {
 }
 
 function renderApprovals() {
-  var count = approvals.length;
+  // One decision each: a bulk action's requests make one card, and count once.
+  var batches = {};
+  var count = approvals.filter(function (r) {
+    if (!r.batch) return true;
+    if (batches[r.batch.id]) return false;
+    return (batches[r.batch.id] = true);
+  }).length;
   $("approvals-count").textContent = String(count);
   $("approvals-count").hidden = !count;
   $("view-approvals").setAttribute("aria-label", "Approvals" + (count ? ", " + count + " waiting" : ""));
@@ -749,7 +755,7 @@ function renderApprovals() {
     shown[r.batch.id] = true;
     list.appendChild(batchCard(r, approvals.filter(function (x) { return x.batch && x.batch.id === r.batch.id; }), drafts));
   });
-  $("approvals-empty").hidden = count > 0;
+  $("approvals-empty").hidden = approvals.length > 0;
   if (focused && $(focused)) $(focused).focus();
 }
 
