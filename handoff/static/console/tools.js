@@ -732,16 +732,6 @@ function loadApprovals() {
 }
 
 function renderApprovals() {
-  // One decision each: a bulk action's requests make one card, and count once.
-  var batches = {};
-  var count = approvals.filter(function (r) {
-    if (!r.batch) return true;
-    if (batches[r.batch.id]) return false;
-    return (batches[r.batch.id] = true);
-  }).length;
-  $("approvals-count").textContent = String(count);
-  $("approvals-count").hidden = !count;
-  $("view-approvals").setAttribute("aria-label", "Approvals" + (count ? ", " + count + " waiting" : ""));
   var list = $("approvals-list");
   var focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.id : null;
   var drafts = {};
@@ -755,7 +745,12 @@ function renderApprovals() {
     shown[r.batch.id] = true;
     list.appendChild(batchCard(r, approvals.filter(function (x) { return x.batch && x.batch.id === r.batch.id; }), drafts));
   });
-  $("approvals-empty").hidden = approvals.length > 0;
+  // One decision a card: the badge counts the cards, not the requests in them.
+  var count = list.children.length;
+  $("approvals-count").textContent = String(count);
+  $("approvals-count").hidden = !count;
+  $("view-approvals").setAttribute("aria-label", "Approvals" + (count ? ", " + count + " waiting" : ""));
+  $("approvals-empty").hidden = count > 0;
   if (focused && $(focused)) $(focused).focus();
 }
 
