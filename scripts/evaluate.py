@@ -148,7 +148,7 @@ class Outcome:
     handed_off: bool
     reason: Optional[str]
     disruption: Optional[str]
-    frustration_score: float
+    frustration_score: Optional[float]  # None: not read (through the gateway, without waiting)
 
 
 def frustration_threshold(config_path: Path = ROOT / "config.yml") -> float:
@@ -283,15 +283,15 @@ class GatewaySystem:
         conversation_id, token = created["id"], created["token"]
         answer = self._request("POST", f"/api/conversations/{conversation_id}/messages", {"text": text}, token)
         handed_off = answer.get("status") == "waiting"
-        reason = disruption = intent = None
-        score = 0.0
+        reason = disruption = intent = score = None
         if self.agent_token:
             detail, nlu = self._customer_nlu(conversation_id, wait=5.0 if wait_for_nlu else 0.0)
             handoff = detail.get("handoff") or {}
             reason, disruption = handoff.get("reason"), handoff.get("disruption")
             # The gateway keeps the intent's name (handoff/live/serializers.py nlu_annotation).
             intent = nlu.get("intent") if isinstance(nlu.get("intent"), str) else None
-            score = float((nlu.get("frustration") or {}).get("score") or 0.0)
+            if nlu:
+                score = float((nlu.get("frustration") or {}).get("score") or 0.0)
             if not handed_off:
                 disruption = None
         return Outcome(intent=intent, handed_off=handed_off, reason=reason, disruption=disruption, frustration_score=score)
@@ -313,8 +313,9 @@ def evaluate_tweets(outcomes: List[Outcome], tweets: List[Dict[str, str]]) -> Di
         "disruption": disruption_metrics([t["disruption"] for t in tweets], [o.disruption for o in outcomes]),
         "handoff_reasons": dict(Counter(o.reason or "none" for o in outcomes)),
     }
-    # The frustration component on its own (score over the policy's threshold), for diagnosis.
-    if any(by_frustration):
+    # The frustration component on its own (score over the policy's threshold), for diagnosis:
+    # only when every score is known (through the gateway, answered tweets' may not be read).
+    if None not in by_frustration and any(by_frustration):
         threshold = frustration_threshold()
         result["frustration_component_only"] = frustration_metrics(frustrated, [s >= threshold for s in by_frustration])
     return result
@@ -562,8 +563,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         own_outcomes = [gateway.outcome(r["text"]) for r in own]
 
     dev = evaluate_tweets(outcomes, tweets)
-    if args.mode == "gateway":
-        dev.pop("frustration_component_only", None)  # the scores of answered tweets were not waited for
     dev["clinc"] = intent_metrics([intent for _, intent in clinc],
                                   [(p.get("intent") or {}).get("name") or "" for p in parsed_clinc])
     results["dev"] = dev
