@@ -198,7 +198,6 @@ def split_alternatives(pattern: str) -> List[str]:
 @dataclass(frozen=True)
 class RuleAlternative:
     kind: str
-    index: int  # its place among its type's alternatives
     pattern: "re.Pattern[str]"
 
 
@@ -208,9 +207,9 @@ def rule_alternatives() -> List[RuleAlternative]:
     from bot.nlu.lexicon.disruption import RULES
 
     return [
-        RuleAlternative(kind, index, re.compile(text, pattern.flags))
+        RuleAlternative(kind, re.compile(text, pattern.flags))
         for kind, pattern in RULES
-        for index, text in enumerate(split_alternatives(pattern.pattern))
+        for text in split_alternatives(pattern.pattern)
     ]
 
 

@@ -145,7 +145,7 @@ def test_the_rules_alternatives_fire_as_the_whole_rules() -> None:
 
 def three_delay_rules(texts: list) -> object:
     """Rules of three alternatives that each say "delayed": "xx", "yy" and "zz"."""
-    alternatives = [crossval.RuleAlternative("delayed", n, crossval.re.compile(word)) for n, word in enumerate(["xx", "yy", "zz"])]
+    alternatives = [crossval.RuleAlternative("delayed", crossval.re.compile(word)) for word in ["xx", "yy", "zz"]]
     return crossval.RuleHits(texts, alternatives)
 
 
